@@ -1,0 +1,107 @@
+// swift-tools-version: 6.2
+// Botrix: an event-sourced ledger and work queue for batch account-provisioning jobs.
+// Layers (dependencies point down only): BotrixCLI → BotrixServer → Botrix → EventLog → LMDB → CLMDB.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Botrix",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "botrix", targets: ["BotrixCLI"]),
+        .library(name: "Botrix", targets: ["Botrix"]),
+        .library(name: "EventLog", targets: ["EventLog"]),
+        .library(name: "LMDB", targets: ["LMDB"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLMDB",
+            pkgConfig: "lmdb",
+            providers: [.apt(["liblmdb-dev"])]
+        ),
+        .target(
+            name: "LMDB",
+            dependencies: ["CLMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "EventLog",
+            dependencies: [
+                "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Botrix",
+            dependencies: ["EventLog", "LMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BotrixServer",
+            dependencies: [
+                "Botrix",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BotrixCLI",
+            dependencies: [
+                "Botrix",
+                "BotrixServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A tiny program the crash-safety test kills with SIGKILL; test support, not product code.
+        .executableTarget(
+            name: "CrashWriter",
+            dependencies: ["EventLog"],
+            path: "Tests/CrashWriter",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "LMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BotrixTests",
+            dependencies: ["Botrix", "EventLog", "LMDB"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BotrixServerTests",
+            dependencies: [
+                "BotrixServer",
+                "Botrix",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BotrixCLITests",
+            dependencies: ["BotrixCLI"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
