@@ -77,15 +77,26 @@ let package = Package(
             path: "Tests/CrashWriter",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LMDBTests", dependencies: ["LMDB"], swiftSettings: swiftSettings),
+        // Temporary folders and environments shared by the test targets.
+        .target(
+            name: "TestSupport",
+            dependencies: ["LMDB"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LMDBTests",
+            dependencies: ["LMDB", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "LMDB"],
+            dependencies: ["EventLog", "LMDB", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BotrixTests",
-            dependencies: ["Botrix", "EventLog", "LMDB"],
+            dependencies: ["Botrix", "EventLog", "LMDB", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -93,13 +104,14 @@ let package = Package(
             dependencies: [
                 "BotrixServer",
                 "Botrix",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BotrixCLITests",
-            dependencies: ["BotrixCLI"],
+            dependencies: ["BotrixCLI", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,1 +1,1 @@
-// placeholder
+// Botrix domain: filled by the domain issue

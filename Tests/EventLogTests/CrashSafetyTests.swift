@@ -1,0 +1,64 @@
+import EventLog
+import Foundation
+import LMDB
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Crash safety")
+struct CrashSafetyTests {
+    @Test("SIGKILL at random moments, 24 times: the chain verifies and every acknowledged event is there")
+    func killRepeatedly() async throws {
+        let program = try #require(builtExecutable("CrashWriter"), "build the CrashWriter target first (make test does)")
+        let folder = TemporaryFolder("botrix-crash")
+        let database = folder.file("crash.mdb")
+        let acks = folder.file("acks.txt")
+        var acknowledged: [ClosedRange<UInt64>] = []
+        for round in 0..<24 {
+            let before = (try? FileManager.default.attributesOfItem(atPath: acks)[.size] as? Int) ?? 0
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = [database, acks]
+            try process.run()
+            // Wait until this run has acknowledged something, then kill at a random moment.
+            let deadline = Date().addingTimeInterval(20)
+            while ((try? FileManager.default.attributesOfItem(atPath: acks)[.size] as? Int) ?? 0) <= before,
+                Date() < deadline, process.isRunning
+            {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...120)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal, "round \(round): the writer exited by itself")
+
+            acknowledged = try String(contentsOfFile: acks, encoding: .utf8).split(separator: "\n").compactMap { line in
+                let parts = line.split(separator: " ").compactMap { UInt64($0) }
+                return parts.count == 2 ? parts[0]...parts[1] : nil
+            }
+            try checkStore(at: database, acknowledged: acknowledged, round: round)
+        }
+        #expect(acknowledged.count > 24)
+    }
+
+    private func checkStore(at path: String, acknowledged: [ClosedRange<UInt64>], round: Int) throws {
+        let environment = try Environment(.init(path: path, mapSize: 1 << 24))
+        let log = try EventLog(environment: environment)
+        let report = try log.verify()
+        #expect(report.isIntact, "round \(round): \(report.problems)")
+        let head = try log.head().sequence
+        let highest = acknowledged.map(\.upperBound).max() ?? 0
+        #expect(highest <= head, "round \(round): acknowledged \(highest) but head is \(head)")
+        try environment.read { (txn) throws in
+            for range in acknowledged {
+                for sequence in range {
+                    let stored = try log.event(at: sequence, in: txn)
+                    #expect(stored?.stream.hasPrefix("crash-") == true, "round \(round): event \(sequence) lost")
+                }
+            }
+        }
+    }
+}
