@@ -120,7 +120,8 @@ public final class EventLog: Sendable {
         }
         return try sequences.map { sequence in
             guard let event = try event(at: sequence, in: transaction) else {
-                throw EventLogError.corruptRecord(sequence: sequence, reason: "the stream index points to a missing event")
+                throw EventLogError.corruptRecord(
+                    sequence: sequence, reason: "the stream index points to a missing event")
             }
             return event
         }

@@ -54,7 +54,9 @@ extension EventLog {
             var previousHash = LogHead.empty.hash
             var expected: UInt64 = 1
             var streamVersions: [String: UInt64] = [:]
-            func note(_ problem: LogVerification.Problem) { if report.problems.count < limitProblems { report.problems.append(problem) } }
+            func note(_ problem: LogVerification.Problem) {
+                if report.problems.count < limitProblems { report.problems.append(problem) }
+            }
 
             try txn.withCursor(events) { cursor in
                 var entry = try cursor.first()
@@ -79,13 +81,19 @@ extension EventLog {
                     previousHash = event.hash
                     let streamExpected = (streamVersions[event.stream] ?? 0) + 1
                     if event.version != streamExpected {
-                        note(.streamVersionGap(sequence: key, stream: event.stream, expected: streamExpected, found: event.version))
+                        note(
+                            .streamVersionGap(
+                                sequence: key, stream: event.stream, expected: streamExpected, found: event.version))
                     }
                     streamVersions[event.stream] = event.version
                     let indexed = try txn.get(streams, StreamKey.key(event.stream, version: event.version))
                     if let indexed {
                         let points = BigEndian.uint64(indexed) ?? 0
-                        if points != key { note(.indexWrong(stream: event.stream, version: event.version, points: points, expected: key)) }
+                        if points != key {
+                            note(
+                                .indexWrong(stream: event.stream, version: event.version, points: points, expected: key)
+                            )
+                        }
                     } else {
                         note(.indexMissing(sequence: key, stream: event.stream, version: event.version))
                     }

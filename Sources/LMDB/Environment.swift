@@ -151,7 +151,20 @@ public final class Environment: @unchecked Sendable {
         }
         let database: Database
         if configuration.readOnly {
-            database = try read { try open($0.handle) }
+            // A handle opened in a read transaction survives only if that transaction commits.
+            database = try adoptingResizedMap {
+                try mapLock.withShared {
+                    let txn = try begin(flags: UInt32(MDB_RDONLY))
+                    do {
+                        let database = try open(txn)
+                        try check(mdb_txn_commit(txn), "commit database open")
+                        return database
+                    } catch {
+                        mdb_txn_abort(txn)
+                        throw error
+                    }
+                }
+            }
         } else {
             database = try write { try open($0.handle) }
         }

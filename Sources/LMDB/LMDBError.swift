@@ -22,7 +22,9 @@ public enum LMDBError: Error, Equatable, CustomStringConvertible {
     }
 
     /// True when the memory map is full; the writer grows the map and retries.
-    public var isMapFull: Bool { code == MDB_MAP_FULL || { if case .mapSizeLimit = self { return true } else { return false } }() }
+    public var isMapFull: Bool {
+        code == MDB_MAP_FULL || { if case .mapSizeLimit = self { return true } else { return false } }()
+    }
 
     /// True when another process grew the map and this one must adopt the new size.
     public var isMapResized: Bool { code == MDB_MAP_RESIZED }

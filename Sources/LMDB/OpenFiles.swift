@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
-import Synchronization
 
 /// The set of LMDB files open in this process. LMDB's documentation forbids opening the
 /// same file twice in one process (the second environment would break the first's

@@ -74,7 +74,8 @@ extension WriteTransaction {
         try withMDBValue(key) { keyValue in
             try value.withUnsafeBytes { bytes in
                 var data = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-                try check(mdb_put(handle, database.dbi, &keyValue, &data, options.rawValue), "put into \(database.name)")
+                try check(
+                    mdb_put(handle, database.dbi, &keyValue, &data, options.rawValue), "put into \(database.name)")
             }
         }
     }

@@ -10,11 +10,13 @@ struct AppendReadTests {
     func roundTrip() async throws {
         let fixture = try LogFixture(clock: { 1_767_323_045_678 })
         let first = try await fixture.writer.append(
-            AppendRequest(stream: "job-a", expectedVersion: .noStream, events: [event("A", ["n": 1]), event("B", ["n": 2])]))
+            AppendRequest(
+                stream: "job-a", expectedVersion: .noStream, events: [event("A", ["n": 1]), event("B", ["n": 2])]))
         let second = try await fixture.writer.append(AppendRequest(stream: "job-b", events: [event("C", ["n": 3])]))
         let third = try await fixture.writer.append(
             AppendRequest(stream: "job-a", expectedVersion: .exact(2), events: [event("D", ["n": 4])]))
-        #expect(first == AppendResult(stream: "job-a", firstSequence: 1, lastSequence: 2, firstVersion: 1, lastVersion: 2))
+        #expect(
+            first == AppendResult(stream: "job-a", firstSequence: 1, lastSequence: 2, firstVersion: 1, lastVersion: 2))
         #expect(second.firstSequence == 3 && second.firstVersion == 1)
         #expect(third.firstSequence == 4 && third.lastVersion == 3)
 
@@ -45,16 +47,27 @@ struct AppendReadTests {
     @Test("the public JSON shape has exactly SPEC.md's fields with sorted keys")
     func publicShape() async throws {
         let fixture = try LogFixture(clock: { 1_767_323_045_678 })
-        _ = try await fixture.writer.append(AppendRequest(stream: "job-\"x\"", events: [event("JobCreated", ["count": 5])]))
+        _ = try await fixture.writer.append(
+            AppendRequest(stream: "job-\"x\"", events: [event("JobCreated", ["count": 5])]))
         let recorded = try #require(try fixture.log.read(after: 0, limit: 1).first)
         let text = String(decoding: recorded.publicJSON(), as: UTF8.self)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(Set(object.keys) == ["seq", "stream", "version", "type", "recorded_at", "data", "metadata", "prev_hash", "hash"])
+        #expect(
+            Set(object.keys) == [
+                "seq", "stream", "version", "type", "recorded_at", "data", "metadata", "prev_hash", "hash",
+            ])
         #expect(object["stream"] as? String == "job-\"x\"")
         #expect(object["recorded_at"] as? String == "2026-01-02T03:04:05.678Z")
         #expect((object["data"] as? [String: Int]) == ["count": 5])
         #expect(object["hash"] as? String == JSONText.hex(recorded.hash))
         #expect(text.hasPrefix(#"{"data":{"count":5},"hash":""#))
+        // The document in schemas/ and the code cannot drift apart.
+        let schemaPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../schemas/event.schema.json").standardized
+        let schema = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: schemaPath)) as? [String: Any])
+        #expect(Set(schema["required"] as? [String] ?? []) == Set(object.keys))
+        #expect(Set((schema["properties"] as? [String: Any] ?? [:]).keys) == Set(object.keys))
     }
 
     @Test("recorded_at never goes backwards even when the clock does")

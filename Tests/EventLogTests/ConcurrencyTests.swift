@@ -20,7 +20,8 @@ struct ConcurrencyTests {
                 group.addTask {
                     var mine: [Outcome] = []
                     for attempt in 0..<10 {
-                        let own = AppendRequest(stream: "own-\(task)", events: [event("Own", ["task": task, "attempt": attempt])])
+                        let own = AppendRequest(
+                            stream: "own-\(task)", events: [event("Own", ["task": task, "attempt": attempt])])
                         mine.append(.appended(task: task, attempt: attempt, try await writer.append(own)))
                         // Race everyone for the shared stream with an optimistic version check.
                         let seen = try log.environment.read { try log.streamVersion("shared", in: $0) }

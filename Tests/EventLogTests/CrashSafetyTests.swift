@@ -12,7 +12,8 @@ import Testing
 struct CrashSafetyTests {
     @Test("SIGKILL at random moments, 24 times: the chain verifies and every acknowledged event is there")
     func killRepeatedly() async throws {
-        let program = try #require(builtExecutable("CrashWriter"), "build the CrashWriter target first (make test does)")
+        let program = try #require(
+            builtExecutable("CrashWriter"), "build the CrashWriter target first (make test does)")
         let folder = TemporaryFolder("botrix-crash")
         let database = folder.file("crash.mdb")
         let acks = folder.file("acks.txt")

@@ -16,7 +16,8 @@ struct IdempotencyAndInputTests {
         #expect(!first.replayed && second.replayed)
         #expect(second.firstSequence == first.firstSequence && second.lastVersion == first.lastVersion)
         #expect(try fixture.log.head().sequence == 1)
-        let third = try await fixture.writer.append(AppendRequest(stream: "job-1", events: [event()], idempotencyKey: "create-2"))
+        let third = try await fixture.writer.append(
+            AppendRequest(stream: "job-1", events: [event()], idempotencyKey: "create-2"))
         #expect(third.firstSequence == 2)
     }
 

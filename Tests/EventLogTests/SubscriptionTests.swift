@@ -8,7 +8,9 @@ struct SubscriptionTests {
     @Test("a subscriber gets the backlog, then live commits, in order and without gaps")
     func backlogThenLive() async throws {
         let fixture = try LogFixture()
-        for n in 0..<5 { _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [event("E", ["n": n])])) }
+        for n in 0..<5 {
+            _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [event("E", ["n": n])]))
+        }
         let reader = Task {
             var seen: [UInt64] = []
             for try await e in fixture.log.subscribe(after: 2, pageSize: 2) {
@@ -18,7 +20,9 @@ struct SubscriptionTests {
             return seen
         }
         try await Task.sleep(for: .milliseconds(50))
-        for n in 0..<10 { _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [event("E", ["n": n])])) }
+        for n in 0..<10 {
+            _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [event("E", ["n": n])]))
+        }
         #expect(try await reader.value == Array(3...15))
     }
 

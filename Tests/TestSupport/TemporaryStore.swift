@@ -35,7 +35,8 @@ public func builtExecutable(_ name: String, file: String = #filePath) -> String?
     }
     candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path)
     var root = URL(fileURLWithPath: file)
-    while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+    while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path)
+    {
         root.deleteLastPathComponent()
     }
     candidates.append(root.appendingPathComponent(".build/debug").path)

@@ -1,1 +1,0 @@
-// Botrix domain: filled by the domain issue

@@ -1,0 +1,74 @@
+import EventLog
+import Foundation
+import LMDB
+
+/// Runs one append case through the real writer, or through the C baseline, on fresh files.
+struct AppendBenchmark {
+    let baseline: String
+    let durability: Durability
+    let eventBytes: Int
+    let directory: String
+    let runs: Int
+
+    /// Events per second through `GroupCommitWriter`, median of `runs`.
+    func swiftRate(total: Int, batch: Int, appenders: Int) async throws -> Double {
+        var rates: [Double] = []
+        for _ in 0..<runs {
+            let path = freshPath()
+            defer { remove(path) }
+            let environment = try Environment(.init(path: path, mapSize: 1 << 32, durability: durability))
+            let log = try EventLog(environment: environment)
+            let writer = GroupCommitWriter(log: log)
+            let padding = String(repeating: "x", count: max(0, eventBytes - 12))
+            let event = ProposedEvent(type: "BenchEvent", data: Array("{\"pad\":\"\(padding)\"}".utf8))
+            let appendsPerTask = max(1, total / (batch * appenders))
+            let started = DispatchTime.now().uptimeNanoseconds
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for task in 0..<appenders {
+                    group.addTask {
+                        let request = AppendRequest(
+                            stream: "bench-\(task)", events: Array(repeating: event, count: batch))
+                        for _ in 0..<appendsPerTask { _ = try await writer.append(request) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            await writer.shutdown()
+            rates.append(Double(appendsPerTask * batch * appenders) / seconds)
+        }
+        return median(rates)
+    }
+
+    /// Events per second of the raw C program, median of `runs`.
+    func cRate(total: Int, batch: Int) throws -> Double {
+        var rates: [Double] = []
+        for _ in 0..<runs {
+            let path = freshPath()
+            defer { remove(path) }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: baseline)
+            process.arguments = [path, "\(total)", "\(batch)", "\(eventBytes)", durability.rawValue]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            guard process.terminationStatus == 0,
+                let rate = output.split(separator: " ").first(where: { $0.hasPrefix("rate=") })
+                    .flatMap({ Double($0.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) })
+            else { throw CommandFailure("the C baseline failed: \(output)") }
+            rates.append(rate)
+        }
+        return median(rates)
+    }
+
+    private func freshPath() -> String {
+        "\(directory)/botrix-bench-\(UUID().uuidString).mdb"
+    }
+
+    private func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: path + "-lock")
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Botrix
+
+/// `botrix`: the server and the tools to audit and repair it.
+@main
+struct BotrixCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "botrix",
+        abstract: "An event-sourced ledger and work queue for batch account-provisioning jobs.",
+        discussion: """
+            Every change is an event appended to an append-only log in one LMDB file; jobs,
+            accounts, the queue and the statistics are projections of that log.
+
+            The data file is --db PATH, or DB_PATH from the environment or .env
+            (default: data/botrix.mdb). Read-only commands work while `botrix serve`
+            runs on the same file.
+
+            EXAMPLES
+              botrix serve                      Serve on 0.0.0.0:8080 (see SERVER_HOST, SERVER_PORT)
+              botrix events --after 100 --limit 20
+              botrix bench append               Measure durable append throughput
+            """,
+        version: BotrixVersion.current,
+        subcommands: [ServeCommand.self, EventsCommand.self, BenchCommand.self]
+    )
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+import Botrix
+import BotrixServer
+import LMDB
+
+/// `--db PATH`, shared by every command; falls back to DB_PATH (environment, then .env).
+struct StoreOptions: ParsableArguments {
+    @Option(name: .customLong("db"), help: ArgumentHelp("The LMDB data file.", valueName: "path"))
+    var path: String?
+
+    /// The configuration with `--db` applied over DB_PATH.
+    func configuration() async throws -> BotrixConfiguration {
+        var configuration = try await BotrixConfiguration.load()
+        if let path { configuration.databasePath = path }
+        return configuration
+    }
+
+    /// Opens the store for reading only, so it can sit beside a running server.
+    func openForReading() async throws -> BotrixStore {
+        let configuration = try await configuration()
+        return try BotrixStore(.init(path: configuration.databasePath, mapSize: configuration.mapSize, readOnly: true))
+    }
+}
+
+/// A one-line failure for the terminal; ArgumentParser prints it and exits non-zero.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import BotrixCLI
+
+@Suite("Command line")
+struct CommandTests {
+    @Test("commands parse their options, and bad ones are refused")
+    func parsing() throws {
+        let events = try #require(
+            try BotrixCommand.parseAsRoot(["events", "--db", "/tmp/x.mdb", "--after", "5", "--limit", "2"])
+                as? EventsCommand)
+        #expect(events.store.path == "/tmp/x.mdb" && events.after == 5 && events.limit == 2)
+        let serve = try #require(try BotrixCommand.parseAsRoot(["serve", "--port", "9001"]) as? ServeCommand)
+        #expect(serve.port == 9001 && serve.host == nil)
+        #expect(throws: (any Error).self) { _ = try BotrixCommand.parseAsRoot(["events", "--limit", "0"]) }
+        #expect(throws: (any Error).self) { _ = try BotrixCommand.parseAsRoot(["events", "--after", "-3"]) }
+        #expect(throws: (any Error).self) { _ = try BotrixCommand.parseAsRoot(["nonsense"]) }
+    }
+
+    @Test("`botrix events` prints what the CrashWriter appended, one public-shape JSON line each")
+    func eventsThroughBinary() async throws {
+        let botrix = try #require(builtExecutable("botrix"))
+        let writer = try #require(builtExecutable("CrashWriter"))
+        let folder = TemporaryFolder()
+        let db = folder.file("cli.mdb")
+        let acks = folder.file("acks")
+        let producer = Process()
+        producer.executableURL = URL(fileURLWithPath: writer)
+        producer.arguments = [db, acks]
+        try producer.run()
+        while ((try? String(contentsOfFile: acks, encoding: .utf8))?.count ?? 0) < 20 {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        producer.terminate()
+        producer.waitUntilExit()
+
+        let (status, output, _) = try run(botrix, ["events", "--db", db, "--limit", "5"])
+        #expect(status == 0)
+        let lines = output.split(separator: "\n")
+        #expect(lines.count == 5)
+        for (index, line) in lines.enumerated() {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["seq"] as? Int == index + 1)
+            #expect((object["stream"] as? String)?.hasPrefix("crash-") == true)
+            #expect(object["type"] as? String == "Tick")
+        }
+        let (beyond, _, error) = try run(botrix, ["events", "--db", db, "--after", "999999999"])
+        #expect(beyond != 0 && error.contains("beyond the last event"))
+        let (missing, _, missingError) = try run(botrix, ["events", "--db", folder.file("none.mdb")])
+        #expect(missing != 0 && missingError.contains("no Botrix data"))
+    }
+
+    private func run(_ program: String, _ arguments: [String]) throws -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output, error)
+    }
+}
