@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Dispatch
 import Foundation
 import LMDB
@@ -6,9 +9,10 @@ import Synchronization
 /// The one writer: it owns LMDB's write transaction on a thread of its own and commits
 /// whatever callers queued meanwhile as one transaction with one fsync.
 ///
-/// Each queued operation runs in a nested transaction, so an operation that throws (a
-/// version conflict, a rejected command) leaves no trace and does not disturb the rest
-/// of its batch. A storage failure (disk full, I/O error) aborts the whole batch and
+/// An operation that throws (a version conflict, a rejected command) leaves no trace and
+/// does not disturb the rest of its batch: operations check before they write (see
+/// ``LogTransaction``), and a batch in which one threw after writing is run again with
+/// each operation in a nested transaction. A storage failure (disk full, I/O error) aborts the whole batch and
 /// every caller in it gets ``EventLogError/storage(_:)``; nothing is half written. A
 /// full map is grown and the batch run again. Callers resume only after the commit.
 public final class GroupCommitWriter: Sendable {
@@ -18,9 +22,14 @@ public final class GroupCommitWriter: Sendable {
         public var maximumBatch: Int
         /// How many times a batch may grow the map and run again.
         public var mapGrowthAttempts: Int
-        public init(maximumBatch: Int = 1024, mapGrowthAttempts: Int = 8) {
+        /// How long to wait for stragglers when a batch is smaller than the one before
+        /// (callers of that batch are about to return); zero turns it off. Only under
+        /// concurrency does it apply, and it costs a lone caller nothing.
+        public var linger: Duration
+        public init(maximumBatch: Int = 1024, mapGrowthAttempts: Int = 8, linger: Duration = .microseconds(100)) {
             self.maximumBatch = maximumBatch
             self.mapGrowthAttempts = mapGrowthAttempts
+            self.linger = linger
         }
     }
 
@@ -119,22 +128,44 @@ public final class GroupCommitWriter: Sendable {
     public var isRunning: Bool { queue.withLock { $0.accepting } }
 
     private func run() {
+        var previousBatch = 0
         while true {
             wakeUp.wait()
             while true {
-                let (batch, accepting) = queue.withLock { queue in
-                    let take = min(queue.pending.count, options.maximumBatch)
-                    let batch = Array(queue.pending.prefix(take))
-                    queue.pending.removeFirst(take)
-                    return (batch, queue.accepting)
-                }
+                var (batch, accepting) = take(upTo: options.maximumBatch)
                 if batch.isEmpty {
                     if accepting { break }
                     stopped.signal()
                     return
                 }
+                // Callers of the last, larger batch are still coming back with their next
+                // operation: waiting a moment for them saves a whole commit (an fsync).
+                if options.linger > .zero, batch.count < previousBatch, batch.count < options.maximumBatch {
+                    awaitStragglers(until: min(previousBatch, options.maximumBatch) - batch.count)
+                    batch += take(upTo: options.maximumBatch - batch.count).batch
+                    accepting = true
+                }
+                previousBatch = batch.count
                 commit(batch)
             }
+        }
+    }
+
+    /// Yields the CPU (callers need it to come back) until `count` more operations are
+    /// queued or the linger time is up.
+    private func awaitStragglers(until count: Int) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.linger.components.attoseconds / 1_000_000_000)
+        while queue.withLock({ $0.pending.count }) < count, DispatchTime.now().uptimeNanoseconds < deadline {
+            sched_yield()
+        }
+    }
+
+    private func take(upTo limit: Int) -> (batch: [PendingOperation], accepting: Bool) {
+        queue.withLock { queue in
+            let count = min(queue.pending.count, limit)
+            let batch = Array(queue.pending.prefix(count))
+            queue.pending.removeFirst(count)
+            return (batch, queue.accepting)
         }
     }
 
@@ -142,43 +173,81 @@ public final class GroupCommitWriter: Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let now = clock()
         var outcomes: [(any Error)?] = []
-        var appended: [RecordedEvent] = []
+        var events = 0
         var newHead: UInt64 = 0
-        do {
-            try log.environment.write(growingMap: options.mapGrowthAttempts) { txn in
-                outcomes = []
-                appended = []
-                for operation in batch {
-                    do {
-                        try txn.nested { child in
-                            var logTransaction = LogTransaction(log: log, transaction: child, now: now)
-                            try operation.run(&logTransaction)
-                            appended.append(contentsOf: logTransaction.appended)
-                        }
-                        outcomes.append(nil)
-                    } catch let error as LMDBError {
-                        throw error
-                    } catch {
-                        outcomes.append(error)
+        var isolated = false
+        while true {
+            do {
+                try log.environment.write(growingMap: options.mapGrowthAttempts) { txn in
+                    outcomes = []
+                    events = 0
+                    for operation in batch {
+                        let outcome = try isolated
+                            ? runIsolated(operation, in: txn, now: now, events: &events)
+                            : runShared(operation, in: txn, now: now, events: &events)
+                        outcomes.append(outcome)
                     }
+                    newHead = try log.head(in: txn).sequence
                 }
-                newHead = try log.head(in: txn).sequence
+                break
+            } catch is WroteThenThrew {
+                isolated = true  // run the batch again, each operation in its own nested transaction
+            } catch {
+                let failure = (error as? LMDBError).map(EventLogError.storage) ?? error
+                for operation in batch { operation.finish(failure) }
+                onBatch(BatchReport(operations: batch.count, rejected: 0, events: 0, commitSeconds: 0, failed: true))
+                return
             }
-        } catch {
-            let failure = (error as? LMDBError).map(EventLogError.storage) ?? error
-            for operation in batch { operation.finish(failure) }
-            onBatch(BatchReport(operations: batch.count, rejected: 0, events: 0, commitSeconds: 0, failed: true))
-            return
         }
         log.notifier.publish(head: newHead)
         for (operation, outcome) in zip(batch, outcomes) { operation.finish(outcome) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         onBatch(
             BatchReport(
-                operations: batch.count, rejected: outcomes.compactMap { $0 }.count, events: appended.count,
+                operations: batch.count, rejected: outcomes.compactMap { $0 }.count, events: events,
                 commitSeconds: seconds, failed: false))
     }
+
+    /// The fast path: straight in the batch's transaction. An operation that rejects
+    /// before writing (the rule of ``LogTransaction``) leaves nothing to undo.
+    private func runShared(
+        _ operation: PendingOperation, in txn: WriteTransaction, now: Int64, events: inout Int
+    ) throws -> (any Error)? {
+        var logTransaction = LogTransaction(log: log, transaction: txn, now: now)
+        do {
+            try operation.run(&logTransaction)
+            events += logTransaction.appended.count
+            return nil
+        } catch let error as LMDBError {
+            throw error
+        } catch {
+            if logTransaction.hasWritten { throw WroteThenThrew() }
+            return error
+        }
+    }
+
+    /// The careful path: a nested transaction per operation, so one that throws after
+    /// writing is undone alone.
+    private func runIsolated(
+        _ operation: PendingOperation, in txn: WriteTransaction, now: Int64, events: inout Int
+    ) throws -> (any Error)? {
+        do {
+            try txn.nested { child in
+                var logTransaction = LogTransaction(log: log, transaction: child, now: now)
+                try operation.run(&logTransaction)
+                events += logTransaction.appended.count
+            }
+            return nil
+        } catch let error as LMDBError {
+            throw error
+        } catch {
+            return error
+        }
+    }
 }
+
+/// An operation threw after writing; its batch must run again with isolation.
+private struct WroteThenThrew: Error {}
 
 /// A queued operation, type-erased so one batch can hold callers of any result type.
 private final class PendingOperation: @unchecked Sendable {

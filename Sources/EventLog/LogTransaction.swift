@@ -1,16 +1,20 @@
 import Foundation
 public import LMDB
 
-/// Appends to the log inside a write transaction, and hands that transaction to whoever
-/// must write beside the events (projections), so events and views commit together.
+/// Appends to the log inside a write transaction, and lets whoever must write beside the
+/// events (projections) do so through it, so events and views commit together.
 ///
-/// Everything an append checks (names, sizes, expected version, idempotency key) is
-/// checked before it writes, so a rejected append leaves the transaction as it was.
+/// The rule for operations run by the ``GroupCommitWriter``: **check, then write.** Do
+/// every check that may reject the operation before the first write. Every append here
+/// follows it (names, sizes, expected version and idempotency key are checked first).
+/// The writer relies on it to run a batch in one transaction; an operation that throws
+/// after writing is still rolled back alone, but costs its batch a slower second run.
 public struct LogTransaction {
     /// The log being appended to.
     public let log: EventLog
-    /// The write transaction; projections write their own databases through it.
-    public let transaction: WriteTransaction
+    let transaction: WriteTransaction
+    /// True once anything was written through this value.
+    public private(set) var hasWritten = false
     /// The batch's clock reading in milliseconds; `recorded_at` never goes below the head's.
     public let now: Int64
     /// Events appended through this value, in order.
@@ -20,6 +24,30 @@ public struct LogTransaction {
         self.log = log
         self.transaction = transaction
         self.now = now
+    }
+
+    /// Reads as of this transaction, its own writes included.
+    public var reading: ReadTransaction { transaction.reading }
+
+    /// Writes beside the events (projection rows); see ``WriteTransaction/put(_:_:_:options:)``.
+    public mutating func put(
+        _ database: Database, _ key: [UInt8], _ value: [UInt8], options: WriteTransaction.PutOptions = []
+    ) throws {
+        hasWritten = true
+        try transaction.put(database, key, value, options: options)
+    }
+
+    /// Removes a projection row; returns false when it was not there.
+    @discardableResult
+    public mutating func delete(_ database: Database, _ key: [UInt8]) throws -> Bool {
+        hasWritten = true
+        return try transaction.delete(database, key)
+    }
+
+    /// Empties a projection database (rebuilds).
+    public mutating func clear(_ database: Database) throws {
+        hasWritten = true
+        try transaction.clear(database)
     }
 
     /// The stream's version as of this transaction (0: no events yet).
@@ -73,6 +101,7 @@ public struct LogTransaction {
             previousHash = encoded.hash
         }
 
+        hasWritten = true
         for record in records {
             try transaction.put(log.events, BigEndian.bytes(record.sequence), record.bytes, options: .append)
             try transaction.put(
@@ -99,21 +128,9 @@ public struct LogTransaction {
 
     /// Event data must be a JSON object: readers embed it verbatim in the public shape.
     static func validateData(_ data: [UInt8]) throws {
-        guard let first = data.first(where: { !isSpace($0) }), first == UInt8(ascii: "{"),
-            let last = data.last(where: { !isSpace($0) }), last == UInt8(ascii: "}")
-        else { throw EventLogError.invalidEventData(reason: "it does not start with { and end with }") }
-        do {
-            guard try JSONSerialization.jsonObject(with: Data(data)) is [String: Any] else {
-                throw EventLogError.invalidEventData(reason: "it is not an object")
-            }
-        } catch let error as EventLogError {
-            throw error
-        } catch {
-            throw EventLogError.invalidEventData(reason: "it is not valid JSON")
+        switch JSONValidator.validateObject(data) {
+        case .valid: return
+        case .invalid(let reason): throw EventLogError.invalidEventData(reason: reason)
         }
-    }
-
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 }

@@ -44,13 +44,16 @@ enum RecordFormat {
     }
 
     /// The hash a record *should* carry, computed from its bytes.
-    static func computeHash(_ record: some Collection<UInt8>) -> [UInt8] {
+    static func computeHash(_ record: [UInt8]) -> [UInt8] {
+        record.withUnsafeBytes { computeHash($0) }
+    }
+
+    /// The hash of a record read in place from the map.
+    static func computeHash(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
+        guard raw.count >= headerSize else { return [] }
         var hasher = SHA256()
-        let bytes = Array(record)
-        bytes.withUnsafeBytes { raw in
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<hashOffset]))
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[(hashOffset + 32)...]))
-        }
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<hashOffset]))
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[(hashOffset + 32)...]))
         return Array(hasher.finalize())
     }
 

@@ -15,6 +15,9 @@ public struct ReadTransaction: TransactionReading {
 /// The write transaction; see ``Environment/write(_:)``.
 public struct WriteTransaction: TransactionReading {
     public let handle: OpaquePointer
+
+    /// The same transaction with only its reads exposed, for code that must not write.
+    public var reading: ReadTransaction { ReadTransaction(handle: handle) }
 }
 
 /// The largest key LMDB accepts with its default build.

@@ -83,7 +83,7 @@ struct ConcurrencyTests {
         let broken = Task {
             try await writer.perform { txn in
                 _ = try txn.append(AppendRequest(stream: "broken", events: [event()]))
-                try txn.transaction.put(scratch, [], [1])  // LMDB refuses an empty key
+                try txn.put(scratch, [], [1])  // LMDB refuses an empty key
             }
         }
         try await gate.value
@@ -124,5 +124,49 @@ struct ConcurrencyTests {
         await #expect(throws: EventLogError.writerStopped) {
             _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [event()]))
         }
+    }
+}
+
+@Suite("Group commit isolation")
+struct IsolationTests {
+    @Test("an operation that writes and then throws is undone alone; its batch commits")
+    func wroteThenThrew() async throws {
+        let fixture = try LogFixture()
+        let writer = fixture.writer
+        struct Rejected: Error {}
+        let gate = Task { try await writer.perform { _ in Thread.sleep(forTimeInterval: 0.2) } }
+        try await Task.sleep(for: .milliseconds(50))
+        let before = Task { try await writer.append(AppendRequest(stream: "before", events: [event()])) }
+        try await Task.sleep(for: .milliseconds(10))
+        let bad = Task {
+            try await writer.perform { txn in
+                _ = try txn.append(AppendRequest(stream: "bad", events: [event()]))
+                throw Rejected()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(10))
+        let after = Task { try await writer.append(AppendRequest(stream: "after", events: [event()])) }
+        try await gate.value
+        #expect(try await before.value.firstSequence == 1)
+        await #expect(throws: Rejected.self) { try await bad.value }
+        #expect(try await after.value.firstSequence == 2)
+        #expect(try fixture.log.readStream("bad").isEmpty)
+        #expect(try fixture.log.verify().isIntact)
+    }
+
+    @Test("the JSON validator accepts objects and refuses everything else")
+    func validator() async throws {
+        let fixture = try LogFixture()
+        let good = [#"{}"#, #" {"a":[1,-2.5e3,true,false,null,{"b":"\u00e9\n"}]} "#, #"{"x":{"y":{"z":[]}}}"#]
+        let bad = [#"[]"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":01}"#, #"{'a':1}"#, #"{"a":"\x"}"#, #"{"a":1} {}"#, "{\"a\":\"\u{1}\"}", #"{"a":tru}"#]
+        for text in good {
+            _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [ProposedEvent(type: "E", data: Array(text.utf8))]))
+        }
+        for text in bad {
+            await #expect(throws: EventLogError.self, "\(text)") {
+                _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [ProposedEvent(type: "E", data: Array(text.utf8))]))
+            }
+        }
+        #expect(try fixture.log.head().sequence == UInt64(good.count))
     }
 }

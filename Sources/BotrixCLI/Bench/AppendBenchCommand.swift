@@ -30,6 +30,8 @@ struct AppendBenchCommand: AsyncParsableCommand {
     @Option(help: "Durability: full, nometasync or nosync.") var sync: Durability = .full
     @Option(help: "Bytes of event data.") var eventBytes = 400
     @Option(help: "Scale the number of events per case (0.1 for a quick look).") var scale = 1.0
+    @Option(help: "Run only these cases (batch-1, batch-10, batch-100, batch-1000, appenders-1, appenders-16, appenders-64).")
+    var only: [String] = []
     @Option(help: "Folder for the temporary data files.") var directory: String = NSTemporaryDirectory()
 
     func validate() throws {
@@ -53,29 +55,30 @@ struct AppendBenchCommand: AsyncParsableCommand {
             column("case", 22, right: false) + column("botrix ev/s", 14) + column("raw C ev/s", 14) + column("ratio", 9)
         )
         var oneCommitPerEvent = 0.0
-        for batch in [1, 10, 100, 1000] {
+        for batch in [1, 10, 100, 1000] where only.isEmpty || only.contains("batch-\(batch)") || batch == 1 {
             let total = count(batch == 1 ? 600 : batch == 10 ? 6000 : batch == 100 ? 40_000 : 100_000)
-            let swift = try await bench.swiftRate(total: total, batch: batch, appenders: 1)
             let c = try bench.cRate(total: total, batch: batch)
             if batch == 1 { oneCommitPerEvent = c }
-            printRow("batch \(batch)", swift, c)
+            guard only.isEmpty || only.contains("batch-\(batch)") else { continue }
+            let swift = try await bench.swiftRate(total: total, batch: batch, appenders: 1)
+            printRow("batch \(batch)", swift.rate, c, swift.perCommit)
         }
         var gain = 0.0
-        for appenders in [1, 16, 64] {
+        for appenders in [1, 16, 64] where only.isEmpty || only.contains("appenders-\(appenders)") {
             let total = count(appenders == 1 ? 600 : 20_000)
             let swift = try await bench.swiftRate(total: total, batch: 1, appenders: appenders)
-            printRow("\(appenders) appender\(appenders == 1 ? "" : "s") x 1 event", swift, oneCommitPerEvent)
-            gain = swift / oneCommitPerEvent
+            printRow("\(appenders) appender\(appenders == 1 ? "" : "s") x 1 event", swift.rate, oneCommitPerEvent, swift.perCommit)
+            gain = swift.rate / oneCommitPerEvent
         }
         print("group commit at 64 appenders: \(String(format: "%.1f", gain))x one commit per event (raw C)")
     }
 
     private func count(_ base: Int) -> Int { max(10, Int(Double(base) * scale)) }
 
-    private func printRow(_ label: String, _ swift: Double, _ c: Double) {
+    private func printRow(_ label: String, _ swift: Double, _ c: Double, _ perCommit: Double) {
         print(
             column(label, 22, right: false) + column(formatRate(swift), 14) + column(formatRate(c), 14)
-                + column(String(format: "%.2f", swift / c), 9))
+                + column(String(format: "%.2f", swift / c), 9) + column(String(format: "%.1f", perCommit), 16))
     }
 }
 

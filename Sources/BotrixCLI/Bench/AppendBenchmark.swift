@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LMDB
+import Synchronization
 
 /// Runs one append case through the real writer, or through the C baseline, on fresh files.
 struct AppendBenchmark {
@@ -10,15 +11,22 @@ struct AppendBenchmark {
     let directory: String
     let runs: Int
 
-    /// Events per second through `GroupCommitWriter`, median of `runs`.
-    func swiftRate(total: Int, batch: Int, appenders: Int) async throws -> Double {
+    /// Events per second through `GroupCommitWriter` (median of `runs`), and the mean
+    /// number of operations per commit.
+    func swiftRate(total: Int, batch: Int, appenders: Int) async throws -> (rate: Double, perCommit: Double) {
         var rates: [Double] = []
+        let commits = Mutex((operations: 0, batches: 0))
         for _ in 0..<runs {
             let path = freshPath()
             defer { remove(path) }
             let environment = try Environment(.init(path: path, mapSize: 1 << 32, durability: durability))
             let log = try EventLog(environment: environment)
-            let writer = GroupCommitWriter(log: log)
+            let writer = GroupCommitWriter(log: log, onBatch: { report in
+                commits.withLock {
+                    $0.operations += report.operations
+                    $0.batches += 1
+                }
+            })
             let padding = String(repeating: "x", count: max(0, eventBytes - 12))
             let event = ProposedEvent(type: "BenchEvent", data: Array("{\"pad\":\"\(padding)\"}".utf8))
             let appendsPerTask = max(1, total / (batch * appenders))
@@ -37,7 +45,8 @@ struct AppendBenchmark {
             await writer.shutdown()
             rates.append(Double(appendsPerTask * batch * appenders) / seconds)
         }
-        return median(rates)
+        let perCommit = commits.withLock { Double($0.operations) / Double(max(1, $0.batches)) }
+        return (median(rates), perCommit)
     }
 
     /// Events per second of the raw C program, median of `runs`.
