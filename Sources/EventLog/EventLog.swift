@@ -138,6 +138,14 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// Bytes the log stores for `event` in `stream` (header and hashes included), for
+    /// size limits and fair benchmark baselines.
+    public static func encodedRecordSize(of event: ProposedEvent, stream: String) -> Int {
+        RecordFormat.encodedSize(
+            stream: stream, type: event.type, data: event.data,
+            metadataJSON: RecordFormat.encodeMetadata(event.metadata))
+    }
+
     /// Number of events (equals the head sequence in an intact log).
     public func count(in transaction: some TransactionReading) throws -> Int {
         try transaction.count(events)

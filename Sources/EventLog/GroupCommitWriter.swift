@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-    import Glibc
-#endif
 import Dispatch
 import Foundation
 import LMDB
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The one writer: it owns LMDB's write transaction on a thread of its own and commits
 /// whatever callers queued meanwhile as one transaction with one fsync.
@@ -154,7 +155,8 @@ public final class GroupCommitWriter: Sendable {
     /// Yields the CPU (callers need it to come back) until `count` more operations are
     /// queued or the linger time is up.
     private func awaitStragglers(until count: Int) {
-        let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(options.linger.components.attoseconds / 1_000_000_000)
+        let deadline =
+            DispatchTime.now().uptimeNanoseconds + UInt64(options.linger.components.attoseconds / 1_000_000_000)
         while queue.withLock({ $0.pending.count }) < count, DispatchTime.now().uptimeNanoseconds < deadline {
             sched_yield()
         }
@@ -182,7 +184,8 @@ public final class GroupCommitWriter: Sendable {
                     outcomes = []
                     events = 0
                     for operation in batch {
-                        let outcome = try isolated
+                        let outcome =
+                            try isolated
                             ? runIsolated(operation, in: txn, now: now, events: &events)
                             : runShared(operation, in: txn, now: now, events: &events)
                         outcomes.append(outcome)

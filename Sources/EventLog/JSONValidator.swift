@@ -92,24 +92,32 @@ enum JSONValidator {
         }
 
         mutating func string() -> Bool {
-            index += 1
-            while let c = peek {
-                index += 1
-                switch c {
-                case UInt8(ascii: "\""): return true
-                case UInt8(ascii: "\\"):
-                    guard let e = peek else { return false }
-                    index += 1
+            // The hot loop of validation (event data is mostly string bytes): scan with a
+            // local index and a raw pointer.
+            guard let base = bytes.baseAddress else { return false }
+            let end = bytes.count
+            var i = index + 1
+            defer { index = i }
+            while i < end {
+                let c = base[i]
+                i += 1
+                if c == UInt8(ascii: "\"") { return true }
+                if c < 0x20 { return false }
+                if c == UInt8(ascii: "\\") {
+                    guard i < end else { return false }
+                    let e = base[i]
+                    i += 1
                     if e == UInt8(ascii: "u") {
+                        guard i + 4 <= end else { return false }
                         for _ in 0..<4 {
-                            guard let h = peek, isHex(h) else { return false }
-                            index += 1
+                            guard isHex(base[i]) else { return false }
+                            i += 1
                         }
-                    } else if !"\"\\/bfnrt".utf8.contains(e) {
+                    } else if !(e == 0x22 || e == 0x5C || e == 0x2F || e == 0x62 || e == 0x66 || e == 0x6E
+                        || e == 0x72 || e == 0x74)
+                    {
                         return false
                     }
-                case 0..<0x20: return false
-                default: continue
                 }
             }
             return false

@@ -80,49 +80,58 @@ public struct LogTransaction {
 
         let head = try log.head(in: transaction)
         let recordedAt = max(now, head.recordedAt)
+        // Check every size before the first write (check, then write).
+        var metadataJSON: [[UInt8]] = []
+        metadataJSON.reserveCapacity(request.events.count)
+        for (offset, proposed) in request.events.enumerated() {
+            let reuse = offset > 0 && proposed.metadata == request.events[offset - 1].metadata
+            metadataJSON.append(reuse ? metadataJSON[offset - 1] : RecordFormat.encodeMetadata(proposed.metadata))
+            let size = RecordFormat.encodedSize(
+                stream: request.stream, type: proposed.type, data: proposed.data, metadataJSON: metadataJSON[offset])
+            guard size <= log.limits.maximumRecordBytes else {
+                throw EventLogError.recordTooLarge(bytes: size, limit: log.limits.maximumRecordBytes)
+            }
+        }
+
+        hasWritten = true
         var previousHash = head.hash
-        var records: [(sequence: UInt64, bytes: [UInt8], event: RecordedEvent)] = []
-        records.reserveCapacity(request.events.count)
+        let firstAppended = appended.count
+        appended.reserveCapacity(appended.count + request.events.count)
+        var streamKey = StreamKey.key(request.stream, version: 0)
+        let versionOffset = streamKey.count - 8
         for (offset, proposed) in request.events.enumerated() {
             let sequence = head.sequence + UInt64(offset) + 1
             let version = current + UInt64(offset) + 1
             let encoded = RecordFormat.encode(
                 sequence: sequence, stream: request.stream, version: version, type: proposed.type,
-                recordedAt: recordedAt, data: proposed.data,
-                metadataJSON: RecordFormat.encodeMetadata(proposed.metadata), previousHash: previousHash)
-            guard encoded.bytes.count <= log.limits.maximumRecordBytes else {
-                throw EventLogError.recordTooLarge(bytes: encoded.bytes.count, limit: log.limits.maximumRecordBytes)
-            }
-            let event = RecordedEvent(
-                sequence: sequence, stream: request.stream, version: version, type: proposed.type,
-                recordedAt: recordedAt, data: proposed.data, metadata: proposed.metadata,
-                previousHash: previousHash, hash: encoded.hash)
-            records.append((sequence, encoded.bytes, event))
+                recordedAt: recordedAt, data: proposed.data, metadataJSON: metadataJSON[offset],
+                previousHash: previousHash)
+            let sequenceKey = BigEndian.bytes(sequence)
+            try transaction.put(log.events, sequenceKey, encoded.bytes, options: .append)
+            withUnsafeBytes(of: version.bigEndian) { streamKey.replaceSubrange(versionOffset..., with: $0) }
+            try transaction.put(log.streams, streamKey, sequenceKey, options: .noOverwrite)
+            appended.append(
+                RecordedEvent(
+                    sequence: sequence, stream: request.stream, version: version, type: proposed.type,
+                    recordedAt: recordedAt, data: proposed.data, metadata: proposed.metadata,
+                    previousHash: previousHash, hash: encoded.hash))
             previousHash = encoded.hash
         }
-
-        hasWritten = true
-        for record in records {
-            try transaction.put(log.events, BigEndian.bytes(record.sequence), record.bytes, options: .append)
-            try transaction.put(
-                log.streams, StreamKey.key(request.stream, version: record.event.version),
-                BigEndian.bytes(record.sequence), options: .noOverwrite)
-        }
-        let last = records[records.count - 1]
+        let first = appended[firstAppended]
+        let last = appended[appended.count - 1]
         var headValue = BigEndian.bytes(last.sequence)
-        headValue.append(contentsOf: last.event.hash)
+        headValue.append(contentsOf: last.hash)
         BigEndian.append(UInt64(bitPattern: recordedAt), to: &headValue)
         try transaction.put(log.meta, MetaKey.head, headValue)
 
         let result = AppendResult(
-            stream: request.stream, firstSequence: records[0].sequence, lastSequence: last.sequence,
-            firstVersion: records[0].event.version, lastVersion: last.event.version)
+            stream: request.stream, firstSequence: first.sequence, lastSequence: last.sequence,
+            firstVersion: first.version, lastVersion: last.version)
         if let idempotencyKey {
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys
             try transaction.put(log.idempotency, idempotencyKey, Array(try encoder.encode(result)))
         }
-        appended.append(contentsOf: records.map(\.event))
         return result
     }
 

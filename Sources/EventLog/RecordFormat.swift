@@ -17,6 +17,11 @@ enum RecordFormat {
     static let hashOffset = 57
     static let headerSize = 89
 
+    /// The encoded size of a record, known before encoding it.
+    static func encodedSize(stream: String, type: String, data: [UInt8], metadataJSON: [UInt8]) -> Int {
+        headerSize + 2 + stream.utf8.count + 2 + type.utf8.count + 4 + data.count + 4 + metadataJSON.count
+    }
+
     /// Encodes a record and fills in its hash.
     static func encode(
         sequence: UInt64, stream: String, version streamVersion: UInt64, type: String,
@@ -39,7 +44,9 @@ enum RecordFormat {
         appendInteger(UInt32(metadataJSON.count), to: &bytes)
         bytes.append(contentsOf: metadataJSON)
         let hash = computeHash(bytes)
-        bytes.replaceSubrange(hashOffset..<(hashOffset + 32), with: hash)
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in 0..<32 { buffer[hashOffset + index] = hash[index] }
+        }
         return (bytes, hash)
     }
 
@@ -54,7 +61,7 @@ enum RecordFormat {
         var hasher = SHA256()
         hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<hashOffset]))
         hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[(hashOffset + 32)...]))
-        return Array(hasher.finalize())
+        return hasher.finalize().withUnsafeBytes { [UInt8]($0) }
     }
 
     /// Decodes a stored record; `sequence` is its key, used in error messages.

@@ -158,13 +158,18 @@ struct IsolationTests {
     func validator() async throws {
         let fixture = try LogFixture()
         let good = [#"{}"#, #" {"a":[1,-2.5e3,true,false,null,{"b":"\u00e9\n"}]} "#, #"{"x":{"y":{"z":[]}}}"#]
-        let bad = [#"[]"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":01}"#, #"{'a':1}"#, #"{"a":"\x"}"#, #"{"a":1} {}"#, "{\"a\":\"\u{1}\"}", #"{"a":tru}"#]
+        let bad = [
+            #"[]"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":01}"#, #"{'a':1}"#, #"{"a":"\x"}"#, #"{"a":1} {}"#,
+            "{\"a\":\"\u{1}\"}", #"{"a":tru}"#,
+        ]
         for text in good {
-            _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [ProposedEvent(type: "E", data: Array(text.utf8))]))
+            _ = try await fixture.writer.append(
+                AppendRequest(stream: "s", events: [ProposedEvent(type: "E", data: Array(text.utf8))]))
         }
         for text in bad {
             await #expect(throws: EventLogError.self, "\(text)") {
-                _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [ProposedEvent(type: "E", data: Array(text.utf8))]))
+                _ = try await fixture.writer.append(
+                    AppendRequest(stream: "s", events: [ProposedEvent(type: "E", data: Array(text.utf8))]))
             }
         }
         #expect(try fixture.log.head().sequence == UInt64(good.count))

@@ -30,7 +30,9 @@ struct AppendBenchCommand: AsyncParsableCommand {
     @Option(help: "Durability: full, nometasync or nosync.") var sync: Durability = .full
     @Option(help: "Bytes of event data.") var eventBytes = 400
     @Option(help: "Scale the number of events per case (0.1 for a quick look).") var scale = 1.0
-    @Option(help: "Run only these cases (batch-1, batch-10, batch-100, batch-1000, appenders-1, appenders-16, appenders-64).")
+    @Option(
+        help:
+            "Run only these cases (batch-1, batch-10, batch-100, batch-1000, appenders-1, appenders-16, appenders-64).")
     var only: [String] = []
     @Option(help: "Folder for the temporary data files.") var directory: String = NSTemporaryDirectory()
 
@@ -51,6 +53,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
         let bench = AppendBenchmark(
             baseline: baseline, durability: sync, eventBytes: eventBytes, directory: directory, runs: runs)
         print("Append throughput: \(eventBytes)-byte events, durability \(sync.rawValue), median of \(runs) runs")
+        print("(raw C puts values of \(bench.recordBytes) bytes: the size of Botrix's stored record for such an event)")
         print(
             column("case", 22, right: false) + column("botrix ev/s", 14) + column("raw C ev/s", 14) + column("ratio", 9)
         )
@@ -67,10 +70,14 @@ struct AppendBenchCommand: AsyncParsableCommand {
         for appenders in [1, 16, 64] where only.isEmpty || only.contains("appenders-\(appenders)") {
             let total = count(appenders == 1 ? 600 : 20_000)
             let swift = try await bench.swiftRate(total: total, batch: 1, appenders: appenders)
-            printRow("\(appenders) appender\(appenders == 1 ? "" : "s") x 1 event", swift.rate, oneCommitPerEvent, swift.perCommit)
-            gain = swift.rate / oneCommitPerEvent
+            printRow(
+                "\(appenders) appender\(appenders == 1 ? "" : "s") x 1 event", swift.rate, oneCommitPerEvent,
+                swift.perCommit)
+            if appenders == 64 { gain = swift.rate / oneCommitPerEvent }
         }
-        print("group commit at 64 appenders: \(String(format: "%.1f", gain))x one commit per event (raw C)")
+        if gain > 0 {
+            print("group commit at 64 appenders: \(String(format: "%.1f", gain))x one commit per event (raw C)")
+        }
     }
 
     private func count(_ base: Int) -> Int { max(10, Int(Double(base) * scale)) }

@@ -11,6 +11,16 @@ struct AppendBenchmark {
     let directory: String
     let runs: Int
 
+    /// The event every case appends: a JSON object of `eventBytes` bytes.
+    var event: ProposedEvent {
+        let padding = String(repeating: "x", count: max(0, eventBytes - 10))
+        return ProposedEvent(type: "BenchEvent", data: Array("{\"pad\":\"\(padding)\"}".utf8))
+    }
+
+    /// What Botrix stores for that event, header and hash chain included; the C baseline
+    /// puts values of this size so both write the same bytes.
+    var recordBytes: Int { EventLog.encodedRecordSize(of: event, stream: "bench-0") }
+
     /// Events per second through `GroupCommitWriter` (median of `runs`), and the mean
     /// number of operations per commit.
     func swiftRate(total: Int, batch: Int, appenders: Int) async throws -> (rate: Double, perCommit: Double) {
@@ -21,14 +31,15 @@ struct AppendBenchmark {
             defer { remove(path) }
             let environment = try Environment(.init(path: path, mapSize: 1 << 32, durability: durability))
             let log = try EventLog(environment: environment)
-            let writer = GroupCommitWriter(log: log, onBatch: { report in
-                commits.withLock {
-                    $0.operations += report.operations
-                    $0.batches += 1
-                }
-            })
-            let padding = String(repeating: "x", count: max(0, eventBytes - 12))
-            let event = ProposedEvent(type: "BenchEvent", data: Array("{\"pad\":\"\(padding)\"}".utf8))
+            let writer = GroupCommitWriter(
+                log: log,
+                onBatch: { report in
+                    commits.withLock {
+                        $0.operations += report.operations
+                        $0.batches += 1
+                    }
+                })
+            let event = self.event
             let appendsPerTask = max(1, total / (batch * appenders))
             let started = DispatchTime.now().uptimeNanoseconds
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -57,7 +68,7 @@ struct AppendBenchmark {
             defer { remove(path) }
             let process = Process()
             process.executableURL = URL(fileURLWithPath: baseline)
-            process.arguments = [path, "\(total)", "\(batch)", "\(eventBytes)", durability.rawValue]
+            process.arguments = [path, "\(total)", "\(batch)", "\(recordBytes)", durability.rawValue]
             let pipe = Pipe()
             process.standardOutput = pipe
             try process.run()
