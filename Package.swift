@@ -47,7 +47,11 @@ let package = Package(
         ),
         .target(
             name: "Botrix",
-            dependencies: ["EventLog", "LMDB"],
+            dependencies: [
+                "EventLog",
+                "LMDB",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -125,6 +125,9 @@ public final class GroupCommitWriter: Sendable {
         }
     }
 
+    /// The writer's clock now, in milliseconds: what the next batch will see as `now`.
+    public func currentTime() -> Int64 { clock() }
+
     /// True until ``shutdown()``; `/health` reports it.
     public var isRunning: Bool { queue.withLock { $0.accepting } }
 

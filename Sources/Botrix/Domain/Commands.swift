@@ -1,0 +1,109 @@
+public import Foundation
+
+/// What `decide` may read besides the state: the batch's clock and the settings.
+public struct DecisionContext: Sendable {
+    /// Milliseconds since 1970: the writer's clock for this batch.
+    public var now: Int64
+    public var leaseSeconds: Int
+    public var maxAttempts: Int
+    public var maxJobCount: Int
+
+    public init(now: Int64, leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100) {
+        self.now = now
+        self.leaseSeconds = leaseSeconds
+        self.maxAttempts = maxAttempts
+        self.maxJobCount = maxJobCount
+    }
+}
+
+/// Ask for `count` accounts. The id is chosen by the caller so `decide` stays pure.
+public struct CreateJob: Sendable, Equatable {
+    public var jobID: UUID
+    public var count: Int
+    public var priority: Int
+    public var verificationEnabled: Bool
+
+    public init(jobID: UUID = UUID(), count: Int, priority: Int = 1, verificationEnabled: Bool = false) {
+        self.jobID = jobID
+        self.count = count
+        self.priority = priority
+        self.verificationEnabled = verificationEnabled
+    }
+}
+
+/// The lease holder's report; absent fields are unchanged.
+public struct ReportProgress: Sendable, Equatable {
+    public var jobID: UUID
+    public var workerID: String
+    public var progress: Int?
+    public var successful: Int?
+    public var failed: Int?
+    public var message: String?
+
+    public init(
+        jobID: UUID, workerID: String, progress: Int? = nil, successful: Int? = nil, failed: Int? = nil,
+        message: String? = nil
+    ) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.progress = progress
+        self.successful = successful
+        self.failed = failed
+        self.message = message
+    }
+}
+
+/// One account a worker produced for its claimed job.
+public struct RecordAccount: Sendable, Equatable {
+    public var jobID: UUID
+    public var workerID: String
+    public var email: String
+    public var username: String
+    public var password: String
+    public var birthdate: String
+    public var verificationCode: String?
+    public var status: AccountStatus
+    public var accountData: JSONObject
+
+    public init(
+        jobID: UUID, workerID: String, email: String, username: String, password: String, birthdate: String,
+        verificationCode: String? = nil, status: AccountStatus = .pending, accountData: JSONObject = [:]
+    ) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.email = email
+        self.username = username
+        self.password = password
+        self.birthdate = birthdate
+        self.verificationCode = verificationCode
+        self.status = status
+        self.accountData = accountData
+    }
+}
+
+/// An operator's edit of an account; absent fields are unchanged.
+public struct UpdateAccount: Sendable, Equatable {
+    public var accountID: Int64
+    public var expectedVersion: UInt64?
+    public var status: AccountStatus?
+    public var verificationCode: String?
+    public var accountData: JSONObject?
+    public var password: String?
+    public var email: String?
+    public var username: String?
+
+    public init(
+        accountID: Int64, expectedVersion: UInt64? = nil, status: AccountStatus? = nil,
+        verificationCode: String? = nil, accountData: JSONObject? = nil, password: String? = nil,
+        email: String? = nil, username: String? = nil
+    ) {
+        self.accountID = accountID
+        self.expectedVersion = expectedVersion
+        self.status = status
+        self.verificationCode = verificationCode
+        self.accountData = accountData
+        self.password = password
+        self.email = email
+        self.username = username
+    }
+}

@@ -1,0 +1,121 @@
+public import EventLog
+public import Foundation
+
+/// A job as the API shows it, and the state `decide` reads: one row of the `jobs`
+/// projection, folded from the job's events by ``evolve(_:_:_:)``.
+public struct JobView: Codable, Sendable, Equatable {
+    public var id: UUID
+    public var count: Int
+    public var status: JobStatus
+    public var progress: Int
+    public var successful: Int
+    public var failed: Int
+    public var priority: Int
+    public var verificationEnabled: Bool
+    public var errorMessage: String?
+    public var message: String?
+    public var attempts: Int
+    public var workerID: String?
+    public var leaseExpiresAt: String?
+    public var createdAt: String
+    public var updatedAt: String
+    public var startedAt: String?
+    public var completedAt: String?
+    /// The job's stream version: its ETag.
+    public var version: UInt64
+    /// The log sequence of its `JobCreated`: its place in FIFO order.
+    public var createdSequence: UInt64
+    /// True after a requeue: it goes to the head of its priority.
+    public var requeued: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case id, count, status, progress, successful, failed, priority, message, attempts, version, requeued
+        case verificationEnabled = "verification_enabled", errorMessage = "error_message"
+        case workerID = "worker_id", leaseExpiresAt = "lease_expires_at", createdAt = "created_at"
+        case updatedAt = "updated_at", startedAt = "started_at", completedAt = "completed_at"
+        case createdSequence = "created_sequence"
+    }
+
+    /// Folds one event of this job's stream into its state. Pure: reads only the event,
+    /// its recorded time and its sequence, so a rebuild reproduces every byte.
+    public static func evolve(_ state: JobView?, _ event: DomainEvent, _ recorded: EventPosition) -> JobView? {
+        let time = Timestamp.rfc3339(milliseconds: recorded.recordedAt)
+        if case .jobCreated(let e) = event {
+            return JobView(
+                id: e.jobID, count: e.count, status: .pending, progress: 0, successful: 0, failed: 0,
+                priority: e.priority, verificationEnabled: e.verificationEnabled, errorMessage: nil, message: nil,
+                attempts: 0, workerID: nil, leaseExpiresAt: nil, createdAt: time, updatedAt: time, startedAt: nil,
+                completedAt: nil, version: recorded.version, createdSequence: recorded.sequence, requeued: false)
+        }
+        guard var job = state else { return nil }
+        job.updatedAt = time
+        if recorded.stream == Streams.job(job.id) { job.version = recorded.version }
+        switch event {
+        case .jobCreated: break
+        case .jobClaimed(let e):
+            job.status = .running
+            job.workerID = e.workerID
+            job.leaseExpiresAt = e.leaseExpiresAt
+            job.attempts = e.attempt
+            if job.startedAt == nil { job.startedAt = time }
+        case .progressUpdated(let e):
+            if let p = e.progress { job.progress = p }
+            if let s = e.successful { job.successful = s }
+            if let f = e.failed { job.failed = f }
+            if let m = e.message { job.message = m }
+            if let lease = e.leaseExpiresAt { job.leaseExpiresAt = lease }
+        case .accountCreated:
+            job.progress += 1
+        case .jobCompleted:
+            job.status = .completed
+            job.completedAt = time
+            job.leaseExpiresAt = nil
+        case .jobFailed(let e):
+            job.errorMessage = e.error
+            job.leaseExpiresAt = nil
+            if e.requeued {
+                job.status = .pending
+                job.workerID = nil
+                job.requeued = true
+            } else {
+                job.status = .failed
+                job.completedAt = time
+            }
+        case .jobCancelled(let e):
+            job.status = .cancelled
+            job.completedAt = time
+            job.leaseExpiresAt = nil
+            if let reason = e.reason { job.errorMessage = reason }
+        case .jobLeaseExpired(let e):
+            job.leaseExpiresAt = nil
+            job.errorMessage = "lease of worker \(e.workerID) expired at \(e.leaseExpiresAt)"
+            if e.requeued {
+                job.status = .pending
+                job.workerID = nil
+                job.requeued = true
+            }
+        case .accountUpdated, .accountDeleted:
+            break
+        }
+        return job
+    }
+}
+
+/// Where an event sits in the log: what `evolve` may read besides the payload.
+public struct EventPosition: Sendable, Equatable {
+    public var sequence: UInt64
+    public var stream: String
+    public var version: UInt64
+    public var recordedAt: Int64
+
+    public init(sequence: UInt64, stream: String, version: UInt64, recordedAt: Int64) {
+        self.sequence = sequence
+        self.stream = stream
+        self.version = version
+        self.recordedAt = recordedAt
+    }
+
+    public init(_ event: RecordedEvent) {
+        self.init(sequence: event.sequence, stream: event.stream, version: event.version, recordedAt: event.recordedAt)
+    }
+}

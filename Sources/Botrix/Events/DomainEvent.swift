@@ -1,0 +1,115 @@
+public import EventLog
+public import Foundation
+
+/// The ten events of SPEC.md. Names are the contract: fields grow, never change meaning.
+/// Each case's payload is stored as the event's `data`, a JSON object with snake_case keys
+/// encoded with sorted keys, and has a JSON Schema in `schemas/events/`.
+public enum DomainEvent: Sendable, Equatable {
+    case jobCreated(JobCreated)
+    case jobClaimed(JobClaimed)
+    case progressUpdated(ProgressUpdated)
+    case accountCreated(AccountCreated)
+    case accountUpdated(AccountUpdated)
+    case accountDeleted(AccountDeleted)
+    case jobCompleted(JobCompleted)
+    case jobFailed(JobFailed)
+    case jobCancelled(JobCancelled)
+    case jobLeaseExpired(JobLeaseExpired)
+
+    /// Every event type name, in catalogue order.
+    public static let allTypes = [
+        "JobCreated", "JobClaimed", "ProgressUpdated", "AccountCreated", "AccountUpdated", "AccountDeleted",
+        "JobCompleted", "JobFailed", "JobCancelled", "JobLeaseExpired",
+    ]
+
+    /// The event's name in the log.
+    public var type: String {
+        switch self {
+        case .jobCreated: "JobCreated"
+        case .jobClaimed: "JobClaimed"
+        case .progressUpdated: "ProgressUpdated"
+        case .accountCreated: "AccountCreated"
+        case .accountUpdated: "AccountUpdated"
+        case .accountDeleted: "AccountDeleted"
+        case .jobCompleted: "JobCompleted"
+        case .jobFailed: "JobFailed"
+        case .jobCancelled: "JobCancelled"
+        case .jobLeaseExpired: "JobLeaseExpired"
+        }
+    }
+
+    /// The stream the event belongs to: `job-<uuid>` or `account-<id>`.
+    public var stream: String {
+        switch self {
+        case .jobCreated(let e): Streams.job(e.jobID)
+        case .jobClaimed(let e): Streams.job(e.jobID)
+        case .progressUpdated(let e): Streams.job(e.jobID)
+        case .accountCreated(let e): Streams.account(e.accountID)
+        case .accountUpdated(let e): Streams.account(e.accountID)
+        case .accountDeleted(let e): Streams.account(e.accountID)
+        case .jobCompleted(let e): Streams.job(e.jobID)
+        case .jobFailed(let e): Streams.job(e.jobID)
+        case .jobCancelled(let e): Streams.job(e.jobID)
+        case .jobLeaseExpired(let e): Streams.job(e.jobID)
+        }
+    }
+
+    /// The payload as stored: deterministic JSON (sorted keys), so hashes reproduce.
+    public func encodedData() throws -> [UInt8] {
+        let encoder = DomainJSON.encoder
+        switch self {
+        case .jobCreated(let e): return Array(try encoder.encode(e))
+        case .jobClaimed(let e): return Array(try encoder.encode(e))
+        case .progressUpdated(let e): return Array(try encoder.encode(e))
+        case .accountCreated(let e): return Array(try encoder.encode(e))
+        case .accountUpdated(let e): return Array(try encoder.encode(e))
+        case .accountDeleted(let e): return Array(try encoder.encode(e))
+        case .jobCompleted(let e): return Array(try encoder.encode(e))
+        case .jobFailed(let e): return Array(try encoder.encode(e))
+        case .jobCancelled(let e): return Array(try encoder.encode(e))
+        case .jobLeaseExpired(let e): return Array(try encoder.encode(e))
+        }
+    }
+
+    /// Decodes a recorded event of the catalogue; nil for a type Botrix does not know.
+    public init?(type: String, data: [UInt8]) throws {
+        let decoder = DomainJSON.decoder
+        let bytes = Data(data)
+        switch type {
+        case "JobCreated": self = .jobCreated(try decoder.decode(JobCreated.self, from: bytes))
+        case "JobClaimed": self = .jobClaimed(try decoder.decode(JobClaimed.self, from: bytes))
+        case "ProgressUpdated": self = .progressUpdated(try decoder.decode(ProgressUpdated.self, from: bytes))
+        case "AccountCreated": self = .accountCreated(try decoder.decode(AccountCreated.self, from: bytes))
+        case "AccountUpdated": self = .accountUpdated(try decoder.decode(AccountUpdated.self, from: bytes))
+        case "AccountDeleted": self = .accountDeleted(try decoder.decode(AccountDeleted.self, from: bytes))
+        case "JobCompleted": self = .jobCompleted(try decoder.decode(JobCompleted.self, from: bytes))
+        case "JobFailed": self = .jobFailed(try decoder.decode(JobFailed.self, from: bytes))
+        case "JobCancelled": self = .jobCancelled(try decoder.decode(JobCancelled.self, from: bytes))
+        case "JobLeaseExpired": self = .jobLeaseExpired(try decoder.decode(JobLeaseExpired.self, from: bytes))
+        default: return nil
+        }
+    }
+
+    /// Decodes a recorded event; nil for a type outside the catalogue.
+    public init?(_ recorded: RecordedEvent) throws {
+        try self.init(type: recorded.type, data: recorded.data)
+    }
+}
+
+/// Stream names of the two aggregates.
+public enum Streams {
+    public static func job(_ id: UUID) -> String { "job-" + id.uuidString.lowercased() }
+    public static func account(_ id: Int64) -> String { "account-\(id)" }
+}
+
+/// The one JSON configuration for everything stored, hashed or compared: snake_case keys
+/// come from explicit coding keys, and sorted keys make the bytes reproducible.
+public enum DomainJSON {
+    public static var encoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static var decoder: JSONDecoder { JSONDecoder() }
+}

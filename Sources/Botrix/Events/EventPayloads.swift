@@ -1,0 +1,123 @@
+public import Foundation
+
+/// A job was asked for: `count` accounts at `priority`.
+public struct JobCreated: Codable, Sendable, Equatable {
+    public var jobID: UUID
+    public var count: Int
+    public var priority: Int
+    public var verificationEnabled: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", count, priority, verificationEnabled = "verification_enabled"
+    }
+}
+
+/// A worker took the job with a lease until `leaseExpiresAt`; `attempt` counts claims.
+public struct JobClaimed: Codable, Sendable, Equatable {
+    public var jobID: UUID
+    public var workerID: String
+    public var leaseExpiresAt: String
+    public var attempt: Int
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", workerID = "worker_id", leaseExpiresAt = "lease_expires_at", attempt
+    }
+}
+
+/// The lease holder reported progress or a heartbeat (no counts); the lease is extended.
+public struct ProgressUpdated: Codable, Sendable, Equatable {
+    public var jobID: UUID
+    public var workerID: String?
+    public var progress: Int?
+    public var successful: Int?
+    public var failed: Int?
+    public var message: String?
+    public var leaseExpiresAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", workerID = "worker_id", progress, successful, failed, message
+        case leaseExpiresAt = "lease_expires_at"
+    }
+}
+
+/// The lease holder handed back one account it produced.
+public struct AccountCreated: Codable, Sendable, Equatable {
+    public var accountID: Int64
+    public var jobID: UUID
+    public var workerID: String
+    public var email: String
+    public var username: String
+    public var password: String
+    public var birthdate: String
+    public var verificationCode: String?
+    public var status: AccountStatus
+    public var accountData: JSONObject
+
+    enum CodingKeys: String, CodingKey {
+        case accountID = "account_id", jobID = "job_id", workerID = "worker_id", email, username, password, birthdate
+        case verificationCode = "verification_code", status, accountData = "account_data"
+    }
+}
+
+/// An operator changed some fields of an account; only the changed fields are present.
+public struct AccountUpdated: Codable, Sendable, Equatable {
+    public var accountID: Int64
+    public var status: AccountStatus?
+    public var verificationCode: String?
+    public var accountData: JSONObject?
+    public var password: String?
+    public var email: String?
+    public var username: String?
+
+    enum CodingKeys: String, CodingKey {
+        case accountID = "account_id", status, verificationCode = "verification_code"
+        case accountData = "account_data", password, email, username
+    }
+}
+
+/// An account was deleted; it leaves every view.
+public struct AccountDeleted: Codable, Sendable, Equatable {
+    public var accountID: Int64
+    public var jobID: UUID
+
+    enum CodingKeys: String, CodingKey { case accountID = "account_id", jobID = "job_id" }
+}
+
+/// The lease holder finished the job.
+public struct JobCompleted: Codable, Sendable, Equatable {
+    public var jobID: UUID
+    public var workerID: String
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", workerID = "worker_id" }
+}
+
+/// The job failed: back to the queue when `requeued`, otherwise finished as failed.
+public struct JobFailed: Codable, Sendable, Equatable {
+    public var jobID: UUID
+    public var workerID: String?
+    public var error: String
+    public var requeued: Bool
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", workerID = "worker_id", error, requeued }
+}
+
+/// An operator cancelled the job; its worker's next call gets 409.
+public struct JobCancelled: Codable, Sendable, Equatable {
+    public var jobID: UUID
+    public var reason: String?
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", reason }
+}
+
+/// The worker's lease ran out: the job goes back to the head of its priority when
+/// attempts remain (`requeued`); otherwise a `JobFailed` follows in the same append.
+public struct JobLeaseExpired: Codable, Sendable, Equatable {
+    public var jobID: UUID
+    public var workerID: String
+    public var leaseExpiresAt: String
+    public var requeued: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", workerID = "worker_id", leaseExpiresAt = "lease_expires_at", requeued
+    }
+}

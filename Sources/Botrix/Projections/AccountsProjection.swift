@@ -1,0 +1,98 @@
+import EventLog
+import Foundation
+public import LMDB
+
+/// Accounts: the views, unique email and username indexes (lowercased), by-status and
+/// by-job indexes, and counters, including the next account id to assign.
+public struct AccountsProjection: Sendable {
+    public static let name = "accounts"
+    let views: Database
+    let byStatus: Database
+    let byJob: Database
+    let emails: Database
+    let usernames: Database
+    let counters: Counters
+
+    init(environment: Environment) throws {
+        views = try environment.database("accounts.views")
+        byStatus = try environment.database("accounts.by_status")
+        byJob = try environment.database("accounts.by_job")
+        emails = try environment.database("accounts.emails")
+        usernames = try environment.database("accounts.usernames")
+        counters = Counters(database: try environment.database("accounts.counters"))
+    }
+
+    public var databases: [Database] { [views, byStatus, byJob, emails, usernames, counters.database] }
+
+    /// The account, or nil (also after deletion).
+    public func view(_ id: Int64, in txn: some TransactionReading) throws -> AccountView? {
+        guard id > 0 else { return nil }
+        return try txn.withValue(views, Keys.integer(id)) { raw in
+            try raw.map { try DomainJSON.decoder.decode(AccountView.self, from: Data($0)) }
+        }
+    }
+
+    /// The id the next recorded account gets.
+    public func nextID(in txn: some TransactionReading) throws -> Int64 {
+        max(1, try counters.value("next_id", in: txn))
+    }
+
+    /// Which live account uses a lowercased email or username.
+    public func owner(of field: String, _ lowercased: String, in txn: some TransactionReading) throws -> Int64? {
+        let index = field == "email" ? emails : usernames
+        let key = Array(lowercased.utf8)
+        guard !key.isEmpty, key.count <= maximumKeySize else { return nil }
+        return try txn.get(index, key).flatMap { BigEndian.uint64($0) }.map { Int64(bitPattern: $0) }
+    }
+
+    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
+        let id: Int64
+        switch event {
+        case .accountCreated(let e): id = e.accountID
+        case .accountUpdated(let e): id = e.accountID
+        case .accountDeleted(let e): id = e.accountID
+        default: return
+        }
+        let old = try view(id, in: ltx.reading)
+        let new = AccountView.evolve(old, event, position)
+        let key = Keys.integer(id)
+        if let new {
+            try ltx.put(views, key, Array(try DomainJSON.encoder.encode(new)))
+        } else if old != nil {
+            try ltx.delete(views, key)
+        }
+        if old == nil, new != nil {
+            try counters.add(1, to: "total", in: &ltx)
+            try counters.set(max(try nextID(in: ltx.reading), id + 1), "next_id", in: &ltx)
+            try ltx.put(byJob, Keys.uuid(new!.jobID) + key, [])
+        } else if let old, new == nil {
+            try counters.add(-1, to: "total", in: &ltx)
+            try ltx.delete(byJob, Keys.uuid(old.jobID) + key)
+        }
+        if old?.status != new?.status {
+            if let old {
+                try ltx.delete(byStatus, [old.status.code] + key)
+                try counters.add(-1, to: "status.\(old.status.rawValue)", in: &ltx)
+            }
+            if let new {
+                try ltx.put(byStatus, [new.status.code] + key, [])
+                try counters.add(1, to: "status.\(new.status.rawValue)", in: &ltx)
+            }
+        }
+        try reindex(emails, old?.email.lowercased(), new?.email.lowercased(), key, in: &ltx)
+        try reindex(usernames, old?.username.lowercased(), new?.username.lowercased(), key, in: &ltx)
+    }
+
+    private func reindex(
+        _ index: Database, _ old: String?, _ new: String?, _ id: [UInt8], in ltx: inout LogTransaction
+    ) throws {
+        guard old != new else { return }
+        if let old { try ltx.delete(index, Array(old.utf8)) }
+        if let new { try ltx.put(index, Array(new.utf8), id) }
+    }
+
+    /// Accounts by total and by status.
+    public func counts(in txn: some TransactionReading) throws -> [String: Int64] {
+        try counters.all(in: txn).filter { $0.key != "next_id" }
+    }
+}

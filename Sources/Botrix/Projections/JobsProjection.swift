@@ -1,0 +1,105 @@
+import EventLog
+public import Foundation
+public import LMDB
+
+/// Jobs: the views, the by-status and by-creation indexes, the queue, the leases by
+/// expiry, and their counters — all written in the transaction of the event.
+public struct JobsProjection: Sendable {
+    public static let name = "jobs"
+    let views: Database
+    let byCreated: Database
+    let byStatus: Database
+    let queue: Database
+    let leases: Database
+    let counters: Counters
+
+    init(environment: Environment) throws {
+        views = try environment.database("jobs.views")
+        byCreated = try environment.database("jobs.by_created")
+        byStatus = try environment.database("jobs.by_status")
+        queue = try environment.database("jobs.queue")
+        leases = try environment.database("jobs.leases")
+        counters = Counters(database: try environment.database("jobs.counters"))
+    }
+
+    /// Every database this projection owns, for reset and digests.
+    public var databases: [Database] { [views, byCreated, byStatus, queue, leases, counters.database] }
+
+    /// The job, or nil.
+    public func view(_ id: UUID, in txn: some TransactionReading) throws -> JobView? {
+        try txn.withValue(views, Keys.uuid(id)) { raw in
+            try raw.map { try DomainJSON.decoder.decode(JobView.self, from: Data($0)) }
+        }
+    }
+
+    /// Folds one event into the rows it changes.
+    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
+        let jobID: UUID
+        switch event {
+        case .jobCreated(let e): jobID = e.jobID
+        case .jobClaimed(let e): jobID = e.jobID
+        case .progressUpdated(let e): jobID = e.jobID
+        case .accountCreated(let e): jobID = e.jobID
+        case .jobCompleted(let e): jobID = e.jobID
+        case .jobFailed(let e): jobID = e.jobID
+        case .jobCancelled(let e): jobID = e.jobID
+        case .jobLeaseExpired(let e): jobID = e.jobID
+        case .accountUpdated, .accountDeleted: return
+        }
+        let old = try view(jobID, in: ltx.reading)
+        guard let new = JobView.evolve(old, event, position) else { return }
+        try ltx.put(views, Keys.uuid(jobID), Array(try DomainJSON.encoder.encode(new)))
+        let id = Keys.uuid(jobID)
+        if old == nil {
+            try ltx.put(byCreated, BigEndian.bytes(new.createdSequence), id)
+            try counters.add(1, to: "total", in: &ltx)
+        }
+        try move(byStatus, from: old.map(Keys.jobStatus), to: Keys.jobStatus(new), value: id, in: &ltx)
+        if old?.status != new.status {
+            if let old { try counters.add(-1, to: "status.\(old.status.rawValue)", in: &ltx) }
+            try counters.add(1, to: "status.\(new.status.rawValue)", in: &ltx)
+        }
+        let oldQueue = old.flatMap { $0.status == .pending ? Keys.queue($0) : nil }
+        let newQueue = new.status == .pending ? Keys.queue(new) : nil
+        try move(queue, from: oldQueue, to: newQueue, value: id, in: &ltx)
+        if (oldQueue == nil) != (newQueue == nil) {
+            try counters.add(newQueue == nil ? -1 : 1, to: "queue.priority.\(new.priority)", in: &ltx)
+        }
+        let oldLease = old.flatMap(Keys.lease)
+        let newLease = Keys.lease(new)
+        try move(leases, from: oldLease, to: newLease, value: [], in: &ltx)
+        if (oldLease == nil) != (newLease == nil) { try counters.add(newLease == nil ? -1 : 1, to: "leases", in: &ltx) }
+    }
+
+    /// Replaces an index entry when its key changed.
+    private func move(
+        _ database: Database, from old: [UInt8]?, to new: [UInt8]?, value: [UInt8], in ltx: inout LogTransaction
+    ) throws {
+        guard old != new else { return }
+        if let old { try ltx.delete(database, old) }
+        if let new { try ltx.put(database, new, value) }
+    }
+
+    /// The job workers get next: the first entry of the queue.
+    public func queueHead(in txn: some TransactionReading) throws -> UUID? {
+        try txn.withCursor(queue) { cursor in try cursor.first().flatMap { Keys.uuid(from: $0.value) } }
+    }
+
+    /// Jobs whose lease ran out by `now` (milliseconds), earliest first.
+    public func leasesDue(at now: Int64, in txn: some TransactionReading) throws -> [UUID] {
+        var due: [UUID] = []
+        try txn.withCursor(leases) { cursor in
+            var entry = try cursor.first()
+            while let e = entry, e.key.count == 24, Int64(bitPattern: BigEndian.uint64(e.key) ?? .max) <= now {
+                if let id = Keys.uuid(from: e.key[8..<24]) { due.append(id) }
+                entry = try cursor.next()
+            }
+        }
+        return due
+    }
+
+    /// Jobs by total and by status; queue depth by priority; leases outstanding.
+    public func counts(in txn: some TransactionReading) throws -> [String: Int64] {
+        try counters.all(in: txn)
+    }
+}

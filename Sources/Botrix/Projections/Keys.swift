@@ -1,0 +1,70 @@
+import EventLog
+import Foundation
+import LMDB
+
+/// Byte layouts of projection keys. Big-endian numbers keep LMDB's order numeric.
+enum Keys {
+    static func uuid(_ id: UUID) -> [UInt8] {
+        withUnsafeBytes(of: id.uuid) { Array($0) }
+    }
+
+    static func uuid(from bytes: some Collection<UInt8>) -> UUID? {
+        guard bytes.count == 16 else { return nil }
+        let b = Array(bytes)
+        return UUID(
+            uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+    }
+
+    static func integer(_ value: Int64) -> [UInt8] { BigEndian.bytes(UInt64(bitPattern: value)) }
+
+    /// Queue order: higher priority first, then requeued jobs, then FIFO by `JobCreated` sequence.
+    static func queue(_ job: JobView) -> [UInt8] {
+        var key: [UInt8] = [UInt8(255 - job.priority), job.requeued ? 0 : 1]
+        BigEndian.append(job.createdSequence, to: &key)
+        return key
+    }
+
+    /// Leases by expiry time, then job id.
+    static func lease(_ job: JobView) -> [UInt8]? {
+        guard job.status == .running, let text = job.leaseExpiresAt, let ms = Timestamp.parse(text) else { return nil }
+        return integer(ms) + uuid(job.id)
+    }
+
+    static func jobStatus(_ job: JobView) -> [UInt8] {
+        [job.status.code] + BigEndian.bytes(job.createdSequence)
+    }
+}
+
+/// Named `i64` counters in one database, so every total the API shows is a lookup.
+struct Counters {
+    let database: Database
+
+    func value(_ name: String, in txn: some TransactionReading) throws -> Int64 {
+        guard let raw = try txn.get(database, Array(name.utf8)), let value = BigEndian.uint64(raw) else { return 0 }
+        return Int64(bitPattern: value)
+    }
+
+    func add(_ delta: Int64, to name: String, in ltx: inout LogTransaction) throws {
+        guard delta != 0 else { return }
+        let current = try value(name, in: ltx.reading)
+        try ltx.put(database, Array(name.utf8), Keys.integer(current + delta))
+    }
+
+    func set(_ value: Int64, _ name: String, in ltx: inout LogTransaction) throws {
+        try ltx.put(database, Array(name.utf8), Keys.integer(value))
+    }
+
+    /// Every counter but the checkpoint, for tests and `stats`.
+    func all(in txn: some TransactionReading) throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        try txn.withCursor(database) { cursor in
+            var entry = try cursor.first()
+            while let e = entry {
+                let name = String(decoding: e.key, as: UTF8.self)
+                if name != Projections.checkpointKey { out[name] = Int64(bitPattern: BigEndian.uint64(e.value) ?? 0) }
+                entry = try cursor.next()
+            }
+        }
+        return out
+    }
+}

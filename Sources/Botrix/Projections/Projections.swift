@@ -1,0 +1,66 @@
+import Crypto
+public import EventLog
+import Foundation
+public import LMDB
+
+/// Every projection of the log. The write path applies each new event here in the
+/// transaction that appends it; `rebuild` resets them and replays the log. Each keeps a
+/// checkpoint (the last sequence applied) so lag and rebuild progress are visible.
+public struct Projections: Sendable {
+    static let checkpointKey = "checkpoint"
+    public let jobs: JobsProjection
+    public let accounts: AccountsProjection
+
+    public init(environment: Environment) throws {
+        jobs = try JobsProjection(environment: environment)
+        accounts = try AccountsProjection(environment: environment)
+    }
+
+    /// Every projection database, named, in a fixed order.
+    public var databases: [Database] { jobs.databases + accounts.databases }
+
+    /// Applies one recorded event (decoded once by the caller when it has the payload).
+    public func apply(_ recorded: RecordedEvent, _ event: DomainEvent?, in ltx: inout LogTransaction) throws {
+        guard let event = try event ?? DomainEvent(recorded) else { return }
+        let position = EventPosition(recorded)
+        try jobs.apply(event, position, in: &ltx)
+        try accounts.apply(event, position, in: &ltx)
+        let checkpoint = Keys.integer(Int64(bitPattern: recorded.sequence))
+        try ltx.put(jobs.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
+        try ltx.put(accounts.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
+    }
+
+    /// Empties every projection database.
+    public func reset(in ltx: inout LogTransaction) throws {
+        for database in databases { try ltx.clear(database) }
+    }
+
+    /// The last sequence each projection applied (0 when empty).
+    public func checkpoints(in txn: some TransactionReading) throws -> [String: UInt64] {
+        [
+            JobsProjection.name: UInt64(bitPattern: try jobs.counters.value(Self.checkpointKey, in: txn)),
+            AccountsProjection.name: UInt64(bitPattern: try accounts.counters.value(Self.checkpointKey, in: txn)),
+        ]
+    }
+
+    /// SHA-256 over every key and value of each database, by name: equal digests mean
+    /// byte-identical projections (how `verify` compares live state with a rebuild).
+    public func digests(in txn: some TransactionReading) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for database in databases {
+            var hasher = SHA256()
+            try txn.withCursor(database) { cursor in
+                var entry = try cursor.first()
+                while let e = entry {
+                    withUnsafeBytes(of: UInt32(e.key.count).bigEndian) { hasher.update(bufferPointer: $0) }
+                    hasher.update(bufferPointer: e.key)
+                    withUnsafeBytes(of: UInt32(e.value.count).bigEndian) { hasher.update(bufferPointer: $0) }
+                    hasher.update(bufferPointer: e.value)
+                    entry = try cursor.next()
+                }
+            }
+            out[database.name] = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+        return out
+    }
+}

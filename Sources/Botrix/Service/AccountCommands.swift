@@ -1,0 +1,44 @@
+extension BotrixService {
+    /// Records one account the lease holder produced; ids are assigned in order.
+    public func recordAccount(_ command: RecordAccount, metadata: CommandMetadata = .init()) async throws
+        -> AccountView
+    {
+        try await run(metadata) { ltx, scope in
+            let job = try scope.job(command.jobID, in: ltx)
+            let accounts = scope.projections.accounts
+            let id = try accounts.nextID(in: ltx.reading)
+            let reading = ltx.reading
+            let events = try AccountDecider.record(
+                job, command, newID: id, isTaken: { try accounts.owner(of: $0, $1, in: reading) }, scope.context)
+            try scope.emit(events, expected: .noStream, in: &ltx)
+            return try scope.account(id, in: ltx)
+        }
+    }
+
+    /// Changes fields of an account; `expectedVersion` is the client's `If-Match`.
+    public func updateAccount(_ command: UpdateAccount, metadata: CommandMetadata = .init()) async throws
+        -> AccountView
+    {
+        try await run(metadata) { ltx, scope in
+            let account = try scope.account(command.accountID, in: ltx)
+            let accounts = scope.projections.accounts
+            let reading = ltx.reading
+            let events = try AccountDecider.update(
+                account, command, isTaken: { try accounts.owner(of: $0, $1, in: reading) }, scope.context)
+            try scope.emit(events, expected: .exact(account.version), in: &ltx)
+            return try scope.account(command.accountID, in: ltx)
+        }
+    }
+
+    /// Deletes an account: it leaves every view; its events stay in the log.
+    public func deleteAccount(id: Int64, expectedVersion: UInt64? = nil, metadata: CommandMetadata = .init())
+        async throws
+    {
+        try await run(metadata) { ltx, scope in
+            let account = try scope.account(id, in: ltx)
+            try scope.emit(
+                AccountDecider.delete(account, expectedVersion: expectedVersion), expected: .exact(account.version),
+                in: &ltx)
+        }
+    }
+}

@@ -1,0 +1,127 @@
+public import EventLog
+import Foundation
+import LMDB
+
+/// The domain's front door: commands go through the group-commit writer (decide →
+/// append → apply projections, in one transaction per batch); queries read projections
+/// in read-only transactions. One per process, over one store.
+public final class BotrixService: Sendable {
+    /// Limits from the configuration (LEASE_SECONDS, MAX_ATTEMPTS, MAX_JOB_COUNT).
+    public struct Settings: Sendable {
+        public var leaseSeconds: Int
+        public var maxAttempts: Int
+        public var maxJobCount: Int
+
+        public init(leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100) {
+            self.leaseSeconds = leaseSeconds
+            self.maxAttempts = maxAttempts
+            self.maxJobCount = maxJobCount
+        }
+    }
+
+    public let store: BotrixStore
+    public let writer: GroupCommitWriter
+    public let projections: Projections
+    public let settings: Settings
+
+    /// Opens the projections and brings them up to the log's head if they lag (a log
+    /// written by an older build, or a crash between... nothing: they commit together).
+    public init(store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings()) async throws {
+        self.store = store
+        self.writer = writer
+        self.settings = settings
+        projections = try Projections(environment: store.environment)
+        try await catchUp()
+    }
+
+    /// Applies log events the projections have not seen yet.
+    func catchUp() async throws {
+        let projections = self.projections
+        try await writer.perform { ltx in
+            let from = try projections.checkpoints(in: ltx.reading).values.min() ?? 0
+            var pending: [RecordedEvent] = []
+            try ltx.log.forEach(after: from, in: ltx.reading) { event in
+                pending.append(event)
+                return true
+            }
+            for event in pending { try projections.apply(event, nil, in: &ltx) }
+        }
+    }
+
+    /// Runs a command in the next batch with the decide context of that batch.
+    func run<T: Sendable>(
+        _ metadata: CommandMetadata, _ body: @escaping @Sendable (inout LogTransaction, CommandScope) throws -> T
+    ) async throws -> T {
+        let projections = self.projections
+        let settings = self.settings
+        return try await writer.perform { ltx in
+            let context = DecisionContext(
+                now: ltx.now, leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts,
+                maxJobCount: settings.maxJobCount)
+            return try body(&ltx, CommandScope(projections: projections, context: context, metadata: metadata))
+        }
+    }
+}
+
+/// Who asked and why, stored in each event's metadata.
+public struct CommandMetadata: Sendable, Equatable {
+    public var requestID: String?
+    public var actor: String?
+
+    public init(requestID: String? = nil, actor: String? = nil) {
+        self.requestID = requestID
+        self.actor = actor
+    }
+
+    var dictionary: [String: String] {
+        var out: [String: String] = [:]
+        if let requestID { out["request_id"] = requestID }
+        if let actor { out["actor"] = actor }
+        return out
+    }
+}
+
+/// What a command handler needs inside the transaction.
+struct CommandScope: Sendable {
+    let projections: Projections
+    let context: DecisionContext
+    let metadata: CommandMetadata
+
+    /// Appends the decided events to their stream and applies them to every projection.
+    func emit(_ events: [DomainEvent], expected: ExpectedVersion, in ltx: inout LogTransaction) throws {
+        guard let stream = events.first?.stream else { return }
+        let proposed = try events.map {
+            ProposedEvent(type: $0.type, data: try $0.encodedData(), metadata: metadata.dictionary)
+        }
+        let before = ltx.appended.count
+        _ = try ltx.append(AppendRequest(stream: stream, expectedVersion: expected, events: proposed))
+        for (recorded, event) in zip(ltx.appended[before...], events) {
+            try projections.apply(recorded, event, in: &ltx)
+        }
+    }
+
+    /// Loads a job or refuses with 404.
+    func job(_ id: UUID, in ltx: LogTransaction) throws -> JobView {
+        guard let job = try projections.jobs.view(id, in: ltx.reading) else {
+            throw DomainError.notFound(kind: "job", id: id.uuidString.lowercased())
+        }
+        return job
+    }
+
+    /// Loads an account or refuses with 404.
+    func account(_ id: Int64, in ltx: LogTransaction) throws -> AccountView {
+        guard let account = try projections.accounts.view(id, in: ltx.reading) else {
+            throw DomainError.notFound(kind: "account", id: "\(id)")
+        }
+        return account
+    }
+
+    /// Decides on a job's state, appends and returns the job as it now is.
+    func onJob(
+        _ id: UUID, in ltx: inout LogTransaction, _ decide: (JobView) throws -> [DomainEvent]
+    ) throws -> JobView {
+        let current = try job(id, in: ltx)
+        try emit(try decide(current), expected: .exact(current.version), in: &ltx)
+        return try job(id, in: ltx)
+    }
+}

@@ -1,0 +1,103 @@
+public import Foundation
+
+extension BotrixService {
+    /// Creates a pending job; it joins the queue at the back of its priority.
+    public func createJob(_ command: CreateJob, metadata: CommandMetadata = .init()) async throws -> JobView {
+        try await run(metadata) { ltx, scope in
+            let existing = try scope.projections.jobs.view(command.jobID, in: ltx.reading)
+            try scope.emit(JobDecider.create(command, existing, scope.context), expected: .noStream, in: &ltx)
+            return try scope.job(command.jobID, in: ltx)
+        }
+    }
+
+    /// Leases the head of the queue to `workerID`; nil when the queue is empty.
+    public func claimNext(workerID: String, leaseSeconds: Int? = nil, metadata: CommandMetadata = .init())
+        async throws -> JobView?
+    {
+        try await run(metadata) { ltx, scope in
+            try JobDecider.validateWorker(workerID)
+            guard let head = try scope.projections.jobs.queueHead(in: ltx.reading) else { return nil }
+            return try scope.onJob(head, in: &ltx) {
+                try JobDecider.claim($0, workerID: workerID, leaseSeconds: leaseSeconds, scope.context)
+            }
+        }
+    }
+
+    /// Extends the lease of the worker holding the job.
+    public func heartbeat(jobID: UUID, workerID: String, metadata: CommandMetadata = .init()) async throws -> JobView {
+        try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) { try JobDecider.heartbeat($0, workerID: workerID, scope.context) }
+        }
+    }
+
+    /// Records the holder's progress report and extends its lease.
+    public func reportProgress(_ command: ReportProgress, metadata: CommandMetadata = .init()) async throws -> JobView {
+        try await run(metadata) { ltx, scope in
+            try scope.onJob(command.jobID, in: &ltx) { try JobDecider.progress($0, command, scope.context) }
+        }
+    }
+
+    /// Finishes the job for its lease holder.
+    public func complete(jobID: UUID, workerID: String, metadata: CommandMetadata = .init()) async throws -> JobView {
+        try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) { try JobDecider.complete($0, workerID: workerID, scope.context) }
+        }
+    }
+
+    /// Fails the job; with `retry` it returns to the queue while attempts remain.
+    public func fail(
+        jobID: UUID, workerID: String, error: String, retry: Bool, metadata: CommandMetadata = .init()
+    ) async throws -> JobView {
+        try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) {
+                try JobDecider.fail($0, workerID: workerID, error: error, retry: retry, scope.context)
+            }
+        }
+    }
+
+    /// Cancels a pending or running job; `expectedVersion` is the client's `If-Match`.
+    public func cancel(
+        jobID: UUID, expectedVersion: UInt64? = nil, reason: String? = nil, metadata: CommandMetadata = .init()
+    ) async throws -> JobView {
+        try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) {
+                try JobDecider.cancel($0, expectedVersion: expectedVersion, reason: reason)
+            }
+        }
+    }
+
+    /// Expires the job's lease if it ran out by the writer's clock (else a conflict).
+    public func expireLease(jobID: UUID, metadata: CommandMetadata = .init()) async throws -> JobView {
+        try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) { try JobDecider.expireLease($0, scope.context) }
+        }
+    }
+
+    /// Expires every lease that ran out; returns how many. The lease monitor calls this.
+    @discardableResult
+    public func expireDueLeases() async throws -> Int {
+        let now = writer.currentTime()
+        let due = try store.environment.read { try projections.jobs.leasesDue(at: now, in: $0) }
+        return try await withThrowingTaskGroup(of: Bool.self) { group in
+            for jobID in due {
+                group.addTask {
+                    do {
+                        _ = try await self.expireLease(jobID: jobID, metadata: CommandMetadata(actor: "lease-monitor"))
+                        return true
+                    } catch is DomainError {
+                        return false  // renewed or finished meanwhile
+                    }
+                }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+    }
+
+    /// Checks for expired leases every `interval` until the task is cancelled.
+    public func monitorLeases(every interval: Duration = .seconds(1)) async {
+        while !Task.isCancelled {
+            _ = try? await expireDueLeases()
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
