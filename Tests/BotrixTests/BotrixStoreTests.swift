@@ -17,7 +17,7 @@ struct BotrixStoreTests {
                 AppendRequest(stream: "job-1", events: [ProposedEvent(type: "JobCreated", data: Array("{}".utf8))]))
             await writer.shutdown()
         }
-        let reader = try BotrixStore(.init(path: path, readOnly: true))
+        let reader = try retryingWhileOpen { try BotrixStore(.init(path: path, readOnly: true)) }
         #expect(try reader.log.head().sequence == 1)
         #expect(try reader.log.readStream("job-1").map(\.type) == ["JobCreated"])
     }

@@ -47,3 +47,17 @@ public func builtExecutable(_ name: String, file: String = #filePath) -> String?
     }
     return nil
 }
+
+/// Opens something over an LMDB file another owner is still releasing: a writer thread
+/// drops its reference to the environment a moment after `shutdown()` returns.
+public func retryingWhileOpen<T>(_ open: () throws -> T) throws -> T {
+    for _ in 0..<200 {
+        do {
+            return try open()
+        } catch let error as LMDBError {
+            guard case .alreadyOpen = error else { throw error }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+    }
+    return try open()
+}

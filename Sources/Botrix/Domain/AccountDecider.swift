@@ -12,7 +12,7 @@ public enum AccountDecider {
     ) throws -> [DomainEvent] {
         try JobDecider.requireHolder(job, command.workerID, context)
         guard job.progress < job.count else {
-            throw DomainError.conflict("job \(job.id) already has all \(job.count) accounts it asked for")
+            throw DomainError.conflict("job \(job.id.text) already has all \(job.count) accounts it asked for")
         }
         var checks = FieldChecks()
         AccountRules.check(email: command.email, into: &checks)

@@ -31,7 +31,8 @@ enum AccountRules {
         let parts = birthdate.split(separator: "-", omittingEmptySubsequences: false)
         var valid = false
         if birthdate.utf8.count == 10, parts.count == 3, let y = Int64(parts[0]), let m = Int64(parts[1]),
-            let d = Int64(parts[2]), parts[0].count == 4, parts[1].count == 2, parts[2].count == 2, (1...12).contains(m),
+            let d = Int64(parts[2]), parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            (1...12).contains(m),
             d >= 1, d <= Timestamp.daysIn(month: m, year: y)
         {
             let days = Timestamp.daysFromCivil(year: y, month: m, day: d)
@@ -45,7 +46,8 @@ enum AccountRules {
     static func check(accountData: JSONObject, into checks: inout FieldChecks) {
         let size = (try? DomainJSON.encoder.encode(accountData).count) ?? Int.max
         checks.require(
-            size <= maximumAccountDataBytes, "account_data", "must be a JSON object of at most 16 KiB (it is \(size) bytes)")
+            size <= maximumAccountDataBytes, "account_data",
+            "must be a JSON object of at most 16 KiB (it is \(size) bytes)")
     }
 
     /// A practical address check: one `@`, a non-empty local part without spaces, and a

@@ -11,7 +11,7 @@ public struct AccountView: Codable, Sendable, Equatable {
     public var birthdate: String
     public var verificationCode: String?
     public var status: AccountStatus
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var accountData: JSONObject
     public var createdAt: String
     public var updatedAt: String

@@ -15,7 +15,7 @@ public enum JobDecider {
             Priority.range.contains(command.priority), "priority",
             "must be 0...10 or one of low, normal, high")
         try checks.throwIfAny()
-        if existing != nil { throw DomainError.conflict("job \(command.jobID) already exists") }
+        if existing != nil { throw DomainError.conflict("job \(command.jobID.text) already exists") }
         return [
             .jobCreated(
                 JobCreated(
@@ -33,7 +33,8 @@ public enum JobDecider {
         checks.require((1...86_400).contains(seconds), "lease_seconds", "must be 1...86400")
         try checks.throwIfAny()
         guard job.status == .pending else {
-            throw DomainError.conflict("job \(job.id) is \(job.status.rawValue), not pending: it cannot be claimed")
+            throw DomainError.conflict(
+                "job \(job.id.text) is \(job.status.rawValue), not pending: it cannot be claimed")
         }
         return [
             .jobClaimed(
@@ -49,7 +50,8 @@ public enum JobDecider {
         try requireHolder(job, workerID, context)
         return [
             .progressUpdated(
-                ProgressUpdated(jobID: job.id, workerID: workerID, leaseExpiresAt: leaseEnd(context.leaseSeconds, context)))
+                ProgressUpdated(
+                    jobID: job.id, workerID: workerID, leaseExpiresAt: leaseEnd(context.leaseSeconds, context)))
         ]
     }
 
@@ -102,7 +104,7 @@ public enum JobDecider {
             throw DomainError.preconditionFailed(expected: expectedVersion, actual: job.version)
         }
         guard !job.status.isFinished else {
-            throw DomainError.conflict("job \(job.id) is already \(job.status.rawValue) and cannot be cancelled")
+            throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue) and cannot be cancelled")
         }
         return [.jobCancelled(JobCancelled(jobID: job.id, reason: reason))]
     }
@@ -111,10 +113,11 @@ public enum JobDecider {
     public static func expireLease(_ job: JobView, _ context: DecisionContext) throws -> [DomainEvent] {
         guard job.status == .running, let workerID = job.workerID, let lease = job.leaseExpiresAt,
             let expires = Timestamp.parse(lease), expires <= context.now
-        else { throw DomainError.conflict("job \(job.id) holds no expired lease") }
+        else { throw DomainError.conflict("job \(job.id.text) holds no expired lease") }
         let requeued = job.attempts < context.maxAttempts
         var events: [DomainEvent] = [
-            .jobLeaseExpired(JobLeaseExpired(jobID: job.id, workerID: workerID, leaseExpiresAt: lease, requeued: requeued))
+            .jobLeaseExpired(
+                JobLeaseExpired(jobID: job.id, workerID: workerID, leaseExpiresAt: lease, requeued: requeued))
         ]
         if !requeued {
             let reason =
@@ -137,16 +140,16 @@ public enum JobDecider {
     static func requireHolder(_ job: JobView, _ workerID: String, _ context: DecisionContext) throws {
         try validateWorker(workerID)
         switch job.status {
-        case .cancelled: throw DomainError.conflict("job \(job.id) was cancelled: stop working on it")
-        case .completed, .failed: throw DomainError.conflict("job \(job.id) is already \(job.status.rawValue)")
-        case .pending: throw DomainError.conflict("job \(job.id) is not claimed: claim it from the queue first")
+        case .cancelled: throw DomainError.conflict("job \(job.id.text) was cancelled: stop working on it")
+        case .completed, .failed: throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue)")
+        case .pending: throw DomainError.conflict("job \(job.id.text) is not claimed: claim it from the queue first")
         case .running: break
         }
         guard job.workerID == workerID else {
-            throw DomainError.conflict("job \(job.id) is leased to another worker, not \(workerID)")
+            throw DomainError.conflict("job \(job.id.text) is leased to another worker, not \(workerID)")
         }
         if let lease = job.leaseExpiresAt, let expires = Timestamp.parse(lease), expires <= context.now {
-            throw DomainError.conflict("the lease of \(workerID) on job \(job.id) expired at \(lease)")
+            throw DomainError.conflict("the lease of \(workerID) on job \(job.id.text) expired at \(lease)")
         }
     }
 

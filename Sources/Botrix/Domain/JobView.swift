@@ -4,7 +4,7 @@ public import Foundation
 /// A job as the API shows it, and the state `decide` reads: one row of the `jobs`
 /// projection, folded from the job's events by ``evolve(_:_:_:)``.
 public struct JobView: Codable, Sendable, Equatable {
-    public var id: UUID
+    @LowercaseUUID public var id: UUID
     public var count: Int
     public var status: JobStatus
     public var progress: Int

@@ -98,7 +98,7 @@ public enum DomainEvent: Sendable, Equatable {
 
 /// Stream names of the two aggregates.
 public enum Streams {
-    public static func job(_ id: UUID) -> String { "job-" + id.uuidString.lowercased() }
+    public static func job(_ id: UUID) -> String { "job-" + id.text }
     public static func account(_ id: Int64) -> String { "account-\(id)" }
 }
 

@@ -2,10 +2,19 @@ public import Foundation
 
 /// A job was asked for: `count` accounts at `priority`.
 public struct JobCreated: Codable, Sendable, Equatable {
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var count: Int
     public var priority: Int
     public var verificationEnabled: Bool
+
+    public init(
+        jobID: UUID, count: Int, priority: Int, verificationEnabled: Bool
+    ) {
+        self.jobID = jobID
+        self.count = count
+        self.priority = priority
+        self.verificationEnabled = verificationEnabled
+    }
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", count, priority, verificationEnabled = "verification_enabled"
@@ -14,10 +23,19 @@ public struct JobCreated: Codable, Sendable, Equatable {
 
 /// A worker took the job with a lease until `leaseExpiresAt`; `attempt` counts claims.
 public struct JobClaimed: Codable, Sendable, Equatable {
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var workerID: String
     public var leaseExpiresAt: String
     public var attempt: Int
+
+    public init(
+        jobID: UUID, workerID: String, leaseExpiresAt: String, attempt: Int
+    ) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.leaseExpiresAt = leaseExpiresAt
+        self.attempt = attempt
+    }
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", workerID = "worker_id", leaseExpiresAt = "lease_expires_at", attempt
@@ -26,13 +44,26 @@ public struct JobClaimed: Codable, Sendable, Equatable {
 
 /// The lease holder reported progress or a heartbeat (no counts); the lease is extended.
 public struct ProgressUpdated: Codable, Sendable, Equatable {
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var workerID: String?
     public var progress: Int?
     public var successful: Int?
     public var failed: Int?
     public var message: String?
     public var leaseExpiresAt: String?
+
+    public init(
+        jobID: UUID, workerID: String? = nil, progress: Int? = nil, successful: Int? = nil, failed: Int? = nil,
+        message: String? = nil, leaseExpiresAt: String? = nil
+    ) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.progress = progress
+        self.successful = successful
+        self.failed = failed
+        self.message = message
+        self.leaseExpiresAt = leaseExpiresAt
+    }
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", workerID = "worker_id", progress, successful, failed, message
@@ -43,7 +74,7 @@ public struct ProgressUpdated: Codable, Sendable, Equatable {
 /// The lease holder handed back one account it produced.
 public struct AccountCreated: Codable, Sendable, Equatable {
     public var accountID: Int64
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var workerID: String
     public var email: String
     public var username: String
@@ -52,6 +83,22 @@ public struct AccountCreated: Codable, Sendable, Equatable {
     public var verificationCode: String?
     public var status: AccountStatus
     public var accountData: JSONObject
+
+    public init(
+        accountID: Int64, jobID: UUID, workerID: String, email: String, username: String, password: String,
+        birthdate: String, verificationCode: String? = nil, status: AccountStatus, accountData: JSONObject
+    ) {
+        self.accountID = accountID
+        self.jobID = jobID
+        self.workerID = workerID
+        self.email = email
+        self.username = username
+        self.password = password
+        self.birthdate = birthdate
+        self.verificationCode = verificationCode
+        self.status = status
+        self.accountData = accountData
+    }
 
     enum CodingKeys: String, CodingKey {
         case accountID = "account_id", jobID = "job_id", workerID = "worker_id", email, username, password, birthdate
@@ -69,6 +116,19 @@ public struct AccountUpdated: Codable, Sendable, Equatable {
     public var email: String?
     public var username: String?
 
+    public init(
+        accountID: Int64, status: AccountStatus? = nil, verificationCode: String? = nil, accountData: JSONObject? = nil,
+        password: String? = nil, email: String? = nil, username: String? = nil
+    ) {
+        self.accountID = accountID
+        self.status = status
+        self.verificationCode = verificationCode
+        self.accountData = accountData
+        self.password = password
+        self.email = email
+        self.username = username
+    }
+
     enum CodingKeys: String, CodingKey {
         case accountID = "account_id", status, verificationCode = "verification_code"
         case accountData = "account_data", password, email, username
@@ -78,33 +138,63 @@ public struct AccountUpdated: Codable, Sendable, Equatable {
 /// An account was deleted; it leaves every view.
 public struct AccountDeleted: Codable, Sendable, Equatable {
     public var accountID: Int64
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
+
+    public init(
+        accountID: Int64, jobID: UUID
+    ) {
+        self.accountID = accountID
+        self.jobID = jobID
+    }
 
     enum CodingKeys: String, CodingKey { case accountID = "account_id", jobID = "job_id" }
 }
 
 /// The lease holder finished the job.
 public struct JobCompleted: Codable, Sendable, Equatable {
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var workerID: String
+
+    public init(
+        jobID: UUID, workerID: String
+    ) {
+        self.jobID = jobID
+        self.workerID = workerID
+    }
 
     enum CodingKeys: String, CodingKey { case jobID = "job_id", workerID = "worker_id" }
 }
 
 /// The job failed: back to the queue when `requeued`, otherwise finished as failed.
 public struct JobFailed: Codable, Sendable, Equatable {
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var workerID: String?
     public var error: String
     public var requeued: Bool
+
+    public init(
+        jobID: UUID, workerID: String? = nil, error: String, requeued: Bool
+    ) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.error = error
+        self.requeued = requeued
+    }
 
     enum CodingKeys: String, CodingKey { case jobID = "job_id", workerID = "worker_id", error, requeued }
 }
 
 /// An operator cancelled the job; its worker's next call gets 409.
 public struct JobCancelled: Codable, Sendable, Equatable {
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var reason: String?
+
+    public init(
+        jobID: UUID, reason: String? = nil
+    ) {
+        self.jobID = jobID
+        self.reason = reason
+    }
 
     enum CodingKeys: String, CodingKey { case jobID = "job_id", reason }
 }
@@ -112,10 +202,19 @@ public struct JobCancelled: Codable, Sendable, Equatable {
 /// The worker's lease ran out: the job goes back to the head of its priority when
 /// attempts remain (`requeued`); otherwise a `JobFailed` follows in the same append.
 public struct JobLeaseExpired: Codable, Sendable, Equatable {
-    public var jobID: UUID
+    @LowercaseUUID public var jobID: UUID
     public var workerID: String
     public var leaseExpiresAt: String
     public var requeued: Bool
+
+    public init(
+        jobID: UUID, workerID: String, leaseExpiresAt: String, requeued: Bool
+    ) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.leaseExpiresAt = leaseExpiresAt
+        self.requeued = requeued
+    }
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", workerID = "worker_id", leaseExpiresAt = "lease_expires_at", requeued

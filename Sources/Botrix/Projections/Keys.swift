@@ -12,7 +12,8 @@ enum Keys {
         guard bytes.count == 16 else { return nil }
         let b = Array(bytes)
         return UUID(
-            uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
+            uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+        )
     }
 
     static func integer(_ value: Int64) -> [UInt8] { BigEndian.bytes(UInt64(bitPattern: value)) }

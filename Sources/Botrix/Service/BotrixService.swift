@@ -103,7 +103,7 @@ struct CommandScope: Sendable {
     /// Loads a job or refuses with 404.
     func job(_ id: UUID, in ltx: LogTransaction) throws -> JobView {
         guard let job = try projections.jobs.view(id, in: ltx.reading) else {
-            throw DomainError.notFound(kind: "job", id: id.uuidString.lowercased())
+            throw DomainError.notFound(kind: "job", id: id.text)
         }
         return job
     }

@@ -45,7 +45,8 @@ extension BotrixService {
             let index = status == nil ? jobs.byCreated : jobs.byStatus
             let prefix = status.map { [$0.code] } ?? []
             var items: [JobView] = []
-            try IndexScan.newestFirst(index, prefix: prefix, skip: (page - 1) * limit, take: limit, in: txn) { _, value in
+            try IndexScan.newestFirst(index, prefix: prefix, skip: (page - 1) * limit, take: limit, in: txn) {
+                _, value in
                 if let id = Keys.uuid(from: value), let job = try jobs.view(id, in: txn) { items.append(job) }
             }
             return Page(items: items, page: page, limit: limit, total: total)
