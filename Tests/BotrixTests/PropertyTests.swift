@@ -1,0 +1,149 @@
+import EventLog
+import Foundation
+import LMDB
+import Synchronization
+import Testing
+
+@testable import Botrix
+
+/// Random command sequences — valid and invalid, many workers, cancellations, lease
+/// expiries on an injected clock — checked after every batch, then rebuilt.
+@Suite("Properties over random command sequences")
+struct PropertyTests {
+    @Test("rebuild equals live, every job in exactly one place, counters equal a recount, no account twice", arguments: [11, 22, 33, 44])
+    func randomSequences(seed: UInt64) async throws {
+        let f = try await DomainFixture.make(leaseSeconds: 40, maxAttempts: 2, maxJobCount: 6)
+        var random = SplitMix(seed: seed)
+        let created = Mutex<[UUID]>([])
+        for round in 0..<150 {
+            let running = try f.service.jobs(page: 1, limit: 100, status: .running).items.map(\.id)
+            let commands = (0..<Int(random.next(upTo: 8) + 1)).map { _ in
+                randomCommand(&random, f, knownJobs: created.withLock { $0 }, running: running)
+            }
+            await withTaskGroup(of: UUID?.self) { group in
+                for command in commands { group.addTask { try? await command() } }
+                for await id in group { if let id { created.withLock { $0.append(id) } } }
+            }
+            if random.next(upTo: 4) == 0 {
+                f.clock.advance(seconds: Int64(random.next(upTo: 60)))
+                _ = try await f.service.expireDueLeases()
+            }
+            try checkInvariants(f, created: created.withLock { $0 }, context: "seed \(seed) round \(round)")
+        }
+        let live = try f.snapshot()
+        // The sequence exercised the machine, not just refusals.
+        let types = Set(try f.store.log.read(after: 0, limit: .max).map(\.type))
+        let stats = try f.service.jobStats()
+        print("seed \(seed): \(live.head) events, jobs \(stats.byStatus), accounts \(try f.service.accountStats().total), types \(types.count)")
+        #expect(types.isSuperset(of: ["JobCreated", "JobClaimed", "AccountCreated", "JobCompleted", "JobCancelled", "JobLeaseExpired"]))
+        _ = try await f.service.rebuild()
+        let rebuilt = try f.snapshot()
+        #expect(rebuilt.head == live.head)
+        #expect(rebuilt.digests == live.digests, "seed \(seed): rebuild differs from live")
+    }
+
+    /// One random command; returns the id of a job it created.
+    func randomCommand(
+        _ random: inout SplitMix, _ f: DomainFixture, knownJobs: [UUID], running: [UUID]
+    ) -> @Sendable () async throws -> UUID? {
+        let s = f.service
+        let worker = "w\(random.next(upTo: 4))"
+        // Mostly act on running jobs (as workers do), sometimes on any job (mostly refused).
+        let pool = !running.isEmpty && random.next(upTo: 10) < 7 ? running : knownJobs
+        let job = pool.isEmpty ? UUID() : pool[Int(random.next(upTo: UInt64(pool.count)))]
+        let n = Int(random.next(upTo: 40))
+        let choice = random.next(upTo: 14)
+        let count = Int(random.next(upTo: 8))  // 0 and 7 are out of range (MAX_JOB_COUNT 6)
+        let priority = Int(random.next(upTo: 12)) - 1
+        let retry = random.next(upTo: 2) == 0
+        let holder: @Sendable () -> String = { (try? s.job(job))?.workerID ?? worker }
+        return {
+            switch choice {
+            case 0, 1: return try await s.createJob(CreateJob(count: count, priority: priority)).id
+            case 2, 3: _ = try await s.claimNext(workerID: worker)
+            case 4: _ = try await s.heartbeat(jobID: job, workerID: holder())
+            case 5: _ = try await s.reportProgress(ReportProgress(jobID: job, workerID: holder(), progress: n % 7, successful: n))
+            case 6, 7, 8: _ = try await s.recordAccount(account(job, worker: holder(), n))
+            case 9: _ = try await s.complete(jobID: job, workerID: holder())
+            case 10: _ = try await s.fail(jobID: job, workerID: holder(), error: "flaky", retry: retry)
+            case 11: _ = try await s.cancel(jobID: job)
+            case 12: _ = try await s.updateAccount(UpdateAccount(accountID: Int64(n % 10 + 1), status: .active, email: "u\(n)@example.org"))
+            default: try await s.deleteAccount(id: Int64(n % 10 + 1))
+            }
+            return nil
+        }
+    }
+
+    func checkInvariants(_ f: DomainFixture, created: [UUID], context: String) throws {
+        let p = f.service.projections
+        try f.store.environment.read { txn in
+            var jobs: [UUID: JobView] = [:]
+            try scan(p.jobs.views, txn) { _, value in
+                let job = try DomainJSON.decoder.decode(JobView.self, from: Data(value))
+                jobs[job.id] = job
+            }
+            var queued = Set<UUID>()
+            try scan(p.jobs.queue, txn) { _, value in queued.insert(Keys.uuid(from: value)!) }
+            var leased = Set<UUID>()
+            try scan(p.jobs.leases, txn) { key, _ in leased.insert(Keys.uuid(from: key[8..<24])!) }
+            // No job lost; each in exactly one place.
+            #expect(Set(created).isSubset(of: Set(jobs.keys)), "\(context): a created job is missing")
+            #expect(queued.isDisjoint(with: leased), "\(context)")
+            for (id, job) in jobs {
+                #expect(queued.contains(id) == (job.status == .pending), "\(context): \(id) queue")
+                #expect(leased.contains(id) == (job.status == .running), "\(context): \(id) lease")
+            }
+            #expect(queued.union(leased).isSubset(of: Set(jobs.keys)), "\(context): index names an unknown job")
+
+            // Counters equal a recount.
+            var expected: [String: Int64] = ["total": Int64(jobs.count)]
+            for job in jobs.values {
+                expected["status.\(job.status.rawValue)", default: 0] += 1
+                if job.status == .pending { expected["queue.priority.\(job.priority)", default: 0] += 1 }
+                if job.status == .running { expected["leases", default: 0] += 1 }
+            }
+            #expect(try p.jobs.counts(in: txn).filter { $0.value != 0 } == expected.filter { $0.value != 0 }, "\(context)")
+
+            var accounts: [AccountView] = []
+            try scan(p.accounts.views, txn) { _, value in accounts.append(try DomainJSON.decoder.decode(AccountView.self, from: Data(value))) }
+            var accountCounts: [String: Int64] = ["total": Int64(accounts.count)]
+            for a in accounts { accountCounts["status.\(a.status.rawValue)", default: 0] += 1 }
+            #expect(try p.accounts.counts(in: txn).filter { $0.value != 0 } == accountCounts.filter { $0.value != 0 }, "\(context)")
+            #expect(try p.accounts.nextID(in: txn) > accounts.map(\.id).max() ?? 0)
+
+            // No account twice; no job beyond its count.
+            #expect(Set(accounts.map { $0.email.lowercased() }).count == accounts.count, "\(context): duplicate email")
+            #expect(Set(accounts.map { $0.username.lowercased() }).count == accounts.count, "\(context): duplicate username")
+            for (id, job) in jobs {
+                let produced = accounts.filter { $0.jobID == id }.count
+                #expect(produced <= job.count && produced <= job.progress, "\(context): job \(id) over count")
+            }
+            #expect(try txn.count(p.accounts.emails) == accounts.count)
+            #expect(try txn.count(p.accounts.byJob) == accounts.count)
+        }
+    }
+
+    func scan(_ database: Database, _ txn: ReadTransaction, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
+        try txn.withCursor(database) { cursor in
+            var entry = try cursor.first()
+            while let e = entry {
+                try body(Array(e.key), Array(e.value))
+                entry = try cursor.next()
+            }
+        }
+    }
+}
+
+/// A small seeded generator, so a failing seed replays exactly.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func next(upTo bound: UInt64) -> UInt64 { next() % bound }
+}
