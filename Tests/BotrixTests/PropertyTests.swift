@@ -79,7 +79,7 @@ struct PropertyTests {
         try f.store.environment.read { txn in
             var jobs: [UUID: JobView] = [:]
             try scan(p.jobs.views, txn) { _, value in
-                let job = try DomainJSON.decoder.decode(JobView.self, from: Data(value))
+                let job = try JobView(row: value)
                 jobs[job.id] = job
             }
             var queued = Set<UUID>()
@@ -105,7 +105,7 @@ struct PropertyTests {
             #expect(try p.jobs.counts(in: txn).filter { $0.value != 0 } == expected.filter { $0.value != 0 }, "\(context)")
 
             var accounts: [AccountView] = []
-            try scan(p.accounts.views, txn) { _, value in accounts.append(try DomainJSON.decoder.decode(AccountView.self, from: Data(value))) }
+            try scan(p.accounts.views, txn) { _, value in accounts.append(try AccountView(row: value)) }
             var accountCounts: [String: Int64] = ["total": Int64(accounts.count)]
             for a in accounts { accountCounts["status.\(a.status.rawValue)", default: 0] += 1 }
             #expect(try p.accounts.counts(in: txn).filter { $0.value != 0 } == accountCounts.filter { $0.value != 0 }, "\(context)")

@@ -44,7 +44,7 @@ enum AccountRules {
     }
 
     static func check(accountData: JSONObject, into checks: inout FieldChecks) {
-        let size = (try? DomainJSON.encoder.encode(accountData).count) ?? Int.max
+        let size = JSONWriting.value(.object(accountData)).count
         checks.require(
             size <= maximumAccountDataBytes, "account_data",
             "must be a JSON object of at most 16 KiB (it is \(size) bytes)")

@@ -55,39 +55,13 @@ public enum DomainEvent: Sendable, Equatable {
     }
 
     /// The payload as stored: deterministic JSON (sorted keys), so hashes reproduce.
-    public func encodedData() throws -> [UInt8] {
-        let encoder = DomainJSON.encoder
-        switch self {
-        case .jobCreated(let e): return Array(try encoder.encode(e))
-        case .jobClaimed(let e): return Array(try encoder.encode(e))
-        case .progressUpdated(let e): return Array(try encoder.encode(e))
-        case .accountCreated(let e): return Array(try encoder.encode(e))
-        case .accountUpdated(let e): return Array(try encoder.encode(e))
-        case .accountDeleted(let e): return Array(try encoder.encode(e))
-        case .jobCompleted(let e): return Array(try encoder.encode(e))
-        case .jobFailed(let e): return Array(try encoder.encode(e))
-        case .jobCancelled(let e): return Array(try encoder.encode(e))
-        case .jobLeaseExpired(let e): return Array(try encoder.encode(e))
-        }
-    }
+    public func encodedData() throws -> [UInt8] { writeJSON() }
 
     /// Decodes a recorded event of the catalogue; nil for a type Botrix does not know.
     public init?(type: String, data: [UInt8]) throws {
-        let decoder = DomainJSON.decoder
-        let bytes = Data(data)
-        switch type {
-        case "JobCreated": self = .jobCreated(try decoder.decode(JobCreated.self, from: bytes))
-        case "JobClaimed": self = .jobClaimed(try decoder.decode(JobClaimed.self, from: bytes))
-        case "ProgressUpdated": self = .progressUpdated(try decoder.decode(ProgressUpdated.self, from: bytes))
-        case "AccountCreated": self = .accountCreated(try decoder.decode(AccountCreated.self, from: bytes))
-        case "AccountUpdated": self = .accountUpdated(try decoder.decode(AccountUpdated.self, from: bytes))
-        case "AccountDeleted": self = .accountDeleted(try decoder.decode(AccountDeleted.self, from: bytes))
-        case "JobCompleted": self = .jobCompleted(try decoder.decode(JobCompleted.self, from: bytes))
-        case "JobFailed": self = .jobFailed(try decoder.decode(JobFailed.self, from: bytes))
-        case "JobCancelled": self = .jobCancelled(try decoder.decode(JobCancelled.self, from: bytes))
-        case "JobLeaseExpired": self = .jobLeaseExpired(try decoder.decode(JobLeaseExpired.self, from: bytes))
-        default: return nil
-        }
+        guard DomainEvent.allTypes.contains(type) else { return nil }
+        guard let event = try DomainEvent.readJSON(type: type, try JSONReader.object(data)) else { return nil }
+        self = event
     }
 
     /// Decodes a recorded event; nil for a type outside the catalogue.

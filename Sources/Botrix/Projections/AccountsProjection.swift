@@ -28,7 +28,7 @@ public struct AccountsProjection: Sendable {
     public func view(_ id: Int64, in txn: some TransactionReading) throws -> AccountView? {
         guard id > 0 else { return nil }
         return try txn.withValue(views, Keys.integer(id)) { raw in
-            try raw.map { try DomainJSON.decoder.decode(AccountView.self, from: Data($0)) }
+            try raw.map { try AccountView(row: Array($0)) }
         }
     }
 
@@ -57,7 +57,7 @@ public struct AccountsProjection: Sendable {
         let new = AccountView.evolve(old, event, position)
         let key = Keys.integer(id)
         if let new {
-            try ltx.put(views, key, Array(try DomainJSON.encoder.encode(new)))
+            try ltx.put(views, key, new.row())
         } else if old != nil {
             try ltx.delete(views, key)
         }

@@ -28,7 +28,7 @@ public struct JobsProjection: Sendable {
     /// The job, or nil.
     public func view(_ id: UUID, in txn: some TransactionReading) throws -> JobView? {
         try txn.withValue(views, Keys.uuid(id)) { raw in
-            try raw.map { try DomainJSON.decoder.decode(JobView.self, from: Data($0)) }
+            try raw.map { try JobView(row: Array($0)) }
         }
     }
 
@@ -48,7 +48,7 @@ public struct JobsProjection: Sendable {
         }
         let old = try view(jobID, in: ltx.reading)
         guard let new = JobView.evolve(old, event, position) else { return }
-        try ltx.put(views, Keys.uuid(jobID), Array(try DomainJSON.encoder.encode(new)))
+        try ltx.put(views, Keys.uuid(jobID), new.row())
         let id = Keys.uuid(jobID)
         if old == nil {
             try ltx.put(byCreated, BigEndian.bytes(new.createdSequence), id)

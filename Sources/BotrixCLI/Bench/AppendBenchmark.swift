@@ -66,19 +66,9 @@ struct AppendBenchmark {
         for _ in 0..<runs {
             let path = freshPath()
             defer { remove(path) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: baseline)
-            process.arguments = [path, "\(total)", "\(batch)", "\(recordBytes)", durability.rawValue]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            guard process.terminationStatus == 0,
-                let rate = output.split(separator: " ").first(where: { $0.hasPrefix("rate=") })
-                    .flatMap({ Double($0.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)) })
-            else { throw CommandFailure("the C baseline failed: \(output)") }
-            rates.append(rate)
+            rates.append(
+                try Baseline.rate(
+                    of: baseline, [path, "\(total)", "\(batch)", "\(recordBytes)", durability.rawValue]))
         }
         return median(rates)
     }

@@ -13,6 +13,6 @@ struct BenchCommand: AsyncParsableCommand {
               make bench
               botrix bench append --baseline .build/lmdb-append-baseline --runs 5
             """,
-        subcommands: [AppendBenchCommand.self]
+        subcommands: [AppendBenchCommand.self, CommandsBenchCommand.self, RebuildBenchCommand.self]
     )
 }

@@ -1,0 +1,236 @@
+/// Parses JSON into ``JSONValue`` without Foundation: rebuilds decode every event of the
+/// log, so this is on the hot path of `botrix rebuild`.
+public enum JSONReader {
+    public struct Failure: Error, CustomStringConvertible {
+        public var offset: Int
+        public var description: String { "malformed JSON near byte \(offset)" }
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(bytes: buffer)
+            let value = try parser.value(depth: 0)
+            parser.skipSpace()
+            guard parser.index == buffer.count else { throw Failure(offset: parser.index) }
+            return value
+        }
+    }
+
+    /// The bytes as a JSON object.
+    public static func object(_ bytes: [UInt8]) throws -> JSONObject {
+        guard case .object(let object) = try parse(bytes) else { throw Failure(offset: 0) }
+        return object
+    }
+
+    private struct Parser {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        mutating func skipSpace() {
+            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+                index += 1
+            }
+        }
+
+        mutating func value(depth: Int) throws -> JSONValue {
+            guard depth < 64 else { throw Failure(offset: index) }
+            skipSpace()
+            guard index < bytes.count else { throw Failure(offset: index) }
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                index += 1
+                var object: JSONObject = [:]
+                skipSpace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(object)
+                }
+                while true {
+                    skipSpace()
+                    let key = try string()
+                    skipSpace()
+                    try expect(UInt8(ascii: ":"))
+                    object[key] = try value(depth: depth + 1)
+                    skipSpace()
+                    if try separator(close: UInt8(ascii: "}")) { return .object(object) }
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                var array: [JSONValue] = []
+                skipSpace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(array)
+                }
+                while true {
+                    array.append(try value(depth: depth + 1))
+                    skipSpace()
+                    if try separator(close: UInt8(ascii: "]")) { return .array(array) }
+                }
+            case UInt8(ascii: "\""): return .string(try string())
+            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
+            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
+            case UInt8(ascii: "n"): try literal("null"); return .null
+            default: return try number()
+            }
+        }
+
+        /// After a member: true at the closing bracket, false after a comma.
+        mutating func separator(close: UInt8) throws -> Bool {
+            guard index < bytes.count else { throw Failure(offset: index) }
+            if bytes[index] == UInt8(ascii: ",") {
+                index += 1
+                return false
+            }
+            try expect(close)
+            return true
+        }
+
+        mutating func expect(_ byte: UInt8) throws {
+            guard index < bytes.count, bytes[index] == byte else { throw Failure(offset: index) }
+            index += 1
+        }
+
+        mutating func literal(_ word: String) throws {
+            for byte in word.utf8 { try expect(byte) }
+        }
+
+        mutating func string() throws -> String {
+            try expect(UInt8(ascii: "\""))
+            let start = index
+            // Fast path: no escapes.
+            while index < bytes.count {
+                let c = bytes[index]
+                if c == UInt8(ascii: "\"") {
+                    let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                    index += 1
+                    return text
+                }
+                if c == UInt8(ascii: "\\") { break }
+                if c < 0x20 { throw Failure(offset: index) }
+                index += 1
+            }
+            var scalars = Array(bytes[start..<index])
+            while index < bytes.count {
+                let c = bytes[index]
+                index += 1
+                switch c {
+                case UInt8(ascii: "\""): return String(decoding: scalars, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard index < bytes.count else { throw Failure(offset: index) }
+                    let e = bytes[index]
+                    index += 1
+                    switch e {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scalars.append(e)
+                    case UInt8(ascii: "b"): scalars.append(0x08)
+                    case UInt8(ascii: "f"): scalars.append(0x0C)
+                    case UInt8(ascii: "n"): scalars.append(0x0A)
+                    case UInt8(ascii: "r"): scalars.append(0x0D)
+                    case UInt8(ascii: "t"): scalars.append(0x09)
+                    case UInt8(ascii: "u"):
+                        var code = try hex4()
+                        if (0xD800..<0xDC00).contains(code) {
+                            try expect(UInt8(ascii: "\\"))
+                            try expect(UInt8(ascii: "u"))
+                            let low = try hex4()
+                            guard (0xDC00..<0xE000).contains(low) else { throw Failure(offset: index) }
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        }
+                        guard let scalar = Unicode.Scalar(code) else { throw Failure(offset: index) }
+                        scalars += Array(String(Character(scalar)).utf8)
+                    default: throw Failure(offset: index)
+                    }
+                case 0..<0x20: throw Failure(offset: index)
+                default: scalars.append(c)
+                }
+            }
+            throw Failure(offset: index)
+        }
+
+        mutating func hex4() throws -> UInt32 {
+            guard index + 4 <= bytes.count else { throw Failure(offset: index) }
+            var value: UInt32 = 0
+            for _ in 0..<4 {
+                let c = bytes[index]
+                index += 1
+                let digit: UInt32
+                switch c {
+                case 48...57: digit = UInt32(c - 48)
+                case 65...70: digit = UInt32(c - 55)
+                case 97...102: digit = UInt32(c - 87)
+                default: throw Failure(offset: index)
+                }
+                value = value << 4 | digit
+            }
+            return value
+        }
+
+        mutating func number() throws -> JSONValue {
+            let start = index
+            var isInteger = true
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
+            while index < bytes.count {
+                let c = bytes[index]
+                if c >= 48 && c <= 57 {
+                    index += 1
+                } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") || c == UInt8(ascii: "+")
+                    || c == UInt8(ascii: "-")
+                {
+                    isInteger = false
+                    index += 1
+                } else {
+                    break
+                }
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            if isInteger, let value = Int64(text) { return .int(value) }
+            guard let value = Double(text), !text.isEmpty else { throw Failure(offset: start) }
+            return .double(value)
+        }
+    }
+}
+
+extension JSONObject {
+    /// A required string field, or a decoding failure naming it.
+    func string(_ key: String) throws -> String {
+        guard case .string(let value)? = self[key] else { throw FieldMissing(key: key) }
+        return value
+    }
+
+    func optionalString(_ key: String) throws -> String? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value
+        default: throw FieldMissing(key: key)
+        }
+    }
+
+    func int(_ key: String) throws -> Int {
+        guard case .int(let value)? = self[key], let int = Int(exactly: value) else { throw FieldMissing(key: key) }
+        return int
+    }
+
+    func int64(_ key: String) throws -> Int64 {
+        guard case .int(let value)? = self[key] else { throw FieldMissing(key: key) }
+        return value
+    }
+
+    func optionalInt(_ key: String) throws -> Int? {
+        switch self[key] {
+        case nil, .null?: return nil
+        case .int(let value)?: return Int(value)
+        default: throw FieldMissing(key: key)
+        }
+    }
+
+    func bool(_ key: String) throws -> Bool {
+        guard case .bool(let value)? = self[key] else { throw FieldMissing(key: key) }
+        return value
+    }
+}
+
+/// A stored payload lacks a field or has it with the wrong type.
+struct FieldMissing: Error, CustomStringConvertible {
+    let key: String
+    var description: String { "field \(key) is missing or has the wrong type" }
+}

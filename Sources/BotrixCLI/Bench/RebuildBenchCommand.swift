@@ -1,0 +1,93 @@
+import ArgumentParser
+import Botrix
+import EventLog
+import Foundation
+import LMDB
+
+struct RebuildBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Rebuild speed over a large synthetic log, against a raw LMDB cursor scan of the same log.",
+        discussion: """
+            Writes a log of --events events (jobs created, claimed, filled with accounts and
+            completed), then times, on the same file: the raw C scan of the `events` database
+            (tools/lmdb-scan-baseline.c) and `botrix`'s rebuild of every projection in one
+            transaction. Medians of --runs; the log is written once.
+
+            EXAMPLES
+              make bench
+              botrix bench rebuild --events 1000000 --runs 3
+            """
+    )
+
+    @Option(help: "The compiled C scan baseline.") var baseline: String = ".build/lmdb-scan-baseline"
+    @Option(help: "Events in the synthetic log.") var events = 1_000_000
+    @Option(help: "Runs; the median is reported.") var runs = 3
+    @Option(help: "Folder for the temporary data file.") var directory: String = NSTemporaryDirectory()
+
+    func validate() throws {
+        guard events >= 1000 && events <= 50_000_000 else { throw ValidationError("--events must be 1000...50000000") }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1") }
+    }
+
+    func run() async throws {
+        try Baseline.require(baseline, source: "tools/lmdb-scan-baseline.c")
+        let path = "\(directory)/botrix-rebuild-bench-\(UUID().uuidString).mdb"
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: path + "-lock")
+        }
+        let environment = try Environment(.init(path: path, mapSize: 1 << 34, durability: .nosync))
+        let log = try EventLog(environment: environment)
+        let progress = ProgressLine(label: "writing the log", total: events)
+        let written = try SyntheticLog.write(events: events, into: log)
+        try environment.sync()
+        progress.finish()
+        let projections = try Projections(environment: environment)
+        var scanRates: [Double] = []
+        var rebuildRates: [Double] = []
+        for _ in 0..<runs {
+            scanRates.append(try Baseline.rate(of: baseline, [path]))
+            let started = DispatchTime.now().uptimeNanoseconds
+            let replayed = try environment.write { txn in
+                var ltx = LogTransaction(log: log, transaction: txn, now: 0)
+                return try projections.rebuild(in: &ltx)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            rebuildRates.append(Double(replayed) / seconds)
+        }
+        let scan = median(scanRates)
+        let rebuild = median(rebuildRates)
+        print("Rebuild of \(formatRate(Double(written))) events, median of \(runs) runs")
+        print(column("case", 28, right: false) + column("events/s", 14) + column("seconds", 10))
+        print(column("raw C cursor scan", 28, right: false) + column(formatRate(scan), 14) + column(String(format: "%.2f", Double(written) / scan), 10))
+        print(column("botrix rebuild (all)", 28, right: false) + column(formatRate(rebuild), 14) + column(String(format: "%.2f", Double(written) / rebuild), 10))
+        print("rebuild / scan: \(String(format: "%.3f", rebuild / scan))")
+    }
+}
+
+/// One line of progress on a terminal's standard error; silent when it is not a terminal.
+final class ProgressLine: @unchecked Sendable {
+    let label: String
+    let total: Int
+    let enabled = isatty(2) == 1
+
+    init(label: String, total: Int) {
+        self.label = label
+        self.total = total
+        update(0)
+    }
+
+    func update(_ done: Int) {
+        guard enabled else { return }
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let filled = Int(fraction * 30)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
+        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(Int(fraction * 100))%".utf8))
+    }
+
+    func finish() {
+        update(total)
+        if enabled { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
