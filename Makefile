@@ -4,6 +4,7 @@
 SWIFT      ?= swift
 DB_PATH    ?= data/botrix.mdb
 BASELINE   := .build/lmdb-append-baseline
+SCAN       := .build/lmdb-scan-baseline
 SOURCES    := Package.swift Sources Tests
 
 .PHONY: deps build run test bench fmt lint clean
@@ -35,9 +36,13 @@ test: deps
 
 ## bench: release build, the raw-LMDB C baseline, then every benchmark with its ratio.
 bench: deps
+	mkdir -p .build
 	cc -O2 -Wall -o $(BASELINE) tools/lmdb-append-baseline.c -llmdb
+	cc -O2 -Wall -o $(SCAN) tools/lmdb-scan-baseline.c -llmdb
 	$(SWIFT) build -c release --product botrix
-	.build/release/botrix bench append --baseline $(BASELINE)
+	.build/release/botrix bench append --baseline $(BASELINE) --runs 5
+	.build/release/botrix bench commands --baseline $(BASELINE) --runs 3
+	.build/release/botrix bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
 
 ## fmt: rewrite sources with swift format and the repo's .swift-format.
 fmt:

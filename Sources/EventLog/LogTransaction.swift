@@ -96,7 +96,6 @@ public struct LogTransaction {
         hasWritten = true
         var previousHash = head.hash
         let firstAppended = appended.count
-        appended.reserveCapacity(appended.count + request.events.count)
         var streamKey = StreamKey.key(request.stream, version: 0)
         let versionOffset = streamKey.count - 8
         for (offset, proposed) in request.events.enumerated() {

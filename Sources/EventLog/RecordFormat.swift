@@ -79,10 +79,7 @@ enum RecordFormat {
         let data = try reader.bytes(Int(try reader.integer(UInt32.self)))
         let metadataJSON = try reader.bytes(Int(try reader.integer(UInt32.self)))
         guard reader.isAtEnd else { throw EventLogError.corruptRecord(sequence: sequence, reason: "trailing bytes") }
-        let metadata: [String: String]
-        do {
-            metadata = try JSONDecoder().decode([String: String].self, from: Data(metadataJSON))
-        } catch {
+        guard let metadata = MetadataCoding.decode(metadataJSON) else {
             throw EventLogError.corruptRecord(sequence: sequence, reason: "metadata is not a JSON object of strings")
         }
         return RecordedEvent(

@@ -10,7 +10,9 @@ import Testing
 /// expiries on an injected clock — checked after every batch, then rebuilt.
 @Suite("Properties over random command sequences")
 struct PropertyTests {
-    @Test("rebuild equals live, every job in exactly one place, counters equal a recount, no account twice", arguments: [11, 22, 33, 44])
+    @Test(
+        "rebuild equals live, every job in exactly one place, counters equal a recount, no account twice",
+        arguments: [11, 22, 33, 44])
     func randomSequences(seed: UInt64) async throws {
         let f = try await DomainFixture.make(leaseSeconds: 40, maxAttempts: 2, maxJobCount: 6)
         var random = SplitMix(seed: seed)
@@ -34,8 +36,13 @@ struct PropertyTests {
         // The sequence exercised the machine, not just refusals.
         let types = Set(try f.store.log.read(after: 0, limit: .max).map(\.type))
         let stats = try f.service.jobStats()
-        print("seed \(seed): \(live.head) events, jobs \(stats.byStatus), accounts \(try f.service.accountStats().total), types \(types.count)")
-        #expect(types.isSuperset(of: ["JobCreated", "JobClaimed", "AccountCreated", "JobCompleted", "JobCancelled", "JobLeaseExpired"]))
+        print(
+            "seed \(seed): \(live.head) events, jobs \(stats.byStatus), accounts \(try f.service.accountStats().total), types \(types.count)"
+        )
+        #expect(
+            types.isSuperset(of: [
+                "JobCreated", "JobClaimed", "AccountCreated", "JobCompleted", "JobCancelled", "JobLeaseExpired",
+            ]))
         _ = try await f.service.rebuild()
         let rebuilt = try f.snapshot()
         #expect(rebuilt.head == live.head)
@@ -62,12 +69,16 @@ struct PropertyTests {
             case 0, 1: return try await s.createJob(CreateJob(count: count, priority: priority)).id
             case 2, 3: _ = try await s.claimNext(workerID: worker)
             case 4: _ = try await s.heartbeat(jobID: job, workerID: holder())
-            case 5: _ = try await s.reportProgress(ReportProgress(jobID: job, workerID: holder(), progress: n % 7, successful: n))
+            case 5:
+                _ = try await s.reportProgress(
+                    ReportProgress(jobID: job, workerID: holder(), progress: n % 7, successful: n))
             case 6, 7, 8: _ = try await s.recordAccount(account(job, worker: holder(), n))
             case 9: _ = try await s.complete(jobID: job, workerID: holder())
             case 10: _ = try await s.fail(jobID: job, workerID: holder(), error: "flaky", retry: retry)
             case 11: _ = try await s.cancel(jobID: job)
-            case 12: _ = try await s.updateAccount(UpdateAccount(accountID: Int64(n % 10 + 1), status: .active, email: "u\(n)@example.org"))
+            case 12:
+                _ = try await s.updateAccount(
+                    UpdateAccount(accountID: Int64(n % 10 + 1), status: .active, email: "u\(n)@example.org"))
             default: try await s.deleteAccount(id: Int64(n % 10 + 1))
             }
             return nil
@@ -102,18 +113,23 @@ struct PropertyTests {
                 if job.status == .pending { expected["queue.priority.\(job.priority)", default: 0] += 1 }
                 if job.status == .running { expected["leases", default: 0] += 1 }
             }
-            #expect(try p.jobs.counts(in: txn).filter { $0.value != 0 } == expected.filter { $0.value != 0 }, "\(context)")
+            #expect(
+                try p.jobs.counts(in: txn).filter { $0.value != 0 } == expected.filter { $0.value != 0 }, "\(context)")
 
             var accounts: [AccountView] = []
             try scan(p.accounts.views, txn) { _, value in accounts.append(try AccountView(row: value)) }
             var accountCounts: [String: Int64] = ["total": Int64(accounts.count)]
             for a in accounts { accountCounts["status.\(a.status.rawValue)", default: 0] += 1 }
-            #expect(try p.accounts.counts(in: txn).filter { $0.value != 0 } == accountCounts.filter { $0.value != 0 }, "\(context)")
+            #expect(
+                try p.accounts.counts(in: txn).filter { $0.value != 0 } == accountCounts.filter { $0.value != 0 },
+                "\(context)")
             #expect(try p.accounts.nextID(in: txn) > accounts.map(\.id).max() ?? 0)
 
             // No account twice; no job beyond its count.
             #expect(Set(accounts.map { $0.email.lowercased() }).count == accounts.count, "\(context): duplicate email")
-            #expect(Set(accounts.map { $0.username.lowercased() }).count == accounts.count, "\(context): duplicate username")
+            #expect(
+                Set(accounts.map { $0.username.lowercased() }).count == accounts.count, "\(context): duplicate username"
+            )
             for (id, job) in jobs {
                 let produced = accounts.filter { $0.jobID == id }.count
                 #expect(produced <= job.count && produced <= job.progress, "\(context): job \(id) over count")

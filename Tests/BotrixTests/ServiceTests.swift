@@ -1,6 +1,7 @@
 import Botrix
 import EventLog
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Write and read paths")
@@ -181,5 +182,33 @@ struct ServiceTests {
         let report = try await s.rebuild()
         #expect(report.events == live.head)
         #expect(try f.snapshot().digests == live.digests)
+    }
+}
+
+@Suite("Catch-up")
+struct CatchUpTests {
+    @Test("events appended to the log alone are applied when the service opens")
+    func catchUp() async throws {
+        let folder = TestSupport.TemporaryFolder()
+        let path = folder.file("botrix.mdb")
+        let job = UUID()
+        do {
+            let store = try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
+            let writer = store.makeWriter()
+            let event = DomainEvent.jobCreated(
+                JobCreated(jobID: job, count: 2, priority: 1, verificationEnabled: false))
+            _ = try await writer.append(
+                AppendRequest(
+                    stream: event.stream, events: [ProposedEvent(type: event.type, data: try event.encodedData())]))
+            await writer.shutdown()
+        }
+        let store = try TestSupport.retryingWhileOpen {
+            try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
+        }
+        let service = try await BotrixService(store: store, writer: store.makeWriter())
+        #expect(try service.job(job)?.status == .pending)
+        #expect(try service.queue().map(\.id) == [job])
+        #expect(
+            try store.environment.read { try service.projections.checkpoints(in: $0) } == ["jobs": 1, "accounts": 1])
     }
 }

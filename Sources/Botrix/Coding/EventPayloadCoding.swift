@@ -6,7 +6,7 @@ import Foundation
 
 extension JSONObject {
     func uuid(_ key: String) throws -> UUID {
-        guard let value = UUID(uuidString: try string(key)) else { throw FieldMissing(key: key) }
+        guard let value = UUID(text: try string(key)) else { throw FieldMissing(key: key) }
         return value
     }
 
@@ -116,8 +116,10 @@ extension DomainEvent {
             guard let status = try o.accountStatus("status") else { throw FieldMissing(key: "status") }
             return .accountCreated(
                 AccountCreated(
-                    accountID: try o.int64("account_id"), jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"),
-                    email: try o.string("email"), username: try o.string("username"), password: try o.string("password"),
+                    accountID: try o.int64("account_id"), jobID: try o.uuid("job_id"),
+                    workerID: try o.string("worker_id"),
+                    email: try o.string("email"), username: try o.string("username"),
+                    password: try o.string("password"),
                     birthdate: try o.string("birthdate"), verificationCode: try o.optionalString("verification_code"),
                     status: status, accountData: try o.object("account_data") ?? [:]))
         case "AccountUpdated":

@@ -7,9 +7,13 @@ public struct JSONObjectWriter {
 
     public mutating func string(_ key: String, _ value: String) { fields.append((key, JSONWriting.string(value))) }
     public mutating func string(_ key: String, _ value: String?) { if let value { string(key, value) } }
-    public mutating func int<T: BinaryInteger>(_ key: String, _ value: T) { fields.append((key, Array("\(value)".utf8))) }
+    public mutating func int<T: BinaryInteger>(_ key: String, _ value: T) {
+        fields.append((key, Array("\(value)".utf8)))
+    }
     public mutating func int<T: BinaryInteger>(_ key: String, _ value: T?) { if let value { int(key, value) } }
-    public mutating func bool(_ key: String, _ value: Bool) { fields.append((key, Array((value ? "true" : "false").utf8))) }
+    public mutating func bool(_ key: String, _ value: Bool) {
+        fields.append((key, Array((value ? "true" : "false").utf8)))
+    }
     public mutating func value(_ key: String, _ value: JSONValue) { fields.append((key, JSONWriting.value(value))) }
     public mutating func object(_ key: String, _ value: JSONObject?) {
         if let value { fields.append((key, JSONWriting.value(.object(value)))) }

@@ -11,7 +11,7 @@ public struct LowercaseUUID: Codable, Sendable, Hashable {
 
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let value = UUID(uuidString: text) else {
+        guard let value = UUID(text: text) else {
             throw DecodingError.dataCorrupted(
                 .init(codingPath: decoder.codingPath, debugDescription: "not a UUID: \(text)"))
         }
@@ -20,11 +20,6 @@ public struct LowercaseUUID: Codable, Sendable, Hashable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(wrappedValue.uuidString.lowercased())
+        try container.encode(wrappedValue.text)
     }
-}
-
-extension UUID {
-    /// The lowercase spelling used in ids, URLs, streams and messages.
-    public var text: String { uuidString.lowercased() }
 }

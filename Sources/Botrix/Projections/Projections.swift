@@ -20,12 +20,17 @@ public struct Projections: Sendable {
     public var databases: [Database] { jobs.databases + accounts.databases }
 
     /// Applies one recorded event (decoded once by the caller when it has the payload).
+    /// Call ``setCheckpoint(_:in:)`` after the last event of a command or a replay.
     public func apply(_ recorded: RecordedEvent, _ event: DomainEvent?, in ltx: inout LogTransaction) throws {
         guard let event = try event ?? DomainEvent(recorded) else { return }
         let position = EventPosition(recorded)
         try jobs.apply(event, position, in: &ltx)
         try accounts.apply(event, position, in: &ltx)
-        let checkpoint = Keys.integer(Int64(bitPattern: recorded.sequence))
+    }
+
+    /// Records that every projection has applied the log up to `sequence`.
+    public func setCheckpoint(_ sequence: UInt64, in ltx: inout LogTransaction) throws {
+        let checkpoint = Keys.integer(Int64(bitPattern: sequence))
         try ltx.put(jobs.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
         try ltx.put(accounts.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
     }

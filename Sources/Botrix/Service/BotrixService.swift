@@ -24,8 +24,9 @@ public final class BotrixService: Sendable {
     public let projections: Projections
     public let settings: Settings
 
-    /// Opens the projections and brings them up to the log's head if they lag (a log
-    /// written by an older build, or a crash between... nothing: they commit together).
+    /// Opens the projections and brings them up to the log's head if they lag: events
+    /// appended by a tool that writes only the log, or projections added by a newer build.
+    /// (A crash cannot cause lag: events and projections commit together.)
     public init(store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings()) async throws {
         self.store = store
         self.writer = writer
@@ -38,13 +39,14 @@ public final class BotrixService: Sendable {
     func catchUp() async throws {
         let projections = self.projections
         try await writer.perform { ltx in
-            let from = try projections.checkpoints(in: ltx.reading).values.min() ?? 0
-            var pending: [RecordedEvent] = []
-            try ltx.log.forEach(after: from, in: ltx.reading) { event in
-                pending.append(event)
-                return true
+            var after = try projections.checkpoints(in: ltx.reading).values.min() ?? 0
+            while true {
+                let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
+                guard let last = page.last else { break }
+                for event in page { try projections.apply(event, nil, in: &ltx) }
+                try projections.setCheckpoint(last.sequence, in: &ltx)
+                after = last.sequence
             }
-            for event in pending { try projections.apply(event, nil, in: &ltx) }
         }
     }
 
@@ -98,6 +100,7 @@ struct CommandScope: Sendable {
         for (recorded, event) in zip(ltx.appended[before...], events) {
             try projections.apply(recorded, event, in: &ltx)
         }
+        if let last = ltx.appended.last { try projections.setCheckpoint(last.sequence, in: &ltx) }
     }
 
     /// Loads a job or refuses with 404.

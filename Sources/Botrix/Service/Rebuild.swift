@@ -27,6 +27,7 @@ extension Projections {
             }
             after = last.sequence
         }
+        if after > 0 { try setCheckpoint(after, in: &ltx) }
         return replayed
     }
 }

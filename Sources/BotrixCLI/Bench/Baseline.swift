@@ -21,7 +21,8 @@ enum Baseline {
     /// Fails early, with the command that builds it, when a baseline is missing.
     static func require(_ path: String, source: String) throws {
         guard FileManager.default.isExecutableFile(atPath: path) else {
-            throw CommandFailure("no baseline at \(path): build it with `cc -O2 -o \(path) \(source) -llmdb` or run `make bench`")
+            throw CommandFailure(
+                "no baseline at \(path): build it with `cc -O2 -o \(path) \(source) -llmdb` or run `make bench`")
         }
     }
 }

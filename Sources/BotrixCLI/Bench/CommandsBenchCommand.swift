@@ -37,7 +37,9 @@ struct CommandsBenchCommand: AsyncParsableCommand {
             oneCommit.append(try Baseline.rate(of: baseline, [path, "600", "1", "520", sync.rawValue]))
         }
         let c = median(oneCommit)
-        print("Domain commands, durability \(sync.rawValue), median of \(runs) runs; baseline: raw C, one commit per event")
+        print(
+            "Domain commands, durability \(sync.rawValue), median of \(runs) runs; baseline: raw C, one commit per event"
+        )
         print(
             column("case", 26, right: false) + column("commands/s", 13) + column("raw C ev/s", 13) + column("ratio", 8)
                 + column("commands/commit", 17))

@@ -60,8 +60,12 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         let rebuild = median(rebuildRates)
         print("Rebuild of \(formatRate(Double(written))) events, median of \(runs) runs")
         print(column("case", 28, right: false) + column("events/s", 14) + column("seconds", 10))
-        print(column("raw C cursor scan", 28, right: false) + column(formatRate(scan), 14) + column(String(format: "%.2f", Double(written) / scan), 10))
-        print(column("botrix rebuild (all)", 28, right: false) + column(formatRate(rebuild), 14) + column(String(format: "%.2f", Double(written) / rebuild), 10))
+        print(
+            column("raw C cursor scan", 28, right: false) + column(formatRate(scan), 14)
+                + column(String(format: "%.2f", Double(written) / scan), 10))
+        print(
+            column("botrix rebuild (all)", 28, right: false) + column(formatRate(rebuild), 14)
+                + column(String(format: "%.2f", Double(written) / rebuild), 10))
         print("rebuild / scan: \(String(format: "%.3f", rebuild / scan))")
     }
 }

@@ -21,8 +21,12 @@ enum SyntheticLog {
                     let job = UUID()
                     let lease = Timestamp.rfc3339(milliseconds: start + 300_000)
                     var jobEvents: [DomainEvent] = [
-                        .jobCreated(JobCreated(jobID: job, count: accountsPerJob, priority: jobNumber % 3, verificationEnabled: false)),
-                        .jobClaimed(JobClaimed(jobID: job, workerID: "worker-\(jobNumber % 16)", leaseExpiresAt: lease, attempt: 1)),
+                        .jobCreated(
+                            JobCreated(
+                                jobID: job, count: accountsPerJob, priority: jobNumber % 3, verificationEnabled: false)),
+                        .jobClaimed(
+                            JobClaimed(
+                                jobID: job, workerID: "worker-\(jobNumber % 16)", leaseExpiresAt: lease, attempt: 1)),
                     ]
                     try append(jobEvents, stream: Streams.job(job), &ltx)
                     for _ in 0..<accountsPerJob {
@@ -35,7 +39,9 @@ enum SyntheticLog {
                         accountID += 1
                     }
                     jobEvents = [
-                        .progressUpdated(ProgressUpdated(jobID: job, workerID: "worker-\(jobNumber % 16)", successful: accountsPerJob)),
+                        .progressUpdated(
+                            ProgressUpdated(
+                                jobID: job, workerID: "worker-\(jobNumber % 16)", successful: accountsPerJob)),
                         .jobCompleted(JobCompleted(jobID: job, workerID: "worker-\(jobNumber % 16)")),
                     ]
                     try append(jobEvents, stream: Streams.job(job), &ltx)
