@@ -23,6 +23,8 @@ public final class BotrixService: Sendable {
     public let writer: GroupCommitWriter
     public let projections: Projections
     public let settings: Settings
+    /// First answers of idempotent commands (not a projection: the log cannot rebuild it).
+    let replays: Database
 
     /// Opens the projections and brings them up to the log's head if they lag: events
     /// appended by a tool that writes only the log, or projections added by a newer build.
@@ -32,6 +34,7 @@ public final class BotrixService: Sendable {
         self.writer = writer
         self.settings = settings
         projections = try Projections(environment: store.environment)
+        replays = try store.environment.database("commands.replays")
         try await catchUp()
     }
 
@@ -56,23 +59,46 @@ public final class BotrixService: Sendable {
     ) async throws -> T {
         let projections = self.projections
         let settings = self.settings
+        let replays = self.replays
         return try await writer.perform { ltx in
             let context = DecisionContext(
                 now: ltx.now, leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts,
                 maxJobCount: settings.maxJobCount)
-            return try body(&ltx, CommandScope(projections: projections, context: context, metadata: metadata))
+            let scope = CommandScope(projections: projections, context: context, metadata: metadata)
+            guard let replay = metadata.replay else { return try body(&ltx, scope) }
+            // The first answer is stored in the command's own transaction: a retry after a
+            // crash either finds it or finds that nothing happened.
+            let key = Array(replay.key.utf8.prefix(400))
+            if let stored = try ltx.reading.get(replays, key) { throw StoredReplay(answer: stored) }
+            let result = try body(&ltx, scope)
+            try ltx.put(replays, key, try replay.encode(result))
+            return result
         }
     }
 }
 
-/// Who asked and why, stored in each event's metadata.
-public struct CommandMetadata: Sendable, Equatable {
+/// Who asked and why, stored in each event's metadata; and, for an idempotent request,
+/// how to store its first answer.
+public struct CommandMetadata: Sendable {
     public var requestID: String?
     public var actor: String?
+    public var replay: Replay?
 
-    public init(requestID: String? = nil, actor: String? = nil) {
+    public init(requestID: String? = nil, actor: String? = nil, replay: Replay? = nil) {
         self.requestID = requestID
         self.actor = actor
+        self.replay = replay
+    }
+
+    /// A client key and the encoding of the answer to keep for it.
+    public struct Replay: Sendable {
+        public var key: String
+        public var encode: @Sendable (any Sendable) throws -> [UInt8]
+
+        public init(key: String, encode: @escaping @Sendable (any Sendable) throws -> [UInt8]) {
+            self.key = key
+            self.encode = encode
+        }
     }
 
     var dictionary: [String: String] {
@@ -81,6 +107,12 @@ public struct CommandMetadata: Sendable, Equatable {
         if let actor { out["actor"] = actor }
         return out
     }
+}
+
+/// The command was already done under this idempotency key; `answer` is what
+/// ``CommandMetadata/Replay/encode`` stored then. Nothing was appended this time.
+public struct StoredReplay: Error, Sendable {
+    public var answer: [UInt8]
 }
 
 /// What a command handler needs inside the transaction.
