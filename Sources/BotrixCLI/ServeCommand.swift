@@ -2,6 +2,7 @@ import ArgumentParser
 import Botrix
 import BotrixServer
 import Logging
+import Metrics
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,7 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
         let botrix = try BotrixStore(
             .init(
                 path: configuration.databasePath, mapSize: configuration.mapSize, durability: configuration.durability))
-        let writer = botrix.makeWriter()
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(metrics.factory)
+        let writer = botrix.makeWriter(onBatch: metrics.record)
         let head = try botrix.log.head().sequence
         logger.info(
             "opened store",
@@ -41,7 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
                 "path": "\(botrix.environment.path)", "head": "\(head)",
                 "durability": "\(configuration.durability.rawValue)",
             ])
-        let app = BotrixApplication.build(configuration: configuration, store: botrix, writer: writer, logger: logger)
+        let app = try await BotrixApplication.build(
+            configuration: configuration, store: botrix, writer: writer, logger: logger, metrics: metrics)
         try await app.runService()
         await writer.shutdown()
         logger.info("stopped cleanly")

@@ -41,20 +41,24 @@ public struct EventSubscription: AsyncSequence, Sendable {
         }
 
         private func waitForMore() async {
-            let notifier = log.notifier
-            let after = position
-            let interval = pollInterval
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await notifier.wait(beyond: after) }
-                group.addTask { try? await Task.sleep(for: interval) }
-                await group.next()
-                group.cancelAll()
-            }
+            await log.waitForAppend(after: position, timeout: pollInterval)
         }
     }
 }
 
 extension EventLog {
+    /// Returns when an event after `sequence` is committed in this process, or after
+    /// `timeout` (whichever is first), or when the task is cancelled.
+    public func waitForAppend(after sequence: UInt64, timeout: Duration) async {
+        let notifier = self.notifier
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await notifier.wait(beyond: sequence) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
     /// Events after `sequence`, first those already committed, then each new commit.
     public func subscribe(
         after sequence: UInt64, pageSize: Int = 256, pollInterval: Duration = .milliseconds(250)

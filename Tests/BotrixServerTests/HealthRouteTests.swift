@@ -1,41 +1,33 @@
 import Botrix
 import BotrixServer
-import EventLog
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Logging
-import TestSupport
 import Testing
 
 @Suite("Health routes")
 struct HealthRouteTests {
-    @Test("ping and live answer JSON 200 while the writer runs, live says 503 once it stops")
-    func pingAndLive() async throws {
-        let folder = TemporaryFolder()
-        let store = try BotrixStore(.init(path: folder.file("botrix.mdb"), mapSize: 1 << 24, durability: .nosync))
-        let writer = store.makeWriter()
-        var configuration = BotrixConfiguration()
-        configuration.serverHost = "127.0.0.1"
-        configuration.serverPort = 0
-        let app = BotrixApplication.build(
-            configuration: configuration, store: store, writer: writer, logger: Logger(label: "test"))
-        try await app.test(.router) { client in
-            try await client.execute(uri: "/health/ping", method: .get) { response in
-                #expect(response.status == .ok)
-                #expect(response.headers[.contentType] == "application/json")
-                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
-            }
-            try await client.execute(uri: "/health/live", method: .get) { response in
-                #expect(response.status == .ok)
-            }
-            await writer.shutdown()
-            try await client.execute(uri: "/health/live", method: .get) { response in
-                #expect(response.status == .serviceUnavailable)
-            }
-            try await client.execute(uri: "/health/nothing", method: .get) { response in
-                #expect(response.status == .notFound)
-            }
+    @Test("ping, live, ready and health answer JSON; ready and health say 503 once the writer stops")
+    func health() async throws {
+        let h = try APIHarness()
+        try await h.app().test(.router) { client in
+            let ping = try await client.call(.get, "/health/ping")
+            #expect(
+                ping.status == .ok && ping.headers[.contentType] == "application/json"
+                    && ping.text == #"{"status":"ok"}"#)
+            #expect(try await client.call(.get, "/health/live").status == .ok)
+            #expect(try await client.call(.get, "/health/ready").status == .ok)
+            let health = try await client.call(.get, "/health")
+            #expect(health.status == .ok && health.body?["status"] as? String == "ok")
+            #expect(health.body?["version"] as? String == BotrixVersion.current)
+            let checks = health.body?["checks"] as? [String: Any]
+            #expect((checks?["projections"] as? [String: Any])?["lag_events"] as? Int == 0)
+            await h.writer.shutdown()
+            #expect(try await client.call(.get, "/health/ready").status == .serviceUnavailable)
+            let degraded = try await client.call(.get, "/health")
+            #expect(degraded.status == .serviceUnavailable && degraded.body?["status"] as? String == "degraded")
+            #expect(try await client.call(.get, "/health/live").status == .ok)
         }
     }
 }

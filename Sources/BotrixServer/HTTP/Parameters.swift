@@ -1,0 +1,67 @@
+import Botrix
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Path and query parameters with precise 400/422 answers.
+extension Request {
+    /// The `{id}` of a job route: a UUID.
+    func jobID(_ context: BotrixRequestContext) throws -> UUID {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = UUID(text: text) else { throw Problem.badRequest("\"\(text)\" is not a job id (a UUID)") }
+        return id
+    }
+
+    /// The `{id}` of an account route: a positive integer.
+    func accountID(_ context: BotrixRequestContext) throws -> Int64 {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int64(text), id > 0 else {
+            throw Problem.badRequest("\"\(text)\" is not an account id (a positive whole number)")
+        }
+        return id
+    }
+
+    /// `page` (from 1) and `limit` (1...100, default 10).
+    func pagination() throws -> (page: Int, limit: Int) {
+        let query = uri.queryParameters
+        var errors: [FieldError] = []
+        var page = 1
+        var limit = 10
+        if let text = query["page"].map(String.init) {
+            if let value = Int(text), value >= 1, value <= 1_000_000 {
+                page = value
+            } else {
+                errors.append(FieldError("page", "must be a whole number from 1"))
+            }
+        }
+        if let text = query["limit"].map(String.init) {
+            if let value = Int(text), (1...100).contains(value) {
+                limit = value
+            } else {
+                errors.append(FieldError("limit", "must be a whole number from 1 to 100"))
+            }
+        }
+        if !errors.isEmpty { throw Problem.validation(errors) }
+        return (page, limit)
+    }
+
+    /// A query parameter that must parse when present.
+    func query<T>(_ name: String, _ what: String, _ parse: (String) -> T?) throws -> T? {
+        guard let text = uri.queryParameters[Substring(name)].map(String.init) else { return nil }
+        guard let value = parse(text) else { throw Problem.validation([FieldError(name, "must be \(what)")]) }
+        return value
+    }
+
+    /// `If-Match: "7"` (or `7`, or `W/"7"`) as a version; nil when absent.
+    func ifMatch() throws -> UInt64? {
+        guard let header = headers[.ifMatch] else { return nil }
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+            .replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        guard let version = UInt64(trimmed) else {
+            throw Problem(
+                status: .badRequest, slug: "bad-if-match", title: "Bad If-Match",
+                detail: "If-Match must be the ETag of the resource, such as \"3\"")
+        }
+        return version
+    }
+}

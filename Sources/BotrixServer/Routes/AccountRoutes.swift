@@ -1,0 +1,76 @@
+import Botrix
+import Foundation
+import Hummingbird
+
+/// Operators' account routes: list, read (password only when revealed), edit, delete, stats.
+struct AccountRoutes: Sendable {
+    let service: BotrixService
+    var commands: CommandRunner { CommandRunner(service: service) }
+
+    func register(on router: Router<BotrixRequestContext>) {
+        router.get("/api/accounts") { request, _ in
+            let (page, limit) = try request.pagination()
+            let status = try request.query(
+                "status", "one of \(AccountStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+            ) {
+                AccountStatus(rawValue: $0)
+            }
+            let job = try request.query("job_id", "a job id (a UUID)") { UUID(text: $0) }
+            let result = try service.accounts(page: page, limit: limit, status: status, jobID: job)
+            return Render.response(
+                .ok, Render.list(result.items.map { Render.account($0) }, page: page, limit: limit, total: result.total)
+            )
+        }
+        router.get("/api/accounts/stats") { _, _ in
+            let stats = try service.accountStats()
+            var w = JSONObjectWriter()
+            w.int("total", stats.total)
+            var byStatus = JSONObjectWriter()
+            for (status, count) in stats.byStatus { byStatus.int(status.rawValue, count) }
+            w.raw("by_status", byStatus.bytes())
+            return Render.response(.ok, w.bytes())
+        }
+        router.get("/api/accounts/{id}") { request, context in
+            let id = try request.accountID(context)
+            let reveal = try request.query("reveal", "password") { $0 == "password" ? true : nil } ?? false
+            guard let account = try service.account(id) else { throw Problem.notFound("no account with id \(id)") }
+            return Render.response(
+                .ok, Render.account(account, revealPassword: reveal), headers: [.eTag: Render.etag(account.version)])
+        }
+        router.put("/api/accounts/{id}") { request, context in
+            let id = try request.accountID(context)
+            let expected = try request.ifMatch()
+            var body = try await JSONBody.read(request, context: context)
+            let status = try body.string("status").map { text -> AccountStatus in
+                guard let status = AccountStatus(rawValue: text) else {
+                    throw Problem.validation([
+                        FieldError(
+                            "status", "must be one of \(AccountStatus.allCases.map(\.rawValue).joined(separator: ", "))"
+                        )
+                    ])
+                }
+                return status
+            }
+            let update = UpdateAccount(
+                accountID: id, expectedVersion: expected, status: status,
+                verificationCode: body.string("verification_code"), accountData: body.object("account_data"),
+                password: body.string("password"), email: body.string("email"), username: body.string("username"))
+            try body.finish()
+            return try await commands.run(request, context, actor: "operator", render: Self.rendered) { metadata in
+                try await service.updateAccount(update, metadata: metadata)
+            }
+        }
+        router.delete("/api/accounts/{id}") { request, context in
+            let id = try request.accountID(context)
+            let expected = try request.ifMatch()
+            try await service.deleteAccount(
+                id: id, expectedVersion: expected,
+                metadata: CommandMetadata(requestID: context.requestID, actor: "operator"))
+            return Response(status: .noContent)
+        }
+    }
+
+    @Sendable static func rendered(_ account: AccountView) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
+        (.ok, Render.account(account), [.eTag: Render.etag(account.version)])
+    }
+}

@@ -1,0 +1,80 @@
+import EventLog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ServiceLifecycle
+import Synchronization
+
+/// `GET /api/events/stream`: Server-Sent Events. Starts after `Last-Event-ID` or
+/// `?after=` (or at the head: live only), sends the backlog page by page, then each new
+/// event; a comment line every 15 s keeps proxies from closing an idle stream. Memory per
+/// client is one page; the stream ends when the client goes or the server shuts down.
+struct EventStream: Sendable {
+    let log: EventLog
+    var pageSize = 100
+    var heartbeat: Duration = .seconds(15)
+
+    func response(_ request: Request, _ context: BotrixRequestContext) throws -> Response {
+        let head = try log.head().sequence
+        let start: UInt64
+        if let header = request.headers[.lastEventID] {
+            guard let value = UInt64(header.trimmingCharacters(in: .whitespaces)) else {
+                throw Problem.badRequest("Last-Event-ID must be the seq of the last event received")
+            }
+            start = value
+        } else {
+            start = try request.query("after", "a sequence number (0 or more)") { UInt64($0) } ?? head
+        }
+        let log = self.log
+        let pageSize = self.pageSize
+        let heartbeat = self.heartbeat
+        let body = ResponseBody { writer in
+            let stopping = ShutdownFlag()
+            do {
+                try await withGracefulShutdownHandler {
+                    var position = start
+                    var idle: Duration = .zero
+                    try await writer.write(ByteBuffer(string: ": connected at \(head)\n\n"))
+                    while !Task.isCancelled && !stopping.isSet {
+                        let page = try log.read(after: position, limit: pageSize)
+                        guard let last = page.last else {
+                            // Wait in short slices so a shutdown ends the stream promptly.
+                            await log.waitForAppend(after: position, timeout: .seconds(1))
+                            idle += .seconds(1)
+                            if idle >= heartbeat {
+                                idle = .zero
+                                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                            }
+                            continue
+                        }
+                        var chunk: [UInt8] = []
+                        for event in page {
+                            chunk += Array("id: \(event.sequence)\nevent: \(event.type)\ndata: ".utf8)
+                            chunk += event.publicJSON()
+                            chunk += [10, 10]
+                        }
+                        try await writer.write(ByteBuffer(bytes: chunk))
+                        position = last.sequence
+                        idle = .zero
+                    }
+                } onGracefulShutdown: {
+                    stopping.set()
+                }
+            } catch {
+                return  // the client went away: nothing more to send
+            }
+            try? await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/event-stream", .cacheControl: "no-cache", .init("X-Accel-Buffering")!: "no"],
+            body: body)
+    }
+}
+
+/// Set once when the server starts shutting down.
+final class ShutdownFlag: Sendable {
+    private let flag = Mutex(false)
+    var isSet: Bool { flag.withLock { $0 } }
+    func set() { flag.withLock { $0 = true } }
+}

@@ -1,0 +1,90 @@
+import Botrix
+import CoreMetrics
+public import EventLog
+import Foundation
+import Hummingbird
+public import Prometheus
+
+/// Prometheus metrics through swift-metrics: requests (count and duration by route,
+/// method and status) and the log (events appended, operations per commit, commit
+/// latency, failed batches, queue depth, leases). One registry per application, so
+/// tests read their own; `botrix serve` also bootstraps swift-metrics with it.
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    public let factory: PrometheusMetricsFactory
+    private let events: CoreMetrics.Counter
+    private let batches: CoreMetrics.Counter
+    private let failedBatches: CoreMetrics.Counter
+    private let batchSize: CoreMetrics.Recorder
+    private let commitSeconds: CoreMetrics.Timer
+
+    public init() {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultValueHistogramBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        self.factory = factory
+        events = CoreMetrics.Counter(label: "botrix_events_appended_total", factory: factory)
+        batches = CoreMetrics.Counter(label: "botrix_commits_total", factory: factory)
+        failedBatches = CoreMetrics.Counter(label: "botrix_commit_failures_total", factory: factory)
+        batchSize = CoreMetrics.Recorder(label: "botrix_operations_per_commit", aggregate: true, factory: factory)
+        commitSeconds = CoreMetrics.Timer(label: "botrix_commit_duration_seconds", factory: factory)
+    }
+
+    /// Called by the writer after every batch.
+    public func record(_ report: GroupCommitWriter.BatchReport) {
+        if report.failed {
+            failedBatches.increment()
+            return
+        }
+        batches.increment()
+        events.increment(by: report.events)
+        batchSize.record(report.operations)
+        commitSeconds.recordNanoseconds(Int64(report.commitSeconds * 1e9))
+    }
+
+    /// Prometheus text, with gauges read from the projections' counters at scrape time.
+    func render(service: BotrixService) -> [UInt8] {
+        if let stats = try? service.jobStats() {
+            for (priority, depth) in stats.queueDepthByPriority {
+                CoreMetrics.Gauge(
+                    label: "botrix_queue_depth", dimensions: [("priority", String(priority))], factory: factory
+                )
+                .record(depth)
+            }
+            CoreMetrics.Gauge(label: "botrix_active_leases", factory: factory).record(stats.activeLeases)
+            for (status, count) in stats.byStatus {
+                CoreMetrics.Gauge(label: "botrix_jobs", dimensions: [("status", status.rawValue)], factory: factory)
+                    .record(count)
+            }
+        }
+        if let head = try? service.store.log.head() {
+            CoreMetrics.Gauge(label: "botrix_log_head", factory: factory).record(Int64(head.sequence))
+        }
+        return registry.emitToBuffer()
+    }
+
+    /// Counts and times every request by route pattern, method and status.
+    func middleware() -> RequestMetrics { RequestMetrics(factory: factory) }
+}
+
+/// Request metrics by route pattern (not raw path, so ids do not explode the labels).
+struct RequestMetrics: RouterMiddleware {
+    typealias Context = BotrixRequestContext
+    let factory: PrometheusMetricsFactory
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let response = try await next(request, context)
+        let route = context.endpointPath ?? "unmatched"
+        let dimensions = [
+            ("route", route), ("method", request.method.rawValue), ("status", String(response.status.code)),
+        ]
+        CoreMetrics.Counter(label: "botrix_http_requests_total", dimensions: dimensions, factory: factory).increment()
+        CoreMetrics.Timer(
+            label: "botrix_http_request_duration_seconds", dimensions: Array(dimensions.prefix(2)), factory: factory
+        )
+        .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        return response
+    }
+}
