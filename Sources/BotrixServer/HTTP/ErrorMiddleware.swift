@@ -1,6 +1,6 @@
 import Botrix
 import Foundation
-import HTTPTypes
+public import HTTPTypes
 import Hummingbird
 import Logging
 
@@ -43,9 +43,10 @@ struct ErrorMiddleware: RouterMiddleware {
     }
 }
 
+/// Header names of the API's conventions.
 extension HTTPField.Name {
-    static let requestID = Self("X-Request-ID")!
-    static let idempotencyKey = Self("Idempotency-Key")!
-    static let lastEventID = Self("Last-Event-ID")!
-    static let idempotentReplayed = Self("Idempotent-Replayed")!
+    public static let requestID = Self("X-Request-ID")!
+    public static let idempotencyKey = Self("Idempotency-Key")!
+    public static let lastEventID = Self("Last-Event-ID")!
+    public static let idempotentReplayed = Self("Idempotent-Replayed")!
 }

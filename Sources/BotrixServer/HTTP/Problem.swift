@@ -2,6 +2,7 @@ import Botrix
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// An RFC 9457 problem: every error answer is `application/problem+json` with a
 /// `detail` a person can act on, and per-field `errors` for validation.
@@ -75,6 +76,10 @@ extension Problem {
             self = Problem(
                 status: .serviceUnavailable, slug: "storage-unavailable", title: "Storage unavailable",
                 detail: "\(error)", headers: [.retryAfter: "5"])
+        case is NIOTooManyBytesError:
+            self = Problem(
+                status: .contentTooLarge, slug: "body-too-large", title: "Body too large",
+                detail: "the request body is larger than 256 KiB")
         case let http as HTTPError:
             switch http.status {
             case .contentTooLarge:
