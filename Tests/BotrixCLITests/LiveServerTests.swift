@@ -1,0 +1,80 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A real `botrix serve` on loopback, driven by curl.
+@Suite("Live server", .serialized)
+struct LiveServerTests {
+    func createJob(_ server: ServerProcess) throws -> String? {
+        let (_, output) = try curl([
+            "-X", "POST", "\(server.baseURL)/api/jobs", "-H", "Content-Type: application/json", "-d", #"{"count":1}"#,
+        ])
+        return (try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["job_id"] as? String
+    }
+
+    func eventIDs(_ text: String) -> [Int] {
+        text.split(separator: "\n").compactMap { line in line.hasPrefix("id: ") ? Int(line.dropFirst(4)) : nil }
+    }
+
+    @Test(
+        "SSE: a client gets events appended after it connected and resumes from Last-Event-ID without gaps or repeats")
+    func serverSentEvents() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(binary: binary, database: folder.file("sse.mdb"))
+        for _ in 0..<3 { #expect(try createJob(server) != nil) }
+        let stream = Task {
+            try curl(["-N", "--max-time", "3", "-H", "Last-Event-ID: 1", "\(server.baseURL)/api/events/stream"]).output
+        }
+        try await Task.sleep(for: .milliseconds(700))
+        for _ in 0..<2 { #expect(try createJob(server) != nil) }
+        let received = try await stream.value
+        #expect(eventIDs(received) == [2, 3, 4, 5], "\(received)")
+        #expect(received.contains("event: JobCreated\ndata: {\"data\":"))
+        let resumed = try curl([
+            "-N", "--max-time", "1", "-H", "Last-Event-ID: 4", "\(server.baseURL)/api/events/stream",
+        ])
+        #expect(eventIDs(resumed.output) == [5])
+        let live = try curl(["-N", "--max-time", "1", "\(server.baseURL)/api/events/stream"])
+        #expect(eventIDs(live.output).isEmpty && live.output.hasPrefix(": connected at 5"))
+        #expect(server.stop())
+    }
+
+    @Test("SIGTERM with writes and a stream in flight: the stream closes, the server exits 0, every 201 is durable")
+    func gracefulShutdown() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("shutdown.mdb")
+        let server = try ServerProcess(binary: binary, database: database)
+        let started = Date()
+        let stream = Task { try curl(["-N", "--max-time", "30", "\(server.baseURL)/api/events/stream"]) }
+        let writes = Task {
+            try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<40 { group.addTask { try createJob(server) } }
+                return try await group.reduce(into: [String]()) { if let id = $1 { $0.append(id) } }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(150))
+        #expect(server.stop(timeout: 15), "the server did not stop: \(server.log())")
+        #expect(server.process.terminationStatus == 0, "\(server.log())")
+        _ = try await stream.value
+        #expect(Date().timeIntervalSince(started) < 20, "the stream kept the server alive")
+        let acknowledged = try await writes.value
+        #expect(server.log().contains("stopped cleanly"))
+        let (status, output) = try runBotrix(binary, ["events", "--db", database])
+        #expect(status == 0)
+        for id in acknowledged { #expect(output.contains("\"job-\(id)\""), "acknowledged job \(id) lost") }
+    }
+
+    func runBotrix(_ binary: String, _ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
