@@ -9,15 +9,20 @@ SOURCES    := Package.swift Sources Tests
 
 .PHONY: deps build run test bench fmt lint clean
 
-## deps: install the C libraries Botrix links (liblmdb-dev) when missing.
+## deps: install what Botrix builds and tests with (Debian packages) when missing:
+## liblmdb-dev (LMDB), curl (the tests' independent HTTP client), python3-venv (schemathesis).
 deps:
-	@if ! dpkg -s liblmdb-dev >/dev/null 2>&1; then \
+	@missing=""; \
+	dpkg -s liblmdb-dev >/dev/null 2>&1 || missing="$$missing liblmdb-dev pkg-config"; \
+	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
+	python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" -ne 0 ]; then \
-	    echo "liblmdb-dev is missing and installing it needs root: run 'sudo apt-get install -y liblmdb-dev pkg-config', then make again." >&2; \
+	    echo "missing Debian packages:$$missing; installing them needs root: run 'sudo apt-get install -y$$missing', then make again." >&2; \
 	    exit 1; \
 	  fi; \
-	  echo "Installing liblmdb-dev (LMDB headers and library)..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq liblmdb-dev pkg-config; \
+	  echo "Installing$$missing ..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 ## build: debug build of everything, tests included.
@@ -29,10 +34,12 @@ run: deps
 	$(SWIFT) build --product botrix
 	DB_PATH=$(DB_PATH) .build/debug/botrix serve
 
-## test: build and run the whole test suite (the crash test needs the built executables).
+## test: build and run the whole test suite (the crash test needs the built executables),
+## then schemathesis against a live server with schemas/openapi.yaml (bounded: 120 s).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	tools/schemathesis.sh .build/debug/botrix 10 120
 
 ## bench: release build, the raw-LMDB C baseline, then every benchmark with its ratio.
 bench: deps

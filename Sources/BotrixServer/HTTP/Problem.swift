@@ -1,6 +1,7 @@
 import Botrix
 import Foundation
 import HTTPTypes
+import EventLog
 import Hummingbird
 import NIOCore
 
@@ -72,6 +73,8 @@ extension Problem {
                     status: .preconditionFailed, slug: "stale-version", title: "Precondition failed",
                     detail: domain.description)
             }
+        case let log as EventLogError where !log.isUnavailable:
+            self = Problem(status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
         case let log as any EventLogErrorBridge where log.isUnavailable:
             self = Problem(
                 status: .serviceUnavailable, slug: "storage-unavailable", title: "Storage unavailable",

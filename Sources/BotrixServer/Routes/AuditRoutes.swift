@@ -16,7 +16,7 @@ struct AuditRoutes: Sendable {
                     Int($0).flatMap { (1...1000).contains($0) ? $0 : nil }
                 } ?? 100
             let stream = try request.query("stream", "a stream name such as job-<uuid> or account-<id>") {
-                (1...200).contains($0.utf8.count) ? $0 : nil
+                (try? StreamName.validate($0)) != nil ? $0 : nil
             }
             let type = try request.query("type", "one of \(DomainEvent.allTypes.joined(separator: ", "))") {
                 DomainEvent.allTypes.contains($0) ? $0 : nil
