@@ -4,6 +4,7 @@ public import EventLog
 import Foundation
 import Hummingbird
 public import Prometheus
+import Synchronization
 
 /// Prometheus metrics through swift-metrics: requests (count and duration by route,
 /// method and status) and the log (events appended, operations per commit, commit
@@ -63,13 +64,21 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Counts and times every request by route pattern, method and status.
-    func middleware() -> RequestMetrics { RequestMetrics(factory: factory) }
+    func middleware() -> RequestMetrics { RequestMetrics(factory: factory, cache: requestMetrics) }
+
+    private let requestMetrics = RequestMetrics.Cache()
 }
 
 /// Request metrics by route pattern (not raw path, so ids do not explode the labels).
 struct RequestMetrics: RouterMiddleware {
     typealias Context = BotrixRequestContext
     let factory: PrometheusMetricsFactory
+    let cache: Cache
+
+    /// Metric handles by label set, made once: creating them costs a registry lookup.
+    final class Cache: Sendable {
+        let handles = Mutex<[String: (CoreMetrics.Counter, CoreMetrics.Timer)]>([:])
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response

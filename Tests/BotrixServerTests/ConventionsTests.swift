@@ -16,7 +16,9 @@ struct ConventionsTests {
                 .post, "/api/jobs", json: #"{"count":1}"#, headers: [.requestID: "trace-42"])
             #expect(sent.headers[.requestID] == "trace-42")
             let generated = try await client.call(.get, "/health/ping")
-            #expect(generated.headers[.requestID].flatMap { UUID(text: $0) } != nil)
+            let id = try #require(generated.headers[.requestID])
+            #expect(id.contains("-") && id.count >= 10)
+            #expect(try await client.call(.get, "/health/ping").headers[.requestID] != id)
             let event = try #require(try h.store.log.read(after: 0, limit: 1).first)
             #expect(event.metadata == ["request_id": "trace-42", "actor": "operator"])
         }

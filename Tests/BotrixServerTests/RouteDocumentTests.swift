@@ -12,12 +12,17 @@ struct RouteDocumentTests {
     func sameRoutes() async throws {
         let h = try APIHarness()
         let service = try await BotrixService(store: h.store, writer: h.writer)
-        let router = BotrixApplication.makeRouter(service: service, configuration: h.configuration, metrics: ServerMetrics())
+        let router = BotrixApplication.makeRouter(
+            service: service, configuration: h.configuration, metrics: ServerMetrics())
         let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.normalize("\($0.path)"))" })
         let documented = try Self.documentedRoutes()
         #expect(documented.count >= 27)
-        #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")
-        #expect(documented.subtracting(served).isEmpty, "documented but not served: \(documented.subtracting(served).sorted())")
+        #expect(
+            served.subtracting(documented).isEmpty,
+            "served but not documented: \(served.subtracting(documented).sorted())")
+        #expect(
+            documented.subtracting(served).isEmpty,
+            "documented but not served: \(documented.subtracting(served).sorted())")
     }
 
     /// `{id}` and `:id` spell the same parameter.
@@ -31,7 +36,8 @@ struct RouteDocumentTests {
     static func documentedRoutes() throws -> Set<String> {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appendingPathComponent("../../schemas/openapi.yaml").standardized
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = try String(contentsOf: url, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false)
         var routes = Set<String>()
         var inPaths = false
         var path: String?

@@ -22,10 +22,13 @@ public struct JSONObjectWriter {
     public mutating func raw(_ key: String, _ json: [UInt8]) { fields.append((key, json)) }
     public mutating func null(_ key: String) { fields.append((key, Array("null".utf8))) }
 
-    /// The object, keys in byte order.
+    /// The object, keys in byte order (fields added in order skip the sort).
     public func bytes() -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, field) in fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
+        out.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.value.count + 4 })
+        let ordered = zip(fields, fields.dropFirst()).allSatisfy { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let sorted = ordered ? fields : fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+        for (index, field) in sorted.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out += JSONWriting.string(field.key)
             out.append(UInt8(ascii: ":"))
@@ -38,6 +41,22 @@ public struct JSONObjectWriter {
 
 /// Scalar and nested JSON encodings shared by the writer.
 public enum JSONWriting {
+    /// `value` with exactly `decimals` digits after the point, without Foundation's
+    /// formatter (which consults the locale on every call).
+    public static func fixed(_ value: Double, decimals: Int) -> [UInt8] {
+        guard value.isFinite else { return Array("null".utf8) }
+        var scale: Int64 = 1
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = Int64((abs(value) * Double(scale)).rounded())
+        var text = value < 0 && scaled != 0 ? "-" : ""
+        text += String(scaled / scale)
+        if decimals > 0 {
+            let fraction = String(scaled % scale)
+            text += "." + String(repeating: "0", count: decimals - fraction.count) + fraction
+        }
+        return Array(text.utf8)
+    }
+
     public static func string(_ text: String) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "\"")]
         out.reserveCapacity(text.utf8.count + 2)

@@ -3,6 +3,7 @@ import Foundation
 public import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 /// The outermost middleware: accepts or generates `X-Request-ID`, echoes it, puts it in
 /// the logger, and turns every error into a problem+json answer (or a stored idempotent
@@ -34,13 +35,18 @@ struct ErrorMiddleware: RouterMiddleware {
         return response
     }
 
-    /// A client's id is kept when it is 1...128 visible ASCII characters; otherwise a new one.
+    /// A client's id is kept when it is 1...128 visible ASCII characters; otherwise a new
+    /// one: this process's random prefix and a counter (unique, and cheaper than a UUID).
     static func requestID(from header: String?) -> String {
         if let header, (1...128).contains(header.utf8.count), header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
             return header
         }
-        return UUID().text
+        let number = counter.add(1, ordering: .relaxed).newValue
+        return prefix + String(number, radix: 16)
     }
+
+    private static let prefix = String(UInt64.random(in: 1 << 60..<UInt64.max), radix: 16) + "-"
+    private static let counter = Atomic<UInt64>(0)
 }
 
 /// Header names of the API's conventions.

@@ -1,7 +1,7 @@
 import Botrix
+import EventLog
 import Foundation
 import HTTPTypes
-import EventLog
 import Hummingbird
 import NIOCore
 
@@ -74,7 +74,8 @@ extension Problem {
                     detail: domain.description)
             }
         case let log as EventLogError where !log.isUnavailable:
-            self = Problem(status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
+            self = Problem(
+                status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
         case let log as any EventLogErrorBridge where log.isUnavailable:
             self = Problem(
                 status: .serviceUnavailable, slug: "storage-unavailable", title: "Storage unavailable",

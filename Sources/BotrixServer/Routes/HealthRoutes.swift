@@ -56,7 +56,7 @@ struct HealthRoutes: Sendable {
         body.string("status", healthy ? "ok" : "degraded")
         body.raw("checks", checks.bytes())
         body.string("version", BotrixVersion.current)
-        body.raw("uptime_seconds", Array(String(format: "%.0f", Date().timeIntervalSince(startedAt)).utf8))
+        body.raw("uptime_seconds", JSONWriting.fixed(Date().timeIntervalSince(startedAt), decimals: 0))
         return Render.response(
             healthy ? .ok : .serviceUnavailable, body.bytes(), headers: healthy ? [:] : [.retryAfter: "5"])
     }

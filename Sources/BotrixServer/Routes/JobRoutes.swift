@@ -78,7 +78,7 @@ struct JobRoutes: Sendable {
         w.int("queue_depth", stats.queueDepthByPriority.values.reduce(0, +))
         w.int("active_leases", stats.activeLeases)
         if let rate = stats.successRate {
-            w.raw("success_rate", Array(String(format: "%.4f", rate).utf8))
+            w.raw("success_rate", JSONWriting.fixed(rate, decimals: 4))
         } else {
             w.null("success_rate")
         }

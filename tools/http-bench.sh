@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# HTTP benchmark: `botrix serve` (release build, fsync on every commit) against nginx
+# serving the same JSON bytes as static files, both on 127.0.0.1, measured with wrk in
+# the same run. Prints requests per second and p99 latency, medians of RUNS runs, and
+# the ratio to nginx.
+#
+#   tools/http-bench.sh [BOTRIX_BINARY] [SECONDS_PER_RUN] [RUNS] [CONNECTIONS]
+#
+# Needs wrk and nginx (Debian: apt-get install wrk nginx-light; `make bench` installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary="${1:-.build/release/botrix}"
+seconds="${2:-5}"
+runs="${3:-3}"
+connections="${4:-64}"
+for tool in wrk nginx curl; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y wrk nginx-light curl" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$binary" serve --host 127.0.0.1 --port 0 --db "$work/botrix.mdb" 2>"$work/server.log" &
+server=$!
+port=""
+for _ in $(seq 1 200); do
+  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/server.log" | head -1 | sed 's/.*://' || true)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+base="http://127.0.0.1:$port"
+
+# Seed: one job with 50 accounts, so the list page is full.
+job=$(curl -s -X POST "$base/api/jobs" -H 'Content-Type: application/json' -d '{"count":100}' | sed 's/.*"job_id":"\([^"]*\)".*/\1/')
+curl -s -o /dev/null -X POST "$base/api/queue/claim" -H 'Content-Type: application/json' -d '{"worker_id":"bench"}'
+for n in $(seq 1 50); do
+  curl -s -o /dev/null -X POST "$base/api/jobs/$job/accounts" -H 'Content-Type: application/json' \
+    -d "{\"worker_id\":\"bench\",\"email\":\"user$n@example.com\",\"username\":\"user_$n\",\"password\":\"password-$n\",\"birthdate\":\"1990-01-01\",\"account_data\":{\"n\":$n}}"
+done
+mkdir -p "$work/www/api/jobs" "$work/www/api"
+curl -s "$base/api/jobs/$job" > "$work/www/api/jobs/$job"
+curl -s "$base/api/accounts?page=1&limit=10" > "$work/www/api/accounts.json"
+
+nginx_port=$((port + 1))
+cat > "$work/nginx.conf" <<CONF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $work/www;
+    location = /api/accounts { try_files /api/accounts.json =404; }
+  }
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work"
+nginx_base="http://127.0.0.1:$nginx_port"
+sleep 0.3
+
+cat > "$work/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"count":1,"priority":"normal"}'
+LUA
+
+# measure URL [LUA] -> "rps p99_ms" (median of runs)
+measure() {
+  local url=$1 script=${2:-}
+  local results=()
+  for _ in $(seq 1 "$runs"); do
+    local out
+    if [ -n "$script" ]; then
+      out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$script" "$url")
+    else
+      out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$url")
+    fi
+    local rps p99
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    p99=$(echo "$out" | awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; print v}')
+    results+=("$rps $p99")
+  done
+  printf '%s\n' "${results[@]}" | sort -n -k1 | awk -v n="$runs" 'NR==int((n+1)/2) {print}'
+}
+
+echo "HTTP throughput: wrk -t2 -c$connections, ${seconds}s per run, median of $runs runs, fsync on every commit"
+printf '%-34s %12s %10s %12s %10s %8s\n' "case" "botrix rps" "p99 ms" "nginx rps" "p99 ms" "ratio"
+row() {
+  local label=$1 ours=$2 theirs=$3
+  awk -v l="$label" -v o="$ours" -v t="$theirs" 'BEGIN {split(o,a," "); split(t,b," "); printf "%-34s %12.0f %10.2f %12.0f %10.2f %8.2f\n", l, a[1], a[2], b[1], b[2], a[1]/b[1]}'
+}
+row "GET /api/jobs/{id}" "$(measure "$base/api/jobs/$job")" "$(measure "$nginx_base/api/jobs/$job")"
+row "GET /api/accounts?page=1&limit=10" "$(measure "$base/api/accounts?page=1&limit=10")" "$(measure "$nginx_base/api/accounts?page=1&limit=10")"
+row "POST /api/jobs (durable write)" "$(measure "$base/api/jobs" "$work/post.lua")" "$(measure "$nginx_base/api/jobs/$job")"
+echo "(the POST row's nginx column is the static GET of a job: the cost of a durable write against a static read)"
