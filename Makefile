@@ -41,8 +41,12 @@ test: deps
 	$(SWIFT) test --skip-build
 	tools/schemathesis.sh .build/debug/botrix 10 120
 
-## bench: release build, the raw-LMDB C baseline, then every benchmark with its ratio.
+## bench: release build, the raw-LMDB C baselines, wrk and nginx, then every benchmark
+## with its ratio to the baseline measured in the same run.
 bench: deps
+	@command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" -eq 0 ] || { echo "make bench needs wrk and nginx: run 'sudo apt-get install -y wrk nginx-light'" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light; }
 	mkdir -p .build
 	cc -O2 -Wall -o $(BASELINE) tools/lmdb-append-baseline.c -llmdb
 	cc -O2 -Wall -o $(SCAN) tools/lmdb-scan-baseline.c -llmdb
@@ -50,6 +54,7 @@ bench: deps
 	.build/release/botrix bench append --baseline $(BASELINE) --runs 5
 	.build/release/botrix bench commands --baseline $(BASELINE) --runs 3
 	.build/release/botrix bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
+	tools/http-bench.sh .build/release/botrix 5 3 64
 
 ## fmt: rewrite sources with swift format and the repo's .swift-format.
 fmt:
