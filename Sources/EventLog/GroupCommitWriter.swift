@@ -128,6 +128,10 @@ public final class GroupCommitWriter: Sendable {
     /// The writer's clock now, in milliseconds: what the next batch will see as `now`.
     public func currentTime() -> Int64 { clock() }
 
+    /// Operations waiting for the next batch (a gauge for metrics; tests use it to know
+    /// that work has queued up behind a running batch).
+    public var queuedOperations: Int { queue.withLock { $0.pending.count } }
+
     /// True until ``shutdown()``; `/health` reports it.
     public var isRunning: Bool { queue.withLock { $0.accepting } }
 

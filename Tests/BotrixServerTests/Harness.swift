@@ -30,8 +30,10 @@ struct APIHarness {
     }
 
     func app() async throws -> some ApplicationProtocol {
-        try await BotrixApplication.build(
-            configuration: configuration, store: store, writer: writer, logger: Logger(label: "test"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning  // keep request logs out of the test output
+        return try await BotrixApplication.build(
+            configuration: configuration, store: store, writer: writer, logger: logger)
     }
 
     var head: UInt64 { (try? store.log.head().sequence) ?? 0 }

@@ -76,17 +76,17 @@ struct ConcurrencyTests {
         _ = try await writer.append(AppendRequest(stream: "before", events: [event()]))
         let scratch = try fixture.environment.database("scratch")
         // Hold the writer so the next two operations queue up and share one batch.
-        let gate = Task { try await writer.perform { _ in Thread.sleep(forTimeInterval: 0.3) } }
-        try await Task.sleep(for: .milliseconds(50))
+        let gate = WriterGate()
+        await gate.close(writer)
         let good = Task { try await writer.append(AppendRequest(stream: "good", events: [event()])) }
-        try await Task.sleep(for: .milliseconds(20))
+        try await gate.waitQueued(writer, 1)
         let broken = Task {
             try await writer.perform { txn in
                 _ = try txn.append(AppendRequest(stream: "broken", events: [event()]))
                 try txn.put(scratch, [], [1])  // LMDB refuses an empty key
             }
         }
-        try await gate.value
+        try await gate.open(writer, after: 2)
         await #expect(throws: EventLogError.self) { _ = try await good.value }
         await #expect {
             try await broken.value
@@ -134,19 +134,19 @@ struct IsolationTests {
         let fixture = try LogFixture()
         let writer = fixture.writer
         struct Rejected: Error {}
-        let gate = Task { try await writer.perform { _ in Thread.sleep(forTimeInterval: 0.2) } }
-        try await Task.sleep(for: .milliseconds(50))
+        let gate = WriterGate()
+        await gate.close(writer)
         let before = Task { try await writer.append(AppendRequest(stream: "before", events: [event()])) }
-        try await Task.sleep(for: .milliseconds(10))
+        try await gate.waitQueued(writer, 1)
         let bad = Task {
             try await writer.perform { txn in
                 _ = try txn.append(AppendRequest(stream: "bad", events: [event()]))
                 throw Rejected()
             }
         }
-        try await Task.sleep(for: .milliseconds(10))
+        try await gate.waitQueued(writer, 2)
         let after = Task { try await writer.append(AppendRequest(stream: "after", events: [event()])) }
-        try await gate.value
+        try await gate.open(writer, after: 3)
         #expect(try await before.value.firstSequence == 1)
         await #expect(throws: Rejected.self) { try await bad.value }
         #expect(try await after.value.firstSequence == 2)
