@@ -18,9 +18,17 @@ struct BotrixCommand: AsyncParsableCommand {
             EXAMPLES
               botrix serve                      Serve on 0.0.0.0:8080 (see SERVER_HOST, SERVER_PORT)
               botrix events --after 100 --limit 20
+              botrix replay --as-of 500 --job 0f8e6a52-…
+              botrix verify                     Hash chain, stream index, projections
+              botrix backup copy.mdb            Consistent copy while serving
+              botrix stats
+              botrix rebuild                    Replay the log into fresh projections
               botrix bench append               Measure durable append throughput
             """,
         version: BotrixVersion.current,
-        subcommands: [ServeCommand.self, EventsCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, EventsCommand.self, ReplayCommand.self, RebuildCommand.self, VerifyCommand.self,
+            BackupCommand.self, StatsCommand.self, BenchCommand.self,
+        ]
     )
 }

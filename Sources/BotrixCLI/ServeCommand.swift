@@ -1,6 +1,7 @@
 import ArgumentParser
 import Botrix
 import BotrixServer
+import Foundation
 import Logging
 import Metrics
 
@@ -34,6 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
         let botrix = try BotrixStore(
             .init(
                 path: configuration.databasePath, mapSize: configuration.mapSize, durability: configuration.durability))
+        let presence = try ServerPresence(dataFile: configuration.databasePath)
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
         let writer = botrix.makeWriter(onBatch: metrics.record)
@@ -48,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration, store: botrix, writer: writer, logger: logger, metrics: metrics)
         try await app.runService()
         await writer.shutdown()
+        withExtendedLifetime(presence) {}
         logger.info("stopped cleanly")
     }
 }

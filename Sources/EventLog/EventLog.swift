@@ -138,6 +138,23 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The first sequence recorded at or after `milliseconds` (head + 1 when none):
+    /// a binary search, since `recorded_at` never decreases along a gapless log.
+    public func firstSequence(recordedAtOrAfter milliseconds: Int64, in transaction: some TransactionReading) throws
+        -> UInt64
+    {
+        var low: UInt64 = 1
+        var high = try head(in: transaction).sequence + 1
+        while low < high {
+            let middle = low + (high - low) / 2
+            guard let event = try event(at: middle, in: transaction) else {
+                throw EventLogError.corruptRecord(sequence: middle, reason: "missing from the log")
+            }
+            if event.recordedAt < milliseconds { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Bytes the log stores for `event` in `stream` (header and hashes included), for
     /// size limits and fair benchmark baselines.
     public static func encodedRecordSize(of event: ProposedEvent, stream: String) -> Int {

@@ -54,6 +54,32 @@ public enum DomainEvent: Sendable, Equatable {
         }
     }
 
+    /// The job whose view this event changes (its own stream's job, or the job an
+    /// account was produced for); nil for account-only events.
+    public var jobID: UUID? {
+        switch self {
+        case .jobCreated(let e): e.jobID
+        case .jobClaimed(let e): e.jobID
+        case .progressUpdated(let e): e.jobID
+        case .accountCreated(let e): e.jobID
+        case .jobCompleted(let e): e.jobID
+        case .jobFailed(let e): e.jobID
+        case .jobCancelled(let e): e.jobID
+        case .jobLeaseExpired(let e): e.jobID
+        case .accountUpdated, .accountDeleted: nil
+        }
+    }
+
+    /// The account whose view this event changes; nil for job events.
+    public var accountID: Int64? {
+        switch self {
+        case .accountCreated(let e): e.accountID
+        case .accountUpdated(let e): e.accountID
+        case .accountDeleted(let e): e.accountID
+        default: nil
+        }
+    }
+
     /// The payload as stored: deterministic JSON (sorted keys), so hashes reproduce.
     public func encodedData() throws -> [UInt8] { writeJSON() }
 

@@ -46,13 +46,7 @@ public struct AccountsProjection: Sendable {
     }
 
     func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
-        let id: Int64
-        switch event {
-        case .accountCreated(let e): id = e.accountID
-        case .accountUpdated(let e): id = e.accountID
-        case .accountDeleted(let e): id = e.accountID
-        default: return
-        }
+        guard let id = event.accountID else { return }
         let old = try view(id, in: ltx.reading)
         let new = AccountView.evolve(old, event, position)
         let key = Keys.integer(id)

@@ -34,18 +34,7 @@ public struct JobsProjection: Sendable {
 
     /// Folds one event into the rows it changes.
     func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
-        let jobID: UUID
-        switch event {
-        case .jobCreated(let e): jobID = e.jobID
-        case .jobClaimed(let e): jobID = e.jobID
-        case .progressUpdated(let e): jobID = e.jobID
-        case .accountCreated(let e): jobID = e.jobID
-        case .jobCompleted(let e): jobID = e.jobID
-        case .jobFailed(let e): jobID = e.jobID
-        case .jobCancelled(let e): jobID = e.jobID
-        case .jobLeaseExpired(let e): jobID = e.jobID
-        case .accountUpdated, .accountDeleted: return
-        }
+        guard let jobID = event.jobID else { return }
         let old = try view(jobID, in: ltx.reading)
         guard let new = JobView.evolve(old, event, position) else { return }
         try ltx.put(views, Keys.uuid(jobID), new.row())

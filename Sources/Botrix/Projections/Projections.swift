@@ -19,25 +19,40 @@ public struct Projections: Sendable {
     /// Every projection database, named, in a fixed order.
     public var databases: [Database] { jobs.databases + accounts.databases }
 
+    /// The projections by name, for `botrix rebuild jobs`.
+    public static let names = [JobsProjection.name, AccountsProjection.name]
+
+    /// The databases of the named projections (all when `only` is nil).
+    public func databases(only: Set<String>?) -> [Database] {
+        (only?.contains(JobsProjection.name) ?? true ? jobs.databases : [])
+            + (only?.contains(AccountsProjection.name) ?? true ? accounts.databases : [])
+    }
+
     /// Applies one recorded event (decoded once by the caller when it has the payload).
     /// Call ``setCheckpoint(_:in:)`` after the last event of a command or a replay.
-    public func apply(_ recorded: RecordedEvent, _ event: DomainEvent?, in ltx: inout LogTransaction) throws {
+    public func apply(
+        _ recorded: RecordedEvent, _ event: DomainEvent?, in ltx: inout LogTransaction, only: Set<String>? = nil
+    ) throws {
         guard let event = try event ?? DomainEvent(recorded) else { return }
         let position = EventPosition(recorded)
-        try jobs.apply(event, position, in: &ltx)
-        try accounts.apply(event, position, in: &ltx)
+        if only?.contains(JobsProjection.name) ?? true { try jobs.apply(event, position, in: &ltx) }
+        if only?.contains(AccountsProjection.name) ?? true { try accounts.apply(event, position, in: &ltx) }
     }
 
-    /// Records that every projection has applied the log up to `sequence`.
-    public func setCheckpoint(_ sequence: UInt64, in ltx: inout LogTransaction) throws {
+    /// Records that the (named) projections have applied the log up to `sequence`.
+    public func setCheckpoint(_ sequence: UInt64, in ltx: inout LogTransaction, only: Set<String>? = nil) throws {
         let checkpoint = Keys.integer(Int64(bitPattern: sequence))
-        try ltx.put(jobs.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
-        try ltx.put(accounts.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
+        if only?.contains(JobsProjection.name) ?? true {
+            try ltx.put(jobs.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
+        }
+        if only?.contains(AccountsProjection.name) ?? true {
+            try ltx.put(accounts.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
+        }
     }
 
-    /// Empties every projection database.
-    public func reset(in ltx: inout LogTransaction) throws {
-        for database in databases { try ltx.clear(database) }
+    /// Empties the (named) projections' databases.
+    public func reset(in ltx: inout LogTransaction, only: Set<String>? = nil) throws {
+        for database in databases(only: only) { try ltx.clear(database) }
     }
 
     /// The last sequence each projection applied (0 when empty).

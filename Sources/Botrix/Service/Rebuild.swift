@@ -12,8 +12,10 @@ extension Projections {
     /// Empties every projection and replays the whole log into it, inside `ltx`'s
     /// transaction: a crash before the commit leaves the old projections, after it the
     /// new ones, never a mix. `progress` receives the sequence reached every 10,000 events.
-    public func rebuild(in ltx: inout LogTransaction, progress: (UInt64) -> Void = { _ in }) throws -> UInt64 {
-        try reset(in: &ltx)
+    public func rebuild(
+        in ltx: inout LogTransaction, only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }
+    ) throws -> UInt64 {
+        try reset(in: &ltx, only: only)
         var replayed: UInt64 = 0
         var after: UInt64 = 0
         while true {
@@ -21,13 +23,13 @@ extension Projections {
             let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
             guard let last = page.last else { break }
             for event in page {
-                try apply(event, nil, in: &ltx)
+                try apply(event, nil, in: &ltx, only: only)
                 replayed += 1
                 if replayed % 10_000 == 0 { progress(event.sequence) }
             }
             after = last.sequence
         }
-        if after > 0 { try setCheckpoint(after, in: &ltx) }
+        if after > 0 { try setCheckpoint(after, in: &ltx, only: only) }
         return replayed
     }
 }

@@ -1,0 +1,73 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Marks a data file as served: `botrix serve` holds an exclusive `flock` on
+/// `<file>-serve.lock` (with its pid inside) for as long as it runs, so a second server
+/// refuses to start and write commands can say what they will do beside it. The lock
+/// dies with the process, even on SIGKILL.
+public final class ServerPresence: @unchecked Sendable {
+    private let descriptor: Int32
+
+    /// Takes the lock; throws when another process holds it.
+    public init(dataFile: String) throws {
+        let path = Self.lockPath(dataFile)
+        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        guard fd >= 0 else { throw ServerPresenceError.cannotOpen(path: path) }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let pid = Self.pid(in: fd)
+            close(fd)
+            throw ServerPresenceError.alreadyServed(path: dataFile, pid: pid)
+        }
+        ftruncate(fd, 0)
+        let text = "\(getpid())\n"
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        descriptor = fd
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    /// The pid of the server running on `dataFile`, or nil when none is.
+    public static func server(of dataFile: String) -> Int32? {
+        let fd = open(lockPath(dataFile), O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        return pid(in: fd) ?? -1
+    }
+
+    static func lockPath(_ dataFile: String) -> String {
+        URL(fileURLWithPath: dataFile).standardizedFileURL.path + "-serve.lock"
+    }
+
+    private static func pid(in fd: Int32) -> Int32? {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let count = pread(fd, &buffer, 31, 0)
+        guard count > 0 else { return nil }
+        return Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+/// Why a server could not take a data file.
+public enum ServerPresenceError: Error, CustomStringConvertible {
+    case alreadyServed(path: String, pid: Int32?)
+    case cannotOpen(path: String)
+
+    public var description: String {
+        switch self {
+        case .alreadyServed(let path, let pid):
+            return
+                "another botrix serve\(pid.map { " (pid \($0))" } ?? "") is already serving \(path): stop it or use another DB_PATH"
+        case .cannotOpen(let path):
+            return "cannot create \(path): check the folder's permissions"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Botrix
+import EventLog
+import Foundation
+import LMDB
+
+struct RebuildCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rebuild",
+        abstract: "Drop projections and rebuild them by replaying the log.",
+        discussion: """
+            Empties every projection (or the ones named: jobs, accounts) and replays the whole
+            log into them in ONE write transaction: a crash at any moment leaves the old
+            projections or the new ones, never a mix. Shows a progress bar on a terminal and
+            ends with a summary (events replayed, seconds, events per second).
+
+            Beside a running `botrix serve` on the same file it still works, and says so: the
+            server's writes wait until the rebuild commits, and its reads see the old
+            projections until then.
+
+            EXAMPLES
+              botrix rebuild
+              botrix rebuild jobs
+              botrix rebuild --db /var/lib/botrix/botrix.mdb
+            """
+    )
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: ArgumentHelp("Projections to rebuild (jobs, accounts); all when none.", valueName: "projection"))
+    var projections: [String] = []
+
+    func validate() throws {
+        for name in projections where !Projections.names.contains(name) {
+            throw ValidationError(
+                "unknown projection \(name): choose from \(Projections.names.joined(separator: ", "))")
+        }
+    }
+
+    func run() async throws {
+        let configuration = try await store.configuration()
+        let path = configuration.databasePath
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CommandFailure("no Botrix data at \(path): check --db or DB_PATH")
+        }
+        if let pid = ServerPresence.server(of: path) {
+            FileHandle.standardError.write(
+                Data(
+                    "note: botrix serve\(pid > 0 ? " (pid \(pid))" : "") is running on \(path); its writes wait until this rebuild commits\n"
+                        .utf8))
+        }
+        let botrix = try BotrixStore(
+            .init(path: path, mapSize: configuration.mapSize, durability: configuration.durability))
+        let all = try Projections(environment: botrix.environment)
+        let only = projections.isEmpty ? nil : Set(projections)
+        let head = try botrix.log.head().sequence
+        let progress = ProgressLine(
+            label: "rebuilding \(projections.isEmpty ? "all projections" : projections.joined(separator: ", "))",
+            total: Int(head))
+        let started = DispatchTime.now().uptimeNanoseconds
+        let replayed = try botrix.environment.write(growingMap: 8) { txn in
+            var ltx = LogTransaction(log: botrix.log, transaction: txn, now: 0)
+            return try all.rebuild(in: &ltx, only: only) { progress.update($0) }
+        }
+        progress.finish()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        print(
+            "rebuilt \(projections.isEmpty ? Projections.names.joined(separator: ", ") : projections.joined(separator: ", ")): "
+                + "\(replayed) events replayed in \(JSONWritingFixed.text(seconds, 2)) s "
+                + "(\(Int(Double(replayed) / max(seconds, 0.000_001))) events/s), checkpoint \(head)")
+    }
+}
+
+/// Fixed-point text for summaries.
+enum JSONWritingFixed {
+    static func text(_ value: Double, _ decimals: Int) -> String {
+        String(decoding: JSONWriting.fixed(value, decimals: decimals), as: UTF8.self)
+    }
+}
