@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BotrixCLITests",
-            dependencies: ["BotrixCLI", "TestSupport"],
+            dependencies: ["BotrixCLI", "Botrix", "EventLog", "LMDB", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

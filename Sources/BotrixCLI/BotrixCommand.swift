@@ -1,5 +1,6 @@
 import ArgumentParser
 import Botrix
+import Foundation
 
 /// `botrix`: the server and the tools to audit and repair it.
 @main
@@ -31,4 +32,23 @@ struct BotrixCommand: AsyncParsableCommand {
             BackupCommand.self, StatsCommand.self, BenchCommand.self,
         ]
     )
+
+    /// Runs the command; a failure is one line on standard error and a non-zero exit,
+    /// while `--help` and `--version` print as ArgumentParser prints them.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success || error is ExitCode { exit(withError: error) }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("botrix: \(message)\n".utf8))
+            exit(withError: ExitCode(code.rawValue == 0 ? 1 : code.rawValue))
+        }
+    }
 }

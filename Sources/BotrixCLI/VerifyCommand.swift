@@ -31,22 +31,29 @@ struct VerifyCommand: AsyncParsableCommand {
         let progress = ProgressLine(label: "verifying the log", total: Int(try botrix.log.head().sequence))
         let log = try botrix.log.verify(progress: { progress.update($0) })
         progress.finish()
-        var problems = log.problems.map(\.description)
+        var failed = !log.isIntact
         print("log: \(log.eventsChecked) events, \(log.indexEntriesChecked) index entries checked")
+        for problem in log.problems { print("FAIL \(problem)") }
         if !logOnly {
             let rebuild = ProgressLine(label: "rebuilding projections to compare", total: Int(log.eventsChecked))
-            let differences = try Projections.compareWithRebuild(store: botrix) { done, _ in rebuild.update(done) }
-            rebuild.finish()
-            print(
-                "projections: \(try Projections(environment: botrix.environment).databases.count) databases compared with a fresh rebuild"
-            )
-            problems += differences.map(\.description)
+            do {
+                let differences = try Projections.compareWithRebuild(store: botrix) { done, _ in rebuild.update(done) }
+                rebuild.finish()
+                print(
+                    "projections: \(try Projections(environment: botrix.environment).databases.count) databases compared with a fresh rebuild"
+                )
+                for difference in differences { print("FAIL \(difference)") }
+                failed = failed || !differences.isEmpty
+            } catch {
+                rebuild.finish()
+                print("FAIL projections: a rebuild from this log is impossible: \(error)")
+                failed = true
+            }
         }
-        if problems.isEmpty {
+        guard failed else {
             print("ok: the log and the projections are intact")
             return
         }
-        for problem in problems { print("FAIL \(problem)") }
         throw ExitCode(1)
     }
 }

@@ -151,7 +151,7 @@ struct PropertyTests {
 }
 
 /// A small seeded generator, so a failing seed replays exactly.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
