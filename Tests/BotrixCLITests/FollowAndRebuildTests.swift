@@ -1,0 +1,89 @@
+import Botrix
+import EventLog
+import Foundation
+import LMDB
+import TestSupport
+import Testing
+
+@testable import BotrixCLI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite("Follow and rebuild through the binary", .serialized)
+struct FollowAndRebuildTests {
+    @Test("events --follow prints what another process appends, then stops at --limit")
+    func follow() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let writerProgram = try #require(builtExecutable("CrashWriter"))
+        let folder = TemporaryFolder()
+        let db = folder.file("follow.mdb")
+        do {
+            let store = try BotrixStore(.init(path: db, mapSize: 1 << 24, durability: .nosync))
+            _ = store  // creates the file and its databases
+        }
+        let follower = Process()
+        follower.executableURL = URL(fileURLWithPath: binary)
+        follower.arguments = ["events", "--db", db, "--follow", "--limit", "5"]
+        let out = Pipe()
+        follower.standardOutput = out
+        try retryingWhileOpen { try follower.run() }
+        try await Task.sleep(for: .milliseconds(300))
+        let producer = Process()
+        producer.executableURL = URL(fileURLWithPath: writerProgram)
+        producer.arguments = [db, folder.file("acks")]
+        try producer.run()
+        let deadline = Date().addingTimeInterval(20)
+        while follower.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        producer.terminate()
+        producer.waitUntilExit()
+        #expect(!follower.isRunning, "--follow did not stop after --limit")
+        let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(
+            separator: "\n")
+        #expect(lines.count == 5)
+        let sequences = lines.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["seq"] as? Int
+        }
+        #expect(sequences == Array(1...5))
+    }
+
+    @Test("a rebuild killed at a random moment leaves the old projections, which still verify")
+    func killedRebuild() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let db = folder.file("rebuild.mdb")
+        do {
+            let environment = try Environment(.init(path: db, mapSize: 1 << 30, durability: .nosync))
+            let log = try EventLog(environment: environment)
+            _ = try SyntheticLog.write(events: 40_000, into: log)
+            try environment.sync()
+        }
+        #expect(try run(binary, ["rebuild", "--db", db]).status == 0)
+        for round in 0..<3 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["rebuild", "--db", db]
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...400)))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let verify = try run(binary, ["verify", "--db", db])
+            #expect(verify.status == 0, "round \(round): \(verify.output)")
+        }
+    }
+
+    func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+}
