@@ -25,15 +25,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$binary" serve --host 127.0.0.1 --port 0 --db "$work/botrix.mdb" 2>"$work/server.log" &
-server=$!
-port=""
-for _ in $(seq 1 200); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/server.log" | head -1 | sed 's/.*://' || true)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-[ -n "$port" ] || { cat "$work/server.log"; exit 1; }
+source tools/lib/start-server.sh
+start_botrix "$binary" "$work"
 base="http://127.0.0.1:$port"
 
 # Seed: one job with 50 accounts, so the list page is full.

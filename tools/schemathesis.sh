@@ -22,19 +22,11 @@ if ! [ -x "$venv/bin/schemathesis" ] || ! "$venv/bin/schemathesis" --version 2>/
 fi
 
 work=$(mktemp -d)
-log="$work/server.log"
-"$binary" serve --host 127.0.0.1 --port 0 --db "$work/botrix.mdb" 2>"$log" &
-server=$!
-cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"; }
+server=""
+cleanup() { [ -n "$server" ] && { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; rm -rf "$work"; }
 trap cleanup EXIT
-
-port=""
-for _ in $(seq 1 200); do
-  port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$log" | head -1 | sed 's/.*://' || true)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
-if [ -z "$port" ]; then echo "the server did not start:"; cat "$log"; exit 1; fi
+source tools/lib/start-server.sh
+start_botrix "$binary" "$work"
 echo "schemathesis against 127.0.0.1:$port: $examples examples per operation, at most $seconds s"
 
 # Seed some state so item routes have something to find.

@@ -36,7 +36,7 @@ struct CommandTests {
         producer.terminate()
         producer.waitUntilExit()
 
-        let (status, output, _) = try run(botrix, ["events", "--db", db, "--limit", "5"])
+        let (status, output, _) = try runProgram(botrix, ["events", "--db", db, "--limit", "5"])
         #expect(status == 0)
         let lines = output.split(separator: "\n")
         #expect(lines.count == 5)
@@ -46,9 +46,9 @@ struct CommandTests {
             #expect((object["stream"] as? String)?.hasPrefix("crash-") == true)
             #expect(object["type"] as? String == "Tick")
         }
-        let (beyond, _, error) = try run(botrix, ["events", "--db", db, "--after", "999999999"])
+        let (beyond, _, error) = try runProgram(botrix, ["events", "--db", db, "--after", "999999999"])
         #expect(beyond != 0 && error.contains("beyond the last event"))
-        let (missing, _, missingError) = try run(botrix, ["events", "--db", folder.file("none.mdb")])
+        let (missing, _, missingError) = try runProgram(botrix, ["events", "--db", folder.file("none.mdb")])
         #expect(missing != 0 && missingError.contains("no Botrix data"))
     }
 

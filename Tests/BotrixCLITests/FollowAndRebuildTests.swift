@@ -59,7 +59,7 @@ struct FollowAndRebuildTests {
             _ = try SyntheticLog.write(events: 40_000, into: log)
             try environment.sync()
         }
-        #expect(try run(binary, ["rebuild", "--db", db]).status == 0)
+        #expect(try runProgram(binary, ["rebuild", "--db", db]).status == 0)
         for round in 0..<3 {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
@@ -69,21 +69,9 @@ struct FollowAndRebuildTests {
             try await Task.sleep(for: .milliseconds(Int.random(in: 50...400)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            let verify = try run(binary, ["verify", "--db", db])
+            let verify = try runProgram(binary, ["verify", "--db", db])
             #expect(verify.status == 0, "round \(round): \(verify.output)")
         }
     }
 
-    func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
 }

@@ -61,20 +61,9 @@ struct LiveServerTests {
         #expect(Date().timeIntervalSince(started) < 20, "the stream kept the server alive")
         let acknowledged = try await writes.value
         #expect(server.log().contains("stopped cleanly"))
-        let (status, output) = try runBotrix(binary, ["events", "--db", database])
+        let (status, output, _) = try runProgram(binary, ["events", "--db", database])
         #expect(status == 0)
         for id in acknowledged { #expect(output.contains("\"job-\(id)\""), "acknowledged job \(id) lost") }
     }
 
-    func runBotrix(_ binary: String, _ arguments: [String]) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 }

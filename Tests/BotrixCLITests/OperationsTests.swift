@@ -36,32 +36,32 @@ struct OperationsTests {
         let binary = try #require(builtExecutable("botrix"))
         let folder = TemporaryFolder()
         let (db, job) = try await Self.filledStore(folder)
-        let stats = try run(binary, ["stats", "--db", db])
+        let stats = try runProgram(binary, ["stats", "--db", db])
         #expect(
             stats.status == 0 && stats.output.contains("head sequence   8")
                 && stats.output.contains("accounts        3"), "\(stats)")
-        let table = try run(binary, ["events", "--db", db, "--type", "AccountCreated", "--format", "table"])
+        let table = try runProgram(binary, ["events", "--db", db, "--type", "AccountCreated", "--format", "table"])
         #expect(table.output.split(separator: "\n").count == 4 && table.output.hasPrefix("SEQ"))
-        let stream = try run(binary, ["events", "--db", db, "--stream", Streams.job(job)])
+        let stream = try runProgram(binary, ["events", "--db", db, "--stream", Streams.job(job)])
         #expect(stream.output.split(separator: "\n").count == 3)  // created, claimed, completed
-        let future = try run(binary, ["events", "--db", db, "--since", "2999-01-01T00:00:00Z"])
+        let future = try runProgram(binary, ["events", "--db", db, "--since", "2999-01-01T00:00:00Z"])
         #expect(future.status == 0 && future.output.isEmpty)
-        let replay = try run(binary, ["replay", "--db", db, "--as-of", "4", "--job", job.text])
+        let replay = try runProgram(binary, ["replay", "--db", db, "--as-of", "4", "--job", job.text])
         let view = try #require(
             try? JSONSerialization.jsonObject(with: Data(replay.output.utf8)) as? [String: Any], "\(replay)")
         #expect(view["status"] as? String == "running" && view["progress"] as? Int == 1)
-        let everything = try run(binary, ["replay", "--db", db, "--as-of", "8"])
+        let everything = try runProgram(binary, ["replay", "--db", db, "--as-of", "8"])
         let state = try #require(
             try? JSONSerialization.jsonObject(with: Data(everything.output.utf8)) as? [String: Any], "\(everything)")
         #expect((state["accounts"] as? [[String: Any]])?.count == 3 && state["as_of_sequence"] as? Int == 8)
-        #expect(try run(binary, ["verify", "--db", db]).status == 0)
+        #expect(try runProgram(binary, ["verify", "--db", db]).status == 0)
         let copy = folder.file("copy.mdb")
-        let backup = try run(binary, ["backup", "--db", db, copy])
+        let backup = try runProgram(binary, ["backup", "--db", db, copy])
         #expect(backup.status == 0 && backup.output.contains("hash chain verified"))
-        #expect(try run(binary, ["verify", "--db", copy]).status == 0)
-        let rebuild = try run(binary, ["rebuild", "--db", copy, "jobs"])
+        #expect(try runProgram(binary, ["verify", "--db", copy]).status == 0)
+        let rebuild = try runProgram(binary, ["rebuild", "--db", copy, "jobs"])
         #expect(rebuild.status == 0 && rebuild.output.contains("8 events replayed"))
-        #expect(try run(binary, ["verify", "--db", copy]).status == 0)
+        #expect(try runProgram(binary, ["verify", "--db", copy]).status == 0)
     }
 
     @Test(
@@ -120,7 +120,7 @@ struct OperationsTests {
                 let env = try Environment(.init(path: copy, mapSize: 1 << 24))
                 try damage(env)
             }
-            let result = try run(binary, ["verify", "--db", copy])
+            let result = try runProgram(binary, ["verify", "--db", copy])
             #expect(result.status == 1, "\(name): \(result)")
             #expect(result.output.contains("FAIL") && result.output.contains(expected), "\(name): \(result.output)")
         }
@@ -144,7 +144,7 @@ struct OperationsTests {
             try await Task.sleep(for: .milliseconds(10))
         }
         let copy = folder.file("backup.mdb")
-        let backup = try run(binary, ["backup", "--db", db, copy])
+        let backup = try runProgram(binary, ["backup", "--db", db, copy])
         #expect(backup.status == 0, "\(backup.error)")
         try await Task.sleep(for: .milliseconds(100))
         producer.terminate()
@@ -183,7 +183,7 @@ struct OperationsTests {
             (["verify", "--db", "/proc/nonexistent/x.mdb"], "no Botrix data"),
         ]
         for (arguments, expected) in cases {
-            let result = try run(binary, arguments)
+            let result = try runProgram(binary, arguments)
             #expect(result.status != 0, "\(arguments)")
             let lines = result.error.split(separator: "\n")
             #expect(lines.count == 1 && result.error.contains(expected), "\(arguments): \(result.error)")
@@ -213,18 +213,4 @@ struct OperationsTests {
         #expect(throws: (any Error).self) { _ = try BotrixCommand.parseAsRoot(["backup"]) }
     }
 
-    func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output, error)
-    }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// `botrix serve` as a child process on 127.0.0.1 and a free port, for tests that need a
 /// real server (SSE, signals). Stops it on deinit if the test did not.
@@ -64,13 +65,37 @@ public struct ServerStartFailure: Error, CustomStringConvertible {
 /// Runs `curl` (an independent HTTP client) and returns its exit status and output.
 @discardableResult
 public func curl(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    let result = try runProgram("/usr/bin/curl", ["-s"] + arguments)
+    return (result.status, result.output)
+}
+
+/// Runs a program to its end and returns its exit status, standard output and error.
+@discardableResult
+public func runProgram(_ program: String, _ arguments: [String]) throws -> (
+    status: Int32, output: String, error: String
+) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-s"] + arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
     try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    // Read standard error on another thread so neither pipe can fill up and block the child.
+    let errors = Mutex(Data())
+    let finished = DispatchSemaphore(value: 0)
+    let errorHandle = err.fileHandleForReading
+    Thread {
+        let data = errorHandle.readDataToEndOfFile()
+        errors.withLock { $0 = data }
+        finished.signal()
+    }.start()
+    let output = out.fileHandleForReading.readDataToEndOfFile()
+    finished.wait()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    return (
+        process.terminationStatus, String(decoding: output, as: UTF8.self),
+        String(decoding: errors.withLock { $0 }, as: UTF8.self)
+    )
 }

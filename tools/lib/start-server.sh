@@ -1,0 +1,16 @@
+# Sourced by tools/*.sh: starts `botrix serve` on 127.0.0.1 and a free port.
+#   start_botrix BINARY WORKDIR   sets $server (pid) and $port; the data file is WORKDIR/botrix.mdb
+start_botrix() {
+  local binary=$1 work=$2
+  "$binary" serve --host 127.0.0.1 --port 0 --db "$work/botrix.mdb" 2>"$work/server.log" &
+  server=$!
+  port=""
+  for _ in $(seq 1 200); do
+    port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/server.log" | head -1 | sed 's/.*://' || true)
+    [ -n "$port" ] && return 0
+    sleep 0.05
+  done
+  echo "the server did not start:" >&2
+  cat "$work/server.log" >&2
+  return 1
+}
