@@ -20,6 +20,17 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public var leaseSeconds = 300
     public var maxAttempts = 3
     public var maxJobCount = 100
+    /// Base64 of the 32-byte master key that wraps account data keys (secret).
+    public var masterKey: String?
+    /// A file holding the master key in base64, instead of `masterKey`.
+    public var masterKeyFile: String?
+    /// Writes per second each API key may make, and the burst it may save up.
+    public var rateLimitWritesPerSecond = 50.0
+    public var rateLimitBurst = 100
+    /// Concurrent `/api/events/stream` clients per API key.
+    public var maxStreamsPerKey = 4
+    /// Whether `/metrics` is open (true) or needs the `read` scope.
+    public var metricsPublic = true
 
     public init() {}
 
@@ -81,6 +92,20 @@ public struct BotrixConfiguration: Sendable, Equatable {
         if let v = integer("lease.seconds", "LEASE_SECONDS", 1...86_400) { c.leaseSeconds = v }
         if let v = integer("max.attempts", "MAX_ATTEMPTS", 1...100) { c.maxAttempts = v }
         if let v = integer("max.job.count", "MAX_JOB_COUNT", 1...1_000_000) { c.maxJobCount = v }
+        c.masterKey = reader.string(forKey: "botrix.master.key", isSecret: true)
+        c.masterKeyFile = text("botrix.master.key.file")
+        if let v = integer("rate.limit.writes.per.second", "RATE_LIMIT_WRITES_PER_SECOND", 1...1_000_000) {
+            c.rateLimitWritesPerSecond = Double(v)
+        }
+        if let v = integer("rate.limit.burst", "RATE_LIMIT_BURST", 1...1_000_000) { c.rateLimitBurst = v }
+        if let v = integer("max.streams.per.key", "MAX_STREAMS_PER_KEY", 1...10_000) { c.maxStreamsPerKey = v }
+        if let v = text("metrics.public") {
+            if ["true", "false"].contains(v.lowercased()) {
+                c.metricsPublic = v.lowercased() == "true"
+            } else {
+                problems.append("METRICS_PUBLIC=\(v) is not true or false")
+            }
+        }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return c
     }

@@ -13,7 +13,8 @@ struct RouteDocumentTests {
         let h = try APIHarness()
         let service = try await BotrixService(store: h.store, writer: h.writer)
         let router = BotrixApplication.makeRouter(
-            service: service, configuration: h.configuration, metrics: ServerMetrics())
+            service: service, configuration: h.configuration, metrics: ServerMetrics(),
+            keys: try APIKeyStore(environment: h.store.environment), open: true)
         let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.normalize("\($0.path)"))" })
         let documented = try Self.documentedRoutes()
         #expect(documented.count >= 27)

@@ -43,8 +43,9 @@ extension JobView {
 }
 
 extension AccountView {
-    /// The account as the API shows it; the password only when asked for.
-    public func json(revealPassword: Bool = false) -> [UInt8] {
+    /// The account as the API shows it. Its secrets are stored sealed (see ``SecretBox``):
+    /// `password` appears, and `verification_code` is other than null, only when revealed.
+    public func json(password: String? = nil, verificationCode: String? = nil) -> [UInt8] {
         let account = self
         var w = JSONObjectWriter()
         w.object("account_data", account.accountData)
@@ -53,11 +54,11 @@ extension AccountView {
         w.string("email", account.email)
         w.int("id", account.id)
         w.string("job_id", account.jobID.text)
-        if revealPassword { w.string("password", account.password) }
+        if let password { w.string("password", password) }
         w.string("status", account.status.rawValue)
         w.string("updated_at", account.updatedAt)
         w.string("username", account.username)
-        optional(&w, "verification_code", account.verificationCode)
+        optional(&w, "verification_code", verificationCode)
         w.int("version", account.version)
         return w.bytes()
     }

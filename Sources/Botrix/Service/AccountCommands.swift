@@ -10,7 +10,9 @@ extension BotrixService {
             let reading = ltx.reading
             let events = try AccountDecider.record(
                 job, command, newID: id, isTaken: { try accounts.owner(of: $0, $1, in: reading) }, scope.context)
-            try scope.emit(events, expected: .noStream, in: &ltx)
+            let sealed = try scope.vault.seal(events, in: ltx)
+            try scope.emit(sealed.events, expected: .noStream, in: &ltx)
+            try scope.vault.store(sealed.newKeys, in: &ltx)
             return try scope.account(id, in: ltx)
         }
     }
@@ -25,7 +27,7 @@ extension BotrixService {
             let reading = ltx.reading
             let events = try AccountDecider.update(
                 account, command, isTaken: { try accounts.owner(of: $0, $1, in: reading) }, scope.context)
-            try scope.emit(events, expected: .exact(account.version), in: &ltx)
+            try scope.emit(try scope.vault.seal(events, in: ltx).events, expected: .exact(account.version), in: &ltx)
             return try scope.account(command.accountID, in: ltx)
         }
     }
@@ -39,6 +41,28 @@ extension BotrixService {
             try scope.emit(
                 AccountDecider.delete(account, expectedVersion: expectedVersion), expected: .exact(account.version),
                 in: &ltx)
+            try scope.vault.destroy(id, in: &ltx)
+        }
+    }
+}
+
+extension BotrixService {
+    /// The account's password in plain text (the `secrets` scope's `?reveal=password`).
+    /// - Throws: ``SecretBoxError/keyDestroyed`` once the account was deleted.
+    public func revealPassword(accountID: Int64) throws -> String? {
+        let vault = AccountVault(box: secrets, keys: dataKeys)
+        return try store.environment.read { txn in
+            guard let account = try projections.accounts.view(accountID, in: txn) else { return nil }
+            return try vault.open(account.password, account: accountID, in: txn)
+        }
+    }
+
+    /// The account's verification code in plain text, when it has one.
+    public func revealVerificationCode(accountID: Int64) throws -> String? {
+        let vault = AccountVault(box: secrets, keys: dataKeys)
+        return try store.environment.read { txn in
+            guard let code = try projections.accounts.view(accountID, in: txn)?.verificationCode else { return nil }
+            return try vault.open(code, account: accountID, in: txn)
         }
     }
 }

@@ -25,16 +25,27 @@ public final class BotrixService: Sendable {
     public let settings: Settings
     /// First answers of idempotent commands (not a projection: the log cannot rebuild it).
     let replays: Database
+    /// Seals account secrets; see ``SecretBox``.
+    public let secrets: SecretBox
+    /// Wrapped per-account data keys, outside the log (destroyed on deletion).
+    let dataKeys: Database
 
     /// Opens the projections and brings them up to the log's head if they lag: events
     /// appended by a tool that writes only the log, or projections added by a newer build.
     /// (A crash cannot cause lag: events and projections commit together.)
-    public init(store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings()) async throws {
+    /// - Parameter secrets: the box sealing passwords; when nil, the development key file
+    ///   beside the data file (created on first use).
+    public init(
+        store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings(), secrets: SecretBox? = nil
+    ) async throws {
         self.store = store
         self.writer = writer
         self.settings = settings
+        self.secrets =
+            try secrets ?? SecretBox.resolve(environment: [:], dataFile: store.environment.path, development: true).box
         projections = try Projections(environment: store.environment)
         replays = try store.environment.database("commands.replays")
+        dataKeys = try store.environment.database("secrets.data_keys")
         try await catchUp()
     }
 
@@ -60,11 +71,12 @@ public final class BotrixService: Sendable {
         let projections = self.projections
         let settings = self.settings
         let replays = self.replays
+        let vault = AccountVault(box: secrets, keys: dataKeys)
         return try await writer.perform { ltx in
             let context = DecisionContext(
                 now: ltx.now, leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts,
                 maxJobCount: settings.maxJobCount)
-            let scope = CommandScope(projections: projections, context: context, metadata: metadata)
+            let scope = CommandScope(projections: projections, context: context, metadata: metadata, vault: vault)
             guard let replay = metadata.replay else { return try body(&ltx, scope) }
             // The first answer is stored in the command's own transaction: a retry after a
             // crash either finds it or finds that nothing happened.
@@ -120,6 +132,7 @@ struct CommandScope: Sendable {
     let projections: Projections
     let context: DecisionContext
     let metadata: CommandMetadata
+    let vault: AccountVault
 
     /// Appends the decided events to their stream and applies them to every projection.
     func emit(_ events: [DomainEvent], expected: ExpectedVersion, in ltx: inout LogTransaction) throws {

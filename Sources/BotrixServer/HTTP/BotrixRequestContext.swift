@@ -1,3 +1,4 @@
+public import Botrix
 public import Hummingbird
 
 /// The request context of every route: limits bodies to 256 KiB (413 beyond) and
@@ -6,6 +7,8 @@ public struct BotrixRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// `X-Request-ID` as received (when acceptable) or generated.
     public var requestID: String = ""
+    /// The API key that authenticated the request (nil in open mode and on open routes).
+    public var apiKey: APIKey?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

@@ -8,9 +8,7 @@ import Hummingbird
 enum Render {
     static func job(_ job: JobView) -> [UInt8] { job.json() }
 
-    static func account(_ account: AccountView, revealPassword: Bool = false) -> [UInt8] {
-        account.json(revealPassword: revealPassword)
-    }
+    static func account(_ account: AccountView) -> [UInt8] { account.json() }
 
     static func list(_ items: [[UInt8]], page: Int, limit: Int, total: Int) -> [UInt8] {
         var w = JSONObjectWriter()

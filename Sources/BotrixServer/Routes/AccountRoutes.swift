@@ -5,6 +5,8 @@ import Hummingbird
 /// Operators' account routes: list, read (password only when revealed), edit, delete, stats.
 struct AccountRoutes: Sendable {
     let service: BotrixService
+    /// Open mode (development, no keys): reveal needs no scope.
+    var open = false
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -33,9 +35,17 @@ struct AccountRoutes: Sendable {
         router.get("/api/accounts/{id}") { request, context in
             let id = try request.accountID(context)
             let reveal = try request.query("reveal", "password") { $0 == "password" ? true : nil } ?? false
+            if reveal, !open, context.apiKey?.allows(.secrets) != true {
+                throw Problem(
+                    status: .forbidden, slug: "missing-scope", title: "Missing scope",
+                    detail: "revealing a password needs a key with the secrets scope")
+            }
             guard let account = try service.account(id) else { throw Problem.notFound("no account with id \(id)") }
+            let password = reveal ? try service.revealPassword(accountID: id) : nil
+            let code = reveal ? try service.revealVerificationCode(accountID: id) : nil
             return Render.response(
-                .ok, Render.account(account, revealPassword: reveal), headers: [.eTag: Render.etag(account.version)])
+                .ok, account.json(password: password, verificationCode: code),
+                headers: [.eTag: Render.etag(account.version)])
         }
         router.put("/api/accounts/{id}") { request, context in
             let id = try request.accountID(context)

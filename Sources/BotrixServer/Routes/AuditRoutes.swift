@@ -6,6 +6,7 @@ import Hummingbird
 /// The log as the API shows it: pages of events, one stream's events, and the live feed.
 struct AuditRoutes: Sendable {
     let service: BotrixService
+    let streams: StreamSlots
     var log: EventLog { service.store.log }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -46,7 +47,9 @@ struct AuditRoutes: Sendable {
             let id = try request.accountID(context)
             return try streamEvents(Streams.account(id), what: "account \(id)")
         }
-        router.get("/api/events/stream") { request, context in try EventStream(log: log).response(request, context) }
+        router.get("/api/events/stream") { request, context in
+            try EventStream(log: log, slots: streams).response(request, context)
+        }
     }
 
     /// Every event of one stream; 404 when the stream has none (a deleted account keeps its events).

@@ -11,6 +11,7 @@ import Synchronization
 /// client is one page; the stream ends when the client goes or the server shuts down.
 struct EventStream: Sendable {
     let log: EventLog
+    let slots: StreamSlots
     var pageSize = 100
     var heartbeat: Duration = .seconds(15)
 
@@ -28,7 +29,11 @@ struct EventStream: Sendable {
         let log = self.log
         let pageSize = self.pageSize
         let heartbeat = self.heartbeat
+        let slots = self.slots
+        let owner = context.apiKey?.id ?? "open"
+        try slots.take(owner)
         let body = ResponseBody { writer in
+            defer { slots.release(owner) }
             let stopping = ShutdownFlag()
             do {
                 try await withGracefulShutdownHandler {

@@ -1,0 +1,73 @@
+import Botrix
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Synchronization
+
+/// A token bucket per API key for writes (POST, PUT, DELETE): `rate` tokens a second up
+/// to `burst`. An empty bucket answers 429 with `Retry-After`, before anything is appended.
+struct WriteRateLimit: RouterMiddleware {
+    typealias Context = BotrixRequestContext
+    let rate: Double
+    let burst: Double
+    let state = Buckets()
+
+    /// Each key's tokens and when they were last counted.
+    final class Buckets: Sendable {
+        let buckets = Mutex<[String: (tokens: Double, at: Double)]>([:])
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard request.method == .post || request.method == .put || request.method == .delete else {
+            return try await next(request, context)
+        }
+        let owner = context.apiKey?.id ?? "open"
+        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+        let wait = state.buckets.withLock { buckets -> Double in
+            var bucket = buckets[owner] ?? (burst, now)
+            bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
+            bucket.at = now
+            defer { buckets[owner] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return 0
+            }
+            return (1 - bucket.tokens) / rate
+        }
+        guard wait == 0 else {
+            throw Problem(
+                status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
+                detail:
+                    "this key may make \(Int(rate)) writes a second (bursts of \(Int(burst))): retry after the Retry-After seconds",
+                headers: [.retryAfter: String(Int(wait.rounded(.up)))])
+        }
+        return try await next(request, context)
+    }
+}
+
+/// Counts open event streams per key so one key cannot hold every connection.
+final class StreamSlots: Sendable {
+    let limit: Int
+    private let open = Mutex<[String: Int]>([:])
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a slot or throws 429.
+    func take(_ owner: String) throws {
+        let taken = open.withLock { open -> Bool in
+            guard open[owner, default: 0] < limit else { return false }
+            open[owner, default: 0] += 1
+            return true
+        }
+        guard taken else {
+            throw Problem(
+                status: .tooManyRequests, slug: "too-many-streams", title: "Too many streams",
+                detail: "this key already has \(limit) event streams open: close one first", headers: [.retryAfter: "5"]
+            )
+        }
+    }
+
+    func release(_ owner: String) { open.withLock { $0[owner, default: 1] -= 1 } }
+}
