@@ -23,13 +23,14 @@ struct BotrixCommand: AsyncParsableCommand {
               botrix verify                     Hash chain, stream index, projections
               botrix backup copy.mdb            Consistent copy while serving
               botrix stats
+              botrix keys create --name ops --scope admin
               botrix rebuild                    Replay the log into fresh projections
               botrix bench append               Measure durable append throughput
             """,
         version: BotrixVersion.current,
         subcommands: [
             ServeCommand.self, EventsCommand.self, ReplayCommand.self, RebuildCommand.self, VerifyCommand.self,
-            BackupCommand.self, StatsCommand.self, BenchCommand.self,
+            BackupCommand.self, StatsCommand.self, KeysCommand.self, BenchCommand.self,
         ]
     )
 

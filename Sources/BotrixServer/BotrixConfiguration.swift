@@ -25,8 +25,8 @@ public struct BotrixConfiguration: Sendable, Equatable {
     /// A file holding the master key in base64, instead of `masterKey`.
     public var masterKeyFile: String?
     /// Writes per second each API key may make, and the burst it may save up.
-    public var rateLimitWritesPerSecond = 50.0
-    public var rateLimitBurst = 100
+    public var rateLimitWritesPerSecond = 1000.0
+    public var rateLimitBurst = 2000
     /// Concurrent `/api/events/stream` clients per API key.
     public var maxStreamsPerKey = 4
     /// Whether `/metrics` is open (true) or needs the `read` scope.

@@ -214,3 +214,28 @@ struct OperationsTests {
     }
 
 }
+
+@Suite("Keys command")
+struct KeysCommandTests {
+    @Test("keys create prints a key once, list shows it without the secret, revoke marks it")
+    func keys() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let db = folder.file("keys.mdb")
+        let created = try runProgram(binary, ["keys", "create", "--db", db, "--name", "ops", "--scope", "admin", "--scope", "read"])
+        #expect(created.status == 0 && created.error.contains("shown only now"))
+        let token = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("btx_") && token.count == 65)
+        let id = String(token.split(separator: "_")[1])
+        let listed = try runProgram(binary, ["keys", "list", "--db", db])
+        #expect(listed.output.contains(id) && listed.output.contains("admin,read") && !listed.output.contains(String(token.suffix(48))))
+        #expect(try runProgram(binary, ["keys", "revoke", "--db", db, id]).status == 0)
+        #expect(try runProgram(binary, ["keys", "list", "--db", db]).output.split(separator: "\n")[1].hasSuffix("Z"))
+        let missing = try runProgram(binary, ["keys", "revoke", "--db", db, "nope"])
+        #expect(missing.status != 0 && missing.error.contains("no key with id nope"))
+        let bad = try runProgram(binary, ["keys", "create", "--db", db, "--name", "x", "--scope", "root"])
+        #expect(bad.status != 0 && bad.error.split(separator: "\n").count == 1)
+        let file = try Data(contentsOf: URL(fileURLWithPath: db))
+        #expect(file.range(of: Data(token.suffix(48).utf8)) == nil)  // only the hash is stored
+    }
+}

@@ -29,11 +29,17 @@ struct APIHarness {
         configuration.corsAllowedOrigins = ["https://ops.example"]
     }
 
-    func app() async throws -> some ApplicationProtocol {
-        var logger = Logger(label: "test")
-        logger.logLevel = .warning  // keep request logs out of the test output
+    func app(logger: Logger? = nil) async throws -> some ApplicationProtocol {
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .warning  // keep request logs out of the test output
         return try await BotrixApplication.build(
-            configuration: configuration, store: store, writer: writer, logger: logger)
+            configuration: configuration, store: store, writer: writer, logger: logger ?? quiet)
+    }
+
+    /// Creates a key with these scopes and returns its bearer header.
+    func key(_ scopes: Scope..., name: String = "test") throws -> HTTPFields {
+        let (_, token) = try APIKeyStore(environment: store.environment).create(name: name, scopes: Set(scopes))
+        return [.authorization: "Bearer \(token)"]
     }
 
     var head: UInt64 { (try? store.log.head().sequence) ?? 0 }

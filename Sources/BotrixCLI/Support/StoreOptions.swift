@@ -15,6 +15,13 @@ struct StoreOptions: ParsableArguments {
         return configuration
     }
 
+    /// Opens the store for writing (creating it when missing), beside a server if one runs.
+    func openForWriting() async throws -> BotrixStore {
+        let configuration = try await configuration()
+        return try BotrixStore(
+            .init(path: configuration.databasePath, mapSize: configuration.mapSize, durability: configuration.durability))
+    }
+
     /// Opens the store for reading only, so it can sit beside a running server.
     func openForReading() async throws -> BotrixStore {
         let configuration = try await configuration()
