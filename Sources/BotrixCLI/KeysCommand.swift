@@ -31,8 +31,9 @@ struct KeysCommand: AsyncParsableCommand {
             let keys = try APIKeyStore(environment: try await store.openForWriting().environment)
             let (key, token) = try keys.create(name: name, scopes: Set(scope))
             print(token)
-            FileHandle.standardError.write(
-                Data("created key \(key.id) (\(key.name)) with scopes \(key.scopes.map(\.rawValue).sorted().joined(separator: ", ")); it is shown only now\n".utf8))
+            let scopes = key.scopes.map(\.rawValue).sorted().joined(separator: ", ")
+            let note = "created key \(key.id) (\(key.name)) with scopes \(scopes); it is shown only now\n"
+            FileHandle.standardError.write(Data(note.utf8))
         }
     }
 
@@ -45,7 +46,8 @@ struct KeysCommand: AsyncParsableCommand {
             var table = Table()
             table.add("ID", "NAME", "SCOPES", "CREATED", "REVOKED")
             for key in try keys.list() {
-                table.add(key.id, key.name, key.scopes.map(\.rawValue).sorted().joined(separator: ","), key.createdAt, key.revokedAt ?? "-")
+                let scopes = key.scopes.map(\.rawValue).sorted().joined(separator: ",")
+                table.add(key.id, key.name, scopes, key.createdAt, key.revokedAt ?? "-")
             }
             print(table.render())
         }

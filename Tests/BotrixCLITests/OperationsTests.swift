@@ -222,13 +222,16 @@ struct KeysCommandTests {
         let binary = try #require(builtExecutable("botrix"))
         let folder = TemporaryFolder()
         let db = folder.file("keys.mdb")
-        let created = try runProgram(binary, ["keys", "create", "--db", db, "--name", "ops", "--scope", "admin", "--scope", "read"])
+        let created = try runProgram(
+            binary, ["keys", "create", "--db", db, "--name", "ops", "--scope", "admin", "--scope", "read"])
         #expect(created.status == 0 && created.error.contains("shown only now"))
         let token = created.output.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("btx_") && token.count == 65)
         let id = String(token.split(separator: "_")[1])
         let listed = try runProgram(binary, ["keys", "list", "--db", db])
-        #expect(listed.output.contains(id) && listed.output.contains("admin,read") && !listed.output.contains(String(token.suffix(48))))
+        #expect(
+            listed.output.contains(id) && listed.output.contains("admin,read")
+                && !listed.output.contains(String(token.suffix(48))))
         #expect(try runProgram(binary, ["keys", "revoke", "--db", db, id]).status == 0)
         #expect(try runProgram(binary, ["keys", "list", "--db", db]).output.split(separator: "\n")[1].hasSuffix("Z"))
         let missing = try runProgram(binary, ["keys", "revoke", "--db", db, "nope"])

@@ -1,5 +1,4 @@
 import Botrix
-@testable import BotrixServer
 import EventLog
 import Foundation
 import HTTPTypes
@@ -11,13 +10,18 @@ import Logging
 import TestSupport
 import Testing
 
+@testable import BotrixServer
+
 @Suite("Security", .serialized)
 struct SecurityTests {
     /// What each documented route needs, stated here independently of the middleware.
     static func expectedScope(_ method: String, _ path: String) -> Scope? {
         if path.hasPrefix("/health") || path == "/metrics" { return nil }
         if method == "GET" { return .read }
-        let operate = ["POST /api/jobs", "POST /api/accounts", "POST /api/jobs/{id}/cancel", "PUT /api/accounts/{id}", "DELETE /api/accounts/{id}"]
+        let operate = [
+            "POST /api/jobs", "POST /api/accounts", "POST /api/jobs/{id}/cancel", "PUT /api/accounts/{id}",
+            "DELETE /api/accounts/{id}",
+        ]
         return operate.contains("\(method) \(path)") ? .operate : .work
     }
 
@@ -26,17 +30,23 @@ struct SecurityTests {
         var setup = try APIHarness()
         setup.configuration.rateLimitBurst = 10_000
         let h = setup
-        let keys: [Scope: HTTPFields] = Dictionary(uniqueKeysWithValues: try Scope.allCases.map { ($0, try h.key($0, name: $0.rawValue)) })
+        let keys: [Scope: HTTPFields] = Dictionary(
+            uniqueKeysWithValues: try Scope.allCases.map { ($0, try h.key($0, name: $0.rawValue)) })
         let admin = keys[.admin]!
         try await h.app().test(.router) { client in
-            let job = try #require(try await client.call(.post, "/api/jobs", json: #"{"count":3}"#, headers: admin).body?["job_id"] as? String)
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":3}"#, headers: admin).body?["job_id"]
+                    as? String)
             let routes = try RouteDocumentTests.documentedRoutes().sorted()
             #expect(routes.count >= 27)
             for route in routes {
                 let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
                 let (method, template) = (parts[0], parts[1])
                 let expected = Self.expectedScope(method, template)
-                let path = template.contains("/api/jobs/{id}") ? template.replacingOccurrences(of: "{id}", with: job) : template.replacingOccurrences(of: "{id}", with: "1")
+                let path =
+                    template.contains("/api/jobs/{id}")
+                    ? template.replacingOccurrences(of: "{id}", with: job)
+                    : template.replacingOccurrences(of: "{id}", with: "1")
                 for (scope, header) in keys.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
                     let allowed = expected == nil || scope == expected || scope == .admin
                     if allowed && template == "/api/events/stream" { continue }  // an endless body
@@ -50,7 +60,9 @@ struct SecurityTests {
                     }
                 }
                 if expected != nil && template != "/api/events/stream" {
-                    #expect(try await client.call(HTTPRequest.Method(method)!, path).status == .unauthorized, "\(route) without a key")
+                    #expect(
+                        try await client.call(HTTPRequest.Method(method)!, path).status == .unauthorized,
+                        "\(route) without a key")
                 }
             }
         }
@@ -67,12 +79,18 @@ struct SecurityTests {
             let missing = try await client.call(.get, "/api/jobs")
             #expect(missing.status == .unauthorized && missing.headers[.wwwAuthenticate]?.hasPrefix("Bearer") == true)
             #expect(missing.headers[.contentType] == "application/problem+json")
-            #expect(try await client.call(.get, "/api/jobs", headers: [.authorization: "Bearer nope"]).status == .unauthorized)
-            #expect(try await client.call(.get, "/api/jobs", headers: [.authorization: "Basic dXNlcjpwYXNz"]).status == .unauthorized)
+            #expect(
+                try await client.call(.get, "/api/jobs", headers: [.authorization: "Bearer nope"]).status
+                    == .unauthorized)
+            #expect(
+                try await client.call(.get, "/api/jobs", headers: [.authorization: "Basic dXNlcjpwYXNz"]).status
+                    == .unauthorized)
             let unknown = "Bearer btx_000000000000_" + String(repeating: "0", count: 48)
-            #expect(try await client.call(.get, "/api/jobs", headers: [.authorization: unknown]).status == .unauthorized)
+            #expect(
+                try await client.call(.get, "/api/jobs", headers: [.authorization: unknown]).status == .unauthorized)
             let revoked = try await client.call(.get, "/api/jobs", headers: [.authorization: "Bearer \(revokedToken)"])
-            #expect(revoked.status == .unauthorized && (revoked.body?["detail"] as? String)?.contains("revoked") == true)
+            #expect(
+                revoked.status == .unauthorized && (revoked.body?["detail"] as? String)?.contains("revoked") == true)
             let wrong = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: reader)
             #expect(wrong.status == .forbidden && (wrong.body?["detail"] as? String)?.contains("operate") == true)
             #expect(try await client.call(.get, "/api/jobs", headers: reader).status == .ok)
@@ -91,16 +109,22 @@ struct SecurityTests {
         let password = "Sup3r-Secret-Pa55word"
         let code = "CODE-98765-XYZ"
         try await h.app().test(.router) { client in
-            let job = try #require(try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin).body?["job_id"] as? String)
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin).body?["job_id"]
+                    as? String)
             _ = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w"}"#, headers: admin)
             let created = try await client.call(
                 .post, "/api/jobs/\(job)/accounts",
-                json: #"{"worker_id":"w","email":"s@example.com","username":"secretive","password":"\#(password)","birthdate":"1990-01-01","verification_code":"\#(code)"}"#,
+                json:
+                    #"{"worker_id":"w","email":"s@example.com","username":"secretive","password":"\#(password)","birthdate":"1990-01-01","verification_code":"\#(code)"}"#,
                 headers: admin)
             #expect(created.status == .created && !created.text.contains(password) && !created.text.contains(code))
             let revealed = try await client.call(.get, "/api/accounts/1?reveal=password", headers: admin)
-            #expect(revealed.body?["password"] as? String == password && revealed.body?["verification_code"] as? String == code)
-            #expect(try await client.call(.get, "/api/accounts/1?reveal=password", headers: reader).status == .forbidden)
+            #expect(
+                revealed.body?["password"] as? String == password
+                    && revealed.body?["verification_code"] as? String == code)
+            #expect(
+                try await client.call(.get, "/api/accounts/1?reveal=password", headers: reader).status == .forbidden)
             let plain = try await client.call(.get, "/api/accounts/1", headers: reader)
             #expect(plain.body?["password"] == nil && !plain.text.contains(password))
 
@@ -119,7 +143,8 @@ struct SecurityTests {
 
             #expect(try await client.call(.delete, "/api/accounts/1", headers: admin).status == .noContent)
             #expect(try await client.call(.get, "/api/accounts/1?reveal=password", headers: admin).status == .notFound)
-            let service = try await BotrixService(store: h.store, writer: h.writer, secrets: try SecretBox(masterKey: Array(repeating: 7, count: 32)))
+            let service = try await BotrixService(
+                store: h.store, writer: h.writer, secrets: try SecretBox(masterKey: Array(repeating: 7, count: 32)))
             _ = try await service.rebuild()
             #expect(try service.account(1) == nil)
             #expect(try service.revealPassword(accountID: 1) == nil)
@@ -142,14 +167,18 @@ struct SecurityTests {
         var logger = Logger(label: "capture", factory: { _ in memory })
         logger.logLevel = .trace
         try await h.app(logger: logger).test(.router) { client in
-            let job = try #require(try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: header).body?["job_id"] as? String)
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: header).body?["job_id"]
+                    as? String)
             _ = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w"}"#, headers: header)
             _ = try await client.call(
                 .post, "/api/jobs/\(job)/accounts",
-                json: #"{"worker_id":"w","email":"l@example.com","username":"logged","password":"Hunter2-Password","birthdate":"1990-01-01","verification_code":"VC-4242"}"#,
+                json:
+                    #"{"worker_id":"w","email":"l@example.com","username":"logged","password":"Hunter2-Password","birthdate":"1990-01-01","verification_code":"VC-4242"}"#,
                 headers: header)
             _ = try await client.call(.get, "/api/accounts/1?reveal=password", headers: header)
-            _ = try await client.call(.put, "/api/accounts/1", json: #"{"password":"Another-Pass-77"}"#, headers: header)
+            _ = try await client.call(
+                .put, "/api/accounts/1", json: #"{"password":"Another-Pass-77"}"#, headers: header)
             _ = try await client.call(.post, "/api/jobs/\(job)/complete", json: #"{"worker_id":"w"}"#, headers: header)
             _ = try await client.call(.get, "/api/jobs", headers: [.authorization: "Bearer btx_bad"])
         }
@@ -168,13 +197,18 @@ struct SecurityTests {
         let h = setup
         let header = try h.key(.operate)
         try await h.app().test(.router) { client in
-            for _ in 0..<3 { #expect(try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: header).status == .created) }
+            for _ in 0..<3 {
+                #expect(
+                    try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: header).status == .created
+                )
+            }
             let head = h.head
             let limited = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: header)
             #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
             #expect(limited.headers[.contentType] == "application/problem+json")
             #expect(h.head == head)
-            #expect(try await client.call(.get, "/api/jobs", headers: try h.key(.read)).status == .ok)  // reads are not limited
+            // Reads are not limited.
+            #expect(try await client.call(.get, "/api/jobs", headers: try h.key(.read)).status == .ok)
         }
     }
 

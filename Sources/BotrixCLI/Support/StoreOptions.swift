@@ -19,7 +19,9 @@ struct StoreOptions: ParsableArguments {
     func openForWriting() async throws -> BotrixStore {
         let configuration = try await configuration()
         return try BotrixStore(
-            .init(path: configuration.databasePath, mapSize: configuration.mapSize, durability: configuration.durability))
+            .init(
+                path: configuration.databasePath, mapSize: configuration.mapSize,
+                durability: configuration.durability))
     }
 
     /// Opens the store for reading only, so it can sit beside a running server.
