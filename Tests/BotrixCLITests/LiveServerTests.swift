@@ -1,6 +1,11 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A real `botrix serve` on loopback, driven by curl.
 @Suite("Live server", .serialized)
@@ -23,12 +28,20 @@ struct LiveServerTests {
         let folder = TemporaryFolder()
         let server = try ServerProcess(binary: binary, database: folder.file("sse.mdb"))
         for _ in 0..<3 { #expect(try createJob(server) != nil) }
-        let stream = Task {
-            try curl(["-N", "--max-time", "3", "-H", "Last-Event-ID: 1", "\(server.baseURL)/api/events/stream"]).output
-        }
-        try await Task.sleep(for: .milliseconds(700))
+        // Read the stream as it arrives; stop once the expected ids are in (or after 20 s).
+        let stream = StreamReader([
+            "-s", "-N", "--max-time", "20", "-H", "Last-Event-ID: 1", "\(server.baseURL)/api/events/stream",
+        ])
+        try stream.start()
+        try await Task.sleep(for: .milliseconds(500))
         for _ in 0..<2 { #expect(try createJob(server) != nil) }
-        let received = try await stream.value
+        let deadline = Date().addingTimeInterval(20)
+        while eventIDs(stream.text).count < 4 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))  // a repeat, if there were one, would arrive now
+        stream.stop()
+        let received = stream.text
         #expect(eventIDs(received) == [2, 3, 4, 5], "\(received)")
         #expect(received.contains("event: JobCreated\ndata: {\"data\":"))
         let resumed = try curl([
@@ -66,4 +79,43 @@ struct LiveServerTests {
         for id in acknowledged { #expect(output.contains("\"job-\(id)\""), "acknowledged job \(id) lost") }
     }
 
+}
+
+/// curl on an endless response, collected as it arrives.
+final class StreamReader: @unchecked Sendable {
+    private let process = Process()
+    private let pipe = Pipe()
+    private let collected = Collected()
+
+    private final class Collected: Sendable {
+        let data = Mutex(Data())
+    }
+
+    init(_ arguments: [String]) {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        process.standardOutput = pipe
+    }
+
+    func start() throws {
+        try process.run()
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        let collected = self.collected
+        Thread {
+            // read(2) returns whatever has arrived; FileHandle's reads may wait for more.
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count <= 0 { return }
+                collected.data.withLock { $0.append(contentsOf: buffer[0..<count]) }
+            }
+        }.start()
+    }
+
+    var text: String { collected.data.withLock { String(decoding: $0, as: UTF8.self) } }
+
+    func stop() {
+        kill(process.processIdentifier, SIGKILL)  // curl may sit out SIGTERM until its --max-time
+        process.waitUntilExit()
+    }
 }
