@@ -146,7 +146,14 @@ struct OperationsTests {
         let copy = folder.file("backup.mdb")
         let backup = try runProgram(binary, ["backup", "--db", db, copy])
         #expect(backup.status == 0, "\(backup.error)")
-        try await Task.sleep(for: .milliseconds(100))
+        // Let the producer go on appending after the copy, so the copy is a strict prefix.
+        let acknowledged = (try? String(contentsOfFile: folder.file("acks"), encoding: .utf8))?.count ?? 0
+        let deadline = Date().addingTimeInterval(10)
+        while ((try? String(contentsOfFile: folder.file("acks"), encoding: .utf8))?.count ?? 0) <= acknowledged + 50,
+            Date() < deadline
+        {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         producer.terminate()
         producer.waitUntilExit()
         let original = try retryingWhileOpen { try Environment(.init(path: db, mapSize: 1 << 24, readOnly: true)) }
