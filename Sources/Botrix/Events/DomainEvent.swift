@@ -101,15 +101,3 @@ public enum Streams {
     public static func job(_ id: UUID) -> String { "job-" + id.text }
     public static func account(_ id: Int64) -> String { "account-\(id)" }
 }
-
-/// The one JSON configuration for everything stored, hashed or compared: snake_case keys
-/// come from explicit coding keys, and sorted keys make the bytes reproducible.
-public enum DomainJSON {
-    public static var encoder: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    public static var decoder: JSONDecoder { JSONDecoder() }
-}

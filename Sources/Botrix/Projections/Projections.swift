@@ -79,7 +79,7 @@ public struct Projections: Sendable {
                     entry = try cursor.next()
                 }
             }
-            out[database.name] = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            out[database.name] = JSONText.hex(Array(hasher.finalize()))
         }
         return out
     }

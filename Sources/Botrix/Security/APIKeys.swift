@@ -113,13 +113,13 @@ public struct APIKeyStore: Sendable {
 
     static func randomHex(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return JSONText.hex((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
     static func encode(_ key: APIKey, hash: [UInt8]) -> [UInt8] {
         var w = JSONObjectWriter()
         w.string("created_at", key.createdAt)
-        w.string("hash", JSONTextHex.hex(hash))
+        w.string("hash", JSONText.hex(hash))
         w.string("id", key.id)
         w.string("name", key.name)
         w.string("revoked_at", key.revokedAt)
@@ -158,9 +158,8 @@ public enum APIKeyError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Hex for stored hashes.
+/// Stored hashes back from hex (written with `JSONText.hex`).
 enum JSONTextHex {
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
     static func bytes(_ hex: String) -> [UInt8] {
         var out: [UInt8] = []
         var iterator = hex.utf8.makeIterator()
