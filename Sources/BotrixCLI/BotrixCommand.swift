@@ -37,6 +37,9 @@ struct BotrixCommand: AsyncParsableCommand {
     /// Runs the command; a failure is one line on standard error and a non-zero exit,
     /// while `--help` and `--version` print as ArgumentParser prints them.
     static func main() async {
+        // A closed pipe (`botrix events | head`) must end a command cleanly between read
+        // transactions, not kill it inside one: writes see EPIPE instead (StandardOutput).
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -47,8 +50,9 @@ struct BotrixCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success || error is ExitCode { exit(withError: error) }
-            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("botrix: \(message)\n".utf8))
+            // The whole message: a configuration error lists every bad variable on its own line.
+            let message = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            FileHandle.standardError.write(Data("botrix: \(message.isEmpty ? "\(error)" : message)\n".utf8))
             exit(withError: ExitCode(code.rawValue == 0 ? 1 : code.rawValue))
         }
     }

@@ -66,22 +66,28 @@ struct EventsCommand: AsyncParsableCommand {
         func matches(_ event: RecordedEvent) -> Bool {
             (stream == nil || event.stream == stream) && (types.isEmpty || types.contains(event.type))
         }
-        // The backlog in one read snapshot, then (with --follow) live events.
+        // The backlog page by page: each page is read in a short read transaction and
+        // printed after it ended, so a slow or vanished reader (a pager, `| head`) never
+        // holds a snapshot open and pins pages. Then (with --follow) live events.
         var position = start
         var reachedEnd = false
-        try botrix.environment.read { txn in
-            try log.forEach(after: start, in: txn) { event in
-                position = event.sequence
+        let pageSize = 1024
+        while !reachedEnd, limit.map({ printed < $0 }) ?? true {
+            let page = try log.read(after: position, limit: pageSize)
+            guard let last = page.last else { break }
+            for event in page {
                 if let untilMs, event.recordedAt > untilMs {
                     reachedEnd = true
-                    return false
+                    break
                 }
+                position = event.sequence
                 if matches(event) {
                     output.print(event)
                     printed += 1
+                    if let limit, printed >= limit { break }
                 }
-                return limit.map { printed < $0 } ?? true
             }
+            if page.count < pageSize || last.sequence >= head { break }
         }
         output.flush()
         guard follow, !reachedEnd, limit.map({ printed < $0 }) ?? true else { return }
@@ -128,7 +134,7 @@ final class EventPrinter {
 
     func flush() {
         guard !buffer.isEmpty else { return }
-        FileHandle.standardOutput.write(Data(buffer))
+        StandardOutput.write(buffer)
         buffer.removeAll(keepingCapacity: true)
     }
 

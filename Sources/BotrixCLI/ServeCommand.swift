@@ -34,7 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = ServerLogging.bootstrap(configuration)
         let botrix = try BotrixStore(
             .init(
-                path: configuration.databasePath, mapSize: configuration.mapSize, durability: configuration.durability))
+                path: configuration.databasePath, mapSize: configuration.mapSize,
+                maximumMapSize: configuration.maximumMapSize, durability: configuration.durability,
+                writerQueueLimit: configuration.writerQueueLimit))
         let presence = try ServerPresence(dataFile: configuration.databasePath)
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
@@ -50,6 +52,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: configuration, store: botrix, writer: writer, logger: logger, metrics: metrics)
         try await app.runService()
         await writer.shutdown()
+        try botrix.environment.sync()  // nosync / nometasync: flush what the OS still holds
         withExtendedLifetime(presence) {}
         logger.info("stopped cleanly")
     }

@@ -39,7 +39,11 @@ public enum BotrixApplication {
             configuration: .init(
                 address: .hostname(configuration.serverHost, port: configuration.serverPort),
                 serverName: "Botrix/\(BotrixVersion.current)"),
-            services: [WriterService(writer: writer), LeaseMonitorService(service: service)],
+            services: [
+                WriterService(writer: writer, environment: store.environment), LeaseMonitorService(service: service),
+                ReaderMaintenanceService(
+                    environment: store.environment, every: .seconds(configuration.readerCheckSeconds), logger: logger),
+            ],
             logger: logger)
     }
 

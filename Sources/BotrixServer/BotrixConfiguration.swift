@@ -13,6 +13,12 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public var serverEnvironment = ServerEnvironment.development
     public var databasePath = "data/botrix.mdb"
     public var mapSize = 1 << 30
+    /// The map grows (doubling) when full, up to this many bytes; beyond it writes get 507.
+    public var maximumMapSize = 1 << 40
+    /// Writes that may wait for the writer; beyond it they get 503 with Retry-After.
+    public var writerQueueLimit = 10_000
+    /// Seconds between clearing stale LMDB reader slots and sampling the reader table.
+    public var readerCheckSeconds = 10
     public var durability = Durability.full
     public var corsAllowedOrigins: [String] = []
     public var logLevel = "info"
@@ -76,7 +82,10 @@ public struct BotrixConfiguration: Sendable, Equatable {
         if let v = choice("server.env", "SERVER_ENV", ServerEnvironment.self) { c.serverEnvironment = v }
         if let v = text("db.path") { c.databasePath = v }
         if let v = integer("lmdb.map.size", "LMDB_MAP_SIZE", (1 << 20)...(1 << 44)) { c.mapSize = v }
+        if let v = integer("lmdb.map.size.max", "LMDB_MAP_SIZE_MAX", (1 << 20)...(1 << 44)) { c.maximumMapSize = v }
         if let v = choice("lmdb.sync", "LMDB_SYNC", Durability.self) { c.durability = v }
+        if let v = integer("writer.queue.limit", "WRITER_QUEUE_LIMIT", 1...1_000_000) { c.writerQueueLimit = v }
+        if let v = integer("reader.check.seconds", "READER_CHECK_SECONDS", 1...3600) { c.readerCheckSeconds = v }
         if let v = text("cors.allowed.origins") {
             c.corsAllowedOrigins = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         }
@@ -105,6 +114,10 @@ public struct BotrixConfiguration: Sendable, Equatable {
             } else {
                 problems.append("METRICS_PUBLIC=\(v) is not true or false")
             }
+        }
+        if c.maximumMapSize < c.mapSize {
+            problems.append(
+                "LMDB_MAP_SIZE_MAX=\(c.maximumMapSize) is below LMDB_MAP_SIZE=\(c.mapSize); the map can only grow")
         }
         guard problems.isEmpty else { throw ConfigurationError(problems: problems) }
         return c

@@ -60,6 +60,19 @@ public final class ServerMetrics: Sendable {
         if let head = try? service.store.log.head() {
             CoreMetrics.Gauge(label: "botrix_log_head", factory: factory).record(Int64(head.sequence))
         }
+        let readers = service.store.environment.readers()
+        CoreMetrics.Gauge(label: "botrix_lmdb_readers", factory: factory).record(readers.active)
+        CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_lag_commits", factory: factory).record(readers.oldestLag)
+        CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_age_seconds", factory: factory)
+            .record(readers.oldestAgeSeconds)
+        let info = service.store.environment.info
+        CoreMetrics.Gauge(label: "botrix_lmdb_map_used_bytes", factory: factory).record(info.usedBytes)
+        CoreMetrics.Gauge(label: "botrix_lmdb_map_size_bytes", factory: factory).record(info.mapSize)
+        let writer = service.writer.status
+        CoreMetrics.Gauge(label: "botrix_writer_queued", factory: factory).record(writer.queued)
+        CoreMetrics.Gauge(label: "botrix_writer_oldest_waiting_seconds", factory: factory)
+            .record(writer.oldestWaitingSeconds)
+        CoreMetrics.Gauge(label: "botrix_writer_writable", factory: factory).record(writer.writable() ? 1 : 0)
         return registry.emitToBuffer()
     }
 

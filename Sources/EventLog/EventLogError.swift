@@ -26,6 +26,8 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     case writerStopped
     /// The storage layer failed; the whole batch was rolled back.
     case storage(LMDBError)
+    /// Too many operations are waiting for the writer; nothing was queued. Retry later.
+    case overloaded(queued: Int, limit: Int)
 
     public var description: String {
         switch self {
@@ -56,6 +58,8 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
             return "the writer is shut down; the server is stopping"
         case .storage(let error):
             return "storage failed, nothing was written: \(error)"
+        case .overloaded(let queued, let limit):
+            return "the writer has \(queued) operations waiting (limit \(limit)); nothing was queued: retry later"
         }
     }
 }

@@ -27,10 +27,19 @@ public final class GroupCommitWriter: Sendable {
         /// (callers of that batch are about to return); zero turns it off. Only under
         /// concurrency does it apply, and it costs a lone caller nothing.
         public var linger: Duration
-        public init(maximumBatch: Int = 1024, mapGrowthAttempts: Int = 8, linger: Duration = .microseconds(100)) {
+        /// Most operations waiting for a batch. Beyond it ``perform(_:)`` fails at once with
+        /// ``EventLogError/overloaded(queued:limit:)`` instead of queueing: when commits stall
+        /// (a stopped process holding LMDB's write lock, a slow disk) memory stays bounded
+        /// and callers learn to come back later.
+        public var maximumQueued: Int
+        public init(
+            maximumBatch: Int = 1024, mapGrowthAttempts: Int = 8, linger: Duration = .microseconds(100),
+            maximumQueued: Int = 10_000
+        ) {
             self.maximumBatch = maximumBatch
             self.mapGrowthAttempts = mapGrowthAttempts
             self.linger = linger
+            self.maximumQueued = max(1, maximumQueued)
         }
     }
 
@@ -51,9 +60,13 @@ public final class GroupCommitWriter: Sendable {
     private let wakeUp = DispatchSemaphore(value: 0)
     private let stopped = DispatchSemaphore(value: 0)
 
+    private let health = Mutex(WriterHealth())
+
     private struct Queue {
         var pending: [PendingOperation] = []
         var accepting = true
+        /// When the oldest operation of the batch being committed was queued (0: none).
+        var inFlightSince: UInt64 = 0
     }
 
     /// Milliseconds since 1970 from the system clock.
@@ -93,12 +106,16 @@ public final class GroupCommitWriter: Sendable {
                         continuation.resume(returning: .success(value))
                     }
                 })
-            let accepted = queue.withLock { queue -> Bool in
-                guard queue.accepting else { return false }
+            let refusal = queue.withLock { queue -> EventLogError? in
+                guard queue.accepting else { return .writerStopped }
+                guard queue.pending.count < options.maximumQueued else {
+                    return .overloaded(queued: queue.pending.count, limit: options.maximumQueued)
+                }
+                if let fatal = log.environment.fatalError { return .storage(fatal) }
                 queue.pending.append(pending)
-                return true
+                return nil
             }
-            if accepted { wakeUp.signal() } else { pending.finish(EventLogError.writerStopped) }
+            if let refusal { pending.finish(refusal) } else { wakeUp.signal() }
         }
         return try outcome.get()
     }
@@ -134,6 +151,24 @@ public final class GroupCommitWriter: Sendable {
 
     /// True until ``shutdown()``; `/health` reports it.
     public var isRunning: Bool { queue.withLock { $0.accepting } }
+
+    /// Whether writes are succeeding, for `/health/ready`: the last failure and how many
+    /// batches in a row failed, and how long the oldest operation has waited.
+    public var status: WriterStatus {
+        let (queued, oldest) = queue.withLock { queue -> (Int, UInt64) in
+            let first = queue.pending.first?.queuedAt ?? 0
+            let candidates = [first, queue.inFlightSince].filter { $0 > 0 }
+            return (queue.pending.count, candidates.min() ?? 0)
+        }
+        let now = DispatchTime.now().uptimeNanoseconds
+        let health = self.health.withLock { $0 }
+        return WriterStatus(
+            running: isRunning, queued: queued, maximumQueued: options.maximumQueued,
+            oldestWaitingSeconds: oldest == 0 ? 0 : Double(now - min(now, oldest)) / 1e9,
+            consecutiveFailures: health.consecutiveFailures, lastFailure: health.lastFailure,
+            secondsSinceLastFailure: health.lastFailureAt == 0 ? nil : Double(now - health.lastFailureAt) / 1e9,
+            fatal: log.environment.fatalError.map(EventLogError.storage))
+    }
 
     private func run() {
         var previousBatch = 0
@@ -174,28 +209,37 @@ public final class GroupCommitWriter: Sendable {
             let count = min(queue.pending.count, limit)
             let batch = Array(queue.pending.prefix(count))
             queue.pending.removeFirst(count)
+            if let first = batch.first, queue.inFlightSince == 0 { queue.inFlightSince = first.queuedAt }
             return (batch, queue.accepting)
         }
     }
 
     private func commit(_ batch: [PendingOperation]) {
+        defer { queue.withLock { $0.inFlightSince = 0 } }
         let started = DispatchTime.now().uptimeNanoseconds
         let now = clock()
         var outcomes: [(any Error)?] = []
         var events = 0
         var newHead: UInt64 = 0
         var isolated = false
+        var hooks = BatchHooks()
         while true {
             do {
                 try log.environment.write(growingMap: options.mapGrowthAttempts) { txn in
                     outcomes = []
                     events = 0
-                    for operation in batch {
-                        let outcome =
+                    hooks = BatchHooks()
+                    for (index, operation) in batch.enumerated() {
+                        let (outcome, registered) =
                             try isolated
                             ? runIsolated(operation, in: txn, now: now, events: &events)
                             : runShared(operation, in: txn, now: now, events: &events)
                         outcomes.append(outcome)
+                        if outcome == nil { hooks.add(registered, operation: index) }
+                    }
+                    for group in hooks.groups {
+                        var ltx = LogTransaction(log: log, transaction: txn, now: now)
+                        try group.hook.beforeCommit(&ltx, group.payloads)
                     }
                     newHead = try log.head(in: txn).sequence
                 }
@@ -204,9 +248,20 @@ public final class GroupCommitWriter: Sendable {
                 isolated = true  // run the batch again, each operation in its own nested transaction
             } catch {
                 let failure = (error as? LMDBError).map(EventLogError.storage) ?? error
+                let at = DispatchTime.now().uptimeNanoseconds
+                health.withLock { $0.failed(failure, at: at) }
                 for operation in batch { operation.finish(failure) }
                 onBatch(BatchReport(operations: batch.count, rejected: 0, events: 0, commitSeconds: 0, failed: true))
                 return
+            }
+        }
+        health.withLock { $0.succeeded() }
+        // Committed: finish what must happen before anyone hears of it (see CommitHook).
+        for group in hooks.groups {
+            do {
+                try group.hook.afterCommit(group.payloads)
+            } catch {
+                for index in group.operations where outcomes[index] == nil { outcomes[index] = error }
             }
         }
         log.notifier.publish(head: newHead)
@@ -222,17 +277,17 @@ public final class GroupCommitWriter: Sendable {
     /// before writing (the rule of ``LogTransaction``) leaves nothing to undo.
     private func runShared(
         _ operation: PendingOperation, in txn: WriteTransaction, now: Int64, events: inout Int
-    ) throws -> (any Error)? {
+    ) throws -> (outcome: (any Error)?, hooks: [(CommitHook, any Sendable)]) {
         var logTransaction = LogTransaction(log: log, transaction: txn, now: now)
         do {
             try operation.run(&logTransaction)
             events += logTransaction.appended.count
-            return nil
+            return (nil, logTransaction.hooks)
         } catch let error as LMDBError {
             throw error
         } catch {
             if logTransaction.hasWritten { throw WroteThenThrew() }
-            return error
+            return (error, [])
         }
     }
 
@@ -240,18 +295,19 @@ public final class GroupCommitWriter: Sendable {
     /// writing is undone alone.
     private func runIsolated(
         _ operation: PendingOperation, in txn: WriteTransaction, now: Int64, events: inout Int
-    ) throws -> (any Error)? {
+    ) throws -> (outcome: (any Error)?, hooks: [(CommitHook, any Sendable)]) {
         do {
-            try txn.nested { child in
+            let hooks = try txn.nested { child in
                 var logTransaction = LogTransaction(log: log, transaction: child, now: now)
                 try operation.run(&logTransaction)
                 events += logTransaction.appended.count
+                return logTransaction.hooks
             }
-            return nil
+            return (nil, hooks)
         } catch let error as LMDBError {
             throw error
         } catch {
-            return error
+            return (error, [])
         }
     }
 }
@@ -263,6 +319,8 @@ private struct WroteThenThrew: Error {}
 private final class PendingOperation: @unchecked Sendable {
     let run: (inout LogTransaction) throws -> Void
     let finish: ((any Error)?) -> Void
+    /// Uptime in nanoseconds when it was queued (for the oldest-waiting figure).
+    let queuedAt = DispatchTime.now().uptimeNanoseconds
 
     init(run: @escaping (inout LogTransaction) throws -> Void, finish: @escaping ((any Error)?) -> Void) {
         self.run = run

@@ -19,11 +19,19 @@ public struct LogTransaction {
     public let now: Int64
     /// Events appended through this value, in order.
     public private(set) var appended: [RecordedEvent] = []
+    /// Hooks registered through this value; see ``CommitHook``.
+    private(set) var hooks: [(CommitHook, any Sendable)] = []
 
     public init(log: EventLog, transaction: WriteTransaction, now: Int64) {
         self.log = log
         self.transaction = transaction
         self.now = now
+    }
+
+    /// Asks the writer to run `hook` around this batch's commit with `payload`; see
+    /// ``CommitHook``. Registering writes nothing, so it does not break "check, then write".
+    public mutating func register(_ hook: CommitHook, payload: any Sendable) {
+        hooks.append((hook, payload))
     }
 
     /// Reads as of this transaction, its own writes included.

@@ -14,6 +14,7 @@ public struct LogVerification: Sendable, Equatable {
         case indexWrong(stream: String, version: UInt64, points: UInt64, expected: UInt64)
         case indexExtra(stream: String, version: UInt64, points: UInt64)
         case headMismatch(stored: UInt64, last: UInt64)
+        case headHashMismatch(sequence: UInt64)
 
         public var description: String {
             switch self {
@@ -32,6 +33,8 @@ public struct LogVerification: Sendable, Equatable {
                 return "stream index: \(stream) version \(v) points to event \(p), which is not that event"
             case .headMismatch(let stored, let last):
                 return "meta head says \(stored), the last event is \(last)"
+            case .headHashMismatch(let sequence):
+                return "meta head hash differs from the hash of event \(sequence), the last event"
             }
         }
     }
@@ -43,82 +46,143 @@ public struct LogVerification: Sendable, Equatable {
 }
 
 extension EventLog {
+    /// Events (and index entries) checked per read transaction: verify never holds one
+    /// snapshot for long, so a server beside it keeps reusing pages and the file does not
+    /// grow while it runs.
+    static let verifyPageSize = 4096
+
     /// Checks the hash chain, sequence and stream-version continuity, the stream index
-    /// in both directions, and the stored head. Reads one snapshot; safe beside a writer.
-    /// `progress` receives the sequence reached, every 10,000 events.
+    /// in both directions, and the stored head (sequence and hash). It checks the log up to
+    /// the last record it finds at the start, page by page in short read transactions (records
+    /// never change once written, so the pages add up to one consistent check); events
+    /// appended meanwhile are left for the next run. `progress` receives the sequence
+    /// reached, every 10,000 events.
     public func verify(
         limitProblems: Int = 100, progress: (UInt64) -> Void = { _ in }
     ) throws -> LogVerification {
-        try environment.read { txn in
-            var report = LogVerification()
-            var previousHash = LogHead.empty.hash
-            var expected: UInt64 = 1
-            var streamVersions: [String: UInt64] = [:]
-            func note(_ problem: LogVerification.Problem) {
-                if report.problems.count < limitProblems { report.problems.append(problem) }
-            }
-
-            try txn.withCursor(events) { cursor in
-                var entry = try cursor.first()
-                while let current = entry {
-                    let key = BigEndian.uint64(current.key) ?? 0
-                    if key != expected { note(.sequenceGap(expected: expected, found: key)) }
-                    expected = key + 1
-                    report.eventsChecked += 1
-                    if report.eventsChecked % 10_000 == 0 { progress(key) }
-                    let event: RecordedEvent
-                    do {
-                        event = try RecordFormat.decode(current.value, sequence: key)
-                    } catch {
-                        note(.unreadable(sequence: key, reason: "\(error)"))
-                        previousHash = []
-                        entry = try cursor.next()
-                        continue
-                    }
-                    if event.sequence != key { note(.keyMismatch(key: key, recordSays: event.sequence)) }
-                    if RecordFormat.computeHash(current.value) != event.hash { note(.hashMismatch(sequence: key)) }
-                    if event.previousHash != previousHash { note(.brokenChain(sequence: key)) }
-                    previousHash = event.hash
-                    let streamExpected = (streamVersions[event.stream] ?? 0) + 1
-                    if event.version != streamExpected {
-                        note(
-                            .streamVersionGap(
-                                sequence: key, stream: event.stream, expected: streamExpected, found: event.version))
-                    }
-                    streamVersions[event.stream] = event.version
-                    let indexed = try txn.get(streams, StreamKey.key(event.stream, version: event.version))
-                    if let indexed {
-                        let points = BigEndian.uint64(indexed) ?? 0
-                        if points != key {
-                            note(
-                                .indexWrong(stream: event.stream, version: event.version, points: points, expected: key)
-                            )
-                        }
-                    } else {
-                        note(.indexMissing(sequence: key, stream: event.stream, version: event.version))
-                    }
-                    entry = try cursor.next()
-                }
-            }
-            try txn.withCursor(streams) { cursor in
-                var entry = try cursor.first()
-                while let current = entry {
-                    report.indexEntriesChecked += 1
-                    let key = Array(current.key)
-                    let nameBytes = key.prefix(while: { $0 != 0 })
-                    let stream = String(decoding: nameBytes, as: UTF8.self)
-                    let version = BigEndian.uint64(key, at: nameBytes.count + 1) ?? 0
-                    let points = BigEndian.uint64(current.value) ?? 0
-                    let event = try? self.event(at: points, in: txn)
-                    if event?.stream != stream || event?.version != version {
-                        note(.indexExtra(stream: stream, version: version, points: points))
-                    }
-                    entry = try cursor.next()
-                }
-            }
-            let stored = try head(in: txn).sequence
-            if stored != expected - 1 { note(.headMismatch(stored: stored, last: expected - 1)) }
-            return report
+        var report = LogVerification()
+        func note(_ problem: LogVerification.Problem) {
+            if report.problems.count < limitProblems { report.problems.append(problem) }
         }
+        // The head and the last record as of the start: the check ends there.
+        let (stored, lastKey) = try environment.read { txn in
+            (
+                try head(in: txn),
+                try txn.withCursor(events) { try $0.last().map { BigEndian.uint64($0.key) ?? 0 } } ?? 0
+            )
+        }
+        var previousHash = LogHead.empty.hash
+        var expected: UInt64 = 1
+        var position: UInt64 = 0
+        var lastHash: [UInt8]? = nil
+        var streamVersions: [String: UInt64] = [:]
+        var done = false
+        while !done {
+            try environment.read { txn in
+                try txn.withCursor(events) { cursor in
+                    var entry = try cursor.seek(atLeast: BigEndian.bytes(position &+ 1))
+                    var checked = 0
+                    while let current = entry, checked < Self.verifyPageSize {
+                        let key = BigEndian.uint64(current.key) ?? 0
+                        guard key <= lastKey else {
+                            entry = nil
+                            break
+                        }
+                        checked += 1
+                        position = key
+                        if key != expected { note(.sequenceGap(expected: expected, found: key)) }
+                        expected = key + 1
+                        report.eventsChecked += 1
+                        if report.eventsChecked % 10_000 == 0 { progress(key) }
+                        let event: RecordedEvent
+                        do {
+                            event = try RecordFormat.decode(current.value, sequence: key)
+                        } catch {
+                            note(.unreadable(sequence: key, reason: "\(error)"))
+                            previousHash = []
+                            lastHash = nil
+                            entry = try cursor.next()
+                            continue
+                        }
+                        if event.sequence != key { note(.keyMismatch(key: key, recordSays: event.sequence)) }
+                        let computed = RecordFormat.computeHash(current.value)
+                        if computed != event.hash { note(.hashMismatch(sequence: key)) }
+                        if event.previousHash != previousHash { note(.brokenChain(sequence: key)) }
+                        previousHash = event.hash
+                        lastHash = event.hash
+                        let streamExpected = (streamVersions[event.stream] ?? 0) + 1
+                        if event.version != streamExpected {
+                            note(
+                                .streamVersionGap(
+                                    sequence: key, stream: event.stream, expected: streamExpected,
+                                    found: event.version))
+                        }
+                        streamVersions[event.stream] = event.version
+                        let indexed = try txn.get(streams, StreamKey.key(event.stream, version: event.version))
+                        if let indexed {
+                            let points = BigEndian.uint64(indexed) ?? 0
+                            if points != key {
+                                note(
+                                    .indexWrong(
+                                        stream: event.stream, version: event.version, points: points, expected: key))
+                            }
+                        } else {
+                            note(.indexMissing(sequence: key, stream: event.stream, version: event.version))
+                        }
+                        entry = try cursor.next()
+                    }
+                    if entry == nil { done = true }
+                }
+            }
+        }
+        let index = try verifyIndexEntries(upTo: lastKey)
+        report.indexEntriesChecked = index.checked
+        for problem in index.problems { note(problem) }
+        if stored.sequence != expected - 1 { note(.headMismatch(stored: stored.sequence, last: expected - 1)) }
+        if stored.sequence > 0, stored.sequence == expected - 1, let lastHash, lastHash != stored.hash {
+            note(.headHashMismatch(sequence: stored.sequence))
+        }
+        return report
+    }
+
+    /// The index's other direction: every entry points at the event of that stream and
+    /// version. Entries pointing past `head` (appended during the check) are skipped.
+    private func verifyIndexEntries(upTo head: UInt64) throws -> (
+        checked: UInt64, problems: [LogVerification.Problem]
+    ) {
+        var checkedTotal: UInt64 = 0
+        var problems: [LogVerification.Problem] = []
+        var resume: [UInt8]? = nil
+        var done = false
+        while !done {
+            try environment.read { txn in
+                try txn.withCursor(streams) { cursor in
+                    var entry = try resume.map { try cursor.seek(atLeast: $0) } ?? cursor.first()
+                    if let resumeKey = resume, let current = entry, current.key.elementsEqual(resumeKey) {
+                        entry = try cursor.next()
+                    }
+                    var checked = 0
+                    while let current = entry, checked < Self.verifyPageSize {
+                        checked += 1
+                        let key = Array(current.key)
+                        resume = key
+                        let points = BigEndian.uint64(current.value) ?? 0
+                        if points <= head {
+                            checkedTotal += 1
+                            let nameBytes = key.prefix(while: { $0 != 0 })
+                            let stream = String(decoding: nameBytes, as: UTF8.self)
+                            let version = BigEndian.uint64(key, at: nameBytes.count + 1) ?? 0
+                            let event = try? self.event(at: points, in: txn)
+                            if event?.stream != stream || event?.version != version, problems.count < 1000 {
+                                problems.append(.indexExtra(stream: stream, version: version, points: points))
+                            }
+                        }
+                        entry = try cursor.next()
+                    }
+                    if entry == nil { done = true }
+                }
+            }
+        }
+        return (checkedTotal, problems)
     }
 }

@@ -1,6 +1,10 @@
 import CLMDB
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// One LMDB file, opened once per process, through which every transaction runs.
 ///
 /// Transactions are only reachable inside non-escaping closures (`read`, `write`), so a
@@ -49,7 +53,13 @@ public final class Environment: @unchecked Sendable {
     /// What this environment was opened with.
     public let configuration: Configuration
     let handle: OpaquePointer
+    /// Injected failures for tests; see ``FaultInjector``.
+    public let faults = FaultInjector()
+    /// Set once LMDB reported `MDB_PANIC`: the environment refuses every write until the
+    /// process restarts (LMDB's own rule after a failed meta-page write).
+    private let fatal = Mutex<LMDBError?>(nil)
     private let mapLock = ReadWriteLock()
+    let sightings = ReaderSightings()
     private let databases = Mutex<[String: Database]>([:])
 
     /// Opens (creating if needed) the file at `configuration.path`.
@@ -67,6 +77,10 @@ public final class Environment: @unchecked Sendable {
                 var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS) | configuration.durability.flags
                 if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")
+                try Self.checkLength(of: env, path: canonical)
+                // Slots left by dead processes pin old pages: clear them before anything else.
+                var dead: Int32 = 0
+                _ = mdb_reader_check(env, &dead)
             } catch {
                 mdb_env_close(env)
                 throw error
@@ -80,7 +94,24 @@ public final class Environment: @unchecked Sendable {
         self.configuration = configuration
     }
 
+    /// A file shorter than the pages its meta page counts was truncated (an interrupted
+    /// copy); reading past its end through the map would kill the process with SIGBUS.
+    private static func checkLength(of env: OpaquePointer, path: String) throws {
+        var envInfo = MDB_envinfo()
+        mdb_env_info(env, &envInfo)
+        var pages = MDB_stat()
+        mdb_env_stat(env, &pages)
+        var fileStat = stat()
+        guard stat(path, &fileStat) == 0 else { return }
+        let expected = (envInfo.me_last_pgno + 1) * Int(pages.ms_psize)
+        if Int(fileStat.st_size) < expected {
+            throw LMDBError.truncated(path: path, bytes: Int(fileStat.st_size), expected: expected)
+        }
+    }
+
     deinit {
+        // Without full durability the last commits may sit in OS buffers: flush them on close.
+        if configuration.durability != .full && !configuration.readOnly { _ = mdb_env_sync(handle, 1) }
         mdb_env_close(handle)
         OpenFiles.unregister(path)
     }
@@ -98,19 +129,27 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Runs `body` in the single write transaction and commits when it returns.
-    /// Anything `body` throws aborts the transaction: nothing it wrote remains.
+    /// Anything `body` throws aborts the transaction: nothing it wrote remains. A failed
+    /// commit (disk full, I/O error, map full) also leaves nothing, and the environment
+    /// stays usable: the next `write` starts afresh.
     public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
         try adoptingResizedMap {
             try mapLock.withShared {
                 let txn = try begin(flags: 0)
+                let result: R
                 do {
-                    let result = try body(WriteTransaction(handle: txn))
-                    try check(mdb_txn_commit(txn), "commit")
-                    return result
+                    result = try body(WriteTransaction(handle: txn, faults: faults))
                 } catch {
+                    // The transaction is still ours: LMDB ends it only in commit or abort.
                     mdb_txn_abort(txn)
                     throw error
                 }
+                // LMDB rule: `mdb_txn_commit` frees the transaction whether it succeeds or
+                // fails ("the transaction handle is freed ... even if an error is returned").
+                // Never abort it after a failed commit: for the top-level transaction that
+                // frees LMDB's reused `me_txn0` and the next write touches freed memory.
+                try record(commit(txn, at: .commit), "commit")
+                return result
             }
         }
     }
@@ -133,7 +172,7 @@ public final class Environment: @unchecked Sendable {
     /// transactions of this process to end first, as LMDB requires.
     public func growMap() throws {
         try mapLock.withExclusive { () in
-            let current = info.mapSize
+            let current = unlockedInfo.mapSize
             let maximum = configuration.maximumMapSize
             guard current < maximum else { throw LMDBError.mapSizeLimit(current: current, maximum: maximum) }
             try check(mdb_env_set_mapsize(handle, min(current * 2, maximum)), "grow map")
@@ -146,7 +185,9 @@ public final class Environment: @unchecked Sendable {
         let open = { (txn: OpaquePointer) throws -> Database in
             var dbi: MDB_dbi = 0
             let flags = create && !self.configuration.readOnly ? UInt32(MDB_CREATE) : 0
-            try check(mdb_dbi_open(txn, name, flags, &dbi), "open database \(name)")
+            let code = self.faults.failure(at: .databaseOpen) ?? mdb_dbi_open(txn, name, flags, &dbi)
+            if code == MDB_NOTFOUND { throw LMDBError.missingDatabase(name: name, path: self.path) }
+            try self.record(code, "open database \(name)")
             return Database(name: name, dbi: dbi)
         }
         let database: Database
@@ -155,14 +196,16 @@ public final class Environment: @unchecked Sendable {
             database = try adoptingResizedMap {
                 try mapLock.withShared {
                     let txn = try begin(flags: UInt32(MDB_RDONLY))
+                    let database: Database
                     do {
-                        let database = try open(txn)
-                        try check(mdb_txn_commit(txn), "commit database open")
-                        return database
+                        database = try open(txn)
                     } catch {
                         mdb_txn_abort(txn)
                         throw error
                     }
+                    // LMDB rule: commit frees the transaction even when it fails; no abort after it.
+                    try record(commit(txn, at: .commit), "commit database open")
+                    return database
                 }
             }
         } else {
@@ -173,7 +216,13 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Size and use of the map, for `botrix stats` and for deciding when to grow.
+    /// Takes the map lock: LMDB reads its meta pages, which `growMap` remaps.
     public var info: Info {
+        mapLock.withShared { unlockedInfo }
+    }
+
+    /// ``info`` for callers that already hold the map lock.
+    private var unlockedInfo: Info {
         var envInfo = MDB_envinfo()
         mdb_env_info(handle, &envInfo)
         var stat = MDB_stat()
@@ -227,9 +276,34 @@ public final class Environment: @unchecked Sendable {
         }
     }
 
+    /// The error that made LMDB give up on this environment, or nil while it is healthy.
+    /// Only a restart (a new `Environment`) clears it.
+    public var fatalError: LMDBError? { fatal.withLock { $0 } }
+
+    /// Commits `txn` (or, when a failure is injected at `point`, ends it as a failed commit
+    /// would) and returns LMDB's code. Either way `txn` is gone afterwards.
+    func commit(_ txn: OpaquePointer, at point: FaultInjector.Point) -> Int32 {
+        if let code = faults.failure(at: point) {
+            mdb_txn_abort(txn)
+            return code
+        }
+        return mdb_txn_commit(txn)
+    }
+
+    /// Throws for a non-zero `code`, remembering `MDB_PANIC` as fatal.
+    func record(_ code: Int32, _ operation: @autoclosure () -> String) throws {
+        guard code != 0 else { return }
+        let error = LMDBError.lmdb(code: code, operation: operation())
+        if code == MDB_PANIC { fatal.withLock { $0 = $0 ?? error } }
+        throw error
+    }
+
     private func begin(flags: UInt32) throws -> OpaquePointer {
         var txn: OpaquePointer?
-        try check(
+        if flags & UInt32(MDB_RDONLY) == 0, let code = faults.failure(at: .beginWrite) {
+            try record(code, "begin write transaction")
+        }
+        try record(
             mdb_txn_begin(handle, nil, flags, &txn),
             flags & UInt32(MDB_RDONLY) != 0 ? "begin read transaction" : "begin write transaction")
         guard let txn else { throw LMDBError.lmdb(code: 12, operation: "begin transaction") }

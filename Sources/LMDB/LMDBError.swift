@@ -14,6 +14,10 @@ public enum LMDBError: Error, Equatable, CustomStringConvertible {
     case mapSizeLimit(current: Int, maximum: Int)
     /// A key was empty or longer than LMDB's limit (511 bytes by default).
     case invalidKey(length: Int, maximum: Int)
+    /// The file is shorter than the pages its own header counts: it was cut short.
+    case truncated(path: String, bytes: Int, expected: Int)
+    /// A read-only open asked for a named database the file does not have.
+    case missingDatabase(name: String, path: String)
 
     /// LMDB's numeric code, when the failure came from LMDB or the OS.
     public var code: Int32? {
@@ -24,6 +28,30 @@ public enum LMDBError: Error, Equatable, CustomStringConvertible {
     /// True when the memory map is full; the writer grows the map and retries.
     public var isMapFull: Bool {
         code == MDB_MAP_FULL || { if case .mapSizeLimit = self { return true } else { return false } }()
+    }
+
+    /// True when the failure means "no space": the disk (ENOSPC, EDQUOT) or the map at its
+    /// configured maximum. Freeing space (or raising the limit) lets writes succeed again.
+    public var isOutOfSpace: Bool {
+        if case .mapSizeLimit = self { return true }
+        return code == 28 || code == 122 || code == MDB_MAP_FULL
+    }
+
+    /// True when LMDB gave up on the environment (`MDB_PANIC`, after a failed meta-page
+    /// write): every later transaction fails until the process opens the file again.
+    public var isFatal: Bool { code == MDB_PANIC }
+
+    /// The failure in a few words, without paths or operation names: safe to show to any
+    /// caller (health checks), unlike ``description``.
+    public var summary: String {
+        switch self {
+        case .lmdb(let code, _): String(cString: mdb_strerror(code))
+        case .alreadyOpen: "the file is already open in this process"
+        case .mapSizeLimit: "the map reached its configured maximum size"
+        case .invalidKey: "invalid key"
+        case .missingDatabase: "a named database is missing"
+        case .truncated: "the file is truncated"
+        }
     }
 
     /// True when another process grew the map and this one must adopt the new size.
@@ -42,6 +70,12 @@ public enum LMDBError: Error, Equatable, CustomStringConvertible {
                 "the LMDB map is full at \(current) bytes and may not grow past \(maximum); raise LMDB_MAP_SIZE or free disk space"
         case .invalidKey(let length, let maximum):
             return "LMDB keys must be 1...\(maximum) bytes; this one is \(length)"
+        case .truncated(let path, let bytes, let expected):
+            return
+                "\(path) is \(bytes) bytes but its header counts \(expected): the file was truncated (an interrupted copy?); restore a backup"
+        case .missingDatabase(let name, let path):
+            return
+                "\(path) has no database \"\(name)\": it is not a Botrix data file, or was made by an older build; start `botrix serve` on it once"
         }
     }
 
@@ -50,6 +84,10 @@ public enum LMDBError: Error, Equatable, CustomStringConvertible {
         case MDB_MAP_FULL: return "; the map is full: raise LMDB_MAP_SIZE"
         case MDB_READERS_FULL: return "; too many concurrent readers: close idle streams or raise max readers"
         case MDB_INVALID, MDB_VERSION_MISMATCH: return "; the file is not an LMDB environment of this version"
+        case MDB_PANIC: return "; LMDB stopped after a fatal error: restart the process, then run `botrix verify`"
+        case 122: return "; the disk quota is exhausted: free space and retry"  // EDQUOT
+        case 5: return "; an I/O error: check the disk (dmesg) and retry"  // EIO
+        case 30: return "; the file system is read-only"  // EROFS
         case MDB_CORRUPTED, MDB_PAGE_NOTFOUND: return "; the file is damaged: restore a backup"
         case 28: return "; the disk is full: free space and retry"  // ENOSPC
         case 13: return "; permission denied: check the file's owner and mode"  // EACCES

@@ -15,6 +15,7 @@ public struct ReadTransaction: TransactionReading {
 /// The write transaction; see ``Environment/write(_:)``.
 public struct WriteTransaction: TransactionReading {
     public let handle: OpaquePointer
+    let faults: FaultInjector
 
     /// The same transaction with only its reads exposed, for code that must not write.
     public var reading: ReadTransaction { ReadTransaction(handle: handle) }
@@ -77,8 +78,9 @@ extension WriteTransaction {
         try withMDBValue(key) { keyValue in
             try value.withUnsafeBytes { bytes in
                 var data = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-                try check(
-                    mdb_put(handle, database.dbi, &keyValue, &data, options.rawValue), "put into \(database.name)")
+                let code =
+                    faults.failure(at: .put) ?? mdb_put(handle, database.dbi, &keyValue, &data, options.rawValue)
+                try check(code, "put into \(database.name)")
             }
         }
     }
@@ -87,7 +89,7 @@ extension WriteTransaction {
     @discardableResult
     public func delete(_ database: Database, _ key: [UInt8]) throws -> Bool {
         try withMDBValue(key) { keyValue in
-            let code = mdb_del(handle, database.dbi, &keyValue, nil)
+            let code = faults.failure(at: .delete) ?? mdb_del(handle, database.dbi, &keyValue, nil)
             if code == MDB_NOTFOUND { return false }
             try check(code, "delete from \(database.name)")
             return true
@@ -107,14 +109,25 @@ extension WriteTransaction {
         var child: OpaquePointer?
         try check(mdb_txn_begin(mdb_txn_env(handle), handle, 0, &child), "begin nested transaction")
         guard let child else { throw LMDBError.lmdb(code: 12, operation: "begin nested transaction") }
+        let result: R
         do {
-            let result = try body(WriteTransaction(handle: child))
-            try check(mdb_txn_commit(child), "commit nested transaction")
-            return result
+            result = try body(WriteTransaction(handle: child, faults: faults))
         } catch {
-            mdb_txn_abort(child)
+            mdb_txn_abort(child)  // still ours: only commit or abort ends it
             throw error
         }
+        // LMDB rule: `mdb_txn_commit` frees the child whether it succeeds or fails; never
+        // abort it afterwards. The error is rethrown; callers treat it as a storage failure
+        // and abort the parent too (the group-commit writer fails the whole batch).
+        let code: Int32
+        if let injected = faults.failure(at: .nestedCommit) {
+            mdb_txn_abort(child)
+            code = injected
+        } else {
+            code = mdb_txn_commit(child)
+        }
+        try check(code, "commit nested transaction")
+        return result
     }
 }
 

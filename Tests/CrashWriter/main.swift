@@ -8,6 +8,15 @@ import Foundation
 import LMDB
 
 let arguments = CommandLine.arguments
+// `CrashWriter --hold-read DB_PATH`: open the file, begin a read transaction, say
+// "holding" and wait inside it until killed (the stale-reader tests kill it with SIGKILL).
+if arguments.count == 3, arguments[1] == "--hold-read" {
+    let environment = try Environment(.init(path: arguments[2], readOnly: true))
+    try environment.read { _ in
+        FileHandle.standardOutput.write(Data("holding\n".utf8))
+        while true { sleep(60) }
+    }
+}
 guard arguments.count == 3 else {
     FileHandle.standardError.write(Data("usage: CrashWriter DB_PATH ACK_PATH\n".utf8))
     exit(2)

@@ -68,4 +68,18 @@ struct VerificationTests {
         let report = try fixture.log.verify()
         #expect(report.problems == [.hashMismatch(sequence: 2)])
     }
+
+    @Test("a head whose hash is not the last event's is caught, not only a wrong head sequence")
+    func headHash() async throws {
+        let fixture = try LogFixture()
+        for n in 0..<3 { _ = try await fixture.writer.append(AppendRequest(stream: "s-\(n)", events: [event()])) }
+        #expect(try fixture.log.verify().isIntact)
+        let meta = try fixture.environment.database("meta")
+        try fixture.environment.write { txn in
+            var head = try #require(try txn.get(meta, Array("head".utf8)))
+            head[8] ^= 0xFF  // the first byte of the stored hash
+            try txn.put(meta, Array("head".utf8), head)
+        }
+        #expect(try fixture.log.verify().problems == [.headHashMismatch(sequence: 3)])
+    }
 }

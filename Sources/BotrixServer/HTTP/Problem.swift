@@ -73,13 +73,11 @@ extension Problem {
                     status: .preconditionFailed, slug: "stale-version", title: "Precondition failed",
                     detail: domain.description)
             }
-        case let log as EventLogError where !log.isUnavailable:
+        case let bridge as any EventLogErrorBridge where bridge.storageProblem != nil:
+            self = bridge.storageProblem!
+        case let log as EventLogError:
             self = Problem(
                 status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
-        case let log as any EventLogErrorBridge where log.isUnavailable:
-            self = Problem(
-                status: .serviceUnavailable, slug: "storage-unavailable", title: "Storage unavailable",
-                detail: "\(error)", headers: [.retryAfter: "5"])
         case is NIOTooManyBytesError:
             self = Problem(
                 status: .contentTooLarge, slug: "body-too-large", title: "Body too large",

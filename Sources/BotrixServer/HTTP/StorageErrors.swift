@@ -1,21 +1,55 @@
 import EventLog
+import HTTPTypes
 import LMDB
 
-/// Storage failures the API answers with 503 and `Retry-After`: the writer is stopping,
-/// or LMDB failed (disk full, I/O). Nothing was written in either case.
+/// Failures of the write path that are not the request's fault. Nothing was written in
+/// any of them; the answer says whether and when to retry:
+/// - the disk or the map is full: `507 Insufficient Storage` (retry once space is freed);
+/// - LMDB gave up on the file (`MDB_PANIC`): `503`, writes refused until a restart;
+/// - too many writes waiting: `503` with a short `Retry-After`;
+/// - the writer is stopping, or another storage error (EIO): `503` with `Retry-After`.
+/// The detail never carries LMDB's raw message (logged with the request id instead).
 protocol EventLogErrorBridge: Error {
-    var isUnavailable: Bool { get }
+    var storageProblem: Problem? { get }
 }
 
 extension EventLogError: EventLogErrorBridge {
-    var isUnavailable: Bool {
+    var storageProblem: Problem? {
         switch self {
-        case .storage, .writerStopped: true
-        default: false
+        case .storage(let error): error.storageProblem
+        case .writerStopped:
+            Problem(
+                status: .serviceUnavailable, slug: "stopping", title: "Server stopping",
+                detail: "the server is shutting down; nothing was written: retry against the next instance",
+                headers: [.retryAfter: "5"])
+        case .overloaded(_, let limit):
+            Problem(
+                status: .serviceUnavailable, slug: "overloaded", title: "Too many writes waiting",
+                detail: "more than \(limit) writes are waiting to be committed; nothing was written: retry shortly",
+                headers: [.retryAfter: "1"])
+        default: nil
         }
     }
 }
 
 extension LMDBError: EventLogErrorBridge {
-    var isUnavailable: Bool { true }
+    var storageProblem: Problem? {
+        if isOutOfSpace {
+            return Problem(
+                status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+                slug: "insufficient-storage", title: "Insufficient storage",
+                detail:
+                    "the disk (or the data file's map limit) is full; nothing was written. Writes succeed again once space is freed",
+                headers: [.retryAfter: "30"])
+        }
+        if isFatal {
+            return Problem(
+                status: .serviceUnavailable, slug: "storage-failed", title: "Storage failed",
+                detail: "the data file hit a fatal storage error; writes are refused until the server restarts",
+                headers: [.retryAfter: "60"])
+        }
+        return Problem(
+            status: .serviceUnavailable, slug: "storage-unavailable", title: "Storage unavailable",
+            detail: "a storage error stopped the write; nothing was written: retry later", headers: [.retryAfter: "5"])
+    }
 }

@@ -13,14 +13,39 @@ struct HealthRoutes: Sendable {
     func register(on router: Router<BotrixRequestContext>) {
         router.get("/health/ping") { _, _ in Render.response(.ok, Array(#"{"status":"ok"}"#.utf8)) }
         router.get("/health/live") { _, _ in Render.response(.ok, Array(#"{"status":"alive"}"#.utf8)) }
-        router.get("/health/ready") { _, _ in
-            let ready = service.writer.isRunning && (try? service.store.log.head()) != nil
-            return Render.response(
-                ready ? .ok : .serviceUnavailable,
-                Array((ready ? #"{"status":"ready"}"# : #"{"status":"not_ready"}"#).utf8),
-                headers: ready ? [:] : [.retryAfter: "5"])
-        }
+        router.get("/health/ready") { _, _ in readiness() }
         router.get("/health") { _, _ in report() }
+    }
+
+    /// Ready when the store reads and the write path is expected to succeed. Not ready
+    /// while stopping, after LMDB gave up on the file (until a restart), and for a short
+    /// while after a batch failed (disk full, I/O); the answer says which and why.
+    private func readiness() -> Response {
+        let status = service.writer.status
+        let readable = (try? service.store.log.head()) != nil
+        let writable = status.writable()
+        var writer = JSONObjectWriter()
+        let state =
+            !status.running ? "stopped" : status.fatal != nil ? "fatal" : !writable ? "failing" : "ok"
+        writer.string("status", state)
+        if let failure = status.failureSummary, state != "ok" || status.consecutiveFailures > 0 {
+            writer.string("reason", failure.text)
+            writer.bool("out_of_space", failure.outOfSpace)
+            writer.int("consecutive_failures", status.consecutiveFailures)
+        }
+        if status.fatal != nil { writer.string("action", "restart the server, then run `botrix verify`") }
+        writer.int("queued", status.queued)
+        writer.int("queue_limit", status.maximumQueued)
+        writer.raw("oldest_waiting_seconds", JSONWriting.fixed(status.oldestWaitingSeconds, decimals: 3))
+        var checks = JSONObjectWriter()
+        checks.raw("writer", writer.bytes())
+        checks.raw("storage", Array((readable ? #"{"status":"ok"}"# : #"{"status":"failing"}"#).utf8))
+        let ready = readable && writable
+        var body = JSONObjectWriter()
+        body.string("status", ready ? "ready" : "not_ready")
+        body.raw("checks", checks.bytes())
+        return Render.response(
+            ready ? .ok : .serviceUnavailable, body.bytes(), headers: ready ? [:] : [.retryAfter: "5"])
     }
 
     private func report() -> Response {
@@ -38,6 +63,9 @@ struct HealthRoutes: Sendable {
             let info = service.store.environment.info
             storage.int("map_used_bytes", info.usedBytes)
             storage.int("map_size_bytes", info.mapSize)
+            let readers = service.store.environment.readers()
+            storage.int("readers", readers.active)
+            storage.int("oldest_reader_lag", readers.oldestLag)
         } catch {
             healthy = false
             storage.string("status", "failing")
@@ -45,8 +73,11 @@ struct HealthRoutes: Sendable {
         }
         checks.raw("storage", storage.bytes())
         var writer = JSONObjectWriter()
-        writer.string("status", service.writer.isRunning ? "ok" : "stopped")
-        if !service.writer.isRunning { healthy = false }
+        let status = service.writer.status
+        writer.string("status", !status.running ? "stopped" : status.writable() ? "ok" : "failing")
+        if let failure = status.failureSummary { writer.string("last_failure", failure.text) }
+        writer.int("queued", status.queued)
+        if !status.writable() { healthy = false }
         checks.raw("writer", writer.bytes())
         var projections = JSONObjectWriter()
         projections.string("status", lag == 0 ? "ok" : "lagging")

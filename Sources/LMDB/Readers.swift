@@ -1,0 +1,77 @@
+import CLMDB
+import Dispatch
+import Synchronization
+
+/// LMDB's reader table as seen now: how many read transactions are open (in every process
+/// on the file) and how far behind the oldest one is.
+///
+/// A reader pins the snapshot it started on: pages freed after it cannot be reused, so
+/// the file grows while it lives. A reader of a process that died (a `botrix events | head`
+/// killed by SIGPIPE mid-transaction) keeps its slot until ``Environment/clearStaleReaders()``.
+public struct ReaderReport: Sendable, Equatable {
+    /// Read transactions open now, across processes.
+    public var active: Int
+    /// Slots in the table (used or not).
+    public var slots: Int
+    /// Transactions committed since the oldest open reader's snapshot (0 with no reader).
+    public var oldestLag: Int
+    /// How long the oldest open reader has been seen open, in seconds: measured by this
+    /// process between its own looks at the table, so as fine as those looks are frequent.
+    public var oldestAgeSeconds: Double
+}
+
+/// First sightings of reader slots, to turn LMDB's table (which has no times) into ages.
+final class ReaderSightings: Sendable {
+    private let seen = Mutex<[String: UInt64]>([:])
+
+    /// Ages in nanoseconds for the given slots; forgets slots no longer open.
+    func age(of slots: [String], now: UInt64) -> [String: UInt64] {
+        seen.withLock { seen in
+            var next: [String: UInt64] = [:]
+            for slot in slots { next[slot] = seen[slot] ?? now }
+            seen = next
+            return next.mapValues { now - $0 }
+        }
+    }
+}
+
+extension Environment {
+    /// Clears the slots of readers whose process is gone (LMDB's `mdb_reader_check`);
+    /// returns how many were cleared. Safe while other processes read and write.
+    @discardableResult
+    public func clearStaleReaders() throws -> Int {
+        var dead: Int32 = 0
+        try record(mdb_reader_check(handle, &dead), "check readers")
+        return Int(dead)
+    }
+
+    /// The reader table now; see ``ReaderReport``.
+    public func readers() -> ReaderReport {
+        final class Lines { var text = "" }
+        let lines = Lines()
+        let context = Unmanaged.passUnretained(lines).toOpaque()
+        _ = mdb_reader_list(
+            handle,
+            { message, context in
+                guard let message, let context else { return 0 }
+                Unmanaged<Lines>.fromOpaque(context).takeUnretainedValue().text += String(cString: message)
+                return 0
+            }, context)
+        // Lines are "pid thread txnid" (txnid "-" for a slot not in a transaction) after a
+        // header line; "(no active readers)" when the table is empty.
+        var open: [(slot: String, txnid: Int)] = []
+        for line in lines.text.split(separator: "\n").dropFirst() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count == 3, let txnid = Int(fields[2]) else { continue }
+            open.append(("\(fields[0]) \(fields[1]) \(txnid)", txnid))
+        }
+        let info = self.info
+        let ages = sightings.age(of: open.map(\.slot), now: DispatchTime.now().uptimeNanoseconds)
+        let oldest = open.min(by: { $0.txnid < $1.txnid })
+        return ReaderReport(
+            active: open.count,
+            slots: info.readersInUse,
+            oldestLag: oldest.map { max(0, info.lastTransactionID - $0.txnid) } ?? 0,
+            oldestAgeSeconds: oldest.flatMap { ages[$0.slot] }.map { Double($0) / 1e9 } ?? 0)
+    }
+}
