@@ -36,6 +36,7 @@ struct StatsCommand: AsyncParsableCommand {
             )
         }
         let info = botrix.environment.info
+        let readers = botrix.environment.readers()
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: botrix.environment.path)[.size] as? Int) ?? 0
         let lag = head.sequence - min(head.sequence, checkpoints.values.min() ?? 0)
         var rows: [(String, String)] = [
@@ -48,6 +49,8 @@ struct StatsCommand: AsyncParsableCommand {
                 "\(info.usedBytes) of \(info.mapSize) bytes (\(info.mapSize > 0 ? info.usedBytes * 100 / info.mapSize : 0)%)"
             ),
             ("projection lag", "\(lag) events"),
+            ("readers", "\(readers.active) open (all processes)"),
+            ("oldest reader lag", "\(readers.oldestLag) commits"),
             ("jobs", "\(jobs["total"] ?? 0)"),
         ]
         for status in JobStatus.allCases {

@@ -148,7 +148,12 @@ public final class Environment: @unchecked Sendable {
                 // fails ("the transaction handle is freed ... even if an error is returned").
                 // Never abort it after a failed commit: for the top-level transaction that
                 // frees LMDB's reused `me_txn0` and the next write touches freed memory.
-                try record(commit(txn, at: .commit), "commit")
+                let code = commit(txn, at: .commit)
+                // LMDB reports a short write ("filesystem full?") as EIO: name it for what it is.
+                if code == EIO, let free = availableBytes(), free < Self.nearlyFull {
+                    try record(ENOSPC, "commit (a short write: \(free) bytes left on the file system)")
+                }
+                try record(code, "commit")
                 return result
             }
         }
@@ -274,6 +279,17 @@ public final class Environment: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    /// Below this many free bytes on the file system, an EIO from a commit is taken to be a
+    /// full disk: LMDB turns a short `pwrite` into EIO, which is what a full disk causes.
+    static let nearlyFull = 1 << 20
+
+    /// Bytes the file system holding the data file still offers, or nil when unknown.
+    public func availableBytes() -> Int? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return Int(stats.f_bavail) * Int(stats.f_frsize)
     }
 
     /// The error that made LMDB give up on this environment, or nil while it is healthy.

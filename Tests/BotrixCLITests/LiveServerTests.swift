@@ -114,6 +114,9 @@ final class StreamReader: @unchecked Sendable {
 
     var text: String { collected.data.withLock { String(decoding: $0, as: UTF8.self) } }
 
+    /// True while curl is still connected (it exits when the server closes the stream).
+    var isRunning: Bool { process.isRunning }
+
     func stop() {
         kill(process.processIdentifier, SIGKILL)  // curl may sit out SIGTERM until its --max-time
         process.waitUntilExit()

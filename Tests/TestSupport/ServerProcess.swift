@@ -1,4 +1,8 @@
 public import Foundation
+import Dispatch
+#if canImport(Glibc)
+    import Glibc
+#endif
 import Synchronization
 
 /// `botrix serve` as a child process on 127.0.0.1 and a free port, for tests that need a
@@ -7,7 +11,8 @@ public final class ServerProcess: @unchecked Sendable {
     public let process = Process()
     public private(set) var port = 0
     private let errors = Pipe()
-    private var collected = Data()
+    private let collected = Collected()
+    private let drained = DispatchSemaphore(value: 0)
 
     public init(binary: String, database: String, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: binary)
@@ -19,16 +24,33 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
+        // Drain standard error all the time: a server logging into a full pipe would block.
+        let descriptor = errors.fileHandleForReading.fileDescriptor
+        let collected = self.collected
+        let drained = self.drained
+        Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count <= 0 { break }
+                collected.data.withLock { $0.append(contentsOf: buffer[0..<count]) }
+            }
+            drained.signal()
+        }.start()
+        let deadline = Date().addingTimeInterval(30)
         while port == 0 && Date() < deadline && process.isRunning {
-            collected.append(errors.fileHandleForReading.availableData)
-            let text = String(decoding: collected, as: UTF8.self)
+            let text = log()
             if let range = text.range(of: "listening on 127.0.0.1:") {
                 let digits = text[range.upperBound...].prefix { $0.isNumber }
                 port = Int(digits) ?? 0
+            } else {
+                Thread.sleep(forTimeInterval: 0.02)
             }
         }
-        guard port != 0 else { throw ServerStartFailure(log: String(decoding: collected, as: UTF8.self)) }
+        guard port != 0 else {
+            if process.isRunning { process.terminate() }
+            throw ServerStartFailure(log: log())
+        }
     }
 
     deinit {
@@ -45,15 +67,17 @@ public final class ServerProcess: @unchecked Sendable {
         process.terminate()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        if !process.isRunning { _ = drained.wait(timeout: .now() + 2) }
         return !process.isRunning
     }
 
     /// Everything the server wrote to standard error so far.
     public func log() -> String {
-        collected.append(
-            process.isRunning
-                ? errors.fileHandleForReading.availableData : errors.fileHandleForReading.readDataToEndOfFile())
-        return String(decoding: collected, as: UTF8.self)
+        collected.data.withLock { String(decoding: $0, as: UTF8.self) }
+    }
+
+    private final class Collected: Sendable {
+        let data = Mutex(Data())
     }
 }
 
