@@ -32,7 +32,11 @@ extension BotrixService {
         }
     }
 
-    /// Deletes an account: it leaves every view; its events stay in the log.
+    /// Deletes an account: it leaves every view; its events stay in the log, and its
+    /// secrets in them can never be opened again (see ``AccountVault``: the answer waits
+    /// until the keyring no longer holds the root that could).
+    /// - Throws: ``SecretBoxError/erasurePending(accounts:keyring:cause:)`` when the account
+    ///   is deleted but the final keyring rewrite failed (it is retried by the next write).
     public func deleteAccount(id: Int64, expectedVersion: UInt64? = nil, metadata: CommandMetadata = .init())
         async throws
     {
@@ -50,8 +54,7 @@ extension BotrixService {
     /// The account's password in plain text (the `secrets` scope's `?reveal=password`).
     /// - Throws: ``SecretBoxError/keyDestroyed`` once the account was deleted.
     public func revealPassword(accountID: Int64) throws -> String? {
-        let vault = AccountVault(box: secrets, keys: dataKeys)
-        return try store.environment.read { txn in
+        try vault.reading { txn in
             guard let account = try projections.accounts.view(accountID, in: txn) else { return nil }
             return try vault.open(account.password, account: accountID, in: txn)
         }
@@ -59,8 +62,7 @@ extension BotrixService {
 
     /// The account's verification code in plain text, when it has one.
     public func revealVerificationCode(accountID: Int64) throws -> String? {
-        let vault = AccountVault(box: secrets, keys: dataKeys)
-        return try store.environment.read { txn in
+        try vault.reading { txn in
             guard let code = try projections.accounts.view(accountID, in: txn)?.verificationCode else { return nil }
             return try vault.open(code, account: accountID, in: txn)
         }

@@ -27,14 +27,16 @@ public final class BotrixService: Sendable {
     let replays: Database
     /// Seals account secrets; see ``SecretBox``.
     public let secrets: SecretBox
-    /// Wrapped per-account data keys, outside the log (destroyed on deletion).
-    let dataKeys: Database
+    /// Per-account data keys outside the log, erased for good on deletion; see ``AccountVault``.
+    let vault: AccountVault
 
     /// Opens the projections and brings them up to the log's head if they lag: events
     /// appended by a tool that writes only the log, or projections added by a newer build.
     /// (A crash cannot cause lag: events and projections commit together.)
     /// - Parameter secrets: the box sealing passwords; when nil, the development key file
     ///   beside the data file (created on first use).
+    /// - Throws: ``SecretBoxError`` when the master key does not match the data file, or
+    ///   its keyring is missing, damaged or of another copy (the message says what to do).
     public init(
         store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings(), secrets: SecretBox? = nil
     ) async throws {
@@ -45,7 +47,7 @@ public final class BotrixService: Sendable {
             try secrets ?? SecretBox.resolve(environment: [:], dataFile: store.environment.path, development: true).box
         projections = try Projections(environment: store.environment)
         replays = try store.environment.database("commands.replays")
-        dataKeys = try store.environment.database("secrets.data_keys")
+        vault = try await AccountVault.open(store: store, writer: writer, box: self.secrets)
         try await catchUp()
     }
 
@@ -71,7 +73,8 @@ public final class BotrixService: Sendable {
         let projections = self.projections
         let settings = self.settings
         let replays = self.replays
-        let vault = AccountVault(box: secrets, keys: dataKeys)
+        let vault = self.vault
+        vault.retryPendingErasure(on: writer)
         return try await writer.perform { ltx in
             let context = DecisionContext(
                 now: ltx.now, leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts,

@@ -1,0 +1,577 @@
+import CCryptoBoringSSL
+import Crypto
+import EventLog
+import Foundation
+import LMDB
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Botrix
+
+/// Erasure against a copy: after a deletion is acknowledged, a plain copy of the data file
+/// and of the keyring, plus the master key, must open nothing of the account — checked by
+/// the vault and by a brute-force search of the copied bytes that knows nothing of the
+/// layout. A copy taken before the deletion is the control: the same search finds the
+/// password there, so finding nothing afterwards means something.
+@Suite("Erasure", .serialized)
+struct ErasureTests {
+    static let master: [UInt8] = (0..<32).map { UInt8(($0 * 7 + 3) % 256) }
+    static let secrets: [Int64: (password: String, code: String)] = [
+        1: ("Erase-Me-Password-1", "CODE-ERASE-111"),
+        2: ("Keep-Me-Password-2", "CODE-KEEP-222"),
+        3: ("Keep-Me-Password-3", "CODE-KEEP-333"),
+    ]
+
+    /// Opens the store at `path` once this process's previous owner let go of it (a writer
+    /// thread drops the environment a moment after `shutdown()`).
+    static func openStore(_ path: String) throws -> BotrixStore {
+        for _ in 0..<300 {
+            do {
+                return try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .full))
+            } catch let error as BotrixStoreError where "\(error)".contains("open already") {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+        return try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .full))
+    }
+
+    /// A service on `path` with the test master key.
+    struct Opened {
+        let store: BotrixStore
+        let writer: GroupCommitWriter
+        let service: BotrixService
+
+        /// - Parameter buckets: on a new file, record this bucket count instead of 256, so that
+        ///   accounts 1 and 3 share a bucket (with 2) and an erasure must re-key a survivor.
+        static func open(_ path: String, buckets: Int? = nil) async throws -> Opened {
+            let store = try ErasureTests.openStore(path)
+            if let buckets { try seedScheme(store.environment, buckets: buckets) }
+            let writer = store.makeWriter()
+            let service = try await BotrixService(
+                store: store, writer: writer,
+                secrets: try SecretBox(masterKey: ErasureTests.master, source: "the test key"))
+            return Opened(store: store, writer: writer, service: service)
+        }
+
+        func close() async { await writer.shutdown() }
+
+        /// Opens `path`, runs `body`, and closes it again, so the next open of the same file
+        /// finds it released.
+        static func with<R>(_ path: String, buckets: Int? = nil, _ body: (Opened) async throws -> R) async throws
+            -> R
+        {
+            let opened = try await open(path, buckets: buckets)
+            do {
+                let result = try await body(opened)
+                await opened.close()
+                return result
+            } catch {
+                await opened.close()
+                throw error
+            }
+        }
+    }
+
+    /// Records the secrets scheme of a new file the way the vault would, but with `buckets`.
+    static func seedScheme(_ environment: Environment, buckets: Int) throws {
+        let meta = try environment.database("secrets.meta")
+        let scheme: [String: Any] = [
+            "buckets": buckets, "legacy_keys": false, "master": try SecretBox(masterKey: master).fingerprint,
+            "scheme": 2, "store": "00112233445566778899aabbccddeeff",
+        ]
+        let json = Array(try JSONSerialization.data(withJSONObject: scheme, options: [.sortedKeys]))
+        try environment.write { txn in
+            guard try txn.get(meta, Array("scheme".utf8)) == nil else { return }
+            try txn.put(meta, Array("scheme".utf8), json)
+            try txn.put(meta, Array("epoch".utf8), BigEndian.bytes(1))
+        }
+    }
+
+    /// Accounts 1, 2, 3 with the passwords and codes of ``secrets``.
+    static func recordAccounts(_ service: BotrixService) async throws {
+        let job = try await service.createJob(CreateJob(count: 3))
+        _ = try await service.claimNext(workerID: "w")
+        for id in 1...3 {
+            let secret = secrets[Int64(id)]!
+            let view = try await service.recordAccount(
+                RecordAccount(
+                    jobID: job.id, workerID: "w", email: "e\(id)@example.com", username: "erase\(id)",
+                    password: secret.password, birthdate: "1990-01-01", verificationCode: secret.code))
+            #expect(view.id == Int64(id))
+        }
+    }
+
+    /// Copies `path` and its keyring with plain file copies (what `cp` would take).
+    static func copyFiles(_ path: String, to copy: String) throws {
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try FileManager.default.copyItem(atPath: path + "-keyring", toPath: copy + "-keyring")
+    }
+
+    @Test("after a delete, copies of the data file and keyring open nothing of the account; a copy from before does")
+    func copyAfterDelete() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path, buckets: 2)  // accounts 1 and 3 share bucket 1
+        try await Self.recordAccounts(live.service)
+        let before = folder.file("before.mdb")
+        try Self.copyFiles(path, to: before)
+
+        try await live.service.deleteAccount(id: 1)
+        let after = folder.file("after.mdb")
+        try Self.copyFiles(path, to: after)
+        // Others still open, on the live file.
+        #expect(try live.service.revealPassword(accountID: 2) == Self.secrets[2]!.password)
+        #expect(try live.service.revealVerificationCode(accountID: 3) == Self.secrets[3]!.code)
+        #expect(try live.service.revealPassword(accountID: 1) == nil)
+        let sealed = try SealedSecrets(log: live.store.log)
+        #expect(sealed.of(1).count == 2, "the sealed password and code of account 1 are still in the log")
+
+        // The keyring holds one epoch, the one the data file names.
+        let keyring = try KeyringCopy(path + "-keyring")
+        #expect(keyring.epochs.count == 1)
+
+        // Control: the search recovers the password from the copy taken before the delete.
+        let control = try Search(data: before, keyring: before + "-keyring")
+        #expect(control.opens(sealed.of(1)) == Set([Self.secrets[1]!.password, Self.secrets[1]!.code]))
+
+        // The copy taken after: nothing of account 1 opens, accounts 2 and 3 still do.
+        let search = try Search(data: after, keyring: after + "-keyring")
+        #expect(search.opens(sealed.of(1)).isEmpty, "the erased secrets opened from a copy taken after the delete")
+        #expect(search.opens(sealed.of(2)) == Set([Self.secrets[2]!.password, Self.secrets[2]!.code]))
+        #expect(search.opens(sealed.of(3)) == Set([Self.secrets[3]!.password, Self.secrets[3]!.code]))
+
+        // The threat is real: the stale bytes of the after-copy hold account 1's old keys, which
+        // the root of the earlier keyring opens. Only that root's absence protects the account.
+        let stale = try Search(data: after, keyring: before + "-keyring")
+        #expect(stale.opens(sealed.of(1)).contains(Self.secrets[1]!.password))
+
+        // The vault, on the copy, with the master key.
+        await live.close()
+        let copy = try await Opened.open(after)
+        #expect(try copy.service.revealPassword(accountID: 1) == nil)
+        #expect(throws: SecretBoxError.self) {
+            _ = try copy.store.environment.read { try copy.service.vault.dataKey(1, in: $0) }
+        }
+        #expect(try copy.service.revealPassword(accountID: 2) == Self.secrets[2]!.password)
+        #expect(try copy.service.revealPassword(accountID: 3) == Self.secrets[3]!.password)  // bucket-mate of 1
+        await copy.close()
+    }
+
+    @Test("a backup taken after a delete opens the other accounts but not the deleted one")
+    func backupAfterDelete() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        try await live.service.deleteAccount(id: 1)
+        let backup = folder.file("backup.mdb")
+        try live.store.environment.copy(to: backup, compact: true)
+        let outcome = try {
+            let copy = try BotrixStore(.init(path: backup, readOnly: true))
+            return try Keyring.writeBackupKeyring(of: path, copy: copy.environment)
+        }()
+        guard case .written(let keyringPath, _) = outcome else {
+            Issue.record("no keyring written beside the backup: \(outcome)")
+            return
+        }
+        #expect(keyringPath == backup + "-keyring")
+        let sealed = try SealedSecrets(log: live.store.log)
+        await live.close()
+        let search = try Search(data: backup, keyring: keyringPath)
+        #expect(search.opens(sealed.of(1)).isEmpty)
+        #expect(search.opens(sealed.of(3)) == Set([Self.secrets[3]!.password, Self.secrets[3]!.code]))
+        let restored = try await Opened.open(backup)
+        #expect(try restored.service.revealPassword(accountID: 3) == Self.secrets[3]!.password)
+        await restored.close()
+    }
+
+    @Test("a crash after the commit (keyring with both epochs) is finished on reopen; the old root is gone")
+    func crashAfterCommit() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let (old, new, sealed) = try await Opened.with(path, buckets: 2) { live async throws in
+            try await Self.recordAccounts(live.service)
+            let old = try KeyringCopy(path + "-keyring")
+            try await live.service.deleteAccount(id: 1)
+            return (old, try KeyringCopy(path + "-keyring"), try SealedSecrets(log: live.store.log))
+        }
+        #expect(new.epochs.map(\.epoch) == old.epochs.map { $0.epoch + 1 })
+        // What the keyring is between the commit and the final rewrite.
+        try KeyringCopy.write(old.merged(with: new), to: path + "-keyring")
+
+        try await Opened.with(path) { live async throws in
+            #expect(try KeyringCopy(path + "-keyring").epochs == new.epochs)
+            #expect(try live.service.revealPassword(accountID: 2) == Self.secrets[2]!.password)
+        }
+        let after = folder.file("after.mdb")
+        try Self.copyFiles(path, to: after)
+        #expect(try Search(data: after, keyring: after + "-keyring").opens(sealed.of(1)).isEmpty)
+    }
+
+    @Test("a crash before the commit (keyring with a next epoch the file never reached) keeps the current epoch")
+    func crashBeforeCommit() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        try await Opened.with(path) { try await Self.recordAccounts($0.service) }
+        let current = try KeyringCopy(path + "-keyring")
+        let next = try KeyringCopy.fabricated(
+            epoch: current.epochs[0].epoch + 1, store: current.store, master: Self.master)
+        try KeyringCopy.write(current.merged(with: next), to: path + "-keyring")
+        try Data("stale".utf8).write(to: URL(fileURLWithPath: path + "-keyring.tmp"))
+
+        try await Opened.with(path) { live async throws in
+            #expect(try KeyringCopy(path + "-keyring").epochs == current.epochs)
+            #expect(
+                !FileManager.default.fileExists(atPath: path + "-keyring.tmp"), "a leftover temporary keyring stays")
+            #expect(try live.service.revealPassword(accountID: 1) == Self.secrets[1]!.password)
+        }
+    }
+
+    @Test("when the keyring rewrite after the commit fails, the delete says so, and the next write finishes it")
+    func pendingErasure() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path, buckets: 2)
+        try await Self.recordAccounts(live.service)
+        let sealed = try SealedSecrets(log: live.store.log)
+        live.service.vault.injectTrimFailures(1)
+        do {
+            try await live.service.deleteAccount(id: 1)
+            Issue.record("the delete was acknowledged although the keyring still holds the old root")
+        } catch let error as SecretBoxError {
+            guard case .erasurePending(let accounts, _, _) = error else { throw error }
+            #expect(accounts == [1])
+            #expect(error.description.contains("deleted, but erasing the secrets is pending"))
+        }
+        #expect(try live.service.account(1) == nil, "the deletion itself is committed")
+        #expect(try KeyringCopy(path + "-keyring").epochs.count == 2)
+        _ = try await live.service.createJob(CreateJob(count: 1))  // any write retries the rewrite
+        let deadline = Date().addingTimeInterval(10)
+        while try KeyringCopy(path + "-keyring").epochs.count != 1 && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try KeyringCopy(path + "-keyring").epochs.count == 1)
+        #expect(!live.service.vault.erasurePending)
+        let after = folder.file("after.mdb")
+        try Self.copyFiles(path, to: after)
+        await live.close()
+        #expect(try Search(data: after, keyring: after + "-keyring").opens(sealed.of(1)).isEmpty)
+    }
+
+    @Test("several deletes in a row each move the epoch; every deleted account stays closed")
+    func repeatedDeletes() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        async let first: Void = live.service.deleteAccount(id: 1)
+        async let second: Void = live.service.deleteAccount(id: 3)
+        _ = try await (first, second)
+        #expect(try live.service.revealPassword(accountID: 2) == Self.secrets[2]!.password)
+        _ = try await live.service.updateAccount(UpdateAccount(accountID: 2, password: "Changed-Password-2"))
+        #expect(try live.service.revealPassword(accountID: 2) == "Changed-Password-2")
+        let sealed = try SealedSecrets(log: live.store.log)
+        let after = folder.file("after.mdb")
+        try Self.copyFiles(path, to: after)
+        await live.close()
+        let search = try Search(data: after, keyring: after + "-keyring")
+        #expect(search.opens(sealed.of(1)).isEmpty && search.opens(sealed.of(3)).isEmpty)
+        #expect(search.opens(sealed.of(2)).contains("Changed-Password-2"))
+    }
+
+    @Test("opening refuses a missing, damaged, foreign or out-of-date keyring and a wrong key, and changes nothing")
+    func refusals() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let keyringPath = path + "-keyring"
+        let beforeDelete = try await Opened.with(path) { live async throws in
+            try await Self.recordAccounts(live.service)
+            let keyring = try Data(contentsOf: URL(fileURLWithPath: keyringPath))
+            try await live.service.deleteAccount(id: 1)
+            return keyring
+        }
+        let good = try Data(contentsOf: URL(fileURLWithPath: keyringPath))
+
+        func refusal(_ expected: String, box: SecretBox? = nil, file: String? = nil) async throws {
+            let store = try Self.openStore(file ?? path)
+            let writer = store.makeWriter()
+            do {
+                _ = try await BotrixService(
+                    store: store, writer: writer, secrets: try box ?? SecretBox(masterKey: Self.master))
+                Issue.record("opened although \(expected)")
+            } catch let error as SecretBoxError {
+                #expect(error.description.contains(expected), "\(error)")
+            }
+            await writer.shutdown()
+        }
+        try FileManager.default.removeItem(atPath: keyringPath)
+        try await refusal("keyring \(keyringPath): is missing")
+        #expect(!FileManager.default.fileExists(atPath: keyringPath), "a keyring was made up")
+
+        let garbage = Data("{\"not\": \"a keyring\"}\n".utf8)
+        try garbage.write(to: URL(fileURLWithPath: keyringPath))
+        try await refusal("does not parse")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyringPath)) == garbage, "the damaged keyring was replaced")
+
+        try beforeDelete.write(to: URL(fileURLWithPath: keyringPath))
+        try await refusal("has no root for epoch")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyringPath)) == beforeDelete)
+
+        var foreign = try KeyringCopy(keyringPath)
+        foreign.store = String(repeating: "0", count: 32)
+        try KeyringCopy.write(foreign, to: keyringPath)
+        try await refusal("belongs to another data file")
+
+        try good.write(to: URL(fileURLWithPath: keyringPath))
+        let other = try SecretBox(masterKey: Array(repeating: 1, count: 32), source: "BOTRIX_MASTER_KEY")
+        try await refusal(
+            "the master key from BOTRIX_MASTER_KEY (fingerprint \(other.fingerprint)) does not match", box: other)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyringPath)) == good)
+        try await Opened.with(path) { live async throws in
+            #expect(try live.service.revealPassword(accountID: 2) == Self.secrets[2]!.password)
+        }
+
+        // A keyring beside a data file that never had secrets belongs to another file.
+        let fresh = folder.file("fresh.mdb")
+        try good.write(to: URL(fileURLWithPath: fresh + "-keyring"))
+        try await refusal("belongs to another data file", file: fresh)
+    }
+
+    @Test("a file of the scheme before keyrings is converted on open, and its secrets still open")
+    func migration() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("old.mdb")
+        let dataKeys = try await Opened.with(path) { live async throws in
+            try await Self.recordAccounts(live.service)
+            return try (1...3).map { id in
+                try live.store.environment.read { try live.service.vault.dataKey(Int64(id), in: $0) }
+            }
+        }
+        // Turn the file into the old scheme: data keys wrapped directly under the master key
+        // at 8-byte account ids, no meta, no buckets, no keyring.
+        do {
+            let store = try Self.openStore(path)
+            let env = store.environment
+            let meta = try env.database("secrets.meta")
+            let buckets = try env.database("secrets.buckets")
+            let keys = try env.database("secrets.data_keys")
+            let master = SymmetricKey(data: Self.master)
+            try env.write { txn in
+                try txn.clear(meta)
+                try txn.clear(buckets)
+                try txn.clear(keys)
+                for (index, key) in dataKeys.enumerated() {
+                    let raw = key.withUnsafeBytes { Array($0) }
+                    let wrapped = Array(try AES.GCM.seal(raw, using: master).combined!)
+                    try txn.put(keys, BigEndian.bytes(UInt64(index + 1)), wrapped)
+                }
+            }
+        }
+        try FileManager.default.removeItem(atPath: path + "-keyring")
+
+        try await Opened.with(path) { live async throws in
+            for id in Int64(1)...3 {
+                #expect(try live.service.revealPassword(accountID: id) == Self.secrets[id]!.password)
+            }
+            #expect(try KeyringCopy(path + "-keyring").epochs.count == 1)
+            let keys = try live.store.environment.database("secrets.data_keys")
+            let sizes = try live.store.environment.read { txn in
+                try txn.withCursor(keys) { cursor in
+                    var sizes: [Int] = []
+                    var entry = try cursor.first()
+                    while let e = entry {
+                        sizes.append(e.key.count)
+                        entry = try cursor.next()
+                    }
+                    return sizes
+                }
+            }
+            #expect(sizes == [9, 9, 9], "the data keys were not all converted")
+            try await live.service.deleteAccount(id: 2)
+            #expect(try live.service.revealPassword(accountID: 3) == Self.secrets[3]!.password)
+        }
+    }
+}
+
+/// The sealed secrets of each account, read from the log (they never leave it).
+struct SealedSecrets {
+    var byAccount: [Int64: [String]] = [:]
+
+    init(log: EventLog) throws {
+        for event in try log.read(after: 0, limit: 10_000) where event.stream.hasPrefix("account-") {
+            guard let id = Int64(event.stream.dropFirst("account-".count)),
+                let object = try JSONSerialization.jsonObject(with: Data(event.data)) as? [String: Any]
+            else { continue }
+            for field in ["password", "verification_code"] {
+                if let text = object[field] as? String, text.hasPrefix("enc1:") {
+                    byAccount[id, default: []].append(text)
+                }
+            }
+        }
+    }
+
+    func of(_ id: Int64) -> [String] { byAccount[id] ?? [] }
+}
+
+/// A keyring file as JSON, parsed here independently of the code under test.
+struct KeyringCopy: Equatable {
+    struct Entry: Equatable {
+        var epoch: UInt64
+        var master: String
+        var root: String
+    }
+    var store: String
+    var format: Int
+    var epochs: [Entry]
+
+    init(_ path: String) throws {
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        store = try #require(object["store"] as? String)
+        format = try #require(object["format"] as? Int)
+        epochs = try #require(object["epochs"] as? [[String: Any]]).map {
+            Entry(
+                epoch: try #require(($0["epoch"] as? NSNumber)?.uint64Value),
+                master: try #require($0["master"] as? String),
+                root: try #require($0["root"] as? String))
+        }
+    }
+
+    private init(store: String, format: Int, epochs: [Entry]) {
+        self.store = store
+        self.format = format
+        self.epochs = epochs
+    }
+
+    /// A keyring entry for `epoch` with a random root, as an erasure writes before its commit.
+    static func fabricated(epoch: UInt64, store: String, master: [UInt8]) throws -> KeyringCopy {
+        let root = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        let wrapped = try AES.GCM.seal(root, using: SymmetricKey(data: master)).combined!
+        let fingerprint = try SecretBox(masterKey: master).fingerprint
+        return KeyringCopy(
+            store: store, format: 1,
+            epochs: [Entry(epoch: epoch, master: fingerprint, root: wrapped.base64EncodedString())])
+    }
+
+    func merged(with other: KeyringCopy) -> KeyringCopy {
+        KeyringCopy(store: store, format: format, epochs: epochs + other.epochs)
+    }
+
+    static func write(_ keyring: KeyringCopy, to path: String) throws {
+        let object: [String: Any] = [
+            "store": keyring.store, "format": keyring.format,
+            "epochs": keyring.epochs.map { ["epoch": $0.epoch, "master": $0.master, "root": $0.root] },
+        ]
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]).write(
+            to: URL(fileURLWithPath: path))
+    }
+}
+
+/// Everything the master key opens from a copy, found without knowing the layout: every
+/// root in the keyring, then every 60-byte window (nonce | 32-byte key | tag) of the data
+/// file that AES-GCM opens under any key found so far, again and again until nothing new
+/// turns up. The keys found are then tried on sealed secrets.
+struct Search {
+    let keys: [SymmetricKey]
+
+    init(data: String, keyring: String) throws {
+        let master = SymmetricKey(data: ErasureTests.master)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: data)))
+        var found: [[UInt8]: SymmetricKey] = [:]
+        var frontier: [SymmetricKey] = [master]
+        for entry in try KeyringCopy(keyring).epochs {
+            guard let blob = Data(base64Encoded: entry.root), let raw = Self.open(Array(blob)[...], master) else {
+                continue
+            }
+            found[raw] = SymmetricKey(data: raw)
+        }
+        frontier += found.values
+        while !frontier.isEmpty {
+            let new = Self.scan(bytes, with: frontier).filter { found[$0] == nil }
+            frontier = []
+            for raw in Set(new) {
+                let key = SymmetricKey(data: raw)
+                found[raw] = key
+                frontier.append(key)
+            }
+        }
+        keys = [master] + Array(found.values)
+    }
+
+    /// The plain texts of `sealed` (`enc1:` strings) that any key found opens.
+    func opens(_ sealed: [String]) -> Set<String> {
+        var out: Set<String> = []
+        for text in sealed {
+            guard let blob = Data(base64Encoded: String(text.dropFirst("enc1:".count))),
+                let box = try? AES.GCM.SealedBox(combined: blob)
+            else { continue }
+            for key in keys {
+                if let plain = try? AES.GCM.open(box, using: key) { out.insert(String(decoding: plain, as: UTF8.self)) }
+            }
+        }
+        return out
+    }
+
+    static let blobSize = 12 + 32 + 16
+
+    static func open(_ blob: ArraySlice<UInt8>, _ key: SymmetricKey) -> [UInt8]? {
+        guard blob.count == blobSize, let box = try? AES.GCM.SealedBox(combined: blob),
+            let raw = try? AES.GCM.open(box, using: key), raw.count == 32
+        else { return nil }
+        return Array(raw)
+    }
+
+    /// Every window of `bytes` that opens under one of `keys`: the keys inside them.
+    /// BoringSSL's AEAD directly, with one context per key: swift-crypto builds a context
+    /// (key schedule) for every call, which made this search take minutes.
+    static func scan(_ bytes: [UInt8], with keys: [SymmetricKey]) -> [[UInt8]] {
+        guard bytes.count >= blobSize else { return [] }
+        let contexts = keys.map(AEADKey.init)
+        let last = bytes.count - blobSize
+        let found = Mutex<[[UInt8]]>([])
+        let parts = 2
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            var local: [[UInt8]] = []
+            var out = [UInt8](repeating: 0, count: 64)
+            bytes.withUnsafeBufferPointer { buffer in
+                var offset = part * (last + 1) / parts
+                let end = (part + 1) * (last + 1) / parts
+                while offset < end {
+                    let window = buffer.baseAddress! + offset
+                    for context in contexts where context.open(window, into: &out) {
+                        local.append(Array(out[0..<32]))
+                    }
+                    offset += 1
+                }
+            }
+            found.withLock { $0 += local }
+        }
+        return found.withLock { $0 }
+    }
+}
+
+/// An AES-256-GCM key ready to open many blobs (nonce 12 | ciphertext 32 | tag 16).
+final class AEADKey: @unchecked Sendable {
+    private var context = EVP_AEAD_CTX()
+
+    init(_ key: SymmetricKey) {
+        key.withUnsafeBytes { raw in
+            _ = CCryptoBoringSSL_EVP_AEAD_CTX_init(
+                &context, CCryptoBoringSSL_EVP_aead_aes_256_gcm(), raw.baseAddress, raw.count, 16, nil)
+        }
+    }
+
+    deinit { CCryptoBoringSSL_EVP_AEAD_CTX_cleanup(&context) }
+
+    /// True when the blob at `blob` opens; the 32-byte plain text is then in `out`.
+    func open(_ blob: UnsafePointer<UInt8>, into out: inout [UInt8]) -> Bool {
+        var length = 0
+        return out.withUnsafeMutableBufferPointer { output in
+            withUnsafePointer(to: &context) { context in
+                CCryptoBoringSSL_EVP_AEAD_CTX_open(
+                    context, output.baseAddress, &length, output.count, blob, 12, blob + 12, 48, nil, 0) == 1
+            }
+        } && length == 32
+    }
+}
