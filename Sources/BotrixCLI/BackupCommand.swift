@@ -12,7 +12,9 @@ struct BackupCommand: AsyncParsableCommand {
             Copies one snapshot of the file with LMDB's compacting copy (free pages left out)
             while a server keeps reading and writing; the copy holds a prefix of the log and
             the projections that go with it. It then opens the copy and verifies its hash chain.
-            DEST must not exist.
+            Beside the copy it writes DEST-keyring: the keyring root of the copy's epoch,
+            still wrapped under the master key (keep the master key elsewhere). The copy, its
+            keyring and the folder are fsynced before success is printed. DEST must not exist.
 
             EXAMPLES
               botrix backup /backups/botrix-2026-01-02.mdb
@@ -33,7 +35,25 @@ struct BackupCommand: AsyncParsableCommand {
         }
         let botrix = try await store.openForReading()
         let started = DispatchTime.now().uptimeNanoseconds
-        try botrix.environment.copy(to: destination, compact: true)
+        // An erasure committed between the copy and reading the keyring drops the copy's
+        // root from the live keyring: copy again (the new copy has the new epoch).
+        var attempt = 0
+        while true {
+            attempt += 1
+            try botrix.environment.copy(to: destination, compact: true)
+            let outcome = try { () throws -> Keyring.BackupOutcome in
+                let copy = try BotrixStore(.init(path: destination, readOnly: true))  // closed when this returns
+                return try Keyring.writeBackupKeyring(of: botrix.environment.path, copy: copy.environment)
+            }()
+            guard case .epochGone(let epoch) = outcome else { break }
+            try FileManager.default.removeItem(atPath: destination)
+            try? FileManager.default.removeItem(atPath: destination + "-lock")
+            guard attempt < 5 else {
+                throw CommandFailure(
+                    "the keyring moved past epoch \(epoch) of each copy (deletions are erasing secrets right now): try again"
+                )
+            }
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let copy = try BotrixStore(.init(path: destination, readOnly: true))
         let report = try copy.log.verify()
@@ -43,8 +63,13 @@ struct BackupCommand: AsyncParsableCommand {
             throw CommandFailure(
                 "the copy at \(destination) does not verify: \(report.problems.first.map(\.description) ?? "")")
         }
+        let keyring = Keyring(dataFile: destination)
+        let hasKeyring = FileManager.default.fileExists(atPath: keyring.path)
+        try DurableFile.sync(destination)
+        try DurableFile.syncFolder(of: destination)
         print(
             "backup \(destination): \(bytes) bytes, events 1...\(try copy.log.head().sequence), "
-                + "copied in \(JSONWritingFixed.text(seconds, 2)) s; hash chain verified")
+                + "copied in \(JSONWritingFixed.text(seconds, 2)) s; hash chain verified"
+                + (hasKeyring ? "; keyring \(keyring.path)" : ""))
     }
 }

@@ -17,13 +17,16 @@ public enum BotrixApplication {
         keySources["BOTRIX_MASTER_KEY_FILE"] = configuration.masterKeyFile
         let (secrets, source) = try SecretBox.resolve(
             environment: keySources, dataFile: store.environment.path, development: development)
-        logger.info("account secrets sealed with the master key from \(source)")
         let service = try await BotrixService(
             store: store, writer: writer,
             settings: .init(
                 leaseSeconds: configuration.leaseSeconds, maxAttempts: configuration.maxAttempts,
                 maxJobCount: configuration.maxJobCount),
             secrets: secrets)
+        // Only now: the service checked the key against the data file and its keyring.
+        logger.info(
+            "account secrets sealed with the master key from \(source) (fingerprint \(secrets.fingerprint)); keyring \(Keyring(dataFile: store.environment.path).path)"
+        )
         let keys = try APIKeyStore(environment: store.environment)
         let open = try !keys.hasKeys()
         if open {
