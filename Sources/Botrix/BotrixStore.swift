@@ -40,9 +40,7 @@ public final class BotrixStore: Sendable {
     public init(_ options: Options) throws {
         let folder = URL(fileURLWithPath: options.path).deletingLastPathComponent().path
         if options.readOnly {
-            guard FileManager.default.fileExists(atPath: options.path) else {
-                throw BotrixStoreError.missing(path: options.path)
-            }
+            try Self.requireExisting(options.path)
         } else if !FileManager.default.fileExists(atPath: folder) {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -62,6 +60,17 @@ public final class BotrixStore: Sendable {
             throw BotrixStoreError.explaining(error, path: options.path)
         }
         writerQueueLimit = options.writerQueueLimit
+    }
+
+    /// Throws ``BotrixStoreError/missing(path:)`` when no file is at `path`, or says why
+    /// it cannot be seen (a folder on the way the user may not enter).
+    public static func requireExisting(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) != 0 else { return }
+        let code = errno
+        if code == ENOENT { throw BotrixStoreError.missing(path: path) }
+        let (cause, fix) = BotrixStoreError.explanation(code)
+        throw BotrixStoreError.cannotOpen(path: path, cause: cause, fix: fix)
     }
 
     /// Starts the single writer for this store (servers and benchmarks; readers need none).
@@ -113,7 +122,7 @@ public enum BotrixStoreError: Error, CustomStringConvertible {
         }
     }
 
-    private static func explanation(_ code: Int32) -> (cause: String, fix: String) {
+    static func explanation(_ code: Int32) -> (cause: String, fix: String) {
         switch code {
         case 13, 1:
             ("permission denied", "run as the owner of the file and its folder, or fix their modes (ls -l)")

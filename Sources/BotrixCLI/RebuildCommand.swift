@@ -39,9 +39,7 @@ struct RebuildCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await store.configuration()
         let path = configuration.databasePath
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw CommandFailure("no Botrix data at \(path): check --db or DB_PATH")
-        }
+        try BotrixStore.requireExisting(path)
         if let pid = ServerPresence.server(of: path) {
             FileHandle.standardError.write(
                 Data(

@@ -49,8 +49,11 @@ struct StatsCommand: AsyncParsableCommand {
                 "\(info.usedBytes) of \(info.mapSize) bytes (\(info.mapSize > 0 ? info.usedBytes * 100 / info.mapSize : 0)%)"
             ),
             ("projection lag", "\(lag) events"),
-            ("readers", "\(readers.active) open (all processes)"),
-            ("oldest reader lag", "\(readers.oldestLag) commits"),
+            (
+                "readers",
+                readers.active == 0
+                    ? "none open" : "\(readers.active) open, the oldest \(readers.oldestLag) commits behind"
+            ),
             ("jobs", "\(jobs["total"] ?? 0)"),
         ]
         for status in JobStatus.allCases {

@@ -49,7 +49,8 @@ struct FullDiskTests {
             let reads = (0..<200).map { n in
                 CurlBatch.Request(
                     "GET",
-                    n % 4 == 0 ? "\(base)/health/ready" : n % 2 == 0 ? "\(base)/api/jobs?limit=5" : "\(base)/api/jobs/stats"
+                    n % 4 == 0
+                        ? "\(base)/health/ready" : n % 2 == 0 ? "\(base)/api/jobs?limit=5" : "\(base)/api/jobs/stats"
                 )
             }
             async let readAnswers = Task.detached { try CurlBatch.run(reads, parallel: 8, scratch: scratch) }.value

@@ -69,7 +69,8 @@ struct StaleReaderTests {
             (0..<3000).map { _ in CurlBatch.Request("POST", "\(server.baseURL)/api/jobs", body: #"{"count":1}"#) },
             parallel: 16, scratch: folder.path)
         let piped = try runProgram(
-            "/bin/bash", ["-c", "set -o pipefail; '\(binary)' events --db '\(database)' | head -n 2; echo \"status=$?\""])
+            "/bin/bash",
+            ["-c", "set -o pipefail; '\(binary)' events --db '\(database)' | head -n 2; echo \"status=$?\""])
         #expect(piped.output.split(separator: "\n").count == 3, "\(piped.output)")
         #expect(piped.output.contains("status=0"), "\(piped.output) \(piped.error)")
         #expect(piped.error.isEmpty, "\(piped.error)")

@@ -1,9 +1,10 @@
-public import Foundation
 import Dispatch
+public import Foundation
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Synchronization
 
 /// `botrix serve` as a child process on 127.0.0.1 and a free port, for tests that need a
 /// real server (SSE, signals). Stops it on deinit if the test did not.
