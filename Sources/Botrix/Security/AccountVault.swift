@@ -71,8 +71,9 @@ struct ErasureRetry: Sendable {}
 
 /// Keeps each account's data key and seals its secrets; erases them for good on deletion.
 ///
-/// A secret opens as `data key = unwrap(data_keys[id], unwrap(buckets[id % 256], root))`,
-/// the root being the keyring's entry for the epoch in `secrets.meta`. Deleting an account
+/// A secret opens as `data key = unwrap(data_keys[id], unwrap(buckets[id % n], root))`,
+/// `n` being the file's bucket count (256) and the root the keyring's entry for the epoch
+/// in `secrets.meta`. Deleting an account
 /// deletes its data key and registers the ``erasureHook``, which, once per batch:
 /// 1. before the commit, writes the keyring with the current root *and* a new one (epoch
 ///    e+1), gives every bucket that lost a key a fresh key (re-wrapping its survivors),
