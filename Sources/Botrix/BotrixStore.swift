@@ -110,8 +110,7 @@ public enum BotrixStoreError: Error, CustomStringConvertible {
                 path: path, cause: "it is an LMDB file without Botrix's \"\(name)\" database",
                 fix: "check --db / DB_PATH; a Botrix file is made by `botrix serve`")
         case LMDBError.alreadyOpen:
-            return cannotOpen(
-                path: path, cause: "this process has it open already", fix: "open one store per file and share it")
+            return error  // a programming error, and callers that wait for a close recognise it
         case EventLogError.unsupportedLogFormat(let found, let supported):
             return cannotOpen(
                 path: path,

@@ -9,9 +9,12 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Write a consistent, compacted copy of the data file, even while serving.",
         discussion: """
-            Copies one snapshot of the file with LMDB's compacting copy (free pages left out)
-            while a server keeps reading and writing; the copy holds a prefix of the log and
-            the projections that go with it. It then opens the copy and verifies its hash chain.
+            Copies the log page by page in short read transactions, then one short snapshot of
+            what was appended meanwhile and of the tables that are not derived from the log
+            (keys, secrets, stored answers), then rebuilds the projections in the copy from its
+            own log. A server beside it keeps reading, writing and reusing pages: no read
+            transaction is held for long. The copy holds only live entries (no free pages).
+            It then opens the copy and verifies its hash chain.
             Beside the copy it writes DEST-keyring: the keyring root of the copy's epoch,
             still wrapped under the master key (keep the master key elsewhere). The copy, its
             keyring and the folder are fsynced before success is printed. DEST must not exist.
@@ -40,7 +43,16 @@ struct BackupCommand: AsyncParsableCommand {
         var attempt = 0
         while true {
             attempt += 1
-            try botrix.environment.copy(to: destination, compact: true)
+            let progress = ProgressLine(label: "copying the log", total: Int(try botrix.log.head().sequence))
+            do {
+                _ = try botrix.backup(to: destination) { done, _ in progress.update(done) }
+                progress.finish()
+            } catch {
+                progress.finish()
+                try? FileManager.default.removeItem(atPath: destination)
+                try? FileManager.default.removeItem(atPath: destination + "-lock")
+                throw error
+            }
             let outcome = try { () throws -> Keyring.BackupOutcome in
                 let copy = try BotrixStore(.init(path: destination, readOnly: true))  // closed when this returns
                 return try Keyring.writeBackupKeyring(of: botrix.environment.path, copy: copy.environment)

@@ -177,6 +177,11 @@ enum MetaKey {
     static let format = Array("format".utf8)
 }
 
+/// The `streams` index key of one stream version, for tools that copy the index.
+public enum StreamIndexKey {
+    public static func key(_ stream: String, version: UInt64) -> [UInt8] { StreamKey.key(stream, version: version) }
+}
+
 /// Keys of the `streams` index: UTF-8 name, a 0 byte (names never contain one, so no
 /// name is a prefix of another's keys), then the version as u64 big-endian.
 enum StreamKey {

@@ -81,7 +81,8 @@ struct ServiceTests {
 
     @Test("a second worker cannot touch a claimed job; a cancelled job answers its worker with a conflict")
     func otherWorkerAndCancel() async throws {
-        let s = try await DomainFixture.make().service
+        let f = try await DomainFixture.make()
+        let s = f.service
         let job = try await s.createJob(CreateJob(count: 2))
         _ = try await s.claimNext(workerID: "w1")
         await #expect(throws: DomainError.self) { _ = try await s.heartbeat(jobID: job.id, workerID: "w2") }
@@ -103,7 +104,8 @@ struct ServiceTests {
         "email and username are unique case-insensitively among live accounts; edits and deletes keep the indexes right"
     )
     func uniqueness() async throws {
-        let s = try await DomainFixture.make().service
+        let f = try await DomainFixture.make()
+        let s = f.service
         let job = try await s.createJob(CreateJob(count: 5))
         _ = try await s.claimNext(workerID: "w")
         let a = try await s.recordAccount(account(job.id, worker: "w", 1, email: "Ann@Example.com", username: "Ann"))
@@ -157,7 +159,8 @@ struct ServiceTests {
 
     @Test("commands in one batch see each other: 12 concurrent records on a job of 10 give exactly 10 accounts")
     func batchSeesItself() async throws {
-        let s = try await DomainFixture.make().service
+        let f = try await DomainFixture.make()
+        let s = f.service
         let job = try await s.createJob(CreateJob(count: 10))
         _ = try await s.claimNext(workerID: "w")
         let results = await withTaskGroup(of: Int64?.self) { group in

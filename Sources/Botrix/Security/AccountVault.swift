@@ -114,7 +114,7 @@ final class AccountVault: Sendable {
     private init(box: SecretBox, environment: Environment) throws {
         self.box = box
         self.environment = environment
-        keyring = Keyring(openDataFile: environment.path)
+        keyring = Keyring(dataFile: environment.path)
         meta = try environment.database(SecretsLayout.meta)
         buckets = try environment.database(SecretsLayout.buckets)
         dataKeys = try environment.database(SecretsLayout.dataKeys)

@@ -22,8 +22,6 @@ public import LMDB
 public struct Keyring: Sendable {
     /// The file's path.
     public let path: String
-    /// The folder, held open by a server's keyring (see ``folderDeleted``).
-    private let folder: FolderHandle?
 
     /// One epoch root as stored.
     struct Entry: Codable, Sendable, Equatable {
@@ -53,20 +51,7 @@ public struct Keyring: Sendable {
     /// The keyring that goes with `dataFile`.
     public init(dataFile: String) {
         path = URL(fileURLWithPath: dataFile).standardizedFileURL.path + "-keyring"
-        folder = nil
     }
-
-    /// The keyring of an open data file, holding its folder open so that a rewrite can
-    /// tell a folder that was deleted (with the keyring in it) from one that is missing.
-    init(openDataFile dataFile: String) {
-        path = URL(fileURLWithPath: dataFile).standardizedFileURL.path + "-keyring"
-        folder = FolderHandle(URL(fileURLWithPath: path).deletingLastPathComponent().path)
-    }
-
-    /// True when the folder this keyring was opened in has since been deleted: the keyring
-    /// was deleted with it (a folder is empty when removed), so no root is left on disk to
-    /// rewrite. Not true for a folder that was renamed: its keyring still exists elsewhere.
-    private var folderDeleted: Bool { folder?.isDeleted ?? false }
 
     /// The contents, or nil when there is no file. A file that cannot be read or parsed
     /// throws; it is never replaced (it may hold the only root of the data file's secrets).
@@ -108,8 +93,6 @@ public struct Keyring: Sendable {
     func replace(_ contents: Contents) throws {
         do throws(FileProblem) {
             try DurableFile.replace(path, Self.encode(contents))
-        } catch  where error.code == ENOENT && folderDeleted {
-            return
         } catch {
             throw SecretBoxError.keyring(
                 path: path, problem: "cannot be rewritten (\(error.reason))",
@@ -133,23 +116,6 @@ public struct Keyring: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return Array(try! encoder.encode(contents)) + [0x0A]
-    }
-}
-
-/// An open folder, to learn later whether it was deleted (`st_nlink` 0).
-final class FolderHandle: Sendable {
-    private let descriptor: Int32
-
-    init?(_ path: String) {
-        descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if descriptor < 0 { return nil }
-    }
-
-    deinit { close(descriptor) }
-
-    var isDeleted: Bool {
-        var status = stat()
-        return fstat(descriptor, &status) == 0 && status.st_nlink == 0
     }
 }
 

@@ -78,6 +78,14 @@ extension Problem {
         case let log as EventLogError:
             self = Problem(
                 status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
+        case SecretBoxError.erasurePending:
+            // The deletion committed; only the keyring rewrite (the erasure) failed. Retrying
+            // the DELETE answers 404; the rewrite is retried by the next write or start.
+            self = Problem(
+                status: .serviceUnavailable, slug: "erasure-pending", title: "Erasure pending",
+                detail:
+                    "the account is deleted, but erasing its secrets is not finished (the keyring could not be rewritten, often a full disk); it completes with the next write once space is free",
+                headers: [.retryAfter: "30"])
         case is NIOTooManyBytesError:
             self = Problem(
                 status: .contentTooLarge, slug: "body-too-large", title: "Body too large",

@@ -1,0 +1,145 @@
+import EventLog
+import Foundation
+import LMDB
+
+/// What ``BotrixStore/backup(to:pageSize:progress:)`` wrote.
+public struct BackupReport: Sendable {
+    /// The copy's head: the copy holds the log up to here, and matching everything else.
+    public var head: UInt64
+    /// Events copied page by page, before the final snapshot.
+    public var pagedEvents: UInt64
+    /// Events and rows copied inside the final snapshot (what was appended meanwhile, and
+    /// the tables that are not the log or a projection).
+    public var finalEntries: Int
+}
+
+extension BotrixStore {
+    /// Writes a consistent copy of this store to `destination` (a new file) without holding
+    /// one read transaction for long, so a server beside it keeps reusing pages.
+    ///
+    /// 1. The log (`events`, and the `streams` index) is copied page by page, each page in
+    ///    its own short read transaction: records never change once written, so the pages
+    ///    add up to the log as of the start.
+    /// 2. One short read transaction then copies what was appended meanwhile and every
+    ///    table that is neither the log nor a projection (meta, keys, secrets, stored
+    ///    answers): a consistent snapshot of all of it.
+    /// 3. The projections are rebuilt in the copy from its own log (invariant 1: the result
+    ///    is what the live server built), with no transaction open on this store.
+    /// The copy holds only live entries: no free pages and none of their stale bytes.
+    /// `progress` receives (events copied, events to copy).
+    public func backup(
+        to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in }
+    ) throws -> BackupReport {
+        let names = try environment.databaseNames()
+        // A projection owns the databases named after it ("jobs.views", "accounts.emails").
+        let projectionNames = Set(
+            names.filter { name in Projections.names.contains { name.hasPrefix($0 + ".") } })
+        let logNames: Set<String> = ["events", "streams"]
+        let snapshotNames = names.filter { !logNames.contains($0) && !projectionNames.contains($0) }
+        let copy = try Environment(
+            .init(
+                path: destination, mapSize: environment.info.mapSize,
+                maximumMapSize: environment.configuration.maximumMapSize, durability: .nosync))
+        let events = try environment.database("events", create: false)
+        let streams = try environment.database("streams", create: false)
+        let copiedEvents = try copy.database("events")
+        let copiedStreams = try copy.database("streams")
+
+        // 1. The log up to the last record at the start, page by page.
+        let last = try environment.read { txn in
+            try txn.withCursor(events) { try $0.last().map { BigEndian.uint64($0.key) ?? 0 } } ?? 0
+        }
+        var position: UInt64 = 0
+        while position < last {
+            let page = try environment.read { txn in
+                try txn.withCursor(events) { cursor -> [(key: [UInt8], value: [UInt8])] in
+                    var rows: [(key: [UInt8], value: [UInt8])] = []
+                    var entry = try cursor.seek(atLeast: BigEndian.bytes(position + 1))
+                    while let current = entry, rows.count < pageSize, (BigEndian.uint64(current.key) ?? 0) <= last {
+                        rows.append(current.copied)
+                        entry = try cursor.next()
+                    }
+                    return rows
+                }
+            }
+            guard let end = page.last else { break }
+            try copy.write(growingMap: 8) { txn in
+                for row in page { try txn.put(copiedEvents, row.key, row.value, options: .append) }
+            }
+            position = BigEndian.uint64(end.key) ?? last
+            progress(position, last)
+        }
+        var resume: [UInt8]? = nil
+        while true {
+            let page = try environment.read { txn in
+                try txn.withCursor(streams) { cursor -> [(key: [UInt8], value: [UInt8])] in
+                    var rows: [(key: [UInt8], value: [UInt8])] = []
+                    var entry = try resume.map { try cursor.seek(atLeast: $0) } ?? cursor.first()
+                    if let key = resume, let current = entry, current.key.elementsEqual(key) {
+                        entry = try cursor.next()
+                    }
+                    var scanned = 0
+                    while let current = entry, scanned < pageSize {
+                        scanned += 1
+                        resume = Array(current.key)
+                        // Entries of events appended since the start come with the snapshot.
+                        if (BigEndian.uint64(current.value) ?? 0) <= last { rows.append(current.copied) }
+                        entry = try cursor.next()
+                    }
+                    if entry == nil { resume = nil }
+                    return rows
+                }
+            }
+            try copy.write(growingMap: 8) { txn in
+                for row in page { try txn.put(copiedStreams, row.key, row.value) }
+            }
+            if resume == nil { break }
+        }
+
+        // 2. One snapshot: the rest of the log, and every table that is not derived from it.
+        let targets = try Dictionary(uniqueKeysWithValues: snapshotNames.map { ($0, try copy.database($0)) })
+        let sources = try Dictionary(
+            uniqueKeysWithValues: snapshotNames.map { ($0, try environment.database($0, create: false)) })
+        var finalEntries = 0
+        let head = try environment.read { source in
+            let head = try log.head(in: source)
+            try copy.write(growingMap: 8) { target in
+                try log.forEach(after: last, in: source) { event in
+                    guard event.sequence <= head.sequence else { return false }
+                    let key = BigEndian.bytes(event.sequence)
+                    try source.withValue(events, key) { raw in
+                        if let raw { try target.put(copiedEvents, key, Array(raw), options: .append) }
+                    }
+                    let streamKey = StreamIndexKey.key(event.stream, version: event.version)
+                    try target.put(copiedStreams, streamKey, key)
+                    finalEntries += 2
+                    return true
+                }
+                for name in snapshotNames {
+                    guard let from = sources[name], let to = targets[name] else { continue }
+                    try source.withCursor(from) { cursor in
+                        var entry = try cursor.first()
+                        while let current = entry {
+                            try target.put(to, Array(current.key), Array(current.value), options: .append)
+                            finalEntries += 1
+                            entry = try cursor.next()
+                        }
+                    }
+                }
+            }
+            return head.sequence
+        }
+
+        // 3. Projections rebuilt from the copy's own log; no transaction open on this store.
+        if !projectionNames.isEmpty {
+            let copiedLog = try EventLog(environment: copy)
+            let projections = try Projections(environment: copy)
+            _ = try copy.write(growingMap: 8) { txn in
+                var ltx = LogTransaction(log: copiedLog, transaction: txn, now: 0)
+                return try projections.rebuild(in: &ltx)
+            }
+        }
+        try copy.sync()
+        return BackupReport(head: head, pagedEvents: position, finalEntries: finalEntries)
+    }
+}
