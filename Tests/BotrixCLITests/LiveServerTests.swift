@@ -85,11 +85,7 @@ struct LiveServerTests {
 final class StreamReader: @unchecked Sendable {
     private let process = Process()
     private let pipe = Pipe()
-    private let collected = Collected()
-
-    private final class Collected: Sendable {
-        let data = Mutex(Data())
-    }
+    private var collector: PipeCollector?
 
     init(_ arguments: [String]) {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -99,20 +95,10 @@ final class StreamReader: @unchecked Sendable {
 
     func start() throws {
         try process.run()
-        let descriptor = pipe.fileHandleForReading.fileDescriptor
-        let collected = self.collected
-        Thread {
-            // read(2) returns whatever has arrived; FileHandle's reads may wait for more.
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = read(descriptor, &buffer, buffer.count)
-                if count <= 0 { return }
-                collected.data.withLock { $0.append(contentsOf: buffer[0..<count]) }
-            }
-        }.start()
+        collector = PipeCollector(pipe)
     }
 
-    var text: String { collected.data.withLock { String(decoding: $0, as: UTF8.self) } }
+    var text: String { collector?.text ?? "" }
 
     /// True while curl is still connected (it exits when the server closes the stream).
     var isRunning: Bool { process.isRunning }

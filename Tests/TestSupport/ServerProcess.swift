@@ -12,8 +12,7 @@ public final class ServerProcess: @unchecked Sendable {
     public let process = Process()
     public private(set) var port = 0
     private let errors = Pipe()
-    private let collected = Collected()
-    private let drained = DispatchSemaphore(value: 0)
+    private var collector: PipeCollector?
 
     public init(binary: String, database: String, environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: binary)
@@ -26,18 +25,7 @@ public final class ServerProcess: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // Drain standard error all the time: a server logging into a full pipe would block.
-        let descriptor = errors.fileHandleForReading.fileDescriptor
-        let collected = self.collected
-        let drained = self.drained
-        Thread {
-            var buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = read(descriptor, &buffer, buffer.count)
-                if count <= 0 { break }
-                collected.data.withLock { $0.append(contentsOf: buffer[0..<count]) }
-            }
-            drained.signal()
-        }.start()
+        collector = PipeCollector(errors)
         let deadline = Date().addingTimeInterval(30)
         while port == 0 && Date() < deadline && process.isRunning {
             let text = log()
@@ -68,18 +56,12 @@ public final class ServerProcess: @unchecked Sendable {
         process.terminate()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-        if !process.isRunning { _ = drained.wait(timeout: .now() + 2) }
+        if !process.isRunning { collector?.waitForEnd(seconds: 2) }
         return !process.isRunning
     }
 
     /// Everything the server wrote to standard error so far.
-    public func log() -> String {
-        collected.data.withLock { String(decoding: $0, as: UTF8.self) }
-    }
-
-    private final class Collected: Sendable {
-        let data = Mutex(Data())
-    }
+    public func log() -> String { collector?.text ?? "" }
 }
 
 public struct ServerStartFailure: Error, CustomStringConvertible {
