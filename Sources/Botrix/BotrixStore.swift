@@ -50,6 +50,16 @@ public final class BotrixStore: Sendable {
                     fix: "create it, or check the permissions of its parent")
             }
         }
+        // LMDB would turn an existing empty file into a new store; a file that exists was
+        // meant to hold data (a failed copy, a wrong path): refuse it.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: options.path))?[.size] as? Int, size == 0,
+            (try? FileManager.default.attributesOfItem(atPath: options.path))?[.type] as? FileAttributeType
+                == .typeRegular
+        {
+            throw BotrixStoreError.cannotOpen(
+                path: options.path, cause: "it is empty (0 bytes), not a Botrix data file",
+                fix: "restore a backup, or remove it to start a new store")
+        }
         do {
             environment = try Environment(
                 .init(
@@ -127,7 +137,11 @@ public enum BotrixStoreError: Error, CustomStringConvertible {
             ("permission denied", "run as the owner of the file and its folder, or fix their modes (ls -l)")
         case 2: ("a folder on the path does not exist", "check --db / DB_PATH")
         case 20: ("a part of the path is not a folder", "check --db / DB_PATH")
-        case 21: ("it is a folder, not a data file", "point --db / DB_PATH at a file inside it, e.g. botrix.mdb")
+        case 21:
+            (
+                "it (or its -lock file) is a folder, not a file",
+                "point --db / DB_PATH at a data file, and make sure PATH-lock is not a folder"
+            )
         case 28, 122: ("the disk is full", "free space on its file system and start again")
         case 30: ("the file system is read-only", "use a writable location, or a read-only command")
         case -30793:  // MDB_INVALID

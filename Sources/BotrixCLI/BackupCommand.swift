@@ -37,6 +37,19 @@ struct BackupCommand: AsyncParsableCommand {
             throw CommandFailure("cannot write to \(folder): check that it exists and is writable")
         }
         let botrix = try await store.openForReading()
+        guard !FileManager.default.fileExists(atPath: destination + "-keyring") else {
+            throw CommandFailure("\(destination)-keyring already exists: choose a new file name")
+        }
+        // Whatever fails from here on (a full destination, a copy that does not verify),
+        // nothing half made is left behind.
+        var succeeded = false
+        defer {
+            if !succeeded {
+                for suffix in ["", "-lock", "-keyring"] {
+                    try? FileManager.default.removeItem(atPath: destination + suffix)
+                }
+            }
+        }
         let started = DispatchTime.now().uptimeNanoseconds
         // An erasure committed between the copy and reading the keyring drops the copy's
         // root from the live keyring: copy again (the new copy has the new epoch).
@@ -49,8 +62,6 @@ struct BackupCommand: AsyncParsableCommand {
                 progress.finish()
             } catch {
                 progress.finish()
-                try? FileManager.default.removeItem(atPath: destination)
-                try? FileManager.default.removeItem(atPath: destination + "-lock")
                 throw error
             }
             let outcome = try { () throws -> Keyring.BackupOutcome in
@@ -79,6 +90,7 @@ struct BackupCommand: AsyncParsableCommand {
         let hasKeyring = FileManager.default.fileExists(atPath: keyring.path)
         try DurableFile.sync(destination)
         try DurableFile.syncFolder(of: destination)
+        succeeded = true
         print(
             "backup \(destination): \(bytes) bytes, events 1...\(try copy.log.head().sequence), "
                 + "copied in \(JSONWritingFixed.text(seconds, 2)) s; hash chain verified"

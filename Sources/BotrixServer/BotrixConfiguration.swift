@@ -18,7 +18,7 @@ public struct BotrixConfiguration: Sendable, Equatable {
     /// Writes that may wait for the writer; beyond it they get 503 with Retry-After.
     public var writerQueueLimit = 10_000
     /// Seconds between clearing stale LMDB reader slots and sampling the reader table.
-    public var readerCheckSeconds = 10
+    public var readerCheckSeconds = 1
     public var durability = Durability.full
     public var corsAllowedOrigins: [String] = []
     public var logLevel = "info"

@@ -5,8 +5,9 @@
 /// The writer keeps the registrations of the operations that succeeded (an operation that
 /// throws takes its registrations with it), groups them by ``key``, and then:
 /// - runs ``beforeCommit`` once per key inside the batch's transaction, with every payload
-///   in registration order; if it throws, the whole batch is rolled back and every caller
-///   gets that error;
+///   in registration order; if it throws, the batch is rolled back and run again without
+///   the operations that registered the hook, which get the error (an LMDB error still
+///   fails the whole batch, as any storage failure does);
 /// - after a successful commit, and before any caller is answered, runs ``afterCommit``
 ///   once per key; if it throws, the callers of the operations that registered the hook
 ///   get the error (their writes are committed: the error says what is left undone).

@@ -223,6 +223,9 @@ public final class GroupCommitWriter: Sendable {
         var newHead: UInt64 = 0
         var isolated = false
         var hooks = BatchHooks()
+        // Operations whose commit hook failed before the commit: the batch runs again
+        // without them, and they get the hook's error.
+        var excluded: [Int: any Error] = [:]
         while true {
             do {
                 try log.environment.write(growingMap: options.mapGrowthAttempts) { txn in
@@ -230,6 +233,10 @@ public final class GroupCommitWriter: Sendable {
                     events = 0
                     hooks = BatchHooks()
                     for (index, operation) in batch.enumerated() {
+                        if let error = excluded[index] {
+                            outcomes.append(error)
+                            continue
+                        }
                         let (outcome, registered) =
                             try isolated
                             ? runIsolated(operation, in: txn, now: now, events: &events)
@@ -239,13 +246,21 @@ public final class GroupCommitWriter: Sendable {
                     }
                     for group in hooks.groups {
                         var ltx = LogTransaction(log: log, transaction: txn, now: now)
-                        try group.hook.beforeCommit(&ltx, group.payloads)
+                        do {
+                            try group.hook.beforeCommit(&ltx, group.payloads)
+                        } catch let error as LMDBError {
+                            throw error
+                        } catch {
+                            throw HookFailed(operations: group.operations, error: error)
+                        }
                     }
                     newHead = try log.head(in: txn).sequence
                 }
                 break
             } catch is WroteThenThrew {
                 isolated = true  // run the batch again, each operation in its own nested transaction
+            } catch let failed as HookFailed {
+                for index in failed.operations { excluded[index] = failed.error }
             } catch {
                 let failure = (error as? LMDBError).map(EventLogError.storage) ?? error
                 let at = DispatchTime.now().uptimeNanoseconds
@@ -255,7 +270,13 @@ public final class GroupCommitWriter: Sendable {
                 return
             }
         }
-        health.withLock { $0.succeeded() }
+        if let hookFailure = excluded.values.first {
+            // The rest committed, but the write path is failing for some: say so.
+            let at = DispatchTime.now().uptimeNanoseconds
+            health.withLock { $0.failed(hookFailure, at: at) }
+        } else {
+            health.withLock { $0.succeeded() }
+        }
         // Committed: finish what must happen before anyone hears of it (see CommitHook).
         for group in hooks.groups {
             do {
@@ -265,6 +286,8 @@ public final class GroupCommitWriter: Sendable {
             }
         }
         log.notifier.publish(head: newHead)
+        // Growth is what a dead reader causes: look for one as soon as the file grows.
+        log.environment.clearStaleReadersAfterGrowth()
         for (operation, outcome) in zip(batch, outcomes) { operation.finish(outcome) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         onBatch(
@@ -314,6 +337,12 @@ public final class GroupCommitWriter: Sendable {
 
 /// An operation threw after writing; its batch must run again with isolation.
 private struct WroteThenThrew: Error {}
+
+/// A commit hook failed before the commit; the batch runs again without its operations.
+private struct HookFailed: Error {
+    let operations: Set<Int>
+    let error: any Error
+}
 
 /// A queued operation, type-erased so one batch can hold callers of any result type.
 private final class PendingOperation: @unchecked Sendable {

@@ -18,24 +18,30 @@ public struct WriterStatus: Sendable {
     /// Set when LMDB gave up on the file: writes are refused until a restart.
     public var fatal: EventLogError?
 
-    /// True when writes are expected to succeed: running, not fatally failed, and no
-    /// batch failed in the last `retryAfter` seconds. After that quiet time the write path
+    /// True when writes are expected to succeed: running, not fatally failed, not stalled
+    /// (the queue full, or a write waiting longer than `stalledAfter` seconds: a commit is
+    /// stuck behind another process's write lock or a dead disk), and no batch failed in
+    /// the last `retryAfter` seconds. After that quiet time the write path
     /// counts as writable again, so that traffic returns and proves it (a full disk that
     /// was freed heals without a restart; one that was not fails the next batch again).
-    public func writable(retryAfter: Double = 10) -> Bool {
-        guard running, fatal == nil else { return false }
+    public func writable(retryAfter: Double = 10, stalledAfter: Double = 5) -> Bool {
+        guard running, fatal == nil, !stalled(after: stalledAfter) else { return false }
         return consecutiveFailures == 0 || (secondsSinceLastFailure ?? .infinity) >= retryAfter
+    }
+
+    /// True when the queue is full or its oldest write has waited `after` seconds or more.
+    public func stalled(after seconds: Double = 5) -> Bool {
+        queued >= maximumQueued || oldestWaitingSeconds >= seconds
     }
 
     /// The last failure in words safe for an unauthenticated health check, and whether it
     /// was a lack of space.
     public var failureSummary: (text: String, outOfSpace: Bool)? {
         guard let lastFailure else { return nil }
-        switch lastFailure {
-        case EventLogError.storage(let error): return (error.summary, error.isOutOfSpace)
-        case let error as LMDBError: return (error.summary, error.isOutOfSpace)
-        default: return ("\(type(of: lastFailure))", false)
+        if let failure = (lastFailure as? any StorageFailure)?.storageFailure {
+            return (failure.summary, failure.outOfSpace)
         }
+        return ("\(type(of: lastFailure))", false)
     }
 }
 

@@ -60,6 +60,8 @@ public final class Environment: @unchecked Sendable {
     private let fatal = Mutex<LMDBError?>(nil)
     private let mapLock = ReadWriteLock()
     let sightings = ReaderSightings()
+    /// The last page number at the last growth-triggered reader check.
+    let lastReaderCheckPage = Atomic<Int>(0)
     private let databases = Mutex<[String: Database]>([:])
 
     /// Opens (creating if needed) the file at `configuration.path`.
@@ -76,6 +78,7 @@ public final class Environment: @unchecked Sendable {
                 try check(mdb_env_set_mapsize(env, configuration.mapSize), "set map size")
                 var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS) | configuration.durability.flags
                 if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
+                try Self.reserveLockFile(of: canonical, readers: configuration.maxReaders)
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")
                 try Self.checkLength(of: env, path: canonical)
                 // Slots left by dead processes pin old pages: clear them before anything else.
@@ -92,6 +95,24 @@ public final class Environment: @unchecked Sendable {
         }
         self.path = canonical
         self.configuration = configuration
+    }
+
+    /// LMDB sizes its lock file with `ftruncate` (leaving holes) and then writes reader
+    /// slots through a shared map: on a full file system the first write into a hole kills
+    /// the process with SIGBUS. Allocating the whole file first turns that into ENOSPC here.
+    /// A file that cannot be opened is left to LMDB, which reports it properly.
+    private static func reserveLockFile(of path: String, readers: Int) throws {
+        let lockPath = path + "-lock"
+        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { return }
+        defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+        // A reader slot is one 64-byte cache line; the header is under 8 KiB.
+        let code = posix_fallocate(descriptor, 0, off_t(readers * 64 + 8192))
+        if code == ENOSPC || code == EDQUOT {
+            throw LMDBError.lmdb(code: code, operation: "reserve space for the lock file \(lockPath)")
+        }
     }
 
     /// A file shorter than the pages its meta page counts was truncated (an interrupted

@@ -45,6 +45,18 @@ extension Environment {
         return Int(dead)
     }
 
+    /// Clears stale reader slots when the file grew by `pages` or more since the last such
+    /// look: a dead reader makes every commit write new pages, so growth is its symptom.
+    /// The writer calls this after each commit; it costs one read of the meta page.
+    @discardableResult
+    public func clearStaleReadersAfterGrowth(pages: Int = 256) -> Int {
+        let last = info.lastPageNumber
+        let checked = lastReaderCheckPage.load(ordering: .relaxed)
+        guard last >= checked + pages || last < checked else { return 0 }
+        lastReaderCheckPage.store(last, ordering: .relaxed)
+        return (try? clearStaleReaders()) ?? 0
+    }
+
     /// The reader table now; see ``ReaderReport``.
     public func readers() -> ReaderReport {
         final class Lines { var text = "" }

@@ -12,7 +12,7 @@ struct StaleReaderTests {
 
     /// Serves `name`, optionally with a reader killed mid-transaction, makes `writes`
     /// one-by-one writes (each its own commit) and returns the data file's size.
-    func fileSize(afterWritesOn name: String, deadReader: Bool) async throws -> Int {
+    func fileSize(afterWritesOn name: String, deadReader: Bool, waitForCheck: Bool = true) async throws -> Int {
         let binary = try #require(builtExecutable("botrix"))
         let helper = try #require(builtExecutable("CrashWriter"))
         let folder = TemporaryFolder()
@@ -20,7 +20,8 @@ struct StaleReaderTests {
         let server = try ServerProcess(
             binary: binary, database: database,
             environment: [
-                "READER_CHECK_SECONDS": "1", "RATE_LIMIT_WRITES_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000",
+                "READER_CHECK_SECONDS": waitForCheck ? "1" : "3600", "RATE_LIMIT_WRITES_PER_SECOND": "1000000",
+                "RATE_LIMIT_BURST": "1000000",
             ])
         let base = server.baseURL
         _ = try CurlBatch.run(
@@ -32,6 +33,8 @@ struct StaleReaderTests {
             let metrics = try curl(["\(base)/metrics"]).output
             #expect(metrics.contains("botrix_lmdb_readers 1"), "\(metrics.prefix(2000))")
             reader.kill()
+        }
+        if deadReader && waitForCheck {
             // The server's next check clears the dead reader's slot.
             let deadline = Date().addingTimeInterval(10)
             var cleared = false
@@ -56,6 +59,13 @@ struct StaleReaderTests {
         let baseline = try await fileSize(afterWritesOn: "baseline.mdb", deadReader: false)
         let withDeadReader = try await fileSize(afterWritesOn: "dead-reader.mdb", deadReader: true)
         #expect(baseline > 0)
+        #expect(withDeadReader <= 2 * baseline, "\(withDeadReader) bytes against \(baseline) without the dead reader")
+    }
+
+    @Test("with the timed check off, the writer's check on growth clears a dead reader: still within 2x")
+    func growthTriggersTheCheck() async throws {
+        let baseline = try await fileSize(afterWritesOn: "baseline.mdb", deadReader: false, waitForCheck: false)
+        let withDeadReader = try await fileSize(afterWritesOn: "dead.mdb", deadReader: true, waitForCheck: false)
         #expect(withDeadReader <= 2 * baseline, "\(withDeadReader) bytes against \(baseline) without the dead reader")
     }
 

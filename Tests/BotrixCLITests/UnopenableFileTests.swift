@@ -96,12 +96,59 @@ struct UnopenableFileTests {
         try expectRefused(db, cause: "written by a newer Botrix (log format 99", folder: folder)
     }
 
+    @Test("an empty file is refused, not turned into a new store")
+    func emptyFile() throws {
+        let folder = TemporaryFolder()
+        let db = folder.file("empty.mdb")
+        #expect(FileManager.default.createFile(atPath: db, contents: Data()))
+        try expectRefused(db, cause: "it is empty", folder: folder)
+    }
+
+    @Test("a full file system with no room for the lock file: one line, not a SIGBUS")
+    func fullFileSystem() throws {
+        let folder = TemporaryFolder()
+        let source = folder.file("source.mdb")
+        try makeStore(source)
+        let disk = folder.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let size = try #require(FileManager.default.attributesOfItem(atPath: source)[.size] as? Int)
+        let mounted = try runProgram(
+            "/bin/mount", ["-t", "tmpfs", "-o", "size=\(size + 64 * 1024)", "tmpfs", disk])
+        try #require(mounted.status == 0, "cannot mount a tmpfs (tests must run as root): \(mounted.error)")
+        defer { _ = try? runProgram("/bin/umount", ["-l", disk]) }
+        let db = "\(disk)/full.mdb"
+        try FileManager.default.copyItem(atPath: source, toPath: db)
+        // Fill what is left, so LMDB cannot give its lock file real pages.
+        _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(disk)/filler", "bs=4096"])
+        try expectRefused(db, cause: "disk is full", folder: folder)
+    }
+
+    @Test("a key file that is /dev/zero or a FIFO: one line at once, no memory filled, no hang")
+    func specialKeyFiles() throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let fifo = folder.file("key.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for keyFile in ["/dev/zero", fifo] {
+            let result = try runProgram(
+                "/usr/bin/timeout",
+                [
+                    "20", "/usr/bin/env", "BOTRIX_MASTER_KEY_FILE=\(keyFile)", binary, "serve", "--host", "127.0.0.1",
+                    "--port", "0", "--db", folder.file("k.mdb"),
+                ])
+            #expect(result.status == 1, "\(keyFile): exit \(result.status) \(result.error)")
+            // The last line is the one error line (serve logs that it opened the store first).
+            let last = result.error.split(separator: "\n").last ?? ""
+            #expect(last.hasPrefix("botrix: ") && last.contains(keyFile), "\(result.error)")
+        }
+    }
+
     @Test("a folder given as the data file")
     func folderAsFile() throws {
         let folder = TemporaryFolder()
         let db = folder.file("a-folder")
         try FileManager.default.createDirectory(atPath: db, withIntermediateDirectories: true)
-        try expectRefused(db, cause: "it is a folder", folder: folder)
+        try expectRefused(db, cause: "is a folder, not a file", folder: folder)
     }
 
     @Test("a folder the user may not enter")

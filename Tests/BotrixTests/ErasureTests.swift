@@ -26,14 +26,7 @@ struct ErasureTests {
     /// Opens the store at `path` once this process's previous owner let go of it (a writer
     /// thread drops the environment a moment after `shutdown()`).
     static func openStore(_ path: String) throws -> BotrixStore {
-        for _ in 0..<300 {
-            do {
-                return try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .full))
-            } catch let error as BotrixStoreError where "\(error)".contains("open already") {
-                Thread.sleep(forTimeInterval: 0.01)
-            }
-        }
-        return try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .full))
+        try retryingWhileOpen { try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .full)) }
     }
 
     /// A service on `path` with the test master key.

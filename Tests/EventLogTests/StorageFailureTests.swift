@@ -110,6 +110,7 @@ struct StorageFailureTests {
         }
         try await gate.waitQueued(writer, 4)
         #expect(writer.status.oldestWaitingSeconds > 0)
+        #expect(writer.status.stalled() && !writer.status.writable(), "a full queue must not look writable")
         await #expect {
             _ = try await writer.append(AppendRequest(stream: "one-too-many", events: [event()]))
         } throws: { error in
@@ -175,6 +176,30 @@ struct StorageFailureTests {
         #expect(outcomes == [false, false, false])  // one after-hook run for all three, which threw
         #expect(seen.calls == [["before": [1, 13, 2]], ["after": [1, 13, 2]]])
         #expect(try fixture.log.readStream("h-13").count == 1)  // committed before the hook ran
+    }
+}
+
+extension StorageFailureTests {
+    @Test("a before-commit hook that fails fails only the operations that registered it")
+    func failingHookIsolated() async throws {
+        let fixture = try LogFixture()
+        struct KeyringFull: Error {}
+        let hook = CommitHook(key: "failing", beforeCommit: { _, _ in throw KeyringFull() })
+        let gate = WriterGate()
+        await gate.close(fixture.writer)
+        let hooked = Task {
+            try await fixture.writer.perform { ltx in
+                ltx.register(hook, payload: 1)
+                _ = try ltx.append(AppendRequest(stream: "hooked", events: [event()]))
+            }
+        }
+        let plain = Task { try await fixture.writer.append(AppendRequest(stream: "plain", events: [event()])) }
+        try await gate.open(fixture.writer, after: 2)
+        await #expect(throws: KeyringFull.self) { try await hooked.value }
+        _ = try await plain.value
+        #expect(try fixture.log.readStream("hooked").isEmpty)
+        #expect(try fixture.log.readStream("plain").count == 1)
+        #expect(try fixture.log.verify().isIntact)
     }
 }
 

@@ -11,15 +11,30 @@ import Foundation
 /// replaced by accident, and a keyring rewrite that erases an account must be on disk
 /// before the deletion is acknowledged.
 public enum DurableFile {
+    /// Key files and keyrings are a few hundred bytes; nothing larger is read.
+    public static let maximumSize = 64 * 1024
+
     /// The whole file, or nil when nothing is at `path` (ENOENT). Any other failure
-    /// (a folder at that path, no permission, an I/O error) throws with its cause.
+    /// (a folder at that path, no permission, an I/O error) throws with its cause, and so
+    /// does anything but a regular file of at most ``maximumSize`` bytes: `/dev/zero` or a
+    /// FIFO given as a key file must not fill memory or hang (O_NONBLOCK: a FIFO's open
+    /// would otherwise wait for a writer).
     public static func read(_ path: String) throws(FileProblem) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             if errno == ENOENT { return nil }
             throw FileProblem(operation: "read", path: path, code: errno)
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileProblem(operation: "read", path: path, code: errno) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw FileProblem(operation: "read", path: path, code: EISDIR) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileProblem(operation: "read (not a regular file)", path: path, code: EINVAL)
+        }
+        guard Int(info.st_size) <= maximumSize else {
+            throw FileProblem(operation: "read (larger than \(maximumSize) bytes)", path: path, code: EFBIG)
+        }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {

@@ -84,8 +84,9 @@ public struct Keyring: Sendable {
         do throws(FileProblem) {
             try DurableFile.createExclusively(path, Self.encode(contents))
         } catch {
-            throw SecretBoxError.keyring(
-                path: path, problem: "cannot be created (\(error.reason))", fix: "check that its folder is writable")
+            throw SecretBoxError.keyringUnwritable(
+                path: path, code: error.code, problem: "cannot be created (\(error.reason))",
+                fix: "check that its folder is writable and has space")
         }
     }
 
@@ -94,8 +95,8 @@ public struct Keyring: Sendable {
         do throws(FileProblem) {
             try DurableFile.replace(path, Self.encode(contents))
         } catch {
-            throw SecretBoxError.keyring(
-                path: path, problem: "cannot be rewritten (\(error.reason))",
+            throw SecretBoxError.keyringUnwritable(
+                path: path, code: error.code, problem: "cannot be rewritten (\(error.reason))",
                 fix: "free space or fix permissions in its folder")
         }
     }

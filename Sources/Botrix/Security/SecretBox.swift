@@ -1,4 +1,5 @@
 import Crypto
+public import EventLog
 public import Foundation
 
 /// The master key, and the sealing of account secrets (passwords, verification codes)
@@ -188,6 +189,8 @@ public enum SecretBoxError: Error, CustomStringConvertible, Sendable {
     case missingInProduction
     case wrongMasterKey(source: String, fingerprint: String, expected: String, dataFile: String)
     case keyring(path: String, problem: String, fix: String)
+    /// The keyring could not be written (`code` is the errno): a storage failure.
+    case keyringUnwritable(path: String, code: Int32, problem: String, fix: String)
     case erasurePending(accounts: [Int64], keyring: String, cause: String)
     case notEncrypted
     case keyDestroyed
@@ -213,7 +216,7 @@ public enum SecretBoxError: Error, CustomStringConvertible, Sendable {
             "SERVER_ENV=production needs a master key: set BOTRIX_MASTER_KEY (base64 of 32 bytes) or BOTRIX_MASTER_KEY_FILE"
         case .wrongMasterKey(let source, let fingerprint, let expected, let dataFile):
             "the master key from \(source) (fingerprint \(fingerprint)) does not match the key \(dataFile) is sealed with (fingerprint \(expected)): start with that key (after `botrix keys rotate-master`, the new one)"
-        case .keyring(let path, let problem, let fix):
+        case .keyring(let path, let problem, let fix), .keyringUnwritable(let path, _, let problem, let fix):
             "keyring \(path): \(problem); \(fix)"
         case .erasurePending(let accounts, let keyring, let cause):
             "account\(accounts.count == 1 ? "" : "s") \(accounts.map(String.init).joined(separator: ", ")) deleted, but erasing the secrets is pending: \(cause); the keyring \(keyring) is rewritten on the next write or start"
@@ -221,5 +224,13 @@ public enum SecretBoxError: Error, CustomStringConvertible, Sendable {
         case .keyDestroyed: "the account's data key was destroyed (the account was deleted): its secrets cannot be read"
         case .damaged(let what): "the secrets in the data file are damaged: \(what)"
         }
+    }
+}
+
+extension SecretBoxError: StorageFailure {
+    /// A keyring that cannot be written is a storage failure (a full disk: out of space).
+    public var storageFailure: (outOfSpace: Bool, summary: String)? {
+        guard case .keyringUnwritable(_, let code, _, _) = self else { return nil }
+        return (code == ENOSPC || code == EDQUOT, String(cString: strerror(code)))
     }
 }

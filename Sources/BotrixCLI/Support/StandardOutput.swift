@@ -16,9 +16,12 @@ enum StandardOutput {
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
             if written < 0 {
-                if errno == EINTR { continue }
-                // EPIPE: the reader is gone; anything else: nowhere to report it either.
-                exit(errno == EPIPE ? 0 : 1)
+                let code = errno
+                if code == EINTR { continue }
+                if code == EPIPE { exit(0) }  // the reader is gone: nothing more to say
+                let message = "botrix: cannot write to standard output: \(String(cString: strerror(code)))\n"
+                _ = message.withCString { Glibc.write(2, $0, strlen($0)) }
+                exit(1)
             }
             offset += written
         }

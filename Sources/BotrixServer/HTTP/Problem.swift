@@ -78,6 +78,8 @@ extension Problem {
         case let log as EventLogError:
             self = Problem(
                 status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
+        case let failure as any StorageFailure where failure.storageFailure != nil:
+            self = failure.storageFailure!.outOfSpace ? .insufficientStorage : .storageUnavailable
         case SecretBoxError.erasurePending:
             // The deletion committed; only the keyring rewrite (the erasure) failed. Retrying
             // the DELETE answers 404; the rewrite is retried by the next write or start.

@@ -34,22 +34,29 @@ extension EventLogError: EventLogErrorBridge {
 
 extension LMDBError: EventLogErrorBridge {
     var storageProblem: Problem? {
-        if isOutOfSpace {
-            return Problem(
-                status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
-                slug: "insufficient-storage", title: "Insufficient storage",
-                detail:
-                    "the disk (or the data file's map limit) is full; nothing was written. Writes succeed again once space is freed",
-                headers: [.retryAfter: "30"])
-        }
-        if isFatal {
-            return Problem(
-                status: .serviceUnavailable, slug: "storage-failed", title: "Storage failed",
-                detail: "the data file hit a fatal storage error; writes are refused until the server restarts",
-                headers: [.retryAfter: "60"])
-        }
-        return Problem(
-            status: .serviceUnavailable, slug: "storage-unavailable", title: "Storage unavailable",
-            detail: "a storage error stopped the write; nothing was written: retry later", headers: [.retryAfter: "5"])
+        if isOutOfSpace { return .insufficientStorage }
+        if isFatal { return .storageFailed }
+        return .storageUnavailable
     }
+}
+
+extension Problem {
+    /// 507: the disk or the map is full; nothing was written.
+    static let insufficientStorage = Problem(
+        status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),
+        slug: "insufficient-storage", title: "Insufficient storage",
+        detail:
+            "the disk (or the data file's map limit) is full; nothing was written. Writes succeed again once space is freed",
+        headers: [.retryAfter: "30"])
+
+    /// 503: LMDB gave up on the file; writes are refused until a restart.
+    static let storageFailed = Problem(
+        status: .serviceUnavailable, slug: "storage-failed", title: "Storage failed",
+        detail: "the data file hit a fatal storage error; writes are refused until the server restarts",
+        headers: [.retryAfter: "60"])
+
+    /// 503: another storage error (EIO); nothing was written.
+    static let storageUnavailable = Problem(
+        status: .serviceUnavailable, slug: "storage-unavailable", title: "Storage unavailable",
+        detail: "a storage error stopped the write; nothing was written: retry later", headers: [.retryAfter: "5"])
 }

@@ -18,15 +18,18 @@ struct HealthRoutes: Sendable {
     }
 
     /// Ready when the store reads and the write path is expected to succeed. Not ready
-    /// while stopping, after LMDB gave up on the file (until a restart), and for a short
-    /// while after a batch failed (disk full, I/O); the answer says which and why.
+    /// while stopping, after LMDB gave up on the file (until a restart), while the writer
+    /// is stalled (its queue full, or a write waiting 5 s or more), and for a short while
+    /// after a batch failed (disk full, I/O); the answer says which and why.
     private func readiness() -> Response {
         let status = service.writer.status
         let readable = (try? service.store.log.head()) != nil
         let writable = status.writable()
         var writer = JSONObjectWriter()
         let state =
-            !status.running ? "stopped" : status.fatal != nil ? "fatal" : !writable ? "failing" : "ok"
+            !status.running
+            ? "stopped"
+            : status.fatal != nil ? "fatal" : status.stalled() ? "stalled" : !writable ? "failing" : "ok"
         writer.string("status", state)
         if let failure = status.failureSummary, state != "ok" || status.consecutiveFailures > 0 {
             writer.string("reason", failure.text)
@@ -74,7 +77,9 @@ struct HealthRoutes: Sendable {
         checks.raw("storage", storage.bytes())
         var writer = JSONObjectWriter()
         let status = service.writer.status
-        writer.string("status", !status.running ? "stopped" : status.writable() ? "ok" : "failing")
+        writer.string(
+            "status",
+            !status.running ? "stopped" : status.writable() ? "ok" : status.stalled() ? "stalled" : "failing")
         if let failure = status.failureSummary { writer.string("last_failure", failure.text) }
         writer.int("queued", status.queued)
         if !status.writable() { healthy = false }
