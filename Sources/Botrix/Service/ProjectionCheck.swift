@@ -16,10 +16,17 @@ public struct ProjectionDifference: Sendable, Equatable, CustomStringConvertible
 
 extension Projections {
     /// Rebuilds every projection from `store`'s log into a scratch file and compares it,
-    /// database by database, with the live projections as of one snapshot of the log.
-    /// Reads only: safe beside a running server. Returns the differences (none: intact).
+    /// database by database, with the live projections. Reads only, in short read
+    /// transactions and pages of `pageSize` rows (bounded memory): safe beside a running
+    /// server, which keeps reusing pages meanwhile.
+    ///
+    /// Each page of live rows is read together with the head it reflects; the rebuild is
+    /// brought to that head (replaying what was appended since) before the same key range
+    /// of it is compared. Every page is so compared at one consistent moment; a damaged
+    /// row stays damaged until an event rewrites it, so it is found. Returns the first
+    /// difference of each database (none: intact).
     public static func compareWithRebuild(
-        store: BotrixStore, scratchFolder: String = NSTemporaryDirectory(),
+        store: BotrixStore, scratchFolder: String = NSTemporaryDirectory(), pageSize: Int = 1024,
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws -> [ProjectionDifference] {
         let live = try Projections(environment: store.environment)
@@ -32,57 +39,104 @@ extension Projections {
             .init(path: path, mapSize: max(1 << 26, store.environment.info.mapSize), durability: .nosync))
         let scratchLog = try EventLog(environment: scratchEnvironment)
         let scratch = try Projections(environment: scratchEnvironment)
-        // One read transaction of the live file gives both the rows and the log to replay.
-        return try store.environment.read { txn in
-            let head = try store.log.head(in: txn).sequence
-            try scratchEnvironment.write { scratchTxn in
-                var ltx = LogTransaction(log: scratchLog, transaction: scratchTxn, now: 0)
-                var replayed: UInt64 = 0
-                try store.log.forEach(after: 0, in: txn) { event in
-                    try scratch.apply(event, nil, in: &ltx)
-                    replayed += 1
-                    if replayed % 10_000 == 0 { progress(replayed, head) }
-                    return true
+        var rebuiltTo: UInt64 = 0
+        /// Replays the live log into the scratch projections up to `target`, page by page.
+        func catchUp(to target: UInt64) throws {
+            while rebuiltTo < target {
+                let page = try store.log.read(after: rebuiltTo, limit: 4096).filter { $0.sequence <= target }
+                guard let last = page.last else { break }
+                try scratchEnvironment.write(growingMap: 8) { scratchTxn in
+                    var ltx = LogTransaction(log: scratchLog, transaction: scratchTxn, now: 0)
+                    for event in page { try scratch.apply(event, nil, in: &ltx) }
+                    try scratch.setCheckpoint(last.sequence, in: &ltx)
                 }
-                if head > 0 { try scratch.setCheckpoint(head, in: &ltx) }
+                rebuiltTo = last.sequence
+                progress(rebuiltTo, target)
             }
-            return try scratchEnvironment.read { scratchTxn in
-                try zip(live.databases, scratch.databases).compactMap { pair in
-                    try difference(pair.0, in: txn, pair.1, in: scratchTxn)
+        }
+        try catchUp(to: try store.log.head().sequence)
+
+        var differences: [ProjectionDifference] = []
+        for (liveDatabase, freshDatabase) in zip(live.databases, scratch.databases) {
+            var after: [UInt8]? = nil
+            var rowIndex = 0
+            while true {
+                let (head, liveRows, liveEnded) = try store.environment.read { txn in
+                    let rows = try Self.rows(of: liveDatabase, after: after, limit: pageSize, in: txn)
+                    return (try store.log.head(in: txn).sequence, rows.rows, rows.ended)
                 }
+                try catchUp(to: head)
+                let upTo = liveEnded ? nil : liveRows.last?.key
+                let freshRows = try scratchEnvironment.read { txn in
+                    try Self.rows(of: freshDatabase, after: after, through: upTo, in: txn)
+                }
+                if let difference = Self.firstDifference(
+                    liveRows, freshRows, database: liveDatabase.name, rowIndex: rowIndex)
+                {
+                    differences.append(difference)
+                    break
+                }
+                rowIndex += liveRows.count
+                if liveEnded { break }
+                after = liveRows.last?.key
             }
+        }
+        return differences
+    }
+
+    typealias Row = (key: [UInt8], value: [UInt8])
+
+    /// Up to `limit` rows after `after`, and whether the database ended within them.
+    private static func rows(of database: Database, after: [UInt8]?, limit: Int, in txn: ReadTransaction) throws
+        -> (rows: [Row], ended: Bool)
+    {
+        try txn.withCursor(database) { cursor in
+            var rows: [Row] = []
+            var entry = try after.map { try cursor.seek(atLeast: $0) } ?? cursor.first()
+            if let after, let current = entry, current.key.elementsEqual(after) { entry = try cursor.next() }
+            while let current = entry, rows.count < limit {
+                rows.append(current.copied)
+                entry = try cursor.next()
+            }
+            return (rows, entry == nil)
         }
     }
 
-    private static func difference(
-        _ live: Database, in liveTxn: ReadTransaction, _ fresh: Database, in freshTxn: ReadTransaction
-    ) throws -> ProjectionDifference? {
-        var liveRows: [([UInt8], [UInt8])] = []
-        var freshRows: [([UInt8], [UInt8])] = []
-        func walk(_ database: Database, _ txn: ReadTransaction, into rows: inout [([UInt8], [UInt8])]) throws {
-            try txn.withCursor(database) { cursor in
-                var entry = try cursor.first()
-                while let e = entry {
-                    rows.append((Array(e.key), Array(e.value)))
-                    entry = try cursor.next()
-                }
+    /// Every row after `after` up to and including `through` (to the end when nil).
+    private static func rows(of database: Database, after: [UInt8]?, through: [UInt8]?, in txn: ReadTransaction)
+        throws -> [Row]
+    {
+        try txn.withCursor(database) { cursor in
+            var rows: [Row] = []
+            var entry = try after.map { try cursor.seek(atLeast: $0) } ?? cursor.first()
+            if let after, let current = entry, current.key.elementsEqual(after) { entry = try cursor.next() }
+            while let current = entry {
+                if let through, through.lexicographicallyPrecedes(Array(current.key)) { break }
+                rows.append(current.copied)
+                entry = try cursor.next()
             }
+            return rows
         }
-        try walk(live, liveTxn, into: &liveRows)
-        try walk(fresh, freshTxn, into: &freshRows)
-        for (index, (a, b)) in zip(liveRows, freshRows).enumerated() where a.0 != b.0 || a.1 != b.1 {
-            let key = a.0 <= b.0 ? a.0 : b.0
+    }
+
+    /// The first place two sorted runs of rows disagree, named for a person.
+    private static func firstDifference(_ live: [Row], _ fresh: [Row], database: String, rowIndex: Int)
+        -> ProjectionDifference?
+    {
+        for (offset, (a, b)) in zip(live, fresh).enumerated() where a.key != b.key || a.value != b.value {
+            let key = a.key <= b.key ? a.key : b.key
             let detail =
-                a.0 != b.0
-                ? "row \(index): live has key \(JSONText.hex(a.0)), a rebuild has \(JSONText.hex(b.0))"
+                a.key != b.key
+                ? "row \(rowIndex + offset): live has key \(JSONText.hex(a.key)), a rebuild has \(JSONText.hex(b.key))"
                 : "the live value differs from a rebuild"
-            return ProjectionDifference(database: live.name, key: JSONText.hex(key), detail: detail)
+            return ProjectionDifference(database: database, key: JSONText.hex(key), detail: detail)
         }
-        if liveRows.count != freshRows.count {
-            let extra = liveRows.count > freshRows.count ? liveRows[freshRows.count].0 : freshRows[liveRows.count].0
+        if live.count != fresh.count {
+            let extra = live.count > fresh.count ? live[fresh.count].key : fresh[live.count].key
             return ProjectionDifference(
-                database: live.name, key: JSONText.hex(extra),
-                detail: "live has \(liveRows.count) rows, a rebuild \(freshRows.count)")
+                database: database, key: JSONText.hex(extra),
+                detail: live.count > fresh.count
+                    ? "live has a row a rebuild does not" : "a rebuild has a row live does not")
         }
         return nil
     }

@@ -25,21 +25,25 @@ public struct ReplayState: Sendable {
     public var recordedAt: Int64 = 0
 
     /// Folds the log from the start up to `cut`, keeping only `job` or `account` when given.
+    /// Reads page by page, each page in its own short read transaction (records never
+    /// change), so a long replay beside a server does not pin old pages.
     public static func fold(
-        _ log: EventLog, upTo cut: ReplayCut, job: UUID? = nil, account: Int64? = nil
+        _ log: EventLog, upTo cut: ReplayCut, job: UUID? = nil, account: Int64? = nil, pageSize: Int = 4096
     ) throws -> ReplayState {
         var state = ReplayState()
-        try log.environment.read { txn in
-            try log.forEach(after: 0, in: txn) { recorded in
-                guard cut.includes(recorded) else { return false }
+        var position: UInt64 = 0
+        while true {
+            let page = try log.read(after: position, limit: pageSize)
+            for recorded in page {
+                guard cut.includes(recorded) else { return state }
                 state.sequence = recorded.sequence
                 state.recordedAt = recorded.recordedAt
-                guard let event = try DomainEvent(recorded) else { return true }
+                position = recorded.sequence
+                guard let event = try DomainEvent(recorded) else { continue }
                 state.apply(event, EventPosition(recorded), job: job, account: account)
-                return true
             }
+            if page.count < pageSize { return state }
         }
-        return state
     }
 
     /// Folds one event, as the projections route it.
