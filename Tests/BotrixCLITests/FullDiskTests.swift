@@ -32,7 +32,7 @@ struct FullDiskTests {
                 "LMDB_MAP_SIZE": "1048576", "RATE_LIMIT_WRITES_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000",
             ])
         let base = server.baseURL
-        let stream = StreamReader(["-s", "-N", "--max-time", "120", "\(base)/api/events/stream"])
+        let stream = StreamReader(["-s", "-N", "--max-time", "1200", "\(base)/api/events/stream"])
         try stream.start()
 
         // Fill: rounds of 64 concurrent writers beside 8 concurrent readers and a readiness
