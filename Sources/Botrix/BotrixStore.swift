@@ -60,6 +60,7 @@ public final class BotrixStore: Sendable {
                 path: options.path, cause: "it is empty (0 bytes), not a Botrix data file",
                 fix: "restore a backup, or remove it to start a new store")
         }
+        let existed = FileManager.default.fileExists(atPath: options.path)
         do {
             environment = try Environment(
                 .init(
@@ -67,6 +68,12 @@ public final class BotrixStore: Sendable {
                     durability: options.durability, readOnly: options.readOnly))
             log = try EventLog(environment: environment)
         } catch {
+            // A store this open began to create (a full disk) is removed, so that the next
+            // start, once space is freed, creates it afresh instead of refusing a stub.
+            if !existed && !options.readOnly {
+                try? FileManager.default.removeItem(atPath: options.path)
+                try? FileManager.default.removeItem(atPath: options.path + "-lock")
+            }
             throw BotrixStoreError.explaining(error, path: options.path)
         }
         writerQueueLimit = options.writerQueueLimit

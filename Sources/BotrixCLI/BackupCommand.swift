@@ -91,7 +91,7 @@ struct BackupCommand: AsyncParsableCommand {
         try DurableFile.sync(destination)
         try DurableFile.syncFolder(of: destination)
         succeeded = true
-        print(
+        say(
             "backup \(destination): \(bytes) bytes, events 1...\(try copy.log.head().sequence), "
                 + "copied in \(JSONWritingFixed.text(seconds, 2)) s; hash chain verified"
                 + (hasKeyring ? "; keyring \(keyring.path)" : ""))

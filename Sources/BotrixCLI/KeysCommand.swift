@@ -31,7 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let keys = try APIKeyStore(environment: try await store.openForWriting().environment)
             let (key, token) = try keys.create(name: name, scopes: Set(scope))
-            print(token)
+            say(token)
             let scopes = key.scopes.map(\.rawValue).sorted().joined(separator: ", ")
             let note = "created key \(key.id) (\(key.name)) with scopes \(scopes); it is shown only now\n"
             FileHandle.standardError.write(Data(note.utf8))
@@ -50,7 +50,7 @@ struct KeysCommand: AsyncParsableCommand {
                 let scopes = key.scopes.map(\.rawValue).sorted().joined(separator: ",")
                 table.add(key.id, key.name, scopes, key.createdAt, key.revokedAt ?? "-")
             }
-            print(table.render())
+            say(table.render())
         }
     }
 
@@ -62,7 +62,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let keys = try APIKeyStore(environment: try await store.openForWriting().environment)
             guard try keys.revoke(id: id) else { throw CommandFailure("no key with id \(id): see `botrix keys list`") }
-            print("revoked \(id)")
+            say("revoked \(id)")
         }
     }
 }
@@ -111,22 +111,22 @@ extension KeysCommand {
             ).box
             let (new, created) = try SecretBox.newMasterKey(
                 file: newKeyFile, environmentValue: ProcessInfo.processInfo.environment["BOTRIX_NEW_MASTER_KEY"])
-            if created, let newKeyFile { print("wrote a new master key to \(newKeyFile) (mode 0600)") }
+            if created, let newKeyFile { say("wrote a new master key to \(newKeyFile) (mode 0600)") }
             let botrix = try await store.openForWriting()
             let rotation = try await MasterKeyRotation.rotate(store: botrix, current: current, new: new)
             withExtendedLifetime(presence) {}
             if rotation.finishedEarlierRun {
-                print("\(rotation.dataFile) was already sealed with the new key: finished an interrupted rotation")
+                say("\(rotation.dataFile) was already sealed with the new key: finished an interrupted rotation")
             } else {
-                print(
+                say(
                     "rotated the master key of \(rotation.dataFile): epoch \(rotation.fromEpoch) -> \(rotation.toEpoch), "
                         + "\(rotation.bucketKeys) bucket key(s) re-wrapped (\(rotation.dataKeys) account data key(s) unchanged)"
                 )
             }
-            print(
+            say(
                 "keyring \(rotation.keyring) is now wrapped under \(new.source) (fingerprint \(rotation.newFingerprint))"
             )
-            print(
+            say(
                 "start the server with the new key (BOTRIX_MASTER_KEY_FILE or BOTRIX_MASTER_KEY); the old key (fingerprint "
                     + "\(rotation.oldFingerprint)) from \(current.source) no longer opens this file, only backups taken before now"
             )

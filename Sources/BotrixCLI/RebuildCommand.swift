@@ -61,7 +61,7 @@ struct RebuildCommand: AsyncParsableCommand {
         }
         progress.finish()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        print(
+        say(
             "rebuilt \(projections.isEmpty ? Projections.names.joined(separator: ", ") : projections.joined(separator: ", ")): "
                 + "\(replayed) events replayed in \(JSONWritingFixed.text(seconds, 2)) s "
                 + "(\(Int(Double(replayed) / max(seconds, 0.000_001))) events/s), checkpoint \(head)")

@@ -79,7 +79,7 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    private func emit(_ text: String) { print(text) }
+    private func emit(_ text: String) { say(text) }
 
     private func array(_ items: [[UInt8]]) -> [UInt8] {
         [91] + items.enumerated().flatMap { index, item in (index > 0 ? [44] : []) + item } + [93]

@@ -40,7 +40,14 @@ struct ServeCommand: AsyncParsableCommand {
         let presence = try ServerPresence(dataFile: configuration.databasePath)
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        let writer = botrix.makeWriter(onBatch: metrics.record)
+        let writer = botrix.makeWriter { report in
+            metrics.record(report)
+            if report.staleReadersCleared > 0 {
+                logger.warning(
+                    "cleared \(report.staleReadersCleared) LMDB reader slot(s) left by dead processes (the file was growing)"
+                )
+            }
+        }
         let head = try botrix.log.head().sequence
         logger.info(
             "opened store",

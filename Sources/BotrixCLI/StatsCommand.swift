@@ -76,11 +76,11 @@ struct StatsCommand: AsyncParsableCommand {
                     } ?? "") : ""
                 w.string(prefix.isEmpty ? name : "\(prefix)_\(name)", value)
             }
-            print(String(decoding: w.bytes(), as: UTF8.self))
+            say(String(decoding: w.bytes(), as: UTF8.self))
         } else {
             var table = Table()
             for (key, value) in rows { table.add(key, value) }
-            print(table.render())
+            say(table.render())
         }
     }
 }

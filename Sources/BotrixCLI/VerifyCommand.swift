@@ -32,26 +32,26 @@ struct VerifyCommand: AsyncParsableCommand {
         let log = try botrix.log.verify(progress: { progress.update($0) })
         progress.finish()
         var failed = !log.isIntact
-        print("log: \(log.eventsChecked) events, \(log.indexEntriesChecked) index entries checked")
-        for problem in log.problems { print("FAIL \(problem)") }
+        say("log: \(log.eventsChecked) events, \(log.indexEntriesChecked) index entries checked")
+        for problem in log.problems { say("FAIL \(problem)") }
         if !logOnly {
             let rebuild = ProgressLine(label: "rebuilding projections to compare", total: Int(log.eventsChecked))
             do {
                 let differences = try Projections.compareWithRebuild(store: botrix) { done, _ in rebuild.update(done) }
                 rebuild.finish()
-                print(
+                say(
                     "projections: \(try Projections(environment: botrix.environment).databases.count) databases compared with a fresh rebuild"
                 )
-                for difference in differences { print("FAIL \(difference)") }
+                for difference in differences { say("FAIL \(difference)") }
                 failed = failed || !differences.isEmpty
             } catch {
                 rebuild.finish()
-                print("FAIL projections: a rebuild from this log is impossible: \(error)")
+                say("FAIL projections: a rebuild from this log is impossible: \(error)")
                 failed = true
             }
         }
         guard failed else {
-            print("ok: the log and the projections are intact")
+            say("ok: the log and the projections are intact")
             return
         }
         throw ExitCode(1)

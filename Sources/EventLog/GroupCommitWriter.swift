@@ -50,6 +50,8 @@ public final class GroupCommitWriter: Sendable {
         public var events: Int
         public var commitSeconds: Double
         public var failed: Bool
+        /// Reader slots of dead processes cleared after this commit (the file had grown).
+        public var staleReadersCleared: Int = 0
     }
 
     public let log: EventLog
@@ -287,13 +289,13 @@ public final class GroupCommitWriter: Sendable {
         }
         log.notifier.publish(head: newHead)
         // Growth is what a dead reader causes: look for one as soon as the file grows.
-        log.environment.clearStaleReadersAfterGrowth()
+        let cleared = log.environment.clearStaleReadersAfterGrowth()
         for (operation, outcome) in zip(batch, outcomes) { operation.finish(outcome) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         onBatch(
             BatchReport(
                 operations: batch.count, rejected: outcomes.compactMap { $0 }.count, events: events,
-                commitSeconds: seconds, failed: false))
+                commitSeconds: seconds, failed: false, staleReadersCleared: cleared))
     }
 
     /// The fast path: straight in the batch's transaction. An operation that rejects

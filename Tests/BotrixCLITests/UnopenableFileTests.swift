@@ -123,6 +123,28 @@ struct UnopenableFileTests {
         try expectRefused(db, cause: "disk is full", folder: folder)
     }
 
+    @Test("a new store on a full disk: one line, no stub left behind, and it starts once space is freed")
+    func newStoreOnFullDisk() throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let disk = folder.file("disk")
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mounted = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk])
+        try #require(mounted.status == 0, "cannot mount a tmpfs (tests must run as root): \(mounted.error)")
+        defer { _ = try? runProgram("/bin/umount", ["-l", disk]) }
+        _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(disk)/filler", "bs=4096"])
+        _ = try runProgram("/usr/bin/truncate", ["-s", "-40K", "\(disk)/filler"])
+        let db = "\(disk)/new.mdb"
+        let refused = try runProgram(binary, ["serve", "--host", "127.0.0.1", "--port", "0", "--db", db])
+        #expect(refused.status == 1)
+        #expect(refused.error.contains("disk is full"), "\(refused.error)")
+        #expect(!FileManager.default.fileExists(atPath: db), "a stub data file was left behind")
+        try FileManager.default.removeItem(atPath: "\(disk)/filler")
+        let server = try ServerProcess(binary: binary, database: db)
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "\(server.baseURL)/api/jobs"]).output == "200")
+        #expect(server.stop())
+    }
+
     @Test("a key file that is /dev/zero or a FIFO: one line at once, no memory filled, no hang")
     func specialKeyFiles() throws {
         let binary = try #require(builtExecutable("botrix"))
@@ -140,6 +162,7 @@ struct UnopenableFileTests {
             // The last line is the one error line (serve logs that it opened the store first).
             let last = result.error.split(separator: "\n").last ?? ""
             #expect(last.hasPrefix("botrix: ") && last.contains(keyFile), "\(result.error)")
+            #expect(last.contains("not a regular file"), "\(result.error)")
         }
     }
 

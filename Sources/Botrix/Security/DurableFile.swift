@@ -30,10 +30,12 @@ public enum DurableFile {
         guard fstat(fd, &info) == 0 else { throw FileProblem(operation: "read", path: path, code: errno) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw FileProblem(operation: "read", path: path, code: EISDIR) }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw FileProblem(operation: "read (not a regular file)", path: path, code: EINVAL)
+            throw FileProblem(operation: "read", path: path, code: EINVAL, explanation: "it is not a regular file")
         }
         guard Int(info.st_size) <= maximumSize else {
-            throw FileProblem(operation: "read (larger than \(maximumSize) bytes)", path: path, code: EFBIG)
+            throw FileProblem(
+                operation: "read", path: path, code: EFBIG,
+                explanation: "it is larger than \(maximumSize) bytes, too large for a key file")
         }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
@@ -142,9 +144,11 @@ public struct FileProblem: Error, CustomStringConvertible, Sendable {
     public let operation: String
     public let path: String
     public let code: Int32
+    /// Words that say more than the system's for ``code`` (a FIFO given as a key file).
+    public var explanation: String? = nil
 
-    /// The system's words for ``code``, e.g. "No space left on device".
-    public var reason: String { String(cString: strerror(code)) }
+    /// The system's words for ``code`` (e.g. "No space left on device"), or ``explanation``.
+    public var reason: String { explanation ?? String(cString: strerror(code)) }
     /// True when the path already existed (an exclusive create refused).
     public var alreadyExists: Bool { code == EEXIST }
     public var description: String { "cannot \(operation) \(path): \(reason)" }

@@ -52,9 +52,9 @@ struct AppendBenchCommand: AsyncParsableCommand {
     func run() async throws {
         let bench = AppendBenchmark(
             baseline: baseline, durability: sync, eventBytes: eventBytes, directory: directory, runs: runs)
-        print("Append throughput: \(eventBytes)-byte events, durability \(sync.rawValue), median of \(runs) runs")
-        print("(raw C puts values of \(bench.recordBytes) bytes: the size of Botrix's stored record for such an event)")
-        print(
+        say("Append throughput: \(eventBytes)-byte events, durability \(sync.rawValue), median of \(runs) runs")
+        say("(raw C puts values of \(bench.recordBytes) bytes: the size of Botrix's stored record for such an event)")
+        say(
             column("case", 22, right: false) + column("botrix ev/s", 14) + column("raw C ev/s", 14) + column("ratio", 9)
         )
         var oneCommitPerEvent = 0.0
@@ -76,14 +76,14 @@ struct AppendBenchCommand: AsyncParsableCommand {
             if appenders == 64 { gain = swift.rate / oneCommitPerEvent }
         }
         if gain > 0 {
-            print("group commit at 64 appenders: \(String(format: "%.1f", gain))x one commit per event (raw C)")
+            say("group commit at 64 appenders: \(String(format: "%.1f", gain))x one commit per event (raw C)")
         }
     }
 
     private func count(_ base: Int) -> Int { max(10, Int(Double(base) * scale)) }
 
     private func printRow(_ label: String, _ swift: Double, _ c: Double, _ perCommit: Double) {
-        print(
+        say(
             column(label, 22, right: false) + column(formatRate(swift), 14) + column(formatRate(c), 14)
                 + column(String(format: "%.2f", swift / c), 9) + column(String(format: "%.1f", perCommit), 16))
     }

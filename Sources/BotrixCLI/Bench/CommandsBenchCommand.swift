@@ -37,10 +37,10 @@ struct CommandsBenchCommand: AsyncParsableCommand {
             oneCommit.append(try Baseline.rate(of: baseline, [path, "600", "1", "520", sync.rawValue]))
         }
         let c = median(oneCommit)
-        print(
+        say(
             "Domain commands, durability \(sync.rawValue), median of \(runs) runs; baseline: raw C, one commit per event"
         )
-        print(
+        say(
             column("case", 26, right: false) + column("commands/s", 13) + column("raw C ev/s", 13) + column("ratio", 8)
                 + column("commands/commit", 17))
         for kind in ["create-job", "record-account"] {
@@ -54,7 +54,7 @@ struct CommandsBenchCommand: AsyncParsableCommand {
                     perCommit.append(batch)
                 }
                 let rate = median(rates)
-                print(
+                say(
                     column("\(kind) x\(callers)", 26, right: false) + column(formatRate(rate), 13)
                         + column(formatRate(c), 13) + column(String(format: "%.1f", rate / c), 8)
                         + column(String(format: "%.1f", median(perCommit)), 17))

@@ -58,14 +58,14 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         }
         let scan = median(scanRates)
         let rebuild = median(rebuildRates)
-        print("Rebuild of \(formatRate(Double(written))) events, median of \(runs) runs")
-        print(column("case", 28, right: false) + column("events/s", 14) + column("seconds", 10))
-        print(
+        say("Rebuild of \(formatRate(Double(written))) events, median of \(runs) runs")
+        say(column("case", 28, right: false) + column("events/s", 14) + column("seconds", 10))
+        say(
             column("raw C cursor scan", 28, right: false) + column(formatRate(scan), 14)
                 + column(String(format: "%.2f", Double(written) / scan), 10))
-        print(
+        say(
             column("botrix rebuild (all)", 28, right: false) + column(formatRate(rebuild), 14)
                 + column(String(format: "%.2f", Double(written) / rebuild), 10))
-        print("rebuild / scan: \(String(format: "%.3f", rebuild / scan))")
+        say("rebuild / scan: \(String(format: "%.3f", rebuild / scan))")
     }
 }

@@ -29,3 +29,9 @@ enum StandardOutput {
 
     static func write(_ text: String) { write(Array(text.utf8)) }
 }
+
+/// Prints a line to standard output through ``StandardOutput``: a report redirected to a
+/// full disk (`botrix verify > report`) must fail loudly, not exit 0 with nothing written.
+func say(_ text: String) {
+    StandardOutput.write(text + "\n")
+}
