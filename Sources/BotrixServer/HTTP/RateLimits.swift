@@ -54,8 +54,11 @@ final class StreamSlots: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    /// Takes a slot or throws 429.
-    func take(_ owner: String) throws {
+    /// Takes a slot or throws 429. The slot is given back when the returned value goes
+    /// away — whatever path the response takes: its body ran to the end, the client left
+    /// mid-stream, or the client left before the head was written and the body never ran
+    /// (a slot released only at the end of the body leaked on that path).
+    func take(_ owner: String) throws -> StreamSlot {
         let taken = open.withLock { open -> Bool in
             guard open[owner, default: 0] < limit else { return false }
             open[owner, default: 0] += 1
@@ -67,7 +70,29 @@ final class StreamSlots: Sendable {
                 detail: "this key already has \(limit) event streams open: close one first", headers: [.retryAfter: "5"]
             )
         }
+        return StreamSlot(slots: self, owner: owner)
     }
 
-    func release(_ owner: String) { open.withLock { $0[owner, default: 1] -= 1 } }
+    /// Slots `owner` holds now.
+    func count(_ owner: String) -> Int { open.withLock { $0[owner, default: 0] } }
+
+    fileprivate func release(_ owner: String) {
+        open.withLock { open in
+            open[owner, default: 1] -= 1
+            if open[owner] == 0 { open[owner] = nil }
+        }
+    }
+}
+
+/// One taken stream slot; see ``StreamSlots/take(_:)``.
+final class StreamSlot: Sendable {
+    private let slots: StreamSlots
+    private let owner: String
+
+    fileprivate init(slots: StreamSlots, owner: String) {
+        self.slots = slots
+        self.owner = owner
+    }
+
+    deinit { slots.release(owner) }
 }

@@ -29,11 +29,11 @@ struct EventStream: Sendable {
         let log = self.log
         let pageSize = self.pageSize
         let heartbeat = self.heartbeat
-        let slots = self.slots
         let owner = context.apiKey?.id ?? "open"
-        try slots.take(owner)
+        // Held by the body closure: freed with it, whether or not the body ever runs.
+        let slot = try slots.take(owner)
         let body = ResponseBody { writer in
-            defer { slots.release(owner) }
+            defer { withExtendedLifetime(slot) {} }
             let stopping = ShutdownFlag()
             do {
                 try await withGracefulShutdownHandler {
