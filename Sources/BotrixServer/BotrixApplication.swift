@@ -1,8 +1,10 @@
 public import Botrix
 public import EventLog
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Builds the HTTP application over an open store and its writer. Kept apart from
 /// `botrix serve` so tests drive the very same application through HummingbirdTesting.
@@ -21,55 +23,68 @@ public enum BotrixApplication {
             store: store, writer: writer,
             settings: .init(
                 leaseSeconds: configuration.leaseSeconds, maxAttempts: configuration.maxAttempts,
-                maxJobCount: configuration.maxJobCount),
+                maxJobCount: configuration.maxJobCount, idempotencyLifetimeSeconds: configuration.idempotencyTTLSeconds),
             secrets: secrets)
         // Only now: the service checked the key against the data file and its keyring.
         logger.info(
             "account secrets sealed with the master key from \(source) (fingerprint \(secrets.fingerprint)); keyring \(Keyring(dataFile: store.environment.path).path)"
         )
-        let keys = try APIKeyStore(environment: store.environment)
-        let open = try !keys.hasKeys()
-        if open {
-            guard development else { throw ServerSecurityError.noKeysInProduction }
+        let access = AccessPolicy(keys: try APIKeyStore(environment: store.environment), development: development)
+        if try !development && !access.keys.hasKeys() { throw ServerSecurityError.noKeysInProduction }
+        let openAtStart = access.isOpen
+        let host = configuration.serverHost ?? (openAtStart ? "127.0.0.1" : "0.0.0.0")
+        if openAtStart {
             logger.warning(
-                "NO API KEYS: the API is OPEN to anyone who can reach it (SERVER_ENV=development). Create one with `botrix keys create --scope admin`."
+                "NO API KEYS: the API is OPEN to anyone who can reach \(host) (SERVER_ENV=development)\(configuration.serverHost == nil ? ", so it listens on 127.0.0.1 only (set SERVER_HOST to choose)" : ""). Create a key with `botrix keys create --scope admin`: it takes effect at once."
             )
         }
-        let router = makeRouter(
-            service: service, configuration: configuration, metrics: metrics, keys: keys, open: open)
+        let router = makeRouter(service: service, configuration: configuration, metrics: metrics, access: access)
         return Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: .init(
-                address: .hostname(configuration.serverHost, port: configuration.serverPort),
-                serverName: "Botrix/\(BotrixVersion.current)"),
+                address: .hostname(host, port: configuration.serverPort),
+                serverName: "Botrix/\(BotrixVersion.current)",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             services: [
-                WriterService(writer: writer, environment: store.environment), LeaseMonitorService(service: service),
+                WriterService(writer: writer, environment: store.environment),
+                LeaseMonitorService(service: service, logger: logger),
+                IdempotencySweepService(service: service, logger: logger),
                 ReaderMaintenanceService(
                     environment: store.environment, every: .seconds(configuration.readerCheckSeconds), logger: logger),
             ],
             logger: logger)
     }
 
-    /// Every route of SPEC.md behind the middleware stack (errors and request ids
-    /// outermost, then CORS, metrics and request logs).
+    /// Every route behind the middleware stack. Outermost the request id (on every answer),
+    /// then metrics and CORS, then the error middleware that turns errors into answers — so
+    /// 4xx and 5xx are counted and carry CORS headers — then request logs, auth and limits.
     public static func makeRouter(
-        service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, keys: APIKeyStore,
-        open: Bool
+        service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy
     ) -> Router<BotrixRequestContext> {
         let router = Router(context: BotrixRequestContext.self)
-        router.add(middleware: ErrorMiddleware())
-        router.add(middleware: CORSPolicy(allowed: Set(configuration.corsAllowedOrigins)))
+        router.add(middleware: RequestIDMiddleware(bodyTimeout: .seconds(configuration.bodyTimeoutSeconds)))
         router.add(middleware: metrics.middleware())
+        router.add(middleware: CORSPolicy(allowed: Set(configuration.corsAllowedOrigins)))
+        router.add(middleware: ErrorMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
-        router.add(middleware: AuthMiddleware(keys: keys, open: open, metricsPublic: configuration.metricsPublic))
+        router.add(middleware: AuthMiddleware(access: access, metricsPublic: configuration.metricsPublic))
         router.add(
-            middleware: WriteRateLimit(
-                rate: configuration.rateLimitWritesPerSecond, burst: Double(configuration.rateLimitBurst)))
+            middleware: RateLimit(
+                kind: .writes, rate: configuration.rateLimitWritesPerSecond, burst: Double(configuration.rateLimitBurst)
+            ))
+        router.add(
+            middleware: RateLimit(
+                kind: .reads, rate: configuration.rateLimitReadsPerSecond,
+                burst: Double(configuration.rateLimitReadBurst)))
         HealthRoutes(service: service).register(on: router)
         JobRoutes(service: service).register(on: router)
-        AccountRoutes(service: service, open: open).register(on: router)
+        AccountRoutes(service: service).register(on: router)
         WorkerRoutes(service: service).register(on: router)
-        AuditRoutes(service: service, streams: StreamSlots(limit: configuration.maxStreamsPerKey)).register(on: router)
+        AuditRoutes(
+            service: service, scanBudget: configuration.readScanBudget,
+            streams: StreamSlots(limit: configuration.maxStreamsPerKey), keys: access.keys
+        ).register(on: router)
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -79,12 +94,57 @@ public enum BotrixApplication {
     }
 }
 
-/// Appends `JobLeaseExpired` for leases that ran out, once a second, until shutdown.
+/// Appends `JobLeaseExpired` for leases that ran out, once a second, until shutdown. A
+/// failed round is logged (once per kind of error in a row) and the next round tries again.
 struct LeaseMonitorService: Service {
     let service: BotrixService
+    let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown { await service.monitorLeases(every: .seconds(1)) }
+        let logger = self.logger
+        let last = LastError()
+        await cancelWhenGracefulShutdown {
+            await service.monitorLeases(every: .seconds(1)) { error in
+                let summary = "\(error)"
+                let repeated = last.summary.withLock { previous in
+                    defer { previous = summary }
+                    return previous == summary
+                }
+                if !repeated {
+                    logger.error("lease monitor: expiring leases failed", metadata: ["error": "\(summary)"])
+                }
+            }
+        }
+    }
+}
+
+/// The last error the lease monitor logged, so a lasting failure is not logged every second.
+private final class LastError: Sendable {
+    let summary = Mutex<String?>(nil)
+}
+
+/// Deletes expired idempotent answers a thousand at a time, walking the table once a
+/// minute; each step is one short write.
+struct IdempotencySweepService: Service {
+    let service: BotrixService
+    let logger: Logger
+    var every: Duration = .seconds(60)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var position: [UInt8]?
+            while !Task.isCancelled {
+                do {
+                    let (deleted, next) = try await service.sweepIdempotentAnswers(after: position)
+                    if deleted > 0 { logger.debug("swept \(deleted) expired idempotent answers") }
+                    position = next
+                    if next != nil { continue }
+                } catch {
+                    logger.warning("idempotency sweep failed", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: every)
+            }
+        }
     }
 }
 

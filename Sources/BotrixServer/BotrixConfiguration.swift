@@ -8,7 +8,10 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public enum ServerEnvironment: String, Sendable, CaseIterable { case development, production }
     public enum LogFormat: String, Sendable, CaseIterable { case text, json }
 
-    public var serverHost = "0.0.0.0"
+    /// Where to listen; nil means the default: 0.0.0.0, or 127.0.0.1 while the API is open
+    /// (development with no API key), so an open API is never reachable from the network
+    /// unless SERVER_HOST says so.
+    public var serverHost: String?
     public var serverPort = 8080
     public var serverEnvironment = ServerEnvironment.development
     public var databasePath = "data/botrix.mdb"
@@ -37,6 +40,21 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public var maxStreamsPerKey = 4
     /// Whether `/metrics` is open (true) or needs the `read` scope.
     public var metricsPublic = true
+    /// Reads per second each API key (or, in open mode, each client address) may make, and
+    /// the burst it may save up.
+    public var rateLimitReadsPerSecond = 1000.0
+    public var rateLimitReadBurst = 2000
+    /// Seconds an answer to an idempotent request is kept (a retry after that runs again).
+    public var idempotencyTTLSeconds = 86_400
+    /// A connection that sends nothing for this long is closed: between requests, within a
+    /// request head (which must arrive whole within it), or in a stalled body.
+    public var idleTimeoutSeconds = 15
+    /// A request body must arrive whole within this many seconds (408 otherwise).
+    public var bodyTimeoutSeconds = 30
+    /// Connections served at once; further ones wait in the kernel's accept queue.
+    public var maxConnections = 1024
+    /// Entries a read may examine per request before it answers with a `next` cursor.
+    public var readScanBudget = 10_000
 
     public init() {}
 
@@ -108,6 +126,17 @@ public struct BotrixConfiguration: Sendable, Equatable {
         }
         if let v = integer("rate.limit.burst", "RATE_LIMIT_BURST", 1...1_000_000) { c.rateLimitBurst = v }
         if let v = integer("max.streams.per.key", "MAX_STREAMS_PER_KEY", 1...10_000) { c.maxStreamsPerKey = v }
+        if let v = integer("rate.limit.reads.per.second", "RATE_LIMIT_READS_PER_SECOND", 1...1_000_000) {
+            c.rateLimitReadsPerSecond = Double(v)
+        }
+        if let v = integer("rate.limit.read.burst", "RATE_LIMIT_READ_BURST", 1...1_000_000) { c.rateLimitReadBurst = v }
+        if let v = integer("idempotency.ttl.seconds", "IDEMPOTENCY_TTL_SECONDS", 60...(90 * 86_400)) {
+            c.idempotencyTTLSeconds = v
+        }
+        if let v = integer("idle.timeout.seconds", "IDLE_TIMEOUT_SECONDS", 1...3600) { c.idleTimeoutSeconds = v }
+        if let v = integer("body.timeout.seconds", "BODY_TIMEOUT_SECONDS", 1...3600) { c.bodyTimeoutSeconds = v }
+        if let v = integer("max.connections", "MAX_CONNECTIONS", 1...1_000_000) { c.maxConnections = v }
+        if let v = integer("read.scan.budget", "READ_SCAN_BUDGET", 100...10_000_000) { c.readScanBudget = v }
         if let v = text("metrics.public") {
             if ["true", "false"].contains(v.lowercased()) {
                 c.metricsPublic = v.lowercased() == "true"

@@ -127,6 +127,25 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The version of the first event of `stream` whose sequence is greater than
+    /// `afterSequence` (versions and sequences grow together, so a binary search over the
+    /// stream index finds it in about log2(version) lookups); nil when there is none.
+    public func firstVersion(
+        of stream: String, afterSequence: UInt64, in transaction: some TransactionReading
+    ) throws -> UInt64? {
+        let last = try streamVersion(stream, in: transaction)
+        var low: UInt64 = 1
+        var high = last &+ 1  // the answer lies in low...high; high means "none"
+        while low < high {
+            let middle = low + (high - low) / 2
+            let sequence = try transaction.withValue(streams, StreamKey.key(stream, version: middle)) {
+                $0.flatMap { BigEndian.uint64($0) } ?? 0
+            }
+            if sequence > afterSequence { high = middle } else { low = middle + 1 }
+        }
+        return low > last ? nil : low
+    }
+
     /// The stream's current version: 0 when it has no events.
     public func streamVersion(_ stream: String, in transaction: some TransactionReading) throws -> UInt64 {
         let prefix = StreamKey.prefix(stream)

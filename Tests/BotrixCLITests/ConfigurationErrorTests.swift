@@ -18,7 +18,22 @@ struct ConfigurationErrorTests {
         ("RATE_LIMIT_WRITES_PER_SECOND", "fast", "whole number"), ("RATE_LIMIT_BURST", "-5", "whole number"),
         ("MAX_STREAMS_PER_KEY", "many", "whole number"), ("METRICS_PUBLIC", "maybe", "true or false"),
         ("BOTRIX_MASTER_KEY", "not-base64!", "base64 of 32 bytes"),
+        ("RATE_LIMIT_READS_PER_SECOND", "0", "1...1000000"), ("RATE_LIMIT_READ_BURST", "x", "whole number"),
+        ("IDEMPOTENCY_TTL_SECONDS", "5", "60...7776000"), ("IDLE_TIMEOUT_SECONDS", "0", "1...3600"),
+        ("BODY_TIMEOUT_SECONDS", "1.5", "1...3600"), ("MAX_CONNECTIONS", "none", "whole number"),
+        ("READ_SCAN_BUDGET", "10", "100...10000000"),
     ]
+
+    @Test("every variable .env.example sets is one the test tries with a bad value")
+    func everyVariableCovered() throws {
+        let example = try String(contentsOfFile: packageRoot() + "/.env.example", encoding: .utf8)
+        let set = example.split(separator: "\n").filter { !$0.hasPrefix("#") && $0.contains("=") }
+            .map { String($0.prefix { $0 != "=" }) }
+        let free: Set = ["DB_PATH", "CORS_ALLOWED_ORIGINS", "BOTRIX_MASTER_KEY_FILE"]  // any text is accepted
+        for variable in set where !free.contains(variable) {
+            #expect(Self.cases.contains { $0.variable == variable }, "\(variable) has no bad-value case")
+        }
+    }
 
     @Test("each bad variable of .env.example: serve exits 1 naming it, its value and what it accepts")
     func eachVariable() throws {

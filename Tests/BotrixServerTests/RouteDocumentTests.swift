@@ -14,7 +14,7 @@ struct RouteDocumentTests {
         let service = try await BotrixService(store: h.store, writer: h.writer)
         let router = BotrixApplication.makeRouter(
             service: service, configuration: h.configuration, metrics: ServerMetrics(),
-            keys: try APIKeyStore(environment: h.store.environment), open: true)
+            access: AccessPolicy(keys: try APIKeyStore(environment: h.store.environment), development: true))
         let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.normalize("\($0.path)"))" })
         let documented = try Self.documentedRoutes()
         #expect(documented.count >= 27)

@@ -6,6 +6,7 @@ import LMDB
 import Synchronization
 import TestSupport
 import Testing
+
 @testable import Botrix
 
 /// The sealed secrets of each account, read from the log (they never leave it).

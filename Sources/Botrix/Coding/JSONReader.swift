@@ -3,7 +3,8 @@
 public enum JSONReader {
     public struct Failure: Error, CustomStringConvertible {
         public var offset: Int
-        public var description: String { "malformed JSON near byte \(offset)" }
+        public var reason = "malformed JSON"
+        public var description: String { "\(reason) near byte \(offset)" }
     }
 
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
@@ -52,6 +53,8 @@ public enum JSONReader {
                     let key = try string()
                     skipSpace()
                     try expect(UInt8(ascii: ":"))
+                    // A repeated key is refused: readers disagree on which value wins.
+                    guard object[key] == nil else { throw Failure(offset: index, reason: "duplicate key \"\(key)\"") }
                     object[key] = try value(depth: depth + 1)
                     skipSpace()
                     if try separator(close: UInt8(ascii: "}")) { return .object(object) }
@@ -167,27 +170,40 @@ public enum JSONReader {
             return value
         }
 
+        /// RFC 8259's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+        /// Anything else (`+1`, `01`, `.5`, `1.`, `1e`) is malformed, not read leniently.
         mutating func number() throws -> JSONValue {
             let start = index
-            var isInteger = true
+            func digits() -> Int {
+                let from = index
+                while index < bytes.count, bytes[index] >= 48 && bytes[index] <= 57 { index += 1 }
+                return index - from
+            }
             if index < bytes.count, bytes[index] == UInt8(ascii: "-") { index += 1 }
-            while index < bytes.count {
-                let c = bytes[index]
-                if c >= 48 && c <= 57 {
+            guard index < bytes.count, bytes[index] >= 48 && bytes[index] <= 57 else { throw Failure(offset: start) }
+            if bytes[index] == 48 {
+                index += 1
+                if index < bytes.count, bytes[index] >= 48 && bytes[index] <= 57 { throw Failure(offset: start) }
+            } else {
+                _ = digits()
+            }
+            var isInteger = true
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                isInteger = false
+                index += 1
+                guard digits() > 0 else { throw Failure(offset: start) }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                isInteger = false
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
                     index += 1
-                } else if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
-                    || c == UInt8(ascii: "+")
-                    || c == UInt8(ascii: "-")
-                {
-                    isInteger = false
-                    index += 1
-                } else {
-                    break
                 }
+                guard digits() > 0 else { throw Failure(offset: start) }
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if isInteger, let value = Int64(text) { return .int(value) }
-            guard let value = Double(text), !text.isEmpty else { throw Failure(offset: start) }
+            guard let value = Double(text), value.isFinite else { throw Failure(offset: start) }
             return .double(value)
         }
     }

@@ -91,7 +91,12 @@ public struct APIKeyStore: Sendable {
     /// The key a bearer token names, or why it is refused.
     public func authenticate(_ token: String) throws -> Result<APIKey, APIKeyError> {
         let parts = token.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "btx", parts[1].count == 12, parts[2].count == 48 else {
+        // Counted in bytes and limited to lowercase hex, so no other text reaches the table.
+        func hex(_ part: Substring, _ length: Int) -> Bool {
+            part.utf8.count == length
+                && part.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        }
+        guard parts.count == 3, parts[0] == "btx", hex(parts[1], 12), hex(parts[2], 48) else {
             return .failure(.malformed)
         }
         guard let record = try environment.read({ try $0.get(keys, Array(parts[1].utf8)) }).flatMap(Self.decode) else {
@@ -100,6 +105,13 @@ public struct APIKeyStore: Sendable {
         guard Self.constantTimeEqual(Self.hash(String(parts[2])), record.hash) else { return .failure(.unknown) }
         guard record.key.revokedAt == nil else { return .failure(.revoked) }
         return .success(record.key)
+    }
+
+    /// Whether the key `id` exists and is not revoked: event streams ask it while they run,
+    /// so a revocation ends them too.
+    public func isActive(id: String) throws -> Bool {
+        try environment.read { try $0.get(keys, Array(id.utf8)) }.flatMap(Self.decode).map { $0.key.revokedAt == nil }
+            ?? false
     }
 
     static func hash(_ secret: String) -> [UInt8] { Array(SHA256.hash(data: Array(secret.utf8))) }

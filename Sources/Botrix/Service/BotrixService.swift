@@ -1,3 +1,4 @@
+import Crypto
 public import EventLog
 import Foundation
 import LMDB
@@ -11,11 +12,17 @@ public final class BotrixService: Sendable {
         public var leaseSeconds: Int
         public var maxAttempts: Int
         public var maxJobCount: Int
+        /// How long the answer to an idempotent request is kept (IDEMPOTENCY_TTL_SECONDS).
+        public var idempotencyLifetimeSeconds: Int
 
-        public init(leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100) {
+        public init(
+            leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100,
+            idempotencyLifetimeSeconds: Int = 86_400
+        ) {
             self.leaseSeconds = leaseSeconds
             self.maxAttempts = maxAttempts
             self.maxJobCount = maxJobCount
+            self.idempotencyLifetimeSeconds = idempotencyLifetimeSeconds
         }
     }
 
@@ -24,7 +31,7 @@ public final class BotrixService: Sendable {
     public let projections: Projections
     public let settings: Settings
     /// First answers of idempotent commands (not a projection: the log cannot rebuild it).
-    let replays: Database
+    let answers: IdempotentAnswers
     /// Seals account secrets; see ``SecretBox``.
     public let secrets: SecretBox
     /// Per-account data keys outside the log, erased for good on deletion; see ``AccountVault``.
@@ -46,7 +53,9 @@ public final class BotrixService: Sendable {
         self.secrets =
             try secrets ?? SecretBox.resolve(environment: [:], dataFile: store.environment.path, development: true).box
         projections = try Projections(environment: store.environment)
-        replays = try store.environment.database("commands.replays")
+        answers = IdempotentAnswers(
+            database: try store.environment.database("commands.replays"),
+            lifetime: Int64(settings.idempotencyLifetimeSeconds) * 1000)
         vault = try await AccountVault.open(store: store, writer: writer, box: self.secrets)
         try await catchUp()
     }
@@ -72,7 +81,7 @@ public final class BotrixService: Sendable {
     ) async throws -> T {
         let projections = self.projections
         let settings = self.settings
-        let replays = self.replays
+        let answers = self.answers
         let vault = self.vault
         vault.retryPendingErasure(on: writer)
         return try await writer.perform { ltx in
@@ -83,10 +92,11 @@ public final class BotrixService: Sendable {
             guard let replay = metadata.replay else { return try body(&ltx, scope) }
             // The first answer is stored in the command's own transaction: a retry after a
             // crash either finds it or finds that nothing happened.
-            let key = Array(replay.key.utf8.prefix(400))
-            if let stored = try ltx.reading.get(replays, key) { throw StoredReplay(answer: stored) }
+            if let stored = try answers.answer(for: replay, now: ltx.now, in: ltx.reading) {
+                throw StoredReplay(answer: stored)
+            }
             let result = try body(&ltx, scope)
-            try ltx.put(replays, key, try replay.encode(result))
+            try answers.store(try replay.encode(result), for: replay, now: ltx.now, in: &ltx)
             return result
         }
     }
@@ -99,20 +109,41 @@ public struct CommandMetadata: Sendable {
     public var actor: String?
     public var replay: Replay?
 
-    public init(requestID: String? = nil, actor: String? = nil, replay: Replay? = nil) {
+    /// The id (never the secret) of the API key that acted; nil in open mode.
+    public var apiKey: String?
+
+    public init(requestID: String? = nil, actor: String? = nil, apiKey: String? = nil, replay: Replay? = nil) {
         self.requestID = requestID
         self.actor = actor
+        self.apiKey = apiKey
         self.replay = replay
     }
 
-    /// A client key and the encoding of the answer to keep for it.
+    /// A client's idempotency key, the scope it is valid in, the request it came with, and
+    /// the encoding of the answer to keep for it.
     public struct Replay: Sendable {
+        /// Who asked where (for HTTP: the API key's id, method and path): keys of different
+        /// scopes never meet.
+        public var scope: String
+        /// The client's `Idempotency-Key`.
         public var key: String
+        /// SHA-256 of the request body: a retry must send the same one.
+        public var fingerprint: [UInt8]
         public var encode: @Sendable (any Sendable) throws -> [UInt8]
 
-        public init(key: String, encode: @escaping @Sendable (any Sendable) throws -> [UInt8]) {
+        public init(
+            scope: String, key: String, fingerprint: [UInt8],
+            encode: @escaping @Sendable (any Sendable) throws -> [UInt8]
+        ) {
+            self.scope = scope
             self.key = key
+            self.fingerprint = fingerprint
             self.encode = encode
+        }
+
+        /// The fingerprint of a request body: its SHA-256, byte for byte.
+        public static func fingerprint(_ body: some Sequence<UInt8>) -> [UInt8] {
+            Array(SHA256.hash(data: Array(body)))
         }
     }
 
@@ -120,6 +151,7 @@ public struct CommandMetadata: Sendable {
         var out: [String: String] = [:]
         if let requestID { out["request_id"] = requestID }
         if let actor { out["actor"] = actor }
+        if let apiKey { out["api_key"] = apiKey }
         return out
     }
 }

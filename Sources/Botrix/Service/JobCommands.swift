@@ -94,9 +94,17 @@ extension BotrixService {
     }
 
     /// Checks for expired leases every `interval` until the task is cancelled.
-    public func monitorLeases(every interval: Duration = .seconds(1)) async {
+    /// - Parameter failed: told each error (the server logs it); the loop goes on, since a
+    ///   full disk or a busy writer is usually over by the next round.
+    public func monitorLeases(
+        every interval: Duration = .seconds(1), failed: @Sendable (any Error) -> Void = { _ in }
+    ) async {
         while !Task.isCancelled {
-            _ = try? await expireDueLeases()
+            do {
+                _ = try await expireDueLeases()
+            } catch {
+                failed(error)
+            }
             try? await Task.sleep(for: interval)
         }
     }

@@ -8,7 +8,15 @@ public struct Page<Item: Sendable>: Sendable {
     public var limit: Int
     public var total: Int
     public var pages: Int { total == 0 ? 0 : (total + limit - 1) / limit }
+    /// The cursor of the next page (pass it as `after`); nil on the last page.
+    public var next: UInt64?
+    /// Index entries the read examined (bounded by the skip limit plus the page).
+    public var examined = 0
 }
+
+/// How deep `page` may go: `(page - 1) * limit` entries are walked to skip them, so deeper
+/// pages must use the `after` cursor, which seeks instead.
+public let maximumSkip = 10_000
 
 /// Job totals for `GET /api/jobs/stats`.
 public struct JobStats: Sendable, Equatable {
@@ -36,56 +44,75 @@ extension BotrixService {
         try store.environment.read { try projections.accounts.view(id, in: $0) }
     }
 
-    /// Jobs, newest first, optionally of one status. `page` from 1, `limit` 1...100.
-    public func jobs(page: Int, limit: Int, status: JobStatus? = nil) throws -> Page<JobView> {
+    /// Jobs, newest first, optionally of one status. Either `page` (from 1; at most
+    /// ``maximumSkip`` entries skipped) or `after`, the `next` cursor of the previous page.
+    public func jobs(page: Int = 1, limit: Int, status: JobStatus? = nil, after: UInt64? = nil) throws
+        -> Page<JobView>
+    {
         let jobs = projections.jobs
+        let skip = after == nil ? try Self.skip(page: page, limit: limit) : 0
         return try store.environment.read { txn in
             let counts = try jobs.counts(in: txn)
             let total = Int(counts[status.map { "status.\($0.rawValue)" } ?? "total"] ?? 0)
             let index = status == nil ? jobs.byCreated : jobs.byStatus
             let prefix = status.map { [$0.code] } ?? []
-            var items: [JobView] = []
-            try IndexScan.newestFirst(index, prefix: prefix, skip: (page - 1) * limit, take: limit, in: txn) {
-                _, value in
-                if let id = Keys.uuid(from: value), let job = try jobs.view(id, in: txn) { items.append(job) }
+            var scan = IndexScan(database: index, prefix: prefix, before: after)
+            let (items, next) = try scan.newestFirst(skip: skip, take: limit, in: txn) { _, value in
+                try Keys.uuid(from: value).flatMap { try jobs.view($0, in: txn) }
             }
-            return Page(items: items, page: page, limit: limit, total: total)
+            return Page(items: items, page: page, limit: limit, total: total, next: next, examined: scan.examined)
         }
     }
 
-    /// Accounts, newest first, optionally of one status and/or one job.
-    public func accounts(page: Int, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil) throws
-        -> Page<AccountView>
-    {
+    /// Accounts, newest first, optionally of one status and/or one job; `page` or `after`
+    /// as for ``jobs(page:limit:status:after:)``. With a job and a status, accounts of the job
+    /// are filtered while scanning, and `total` counts at most ``maximumSkip`` of them.
+    public func accounts(
+        page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil
+    ) throws -> Page<AccountView> {
         let accounts = projections.accounts
+        let skip = after == nil ? try Self.skip(page: page, limit: limit) : 0
         return try store.environment.read { txn in
-            var items: [AccountView] = []
-            let skip = (page - 1) * limit
+            let index: Database
+            let prefix: [UInt8]
+            let total: Int
             if let jobID {
-                // Bounded by the job's count: filter while scanning and count the matches.
-                var matched = 0
-                try IndexScan.newestFirst(accounts.byJob, prefix: Keys.uuid(jobID), skip: 0, take: .max, in: txn) {
-                    key, _ in
-                    guard let id = BigEndian.uint64(key, at: 16).map({ Int64(bitPattern: $0) }),
-                        let account = try accounts.view(id, in: txn), status == nil || account.status == status
-                    else { return }
-                    if matched >= skip && items.count < limit { items.append(account) }
-                    matched += 1
-                }
-                return Page(items: items, page: page, limit: limit, total: matched)
+                index = accounts.byJob
+                prefix = Keys.uuid(jobID)
+                var counting = IndexScan(database: index, prefix: prefix, before: nil)
+                total = try counting.newestFirst(skip: 0, take: maximumSkip, in: txn) { key, _ -> Bool? in
+                    guard let status else { return true }
+                    let id = BigEndian.uint64(key, at: 16).map { Int64(bitPattern: $0) }
+                    guard let id, try accounts.view(id, in: txn)?.status == status else { return nil }
+                    return true
+                }.items.count
+            } else {
+                let counts = try accounts.counts(in: txn)
+                total = Int(counts[status.map { "status.\($0.rawValue)" } ?? "total"] ?? 0)
+                index = status == nil ? accounts.views : accounts.byStatus
+                prefix = status.map { [$0.code] } ?? []
             }
-            let counts = try accounts.counts(in: txn)
-            let total = Int(counts[status.map { "status.\($0.rawValue)" } ?? "total"] ?? 0)
-            let index = status == nil ? accounts.views : accounts.byStatus
-            let prefix = status.map { [$0.code] } ?? []
-            try IndexScan.newestFirst(index, prefix: prefix, skip: skip, take: limit, in: txn) { key, _ in
+            var scan = IndexScan(database: index, prefix: prefix, before: after)
+            let (items, next) = try scan.newestFirst(skip: skip, take: limit, in: txn) { key, _ -> AccountView? in
                 guard let id = BigEndian.uint64(key, at: prefix.count).map({ Int64(bitPattern: $0) }),
-                    let account = try accounts.view(id, in: txn)
-                else { return }
-                items.append(account)
+                    let account = try accounts.view(id, in: txn), status == nil || account.status == status
+                else { return nil }
+                return account
             }
-            return Page(items: items, page: page, limit: limit, total: total)
+            return Page(items: items, page: page, limit: limit, total: total, next: next, examined: scan.examined)
         }
+    }
+
+    static func skip(page: Int, limit: Int) throws -> Int {
+        let skip = (page - 1) * limit
+        guard skip <= maximumSkip else {
+            throw DomainError.validation([
+                FieldError(
+                    "page",
+                    "goes deeper than \(maximumSkip) entries: follow the `next` cursor with ?after= instead")
+            ])
+        }
+        return skip
     }
 
     /// Pending jobs in the order workers will get them.
@@ -127,27 +154,63 @@ extension BotrixService {
 }
 
 /// Walks an index backwards (newest first) within a key prefix.
-enum IndexScan {
-    static func newestFirst(
-        _ database: Database, prefix: [UInt8], skip: Int, take: Int, in txn: some TransactionReading,
-        _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void
-    ) throws {
-        guard take > 0 else { return }
-        try txn.withCursor(database) { cursor in
-            var entry =
-                prefix.isEmpty
-                ? try cursor.last() : try cursor.seek(atMost: prefix + [UInt8](repeating: 0xFF, count: 24))
+/// A newest-first walk of one index (keys: `prefix` then an 8-byte big-endian number),
+/// counting the entries it examines. `before` starts it strictly below that number.
+struct IndexScan {
+    let database: Database
+    let prefix: [UInt8]
+    let before: UInt64?
+    private(set) var examined = 0
+
+    init(database: Database, prefix: [UInt8], before: UInt64?) {
+        self.database = database
+        self.prefix = prefix
+        self.before = before
+    }
+
+    /// Skips `skip` matching entries, then collects what `match` makes of entries (nil: the
+    /// entry does not match) until `take` matched. A filter that rejects entries cannot make
+    /// it run past ``maximumSkip`` + `take` entries. Also returns the cursor of the next page
+    /// (pass it as `before`) when more entries may follow, else nil.
+    mutating func newestFirst<T>(
+        skip: Int, take: Int, in txn: some TransactionReading,
+        _ match: (_ key: [UInt8], _ value: [UInt8]) throws -> T?
+    ) throws -> (items: [T], next: UInt64?) {
+        guard take > 0 else { return ([], nil) }
+        let budget = maximumSkip + take
+        var examined = 0
+        var items: [T] = []
+        let next = try txn.withCursor(database) { cursor -> UInt64? in
+            var entry: Cursor.Entry?
+            if let before {
+                guard before > 0 else { return nil }
+                entry = try cursor.seek(atMost: prefix + BigEndian.bytes(before - 1))
+            } else {
+                entry =
+                    prefix.isEmpty
+                    ? try cursor.last() : try cursor.seek(atMost: prefix + [UInt8](repeating: 0xFF, count: 24))
+            }
             var skipped = 0
-            var taken = 0
-            while let e = entry, e.key.starts(with: prefix), taken < take {
-                if skipped < skip {
-                    skipped += 1
-                } else {
-                    try body(Array(e.key), Array(e.value))
-                    taken += 1
+            var lastTaken: UInt64?
+            while let e = entry, e.key.starts(with: prefix) {
+                let number = BigEndian.uint64(e.key, at: prefix.count) ?? 0
+                // Stopped with entries left: the next page starts below the last one taken
+                // (or, when the budget ran out first, at this entry).
+                guard items.count < take, examined < budget else { return lastTaken ?? number &+ 1 }
+                examined += 1
+                if let item = try match(Array(e.key), Array(e.value)) {
+                    if skipped < skip {
+                        skipped += 1
+                    } else {
+                        items.append(item)
+                        lastTaken = number
+                    }
                 }
                 entry = try cursor.previous()
             }
+            return nil
         }
+        self.examined = examined
+        return (items, next)
     }
 }

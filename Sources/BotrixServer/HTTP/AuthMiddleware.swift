@@ -3,20 +3,25 @@ import HTTPTypes
 import Hummingbird
 
 /// `Authorization: Bearer <key>` with scopes. `/health/*` stays open (and `/metrics`
-/// unless METRICS_PUBLIC=false); with no key created the server runs open (development
-/// only, with a warning at start). 401 for a missing, malformed, unknown or revoked key;
-/// 403 naming the scope the key lacks.
+/// unless METRICS_PUBLIC=false); while ``AccessPolicy`` says the API is open (development
+/// with no key created) every route is. Decided per request, so a key created or revoked
+/// on a running server counts at once. 401 for a missing, malformed, unknown or revoked
+/// key; 403 naming the scope the key lacks.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = BotrixRequestContext
-    let keys: APIKeyStore
-    let open: Bool
+    let access: AccessPolicy
     let metricsPublic: Bool
+    var keys: APIKeyStore { access.keys }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard !open, let scope = Self.requiredScope(request.method, context.endpointPath, metricsPublic: metricsPublic)
-        else {
+        guard let scope = Self.requiredScope(request.method, context.endpointPath, metricsPublic: metricsPublic) else {
+            return try await next(request, context)
+        }
+        if access.isOpen {
+            var context = context
+            context.openAccess = true
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization] else {

@@ -1,5 +1,6 @@
 public import Botrix
 public import Hummingbird
+import Synchronization
 
 /// The request context of every route: limits bodies to 256 KiB (413 beyond) and
 /// carries the request id that is echoed, logged and stored in event metadata.
@@ -9,6 +10,15 @@ public struct BotrixRequestContext: RequestContext {
     public var requestID: String = ""
     /// The API key that authenticated the request (nil in open mode and on open routes).
     public var apiKey: APIKey?
+    /// How long the body may take to arrive whole (set from BODY_TIMEOUT_SECONDS).
+    public var bodyTimeout: Duration = .seconds(30)
+    /// True when the request was let in without a key (development, no key created yet).
+    public var openAccess = false
+    /// Who an operator action is recorded as: the API key's id, or "operator" in open mode.
+    var operatorName: String { apiKey?.id ?? "operator" }
+    /// What the handler learnt about the request body while reading it (shared by the
+    /// copies of this context the middleware make).
+    let body = BodyRecord()
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -16,4 +26,15 @@ public struct BotrixRequestContext: RequestContext {
 
     /// Bodies larger than this get 413 before they are read whole.
     public var maxUploadSize: Int { 256 * 1024 }
+}
+
+/// The fingerprint of the request body, set by ``JSONBody/read(_:context:required:)``; a
+/// command keeps it with its idempotent answer so a retry with another body is refused.
+final class BodyRecord: Sendable {
+    private let digest = Mutex<[UInt8]?>(nil)
+
+    /// SHA-256 of the body as read; of an empty body when the handler read none.
+    var fingerprint: [UInt8] { digest.withLock { $0 } ?? CommandMetadata.Replay.fingerprint([]) }
+
+    func read(_ bytes: [UInt8]) { digest.withLock { $0 = CommandMetadata.Replay.fingerprint(bytes) } }
 }

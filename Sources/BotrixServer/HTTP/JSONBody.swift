@@ -18,8 +18,9 @@ struct JSONBody {
                 status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
                 detail: "send the body as application/json, not \(type)")
         }
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let buffer = try await collect(request, limit: context.maxUploadSize, within: context.bodyTimeout)
         let bytes = Array(buffer.readableBytesView)
+        context.body.read(bytes)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if required { throw Problem.malformedJSON("the body is empty: send a JSON object") }
             return JSONBody([:])
@@ -34,6 +35,26 @@ struct JSONBody {
             throw Problem.malformedJSON("the body must be a JSON object")
         }
         return JSONBody(object)
+    }
+
+    /// The whole body, or 408 when it has not arrived within `within` (a client trickling
+    /// a body byte by byte would otherwise hold its connection and task for ever).
+    static func collect(_ request: Request, limit: Int, within: Duration) async throws -> ByteBuffer {
+        try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await request.body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(for: within)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw Problem(
+                    status: .requestTimeout, slug: "body-timeout", title: "Request timeout",
+                    detail: "the request body did not arrive within \(within.components.seconds) s",
+                    headers: [.connection: "close"])
+            }
+            return buffer
+        }
     }
 
     mutating func int(_ key: String, _ range: ClosedRange<Int>? = nil) -> Int? {

@@ -21,12 +21,14 @@ extension Request {
         return id
     }
 
-    /// `page` (from 1) and `limit` (1...100, default 10).
-    func pagination() throws -> (page: Int, limit: Int) {
+    /// `limit` (1...100, default 10) and either `page` (from 1, for the seed's clients;
+    /// deep pages are refused) or `after`, the `pagination.next` cursor of the page before.
+    func pagination() throws -> (page: Int, limit: Int, after: UInt64?) {
         let query = uri.queryParameters
         var errors: [FieldError] = []
         var page = 1
         var limit = 10
+        var after: UInt64?
         if let text = query["page"].map(String.init) {
             if let value = Int(text), value >= 1, value <= 1_000_000 {
                 page = value
@@ -41,8 +43,16 @@ extension Request {
                 errors.append(FieldError("limit", "must be a whole number from 1 to 100"))
             }
         }
+        if let text = query["after"].map(String.init) {
+            if let value = UInt64(text), value > 0 {
+                after = value
+            } else {
+                errors.append(FieldError("after", "must be the pagination.next cursor of the previous page"))
+            }
+            if query["page"] != nil { errors.append(FieldError("page", "cannot be combined with after")) }
+        }
         if !errors.isEmpty { throw Problem.validation(errors) }
-        return (page, limit)
+        return (page, limit, after)
     }
 
     /// A query parameter that must parse when present.

@@ -80,6 +80,10 @@ extension Problem {
                 status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
         case let failure as any StorageFailure where failure.storageFailure != nil:
             self = failure.storageFailure!.outOfSpace ? .insufficientStorage : .storageUnavailable
+        case let reused as IdempotencyKeyReused:
+            self = Problem(
+                status: .unprocessableContent, slug: "idempotency-key-reused", title: "Idempotency key reused",
+                detail: reused.description)
         case SecretBoxError.erasurePending:
             // The deletion committed; only the keyring rewrite (the erasure) failed. Retrying
             // the DELETE answers 404; the rewrite is retried by the next write or start.

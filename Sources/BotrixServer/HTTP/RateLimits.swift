@@ -4,10 +4,14 @@ import HTTPTypes
 import Hummingbird
 import Synchronization
 
-/// A token bucket per API key for writes (POST, PUT, DELETE): `rate` tokens a second up
-/// to `burst`. An empty bucket answers 429 with `Retry-After`, before anything is appended.
-struct WriteRateLimit: RouterMiddleware {
+/// A token bucket per API key (one shared bucket in open mode): `rate` tokens a second up
+/// to `burst`. An empty bucket answers 429 with `Retry-After`, before anything is read or
+/// appended. One instance limits writes (POST, PUT, DELETE), another reads (GET); health
+/// probes and `/metrics` are never limited.
+struct RateLimit: RouterMiddleware {
     typealias Context = BotrixRequestContext
+    enum Kind: String, Sendable { case writes, reads }
+    let kind: Kind
     let rate: Double
     let burst: Double
     let state = Buckets()
@@ -17,12 +21,18 @@ struct WriteRateLimit: RouterMiddleware {
         let buckets = Mutex<[String: (tokens: Double, at: Double)]>([:])
     }
 
+    func applies(to request: Request) -> Bool {
+        switch kind {
+        case .writes: return request.method == .post || request.method == .put || request.method == .delete
+        case .reads:
+            return (request.method == .get || request.method == .head) && request.uri.path.hasPrefix("/api/")
+        }
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        guard request.method == .post || request.method == .put || request.method == .delete else {
-            return try await next(request, context)
-        }
+        guard applies(to: request) else { return try await next(request, context) }
         let owner = context.apiKey?.id ?? "open"
         let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         let wait = state.buckets.withLock { buckets -> Double in
@@ -40,7 +50,7 @@ struct WriteRateLimit: RouterMiddleware {
             throw Problem(
                 status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",
                 detail:
-                    "this key may make \(Int(rate)) writes a second (bursts of \(Int(burst))): retry after the Retry-After seconds",
+                    "this key may make \(Int(rate)) \(kind.rawValue) a second (bursts of \(Int(burst))): retry after the Retry-After seconds",
                 headers: [.retryAfter: String(Int(wait.rounded(.up)))])
         }
         return try await next(request, context)

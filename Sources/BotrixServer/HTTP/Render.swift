@@ -10,23 +10,27 @@ enum Render {
 
     static func account(_ account: AccountView) -> [UInt8] { account.json() }
 
-    static func list(_ items: [[UInt8]], page: Int, limit: Int, total: Int) -> [UInt8] {
+    static func list<Item>(_ page: Page<Item>, _ render: (Item) -> [UInt8]) -> [UInt8] {
         var w = JSONObjectWriter()
-        w.raw("data", array(items))
+        w.raw("data", array(page.items.map(render)))
         var p = JSONObjectWriter()
-        p.int("page", page)
-        p.int("limit", limit)
-        p.int("total", total)
-        p.int("pages", total == 0 ? 0 : (total + limit - 1) / limit)
+        p.int("page", page.page)
+        p.int("limit", page.limit)
+        p.int("total", page.total)
+        p.int("pages", page.pages)
+        if let next = page.next { p.string("next", String(next)) } else { p.null("next") }
         w.raw("pagination", p.bytes())
         return w.bytes()
     }
 
-    static func events(_ events: [RecordedEvent], head: UInt64) -> [UInt8] {
+    /// A page of the log: `next_after` is where to go on (the last event examined, which
+    /// a filtered read may have skipped), `more` whether the read stopped before the end.
+    static func events(_ page: EventPage) -> [UInt8] {
         var w = JSONObjectWriter()
-        w.raw("data", array(events.map { $0.publicJSON() }))
-        w.int("head", head)
-        if let last = events.last { w.int("next_after", last.sequence) } else { w.null("next_after") }
+        w.raw("data", array(page.events.map { $0.publicJSON() }))
+        w.int("head", page.head)
+        if let next = page.next { w.int("next_after", next) } else { w.null("next_after") }
+        w.bool("more", page.more)
         return w.bytes()
     }
 

@@ -27,6 +27,9 @@ extension EventLogError: EventLogErrorBridge {
                 status: .serviceUnavailable, slug: "overloaded", title: "Too many writes waiting",
                 detail: "more than \(limit) writes are waiting to be committed; nothing was written: retry shortly",
                 headers: [.retryAfter: "1"])
+        case .corruptRecord, .unsupportedFormat, .unsupportedLogFormat:
+            // The stored data is at fault, not the request: never a 4xx.
+            .dataDamaged
         default: nil
         }
     }
@@ -54,6 +57,13 @@ extension Problem {
         status: .serviceUnavailable, slug: "storage-failed", title: "Storage failed",
         detail: "the data file hit a fatal storage error; writes are refused until the server restarts",
         headers: [.retryAfter: "60"])
+
+    /// 500: a stored record cannot be read (`botrix verify` says which); the request is fine.
+    static let dataDamaged = Problem(
+        status: .internalServerError, slug: "data-damaged", title: "Stored data unreadable",
+        detail:
+            "a stored record could not be read; the operator should run `botrix verify` (the request id is in the logs with the cause)"
+    )
 
     /// 503: another storage error (EIO); nothing was written.
     static let storageUnavailable = Problem(

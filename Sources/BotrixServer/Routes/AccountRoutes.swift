@@ -5,23 +5,19 @@ import Hummingbird
 /// Operators' account routes: list, read (password only when revealed), edit, delete, stats.
 struct AccountRoutes: Sendable {
     let service: BotrixService
-    /// Open mode (development, no keys): reveal needs no scope.
-    var open = false
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
         router.get("/api/accounts") { request, _ in
-            let (page, limit) = try request.pagination()
+            let (page, limit, after) = try request.pagination()
             let status = try request.query(
                 "status", "one of \(AccountStatus.allCases.map(\.rawValue).joined(separator: ", "))"
             ) {
                 AccountStatus(rawValue: $0)
             }
             let job = try request.query("job_id", "a job id (a UUID)") { UUID(text: $0) }
-            let result = try service.accounts(page: page, limit: limit, status: status, jobID: job)
-            return Render.response(
-                .ok, Render.list(result.items.map { Render.account($0) }, page: page, limit: limit, total: result.total)
-            )
+            let result = try service.accounts(page: page, limit: limit, status: status, jobID: job, after: after)
+            return Render.response(.ok, Render.list(result) { Render.account($0) })
         }
         router.get("/api/accounts/stats") { _, _ in
             let stats = try service.accountStats()
@@ -35,7 +31,7 @@ struct AccountRoutes: Sendable {
         router.get("/api/accounts/{id}") { request, context in
             let id = try request.accountID(context)
             let reveal = try request.query("reveal", "password") { $0 == "password" ? true : nil } ?? false
-            if reveal, !open, context.apiKey?.allows(.secrets) != true {
+            if reveal, !context.openAccess, context.apiKey?.allows(.secrets) != true {
                 throw Problem(
                     status: .forbidden, slug: "missing-scope", title: "Missing scope",
                     detail: "revealing a password needs a key with the secrets scope")
@@ -66,7 +62,8 @@ struct AccountRoutes: Sendable {
                 verificationCode: body.string("verification_code"), accountData: body.object("account_data"),
                 password: body.string("password"), email: body.string("email"), username: body.string("username"))
             try body.finish()
-            return try await commands.run(request, context, actor: "operator", render: Self.rendered) { metadata in
+            return try await commands.run(request, context, actor: context.operatorName, render: Self.rendered) {
+                metadata in
                 try await service.updateAccount(update, metadata: metadata)
             }
         }
@@ -75,7 +72,8 @@ struct AccountRoutes: Sendable {
             let expected = try request.ifMatch()
             try await service.deleteAccount(
                 id: id, expectedVersion: expected,
-                metadata: CommandMetadata(requestID: context.requestID, actor: "operator"))
+                metadata: CommandMetadata(
+                    requestID: context.requestID, actor: context.operatorName, apiKey: context.apiKey?.id))
             return Response(status: .noContent)
         }
     }

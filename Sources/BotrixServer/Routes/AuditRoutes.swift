@@ -3,61 +3,68 @@ import EventLog
 import Foundation
 import Hummingbird
 
-/// The log as the API shows it: pages of events, one stream's events, and the live feed.
+/// The log as the API shows it: pages of events, one job's or account's events, and the
+/// live feed. Every page is bounded: at most `limit` events and `scanBudget` entries
+/// examined per request, with `next_after` saying where the next request goes on.
 struct AuditRoutes: Sendable {
     let service: BotrixService
+    let scanBudget: Int
     let streams: StreamSlots
+    let keys: APIKeyStore
     var log: EventLog { service.store.log }
 
     func register(on router: Router<BotrixRequestContext>) {
         router.get("/api/events") { request, _ in
-            let after = try request.query("after", "a sequence number (0 or more)") { UInt64($0) } ?? 0
-            let limit =
-                try request.query("limit", "a whole number from 1 to 1000") {
-                    Int($0).flatMap { (1...1000).contains($0) ? $0 : nil }
-                } ?? 100
+            let (after, limit) = try Self.window(request)
             let stream = try request.query("stream", "a stream name such as job-<uuid> or account-<id>") {
                 (try? StreamName.validate($0)) != nil ? $0 : nil
             }
             let type = try request.query("type", "one of \(DomainEvent.allTypes.joined(separator: ", "))") {
                 DomainEvent.allTypes.contains($0) ? $0 : nil
             }
-            let (events, head) = try service.store.environment.read { txn -> ([RecordedEvent], UInt64) in
-                var out: [RecordedEvent] = []
-                if let stream {
-                    out = try log.readStream(stream, afterVersion: 0, limit: .max, in: txn).filter {
-                        $0.sequence > after && (type == nil || $0.type == type)
-                    }
-                    out = Array(out.prefix(limit))
-                } else {
-                    try log.forEach(after: after, in: txn) { event in
-                        if type == nil || event.type == type { out.append(event) }
-                        return out.count < limit
-                    }
-                }
-                return (out, try log.head(in: txn).sequence)
-            }
-            return Render.response(.ok, Render.events(events, head: head))
+            let page = try service.events(
+                after: after, limit: limit, filter: EventFilter(stream: stream, type: type), budget: scanBudget)
+            return Render.response(.ok, Render.events(page))
         }
         router.get("/api/jobs/{id}/events") { request, context in
             let id = try request.jobID(context)
-            return try streamEvents(Streams.job(id), what: "job \(id.text)")
+            return try streamEvents(request, Streams.job(id), what: "job \(id.text)")
         }
         router.get("/api/accounts/{id}/events") { request, context in
             let id = try request.accountID(context)
-            return try streamEvents(Streams.account(id), what: "account \(id)")
+            return try streamEvents(request, Streams.account(id), what: "account \(id)")
         }
         router.get("/api/events/stream") { request, context in
-            try EventStream(log: log, slots: streams).response(request, context)
+            try EventStream(log: log, slots: streams, keyStillValid: stillValid(context.apiKey))
+                .response(request, context)
         }
     }
 
-    /// Every event of one stream; 404 when the stream has none (a deleted account keeps its events).
-    private func streamEvents(_ stream: String, what: String) throws -> Response {
-        let (events, head) = try service.store.environment.read { txn in
-            (try log.readStream(stream, in: txn), try log.head(in: txn).sequence)
-        }
-        guard !events.isEmpty else { throw Problem.notFound("no \(what)") }
-        return Render.response(.ok, Render.events(events, head: head))
+    /// Whether `key` is still active, for a stream it opened (nil in open mode). A failed
+    /// lookup keeps the stream: a storage hiccup should not drop every client.
+    private func stillValid(_ key: APIKey?) -> (@Sendable () -> Bool)? {
+        guard let id = key?.id else { return nil }
+        let keys = self.keys
+        return { (try? keys.isActive(id: id)) ?? true }
+    }
+
+    /// `after` (a sequence, default 0) and `limit` (1...1000, default 100).
+    static func window(_ request: Request) throws -> (after: UInt64, limit: Int) {
+        let after = try request.query("after", "a sequence number (0 or more)") { UInt64($0) } ?? 0
+        let limit =
+            try request.query("limit", "a whole number from 1 to 1000") {
+                Int($0).flatMap { (1...1000).contains($0) ? $0 : nil }
+            } ?? 100
+        return (after, limit)
+    }
+
+    /// A page of one stream's events; 404 when the stream has none at all (a deleted
+    /// account keeps its events).
+    private func streamEvents(_ request: Request, _ stream: String, what: String) throws -> Response {
+        let (after, limit) = try Self.window(request)
+        let page = try service.events(
+            after: after, limit: limit, filter: EventFilter(stream: stream), budget: scanBudget)
+        if page.events.isEmpty, after == 0 { throw Problem.notFound("no \(what)") }
+        return Render.response(.ok, Render.events(page))
     }
 }

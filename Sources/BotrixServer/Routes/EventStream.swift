@@ -8,10 +8,13 @@ import Synchronization
 /// `GET /api/events/stream`: Server-Sent Events. Starts after `Last-Event-ID` or
 /// `?after=` (or at the head: live only), sends the backlog page by page, then each new
 /// event; a comment line every 15 s keeps proxies from closing an idle stream. Memory per
-/// client is one page; the stream ends when the client goes or the server shuts down.
+/// client is one page; the stream ends when the client goes, the server shuts down, or
+/// the key that opened it is revoked (checked every second, so within one heartbeat).
 struct EventStream: Sendable {
     let log: EventLog
     let slots: StreamSlots
+    /// Asked while the stream runs; false ends it (nil: open mode, no key to check).
+    var keyStillValid: (@Sendable () -> Bool)?
     var pageSize = 100
     var heartbeat: Duration = .seconds(15)
 
@@ -29,6 +32,7 @@ struct EventStream: Sendable {
         let log = self.log
         let pageSize = self.pageSize
         let heartbeat = self.heartbeat
+        let keyStillValid = self.keyStillValid
         let owner = context.apiKey?.id ?? "open"
         // Held by the body closure: freed with it, whether or not the body ever runs.
         let slot = try slots.take(owner)
@@ -40,7 +44,15 @@ struct EventStream: Sendable {
                     var position = start
                     var idle: Duration = .zero
                     try await writer.write(ByteBuffer(string: ": connected at \(head)\n\n"))
+                    var checked = ContinuousClock.now
                     while !Task.isCancelled && !stopping.isSet {
+                        if let keyStillValid, ContinuousClock.now - checked >= .seconds(1) {
+                            checked = ContinuousClock.now
+                            guard keyStillValid() else {
+                                try await writer.write(ByteBuffer(string: "event: revoked\ndata: {}\n\n"))
+                                break
+                            }
+                        }
                         let page = try log.read(after: position, limit: pageSize)
                         guard let last = page.last else {
                             // Wait in short slices so a shutdown ends the stream promptly.

@@ -23,7 +23,8 @@ struct JobRoutes: Sendable {
             var body = try await JSONBody.read(request, context: context, required: false)
             let reason = body.string("reason", maxLength: 1000)
             try body.finish()
-            return try await commands.run(request, context, actor: "operator", render: Self.rendered) { metadata in
+            return try await commands.run(request, context, actor: context.operatorName, render: Self.rendered) {
+                metadata in
                 try await service.cancel(jobID: id, expectedVersion: expected, reason: reason, metadata: metadata)
             }
         }
@@ -48,21 +49,20 @@ struct JobRoutes: Sendable {
         let verification = body.bool("verification_enabled") ?? false
         try body.finish()
         guard let count else { throw Problem.validation(body.errors) }
-        return try await commands.run(request, context, actor: "operator", render: Self.created) { metadata in
+        return try await commands.run(request, context, actor: context.operatorName, render: Self.created) { metadata in
             try await service.createJob(
                 CreateJob(count: count, priority: priority, verificationEnabled: verification), metadata: metadata)
         }
     }
 
     private func list(_ request: Request) throws -> Response {
-        let (page, limit) = try request.pagination()
+        let (page, limit, after) = try request.pagination()
         let status = try request.query("status", "one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         {
             JobStatus(rawValue: $0)
         }
-        let result = try service.jobs(page: page, limit: limit, status: status)
-        return Render.response(
-            .ok, Render.list(result.items.map { Render.job($0) }, page: page, limit: limit, total: result.total))
+        let result = try service.jobs(page: page, limit: limit, status: status, after: after)
+        return Render.response(.ok, Render.list(result) { Render.job($0) })
     }
 
     private func stats() throws -> Response {

@@ -1,0 +1,127 @@
+import Crypto
+import EventLog
+import LMDB
+
+/// First answers of idempotent commands, kept beside the events they produced so a retry
+/// gets the same answer and appends nothing. Not a projection: the log cannot rebuild it.
+///
+/// An entry is found by a digest of its scope (who asked, on which route) and the client's
+/// key, so two API keys that happen to choose the same `Idempotency-Key` never see each
+/// other's answers. It remembers a digest of the request body: a retry with another body
+/// is refused, because answering it with the first answer would hide a client bug. Entries
+/// live for `lifetime` and are then ignored, and deleted by ``sweep(after:budget:now:in:)``.
+struct IdempotentAnswers: Sendable {
+    let database: Database
+    /// How long an answer is kept, in milliseconds.
+    let lifetime: Int64
+
+    /// One stored answer: version 1, the time it was stored (ms), the body's SHA-256, and
+    /// the caller's encoding of the answer.
+    struct Record: Equatable {
+        static let version: UInt8 = 1
+        var storedAt: Int64
+        var fingerprint: [UInt8]
+        var answer: [UInt8]
+
+        var bytes: [UInt8] { [Self.version] + BigEndian.bytes(UInt64(max(0, storedAt))) + fingerprint + answer }
+
+        /// Nil for anything else, including the seed's format (two status bytes and a body).
+        init?(_ bytes: [UInt8]) {
+            guard bytes.count >= 41, bytes[0] == Self.version else { return nil }
+            guard let stored = BigEndian.uint64(bytes, at: 1) else { return nil }
+            storedAt = Int64(truncatingIfNeeded: stored)
+            fingerprint = Array(bytes[9..<41])
+            answer = Array(bytes[41...])
+        }
+
+        init(storedAt: Int64, fingerprint: [UInt8], answer: [UInt8]) {
+            self.storedAt = storedAt
+            self.fingerprint = fingerprint
+            self.answer = answer
+        }
+    }
+
+    /// The table key: SHA-256 of scope, a zero byte, and the client's key (fixed length,
+    /// so no long key is ever cut short into another's).
+    static func key(_ replay: CommandMetadata.Replay) -> [UInt8] {
+        var hash = SHA256()
+        hash.update(data: Array(replay.scope.utf8))
+        hash.update(data: [0])
+        hash.update(data: Array(replay.key.utf8))
+        return Array(hash.finalize())
+    }
+
+    /// The answer stored for `replay` and still alive at `now`; nil when there is none.
+    /// - Throws: ``IdempotencyKeyReused`` when the key was used with another body.
+    func answer(for replay: CommandMetadata.Replay, now: Int64, in txn: ReadTransaction) throws -> [UInt8]? {
+        guard let bytes = try txn.get(database, Self.key(replay)), let record = Record(bytes),
+            now - record.storedAt < lifetime
+        else { return nil }
+        guard record.fingerprint == replay.fingerprint else {
+            throw IdempotencyKeyReused(key: replay.key, lifetimeSeconds: lifetime / 1000)
+        }
+        return record.answer
+    }
+
+    /// Keeps `answer` for `replay` in the command's own transaction.
+    func store(_ answer: [UInt8], for replay: CommandMetadata.Replay, now: Int64, in ltx: inout LogTransaction) throws {
+        let record = Record(storedAt: now, fingerprint: replay.fingerprint, answer: answer)
+        try ltx.put(database, Self.key(replay), record.bytes)
+    }
+
+    /// Deletes expired (and unreadable) entries among at most `budget` entries after the
+    /// key `after`; returns how many it deleted and where to go on (nil: the end was reached).
+    func sweep(after: [UInt8]?, budget: Int, now: Int64, in ltx: inout LogTransaction) throws -> (
+        deleted: Int, next: [UInt8]?
+    ) {
+        var expired: [[UInt8]] = []
+        var last: [UInt8]?
+        var seen = 0
+        try ltx.reading.withCursor(database) { cursor in
+            var entry =
+                try after.map { start in
+                    try cursor.seek(atLeast: start).flatMap { $0.key.elementsEqual(start) ? try cursor.next() : $0 }
+                } ?? cursor.first()
+            while let current = entry, seen < budget {
+                seen += 1
+                let key = Array(current.key)
+                last = key
+                let record = Record(Array(current.value))
+                if record.map({ now - $0.storedAt >= lifetime }) ?? true { expired.append(key) }
+                entry = try cursor.next()
+            }
+            if entry == nil { last = nil }
+        }
+        for key in expired { _ = try ltx.delete(database, key) }
+        return (expired.count, last)
+    }
+}
+
+/// The `Idempotency-Key` was first used with another request body; nothing was done.
+public struct IdempotencyKeyReused: Error, CustomStringConvertible, Sendable {
+    public let key: String
+    public let lifetimeSeconds: Int64
+
+    public var description: String {
+        "the Idempotency-Key \"\(key)\" was already used with a different request body; use a new key for a new request (a key is remembered for \(lifetimeSeconds) s)"
+    }
+}
+
+extension BotrixService {
+    /// Deletes expired idempotent answers among at most `budget` entries after `after`, in
+    /// one short write. Returns how many went and where the next call goes on (nil: the
+    /// table's end was reached, start again from the beginning next time).
+    public func sweepIdempotentAnswers(after: [UInt8]?, budget: Int = 1000) async throws -> (
+        deleted: Int, next: [UInt8]?
+    ) {
+        let answers = self.answers
+        return try await writer.perform { ltx in
+            try answers.sweep(after: after, budget: budget, now: ltx.now, in: &ltx)
+        }
+    }
+
+    /// Idempotent answers stored (expired ones included until swept).
+    public func idempotentAnswerCount() throws -> Int {
+        try store.environment.read { txn in try txn.count(answers.database) }
+    }
+}

@@ -1,0 +1,30 @@
+public import Botrix
+import Synchronization
+
+/// Decides, request by request, whether the API is open (no key needed). It is open only
+/// in development and only while the key table is empty: the first `botrix keys create`
+/// closes it on a running server with the next request. Revoking every key does not reopen
+/// it (revoked keys stay in the table), so an API that ever had keys stays closed.
+public final class AccessPolicy: Sendable {
+    public let keys: APIKeyStore
+    private let development: Bool
+    /// Set once a key was seen; from then on no lookup is needed.
+    private let closed: Atomic<Bool>
+
+    public init(keys: APIKeyStore, development: Bool) {
+        self.keys = keys
+        self.development = development
+        closed = Atomic(!development)
+    }
+
+    /// True while no key exists and the server runs in development. A failing read of the
+    /// key table counts as closed: an error must never open the API.
+    public var isOpen: Bool {
+        if closed.load(ordering: .acquiring) { return false }
+        guard let hasKeys = try? keys.hasKeys(), !hasKeys else {
+            closed.store(true, ordering: .releasing)
+            return false
+        }
+        return true
+    }
+}
