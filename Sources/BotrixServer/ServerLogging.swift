@@ -1,4 +1,7 @@
+import Botrix
+import EventLog
 import Foundation
+import Glibc
 public import Logging
 
 /// Sets up swift-log once per process: text lines for people, JSON lines for collectors.
@@ -30,18 +33,27 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Builds the line with the project's own JSON writer and clock text: no encoder or
+    /// date formatter is made per line.
     func log(event: LogEvent) {
         var fields: [String: String] = [
             "label": label, "level": event.level.rawValue, "message": "\(event.message)",
-            "time": ISO8601DateFormatter().string(from: Date()),
+            "time": Timestamp.rfc3339(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))),
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             fields[key] = "\(value)"
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        guard var line = try? encoder.encode(fields) else { return }
+        var writer = JSONObjectWriter()
+        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { writer.string(key, value) }
+        var line = writer.bytes()
         line.append(UInt8(ascii: "\n"))
-        FileHandle.standardError.write(line)
+        line.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
     }
 }

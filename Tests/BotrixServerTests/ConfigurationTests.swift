@@ -7,7 +7,10 @@ struct ConfigurationTests {
     @Test("with nothing set every default is the documented one")
     func defaults() throws {
         let c = try BotrixConfiguration.load(environment: [:])
-        #expect(c.serverHost == "0.0.0.0" && c.serverPort == 8080 && c.serverEnvironment == .development)
+        // No host set: 0.0.0.0 with API keys, 127.0.0.1 while the API is open (decided at start).
+        #expect(c.serverHost == nil && c.serverPort == 8080 && c.serverEnvironment == .development)
+        #expect(c.idempotencyTTLSeconds == 86_400 && c.idleTimeoutSeconds == 15 && c.bodyTimeoutSeconds == 30)
+        #expect(c.maxConnections == 1024 && c.readScanBudget == 10_000 && c.rateLimitReadsPerSecond == 1000)
         #expect(c.databasePath == "data/botrix.mdb" && c.durability == .full && c.logFormat == .text)
         #expect(c.leaseSeconds == 300 && c.maxAttempts == 3 && c.maxJobCount == 100)
     }

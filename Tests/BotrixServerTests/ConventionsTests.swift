@@ -49,7 +49,7 @@ struct ConventionsTests {
         }
     }
 
-    @Test("ETag is the stream version; If-Match with it succeeds, a stale one gets 412")
+    @Test("ETag is the stream version (a job's adds its progress); If-Match with it succeeds, a stale one gets 412")
     func etags() async throws {
         let h = try APIHarness()
         try await h.app().test(.router) { client in
@@ -79,6 +79,28 @@ struct ConventionsTests {
             let cancel = try await client.call(
                 .post, "/api/jobs/\(job)/cancel", headers: [.ifMatch: jobView.headers[.eTag]!])
             #expect(cancel.status == .ok)
+        }
+    }
+
+    @Test("recording an account changes the job's ETag; a cancel with the ETag from before gets 412")
+    func jobETagFollowsAccounts() async throws {
+        let h = try APIHarness()
+        try await h.app().test(.router) { client in
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":2}"#).body?["job_id"] as? String)
+            _ = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w"}"#)
+            let before = try #require(try await client.call(.get, "/api/jobs/\(job)").headers[.eTag])
+            let recorded = try await client.call(
+                .post, "/api/jobs/\(job)/accounts",
+                json:
+                    #"{"worker_id":"w","email":"e@example.com","username":"eee","password":"password1","birthdate":"1990-01-01"}"#
+            )
+            #expect(recorded.status == .created)
+            let after = try #require(try await client.call(.get, "/api/jobs/\(job)").headers[.eTag])
+            #expect(after != before, "the job changed (progress 0 → 1) but kept its ETag \(before)")
+            let stale = try await client.call(.post, "/api/jobs/\(job)/cancel", headers: [.ifMatch: before])
+            #expect(stale.status == .preconditionFailed && stale.text.contains(after.filter { $0 != "\"" }))
+            #expect(try await client.call(.post, "/api/jobs/\(job)/cancel", headers: [.ifMatch: after]).status == .ok)
         }
     }
 

@@ -81,9 +81,16 @@ struct DeciderTests {
         #expect(throws: DomainError.self) {
             _ = try JobDecider.claim(cancelled, workerID: "w1", leaseSeconds: nil, context)
         }
-        #expect(throws: DomainError.preconditionFailed(expected: 1, actual: running.version)) {
+        #expect(throws: DomainError.preconditionFailed(expected: "\"1\"", actual: "\"\(running.version)-0\"")) {
             _ = try JobDecider.cancel(running, expectedVersion: 1, reason: nil)
         }
+        // The whole ETag: the right version with a stale progress is refused too.
+        #expect(throws: DomainError.self) {
+            _ = try JobDecider.cancel(running, expectedVersion: running.version, expectedProgress: 1, reason: nil)
+        }
+        #expect(
+            try JobDecider.cancel(running, expectedVersion: running.version, expectedProgress: 0, reason: nil).count
+                == 1)
     }
 
     @Test("progress may not go backwards or past count")

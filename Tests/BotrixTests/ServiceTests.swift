@@ -87,7 +87,7 @@ struct ServiceTests {
         _ = try await s.claimNext(workerID: "w1")
         await #expect(throws: DomainError.self) { _ = try await s.heartbeat(jobID: job.id, workerID: "w2") }
         await #expect(throws: DomainError.self) { _ = try await s.recordAccount(account(job.id, worker: "w2", 1)) }
-        await #expect(throws: DomainError.preconditionFailed(expected: 1, actual: 2)) {
+        await #expect(throws: DomainError.preconditionFailed(expected: "\"1\"", actual: "\"2-0\"")) {
             _ = try await s.cancel(jobID: job.id, expectedVersion: 1)
         }
         _ = try await s.cancel(jobID: job.id, expectedVersion: 2, reason: "no longer needed")
@@ -119,7 +119,7 @@ struct ServiceTests {
             UpdateAccount(accountID: a.id, status: .active, email: "anna@example.com"))
         #expect(edited.status == .active && edited.version == 2)
         _ = try await s.recordAccount(account(job.id, worker: "w", 3, email: "ann@example.com"))
-        await #expect(throws: DomainError.preconditionFailed(expected: 1, actual: 2)) {
+        await #expect(throws: DomainError.preconditionFailed(expected: "\"1\"", actual: "\"2\"")) {
             try await s.deleteAccount(id: a.id, expectedVersion: 1)
         }
         try await s.deleteAccount(id: a.id, expectedVersion: 2)

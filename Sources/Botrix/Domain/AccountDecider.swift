@@ -37,7 +37,7 @@ public enum AccountDecider {
         _ account: AccountView, _ command: UpdateAccount, isTaken: Lookup, _ context: DecisionContext
     ) throws -> [DomainEvent] {
         if let expected = command.expectedVersion, expected != account.version {
-            throw DomainError.preconditionFailed(expected: expected, actual: account.version)
+            throw DomainError.preconditionFailed(expected: "\"\(expected)\"", actual: "\"\(account.version)\"")
         }
         var checks = FieldChecks()
         if let v = command.email { AccountRules.check(email: v, into: &checks) }
@@ -62,17 +62,17 @@ public enum AccountDecider {
 
     public static func delete(_ account: AccountView, expectedVersion: UInt64?) throws -> [DomainEvent] {
         if let expectedVersion, expectedVersion != account.version {
-            throw DomainError.preconditionFailed(expected: expectedVersion, actual: account.version)
+            throw DomainError.preconditionFailed(expected: "\"\(expectedVersion)\"", actual: "\"\(account.version)\"")
         }
         return [.accountDeleted(AccountDeleted(accountID: account.id, jobID: account.jobID))]
     }
 
     private static func requireUnique(email: String?, username: String?, except: Int64?, _ isTaken: Lookup) throws {
         var taken: [FieldError] = []
-        if let email, let owner = try isTaken("email", email.lowercased()), owner != except {
+        if let email, let owner = try isTaken("email", AccountRules.uniquenessKey(email)), owner != except {
             taken.append(FieldError("email", "is already used by account \(owner)"))
         }
-        if let username, let owner = try isTaken("username", username.lowercased()), owner != except {
+        if let username, let owner = try isTaken("username", AccountRules.uniquenessKey(username)), owner != except {
             taken.append(FieldError("username", "is already used by account \(owner)"))
         }
         if !taken.isEmpty { throw DomainError.validation(taken) }

@@ -5,8 +5,14 @@ import Foundation
 enum AccountRules {
     static let maximumAccountDataBytes = 16 * 1024
 
+    /// What two emails (or usernames) are compared by for uniqueness: lowercased, then in
+    /// Unicode NFC, so "É" typed precomposed and "E" + combining accent are one address.
+    static func uniquenessKey(_ text: String) -> String {
+        text.lowercased().precomposedStringWithCanonicalMapping
+    }
+
     static func check(email: String, into checks: inout FieldChecks) {
-        checks.require(isEmail(email), "email", "must be an address like name@example.com (at most 254 characters)")
+        checks.require(isEmail(email), "email", "must be an address like name@example.com (at most 254 bytes)")
     }
 
     static func check(username: String, into checks: inout FieldChecks) {
@@ -19,12 +25,12 @@ enum AccountRules {
     }
 
     static func check(password: String, into checks: inout FieldChecks) {
-        checks.require((8...128).contains(password.count), "password", "must be 8 to 128 characters")
+        checks.require((8...128).contains(password.utf8.count), "password", "must be 8 to 128 bytes of UTF-8")
     }
 
     static func check(verificationCode: String, into checks: inout FieldChecks) {
         checks.require(
-            (1...64).contains(verificationCode.count), "verification_code", "must be 1 to 64 characters")
+            (1...64).contains(verificationCode.utf8.count), "verification_code", "must be 1 to 64 bytes of UTF-8")
     }
 
     static func check(birthdate: String, now: Int64, into checks: inout FieldChecks) {
@@ -61,7 +67,7 @@ enum AccountRules {
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, let tld = labels.last, tld.count >= 2, tld.allSatisfy(\.isLetter) else { return false }
         return labels.allSatisfy { label in
-            !label.isEmpty && label.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
+            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
                 && label.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }
         }
     }

@@ -8,7 +8,7 @@ public enum DomainError: Error, Equatable, CustomStringConvertible {
     /// The command does not fit the current state (finished job, not the lease holder, ...).
     case conflict(String)
     /// `If-Match` named a version that is no longer current.
-    case preconditionFailed(expected: UInt64, actual: UInt64)
+    case preconditionFailed(expected: String, actual: String)
 
     public var description: String {
         switch self {
@@ -17,7 +17,7 @@ public enum DomainError: Error, Equatable, CustomStringConvertible {
         case .notFound(let kind, let id): return "no \(kind) with id \(id)"
         case .conflict(let reason): return reason
         case .preconditionFailed(let expected, let actual):
-            return "version \(expected) is stale: the current version is \(actual); reload and retry"
+            return "If-Match \(expected) is stale: the current ETag is \(actual); reload and retry"
         }
     }
 }

@@ -67,7 +67,7 @@ public enum JobDecider {
         }
         if let s = command.successful { checks.require(s >= 0, "successful", "must not be negative") }
         if let f = command.failed { checks.require(f >= 0, "failed", "must not be negative") }
-        if let m = command.message { checks.require(m.count <= 1000, "message", "must be at most 1000 characters") }
+        if let m = command.message { checks.require(m.utf8.count <= 1000, "message", "must be at most 1000 bytes of UTF-8") }
         try checks.throwIfAny()
         return [
             .progressUpdated(
@@ -90,7 +90,7 @@ public enum JobDecider {
     ) throws -> [DomainEvent] {
         try requireHolder(job, workerID, context)
         var checks = FieldChecks()
-        checks.require(!error.isEmpty && error.count <= 2000, "error", "must be 1...2000 characters")
+        checks.require(!error.isEmpty && error.utf8.count <= 2000, "error", "must be 1 to 2000 bytes of UTF-8")
         try checks.throwIfAny()
         let requeued = retry && job.attempts < context.maxAttempts
         let text =
@@ -99,9 +99,12 @@ public enum JobDecider {
         return [.jobFailed(JobFailed(jobID: job.id, workerID: workerID, error: text, requeued: requeued))]
     }
 
-    public static func cancel(_ job: JobView, expectedVersion: UInt64?, reason: String?) throws -> [DomainEvent] {
-        if let expectedVersion, expectedVersion != job.version {
-            throw DomainError.preconditionFailed(expected: expectedVersion, actual: job.version)
+    public static func cancel(
+        _ job: JobView, expectedVersion: UInt64?, expectedProgress: Int? = nil, reason: String?
+    ) throws -> [DomainEvent] {
+        if let expectedVersion, expectedVersion != job.version || (expectedProgress.map { $0 != job.progress } ?? false) {
+            let sent = expectedProgress.map { "\"\(expectedVersion)-\($0)\"" } ?? "\"\(expectedVersion)\""
+            throw DomainError.preconditionFailed(expected: sent, actual: "\"\(job.version)-\(job.progress)\"")
         }
         guard !job.status.isFinished else {
             throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue) and cannot be cancelled")
@@ -131,7 +134,7 @@ public enum JobDecider {
     static func validateWorker(_ workerID: String) throws {
         var checks = FieldChecks()
         checks.require(
-            !workerID.isEmpty && workerID.count <= 128 && !workerID.unicodeScalars.contains { $0.value < 0x20 },
+            !workerID.isEmpty && workerID.utf8.count <= 128 && !workerID.unicodeScalars.contains { $0.value < 0x20 },
             "worker_id", "must be 1...128 printable characters")
         try checks.throwIfAny()
     }

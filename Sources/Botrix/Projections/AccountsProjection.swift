@@ -73,8 +73,12 @@ public struct AccountsProjection: Sendable {
                 try counters.add(1, to: "status.\(new.status.rawValue)", in: &ltx)
             }
         }
-        try reindex(emails, old?.email.lowercased(), new?.email.lowercased(), key, in: &ltx)
-        try reindex(usernames, old?.username.lowercased(), new?.username.lowercased(), key, in: &ltx)
+        try reindex(
+            emails, old.map { AccountRules.uniquenessKey($0.email) }, new.map { AccountRules.uniquenessKey($0.email) }, key,
+            in: &ltx)
+        try reindex(
+            usernames, old.map { AccountRules.uniquenessKey($0.username) },
+            new.map { AccountRules.uniquenessKey($0.username) }, key, in: &ltx)
     }
 
     private func reindex(

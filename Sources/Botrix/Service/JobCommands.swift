@@ -55,13 +55,16 @@ extension BotrixService {
         }
     }
 
-    /// Cancels a pending or running job; `expectedVersion` is the client's `If-Match`.
+    /// Cancels a pending or running job; `expectedVersion` (and `expectedProgress`, when
+    /// the client sent the job's whole ETag) is the client's `If-Match`.
     public func cancel(
-        jobID: UUID, expectedVersion: UInt64? = nil, reason: String? = nil, metadata: CommandMetadata = .init()
+        jobID: UUID, expectedVersion: UInt64? = nil, expectedProgress: Int? = nil, reason: String? = nil,
+        metadata: CommandMetadata = .init()
     ) async throws -> JobView {
         try await run(metadata) { ltx, scope in
             try scope.onJob(jobID, in: &ltx) {
-                try JobDecider.cancel($0, expectedVersion: expectedVersion, reason: reason)
+                try JobDecider.cancel(
+                    $0, expectedVersion: expectedVersion, expectedProgress: expectedProgress, reason: reason)
             }
         }
     }

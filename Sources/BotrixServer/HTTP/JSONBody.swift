@@ -81,8 +81,8 @@ struct JSONBody {
         switch object[key] {
         case nil, .null?: return nil
         case .string(let value)?:
-            guard value.count <= maxLength else {
-                errors.append(FieldError(key, "must be at most \(maxLength) characters"))
+            guard value.utf8.count <= maxLength else {
+                errors.append(FieldError(key, "must be at most \(maxLength) bytes of UTF-8"))
                 return nil
             }
             return value

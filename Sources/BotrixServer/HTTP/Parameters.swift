@@ -64,14 +64,23 @@ extension Request {
 
     /// `If-Match: "7"` (or `7`, or `W/"7"`) as a version; nil when absent.
     func ifMatch() throws -> UInt64? {
+        try ifMatchJob()?.version
+    }
+
+    /// A job's `If-Match`: `"7-3"` (version and progress, as its ETag) or `"7"` (version only).
+    func ifMatchJob() throws -> (version: UInt64, progress: Int?)? {
         guard let header = headers[.ifMatch] else { return nil }
         let trimmed = header.trimmingCharacters(in: .whitespaces)
             .replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let parts = trimmed.split(separator: "-", omittingEmptySubsequences: false)
+        if parts.count == 2, let version = UInt64(parts[0]), let progress = Int(parts[1]), progress >= 0 {
+            return (version, progress)
+        }
         guard let version = UInt64(trimmed) else {
             throw Problem(
                 status: .badRequest, slug: "bad-if-match", title: "Bad If-Match",
                 detail: "If-Match must be the ETag of the resource, such as \"3\"")
         }
-        return version
+        return (version, nil)
     }
 }

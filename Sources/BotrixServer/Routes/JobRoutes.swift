@@ -15,17 +15,19 @@ struct JobRoutes: Sendable {
         router.get("/api/jobs/{id}") { request, context in
             let id = try request.jobID(context)
             guard let job = try service.job(id) else { throw Problem.notFound("no job with id \(id.text)") }
-            return Render.response(.ok, Render.job(job), headers: [.eTag: Render.etag(job.version)])
+            return Render.response(.ok, Render.job(job), headers: [.eTag: Render.etag(job)])
         }
         router.post("/api/jobs/{id}/cancel") { request, context in
             let id = try request.jobID(context)
-            let expected = try request.ifMatch()
+            let expected = try request.ifMatchJob()
             var body = try await JSONBody.read(request, context: context, required: false)
             let reason = body.string("reason", maxLength: 1000)
             try body.finish()
             return try await commands.run(request, context, actor: context.operatorName, render: Self.rendered) {
                 metadata in
-                try await service.cancel(jobID: id, expectedVersion: expected, reason: reason, metadata: metadata)
+                try await service.cancel(
+                    jobID: id, expectedVersion: expected?.version, expectedProgress: expected?.progress, reason: reason,
+                    metadata: metadata)
             }
         }
         router.get("/api/queue") { request, _ in
@@ -86,7 +88,7 @@ struct JobRoutes: Sendable {
     }
 
     @Sendable static func rendered(_ job: JobView) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
-        (.ok, Render.job(job), [.eTag: Render.etag(job.version)])
+        (.ok, Render.job(job), [.eTag: Render.etag(job)])
     }
 
     @Sendable static func created(_ job: JobView) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
@@ -95,6 +97,6 @@ struct JobRoutes: Sendable {
         w.string("status", job.status.rawValue)
         w.int("count", job.count)
         w.string("message", "job created: \(job.count) account\(job.count == 1 ? "" : "s") at priority \(job.priority)")
-        return (.created, w.bytes(), [.location: "/api/jobs/\(job.id.text)", .eTag: Render.etag(job.version)])
+        return (.created, w.bytes(), [.location: "/api/jobs/\(job.id.text)", .eTag: Render.etag(job)])
     }
 }
