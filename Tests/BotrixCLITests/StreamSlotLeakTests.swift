@@ -2,10 +2,6 @@ import Foundation
 import TestSupport
 import Testing
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Event-stream slots leaked when a client reset its connection before the response head
 /// was written (taken in the handler, released only at the end of a body that never ran):
 /// after a few hundred quick resets the key got 429 forever with no stream open.
@@ -13,24 +9,9 @@ import Testing
 struct StreamSlotLeakTests {
     /// Connects, sends the request and resets the connection at once (SO_LINGER 0).
     func resetAfterRequest(port: Int, path: String) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        if connected == 0 {
-            let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-            _ = request.withCString { send(fd, $0, strlen($0), 0) }
-        }
-        var linger = linger(l_onoff: 1, l_linger: 0)
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
-        close(fd)
+        guard let connection = RawConnection(port: port) else { return }
+        connection.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        connection.reset()
     }
 
     @Test("300 connections reset right after their request leave every slot free")

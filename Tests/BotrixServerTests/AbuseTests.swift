@@ -19,7 +19,8 @@ struct AbuseTests {
             for _ in 0..<2 { _ = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: a) }
             var idempotent = a
             idempotent[.idempotencyKey] = "claim-1"
-            let first = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w"}"#, headers: idempotent)
+            let first = try await client.call(
+                .post, "/api/queue/claim", json: #"{"worker_id":"w"}"#, headers: idempotent)
             idempotent = b
             idempotent[.idempotencyKey] = "claim-1"
             let second = try await client.call(
@@ -118,7 +119,8 @@ struct AbuseTests {
             let metrics = try await client.call(.get, "/metrics").text
             for status in ["401", "404", "422", "429", "503"] {
                 #expect(
-                    metrics.contains("status=\"\(status)\""), "no botrix_http_requests_total series with status \(status)"
+                    metrics.contains("status=\"\(status)\""),
+                    "no botrix_http_requests_total series with status \(status)"
                 )
             }
         }

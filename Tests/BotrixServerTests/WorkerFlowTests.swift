@@ -61,7 +61,8 @@ struct WorkerFlowTests {
 
             let job = try await client.call(.get, "/api/jobs/\(jobID)")
             #expect(
-                job.body?["progress"] as? Int == 2 && job.headers[.eTag] == "\"\(job.body?["version"] as? Int ?? -1)-2\"")
+                job.body?["progress"] as? Int == 2
+                    && job.headers[.eTag] == "\"\(job.body?["version"] as? Int ?? -1)-2\"")
             let stats = try await client.call(.get, "/api/jobs/stats")
             #expect(
                 stats.body?["total"] as? Int == 1 && (stats.body?["by_status"] as? [String: Int])?["completed"] == 1)

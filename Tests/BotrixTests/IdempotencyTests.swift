@@ -6,8 +6,9 @@ import Testing
 @Suite("Idempotent answers")
 struct IdempotencyTests {
     static func replay(_ scope: String, _ key: String, body: String) -> CommandMetadata.Replay {
-        CommandMetadata.Replay(scope: scope, key: key, fingerprint: CommandMetadata.Replay.fingerprint(Array(body.utf8)))
-        { result in
+        CommandMetadata.Replay(
+            scope: scope, key: key, fingerprint: CommandMetadata.Replay.fingerprint(Array(body.utf8))
+        ) { result in
             Array(((result as? JobView)?.id.uuidString ?? "?").utf8)
         }
     }
@@ -22,14 +23,16 @@ struct IdempotencyTests {
         #expect(a.id != b.id)
         await #expect {
             _ = try await f.service.createJob(
-                CreateJob(count: 1), metadata: CommandMetadata(replay: Self.replay("key-a POST /api/jobs", "k", body: "1")))
+                CreateJob(count: 1),
+                metadata: CommandMetadata(replay: Self.replay("key-a POST /api/jobs", "k", body: "1")))
         } throws: { error in
             (error as? StoredReplay).map { String(decoding: $0.answer, as: UTF8.self) == a.id.uuidString } ?? false
         }
         let head = try f.store.log.head().sequence
         await #expect(throws: IdempotencyKeyReused.self) {
             _ = try await f.service.createJob(
-                CreateJob(count: 2), metadata: CommandMetadata(replay: Self.replay("key-a POST /api/jobs", "k", body: "2")))
+                CreateJob(count: 2),
+                metadata: CommandMetadata(replay: Self.replay("key-a POST /api/jobs", "k", body: "2")))
         }
         #expect(try f.store.log.head().sequence == head)
     }

@@ -14,9 +14,13 @@ public final class ServerProcess: @unchecked Sendable {
     private let errors = Pipe()
     private var collector: PipeCollector?
 
-    public init(binary: String, database: String, environment: [String: String] = [:]) throws {
+    /// - Parameter host: `--host`; nil leaves it to the server (tests that do must only
+    ///   run servers that pick 127.0.0.1 themselves).
+    public init(
+        binary: String, database: String, environment: [String: String] = [:], host: String? = "127.0.0.1"
+    ) throws {
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--db", database]
+        process.arguments = (host.map { ["serve", "--host", $0] } ?? ["serve"]) + ["--port", "0", "--db", database]
         var env = ProcessInfo.processInfo.environment
         env["LOG_LEVEL"] = "info"
         for (key, value) in environment { env[key] = value }

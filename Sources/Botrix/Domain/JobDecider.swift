@@ -67,7 +67,9 @@ public enum JobDecider {
         }
         if let s = command.successful { checks.require(s >= 0, "successful", "must not be negative") }
         if let f = command.failed { checks.require(f >= 0, "failed", "must not be negative") }
-        if let m = command.message { checks.require(m.utf8.count <= 1000, "message", "must be at most 1000 bytes of UTF-8") }
+        if let m = command.message {
+            checks.require(m.utf8.count <= 1000, "message", "must be at most 1000 bytes of UTF-8")
+        }
         try checks.throwIfAny()
         return [
             .progressUpdated(
@@ -102,7 +104,8 @@ public enum JobDecider {
     public static func cancel(
         _ job: JobView, expectedVersion: UInt64?, expectedProgress: Int? = nil, reason: String?
     ) throws -> [DomainEvent] {
-        if let expectedVersion, expectedVersion != job.version || (expectedProgress.map { $0 != job.progress } ?? false) {
+        if let expectedVersion, expectedVersion != job.version || (expectedProgress.map { $0 != job.progress } ?? false)
+        {
             let sent = expectedProgress.map { "\"\(expectedVersion)-\($0)\"" } ?? "\"\(expectedVersion)\""
             throw DomainError.preconditionFailed(expected: sent, actual: "\"\(job.version)-\(job.progress)\"")
         }

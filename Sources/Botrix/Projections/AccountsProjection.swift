@@ -74,7 +74,8 @@ public struct AccountsProjection: Sendable {
             }
         }
         try reindex(
-            emails, old.map { AccountRules.uniquenessKey($0.email) }, new.map { AccountRules.uniquenessKey($0.email) }, key,
+            emails, old.map { AccountRules.uniquenessKey($0.email) }, new.map { AccountRules.uniquenessKey($0.email) },
+            key,
             in: &ltx)
         try reindex(
             usernames, old.map { AccountRules.uniquenessKey($0.username) },

@@ -1,0 +1,174 @@
+import EventLog
+import Foundation
+import LMDB
+import TestSupport
+import Testing
+
+/// The built server against clients that hold connections without finishing requests,
+/// hold too many, revoke their key mid-stream, or read a long log with a rare filter.
+@Suite("Connections and live reads", .serialized)
+struct ConnectionAbuseTests {
+    @Test("half-sent heads and stalled bodies are closed after IDLE_TIMEOUT_SECONDS; others are served meanwhile")
+    func slowloris() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(
+            binary: binary, database: folder.file("slow.mdb"), environment: ["IDLE_TIMEOUT_SECONDS": "2"])
+        var held: [RawConnection] = []
+        for n in 0..<300 {
+            guard let connection = RawConnection(port: server.port) else { continue }
+            if n % 2 == 0 {
+                connection.send("GET /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  // the head never ends
+            } else {
+                connection.send(
+                    "POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"co"
+                )
+            }
+            held.append(connection)
+        }
+        #expect(held.count == 300)
+        // While they hang, a normal client is served.
+        let live = try curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "\(server.baseURL)/health/live",
+        ])
+        #expect(live.output == "200")
+        // Each is closed by the server once silent for 2 s (generous bound: a loaded machine).
+        var open = 0
+        for connection in held where !connection.read(within: 15).closed { open += 1 }
+        #expect(open == 0, "\(open) of 300 half-sent requests are still open")
+        let after = try curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "\(server.baseURL)/api/jobs",
+        ])
+        #expect(after.output == "200")
+        #expect(server.stop())
+    }
+
+    @Test("a body trickled byte by byte gets 408 after BODY_TIMEOUT_SECONDS and appends nothing")
+    func trickledBody() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(
+            binary: binary, database: folder.file("trickle.mdb"),
+            environment: ["BODY_TIMEOUT_SECONDS": "2", "IDLE_TIMEOUT_SECONDS": "30"])
+        let connection = try #require(RawConnection(port: server.port))
+        connection.send(
+            "POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n"
+        )
+        var answer = ""
+        for _ in 0..<40 where answer.isEmpty {
+            connection.send(" ")
+            answer = connection.read(within: 0.5).text
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 408"), "\(answer.prefix(200))")
+        #expect(answer.contains("/problems/body-timeout"))
+        let events = try curl(["\(server.baseURL)/api/events"])
+        #expect(events.output.contains(#""data":[]"#), "\(events.output)")
+        #expect(server.stop())
+    }
+
+    @Test("past MAX_CONNECTIONS a client waits until a connection closes, then is served")
+    func connectionCap() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(
+            binary: binary, database: folder.file("cap.mdb"),
+            environment: ["MAX_CONNECTIONS": "4", "IDLE_TIMEOUT_SECONDS": "3"])
+        let idle = (0..<4).compactMap { _ in RawConnection(port: server.port) }
+        #expect(idle.count == 4)
+        try await Task.sleep(for: .milliseconds(300))
+        let waiting = try curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "\(server.baseURL)/health/live",
+        ])
+        #expect(waiting.output == "000", "a fifth connection was served beside four held ones")
+        // The idle ones are closed after 3 s; then the next client gets in.
+        let served = try curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", "\(server.baseURL)/health/live",
+        ])
+        #expect(served.output == "200")
+        withExtendedLifetime(idle) {}
+        #expect(server.stop())
+    }
+
+    @Test("revoking a key on a running server ends its open event stream and refuses its next request")
+    func revocationEndsStream() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("revoke.mdb")
+        let created = try runProgram(
+            binary, ["keys", "create", "--name", "reader", "--scope", "read", "--db", database])
+        let token = try #require(created.output.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("btx_") })
+        let id = token.split(separator: "_")[1]
+        let server = try ServerProcess(binary: binary, database: database)
+        let started = Date()
+        async let stream = Task.detached {
+            try curl([
+                "-N", "--max-time", "60", "-H", "Authorization: Bearer \(token)", "\(server.baseURL)/api/events/stream",
+            ])
+        }.value
+        try await Task.sleep(for: .milliseconds(800))
+        let revoked = try runProgram(binary, ["keys", "revoke", String(id), "--db", database])
+        #expect(revoked.status == 0, "\(revoked.error)")
+        let (status, output) = try await stream
+        // curl exits 0 when the server ended the stream, 28 when its own 60 s limit did.
+        #expect(status == 0, "the stream was not ended by the server (curl exit \(status))")
+        #expect(output.contains("event: revoked"))
+        #expect(Date().timeIntervalSince(started) < 60)
+        let again = try curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)",
+            "\(server.baseURL)/api/jobs",
+        ])
+        #expect(again.output == "401")
+        #expect(server.stop())
+    }
+
+    @Test("an open development server without SERVER_HOST listens on 127.0.0.1 and says why")
+    func openModeBindsLoopback() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(
+            binary: binary, database: folder.file("open.mdb"), environment: ["SERVER_HOST": ""], host: nil)
+        #expect(server.log().contains("listening on 127.0.0.1:"))
+        #expect(server.log().contains("127.0.0.1 only"))
+        #expect(server.stop())
+    }
+
+    @Test("eight rare-type reads of a 100,000-event log at once: each is bounded, and /health/live answers")
+    func boundedReadsBesideProbes() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("long.mdb")
+        do {
+            let environment = try Environment(.init(path: database, mapSize: 1 << 28, durability: .nosync))
+            let log = try EventLog(environment: environment)
+            let writer = GroupCommitWriter(log: log)
+            let data = Array(#"{"n":1}"#.utf8)
+            for _ in 0..<100 {
+                _ = try await writer.perform { ltx in
+                    for n in 0..<1000 {
+                        _ = try ltx.append(
+                            AppendRequest(
+                                stream: "filler-\(n % 7)", events: [ProposedEvent(type: "Filler", data: data)]))
+                    }
+                }
+            }
+            await writer.shutdown()
+        }
+        let server = try ServerProcess(binary: binary, database: database, environment: ["READ_SCAN_BUDGET": "10000"])
+        let reads = (0..<8).map { _ in
+            Task.detached {
+                try curl(["--max-time", "60", "\(server.baseURL)/api/events?type=JobCancelled&limit=10"]).output
+            }
+        }
+        let probe = try curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", "\(server.baseURL)/health/live",
+        ])
+        #expect(probe.output == "200")
+        for read in reads {
+            let output = try await read.value
+            // Each stopped at its budget: nothing found, and a cursor 10,000 entries on.
+            #expect(output.contains(#""data":[]"#) && output.contains(#""more":true"#), "\(output.prefix(300))")
+            #expect(output.contains(#""next_after":10000"#), "\(output.prefix(300))")
+        }
+        #expect(server.stop())
+    }
+}
