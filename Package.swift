@@ -123,6 +123,7 @@ let package = Package(
             dependencies: [
                 "BotrixServer",
                 "Botrix",
+                "LMDB",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "InMemoryLogging", package: "swift-log"),

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import LMDB
 import Testing
 
 /// The API under careless or hostile clients: shared idempotency keys, reused keys with
@@ -177,5 +178,22 @@ struct AbuseTests {
         let event = try #require(try h.store.log.read(after: 0, limit: 10).last)
         #expect(event.metadata["actor"] == key.id && event.metadata["api_key"] == key.id)
         #expect(!event.metadata.values.contains { $0.contains(String(token.suffix(48))) })
+    }
+
+    @Test("a stored record that cannot be read answers 500 data-damaged, not a 4xx, and shows no storage text")
+    func damagedRecord() async throws {
+        let h = try APIHarness()
+        try await h.app().test(.router) { client in
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":1}"#).body?["job_id"] as? String)
+            // Remove the event the job's stream index points to: the index now names a missing record.
+            let sequence = h.head
+            let events = try h.store.environment.database("events", create: false)
+            _ = try h.store.environment.write { txn in try txn.delete(events, BigEndian.bytes(sequence)) }
+            let answer = try await client.call(.get, "/api/jobs/\(job)/events")
+            #expect(answer.status == .internalServerError, "\(answer.status): \(answer.text)")
+            #expect(answer.body?["type"] as? String == "/problems/data-damaged")
+            #expect(!answer.text.contains("stream index") && !answer.text.contains("MDB_"))
+        }
     }
 }
