@@ -3,6 +3,7 @@ public import EventLog
 public import Hummingbird
 import HummingbirdCore
 public import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -41,7 +42,14 @@ public enum BotrixApplication {
         let router = makeRouter(service: service, configuration: configuration, metrics: metrics, access: access)
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        ConnectionDeadlines(
+                            bodyDeadline: .seconds(Int64(configuration.bodyTimeoutSeconds) + 2),
+                            writeStall: .seconds(Int64(configuration.idleTimeoutSeconds)))
+                    ],
+                    idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds)))),
             configuration: .init(
                 address: .hostname(host, port: configuration.serverPort),
                 serverName: "Botrix/\(BotrixVersion.current)",
@@ -77,13 +85,14 @@ public enum BotrixApplication {
             middleware: RateLimit(
                 kind: .reads, rate: configuration.rateLimitReadsPerSecond,
                 burst: Double(configuration.rateLimitReadBurst)))
+        let reads = ReadPool(limit: max(1, System.coreCount - 1))
         HealthRoutes(service: service).register(on: router)
-        JobRoutes(service: service).register(on: router)
-        AccountRoutes(service: service).register(on: router)
+        JobRoutes(service: service, reads: reads).register(on: router)
+        AccountRoutes(service: service, reads: reads).register(on: router)
         WorkerRoutes(service: service).register(on: router)
         AuditRoutes(
-            service: service, scanBudget: configuration.readScanBudget,
-            streams: StreamSlots(limit: configuration.maxStreamsPerKey), keys: access.keys
+            service: service, reads: reads, scanBudget: configuration.readScanBudget,
+            streams: StreamSlots(limit: configuration.maxStreamsPerKey), access: access
         ).register(on: router)
         router.get("/metrics") { _, _ in
             Response(

@@ -40,7 +40,7 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public var maxStreamsPerKey = 4
     /// Whether `/metrics` is open (true) or needs the `read` scope.
     public var metricsPublic = true
-    /// Reads per second each API key (or, in open mode, each client address) may make, and
+    /// Reads per second each API key (in open mode, all clients together) may make, and
     /// the burst it may save up.
     public var rateLimitReadsPerSecond = 1000.0
     public var rateLimitReadBurst = 2000

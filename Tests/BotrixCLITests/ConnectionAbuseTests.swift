@@ -72,20 +72,25 @@ struct ConnectionAbuseTests {
         let folder = TemporaryFolder()
         let server = try ServerProcess(
             binary: binary, database: folder.file("cap.mdb"),
-            environment: ["MAX_CONNECTIONS": "4", "IDLE_TIMEOUT_SECONDS": "3"])
-        let idle = (0..<4).compactMap { _ in RawConnection(port: server.port) }
-        #expect(idle.count == 4)
-        try await Task.sleep(for: .milliseconds(300))
+            environment: ["MAX_CONNECTIONS": "4", "IDLE_TIMEOUT_SECONDS": "120"])
+        var held = (0..<4).compactMap { _ in RawConnection(port: server.port) }
+        #expect(held.count == 4)
+        // Each held connection is accepted: a request on it is answered.
+        for connection in held {
+            connection.send("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(connection.read(within: 10).text.hasPrefix("HTTP/1.1 200"))
+        }
         let waiting = try curl([
-            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "\(server.baseURL)/health/live",
+            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "\(server.baseURL)/health/live",
         ])
         #expect(waiting.output == "000", "a fifth connection was served beside four held ones")
-        // The idle ones are closed after 3 s; then the next client gets in.
+        // One held connection closes; the next client gets in.
+        held.removeFirst()
         let served = try curl([
             "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "20", "\(server.baseURL)/health/live",
         ])
         #expect(served.output == "200")
-        withExtendedLifetime(idle) {}
+        withExtendedLifetime(held) {}
         #expect(server.stop())
     }
 
@@ -99,20 +104,15 @@ struct ConnectionAbuseTests {
         let token = try #require(created.output.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("btx_") })
         let id = token.split(separator: "_")[1]
         let server = try ServerProcess(binary: binary, database: database)
-        let started = Date()
-        async let stream = Task.detached {
-            try curl([
-                "-N", "--max-time", "60", "-H", "Authorization: Bearer \(token)", "\(server.baseURL)/api/events/stream",
-            ])
-        }.value
-        try await Task.sleep(for: .milliseconds(800))
+        let stream = try StreamingCurl(
+            url: "\(server.baseURL)/api/events/stream", headers: ["Authorization: Bearer \(token)"])
+        #expect(stream.waitUntilConnected(), "the stream did not open: \(stream.text)")
         let revoked = try runProgram(binary, ["keys", "revoke", String(id), "--db", database])
         #expect(revoked.status == 0, "\(revoked.error)")
-        let (status, output) = try await stream
         // curl exits 0 when the server ended the stream, 28 when its own 60 s limit did.
-        #expect(status == 0, "the stream was not ended by the server (curl exit \(status))")
-        #expect(output.contains("event: revoked"))
-        #expect(Date().timeIntervalSince(started) < 60)
+        let status = stream.waitForExit(seconds: 65)
+        #expect(status == 0, "the stream was not ended by the server (curl exit \(String(describing: status)))")
+        #expect(stream.text.contains("event: revoked"))
         let again = try curl([
             "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(token)",
             "\(server.baseURL)/api/jobs",
@@ -169,6 +169,94 @@ struct ConnectionAbuseTests {
             #expect(output.contains(#""data":[]"#) && output.contains(#""more":true"#), "\(output.prefix(300))")
             #expect(output.contains(#""next_after":10000"#), "\(output.prefix(300))")
         }
+        #expect(server.stop())
+    }
+
+    @Test("a body no route reads (a 401, a 404) trickled byte by byte is cut off after BODY_TIMEOUT_SECONDS")
+    func trickledUnreadBody() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("unread.mdb")
+        _ = try runProgram(binary, ["keys", "create", "--name", "ops", "--scope", "admin", "--db", database])
+        let server = try ServerProcess(
+            binary: binary, database: database,
+            environment: ["BODY_TIMEOUT_SECONDS": "2", "IDLE_TIMEOUT_SECONDS": "30", "MAX_CONNECTIONS": "8"])
+        var connections: [RawConnection] = []
+        for path in ["/api/jobs", "/api/nothing-here", "/health/live"] {
+            let connection = try #require(RawConnection(port: server.port))
+            connection.send("POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n")
+            connections.append(connection)
+        }
+        // Trickle a byte each 0.5 s (never silent long enough for the idle timeout) for 12 s at most.
+        var closed = Set<Int>()
+        for _ in 0..<24 where closed.count < connections.count {
+            for (index, connection) in connections.enumerated() where !closed.contains(index) {
+                connection.send("x")
+                if connection.read(within: 0.15).closed { closed.insert(index) }
+            }
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(
+            closed.count == connections.count, "\(connections.count - closed.count) trickling connections stay open")
+        #expect(server.stop())
+    }
+
+    @Test("a client that pipelines requests and never reads the answers is closed once writes stall")
+    func neverReads() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("noread.mdb")
+        do {
+            let environment = try Environment(.init(path: database, mapSize: 1 << 26, durability: .nosync))
+            let writer = GroupCommitWriter(log: try EventLog(environment: environment))
+            let data = Array(String(repeating: "x", count: 300).utf8)
+            let payload = Array(#"{"pad":""#.utf8) + data + Array(#""}"#.utf8)
+            _ = try await writer.perform { ltx in
+                for n in 0..<2000 {
+                    _ = try ltx.append(
+                        AppendRequest(stream: "filler-\(n % 5)", events: [ProposedEvent(type: "Filler", data: payload)])
+                    )
+                }
+            }
+            await writer.shutdown()
+        }
+        let server = try ServerProcess(
+            binary: binary, database: database, environment: ["IDLE_TIMEOUT_SECONDS": "2"])
+        let connection = try #require(RawConnection(port: server.port))
+        // About 200 answers of ~0.6 MB each: far more than the socket buffers hold.
+        for _ in 0..<200 { connection.send("GET /api/events?limit=1000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n") }
+        try await Task.sleep(for: .seconds(8))
+        // Now read: the stream of answers must end (closed by the server), not go on for ~120 MB.
+        var total = 0
+        var closed = false
+        for _ in 0..<60 where !closed {
+            let chunk = connection.read(within: 0.5)
+            total += chunk.text.utf8.count
+            closed = chunk.closed
+        }
+        #expect(closed, "the server still serves a client that did not read for 8 s")
+        #expect(total < 60_000_000, "read \(total) bytes")
+        let live = try curl([
+            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", "\(server.baseURL)/health/live",
+        ])
+        #expect(live.output == "200")
+        #expect(server.stop())
+    }
+
+    @Test("an anonymous event stream opened while the API was open ends when the first key is created")
+    func openStreamEndsWithFirstKey() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("openstream.mdb")
+        let server = try ServerProcess(binary: binary, database: database)
+        let stream = try StreamingCurl(url: "\(server.baseURL)/api/events/stream")
+        #expect(stream.waitUntilConnected(), "the stream did not open: \(stream.text)")
+        let created = try runProgram(binary, ["keys", "create", "--name", "ops", "--scope", "read", "--db", database])
+        #expect(created.status == 0)
+        let status = stream.waitForExit(seconds: 65)
+        #expect(
+            status == 0, "the anonymous stream was not ended by the server (curl exit \(String(describing: status)))")
+        #expect(stream.text.contains("event: revoked"))
         #expect(server.stop())
     }
 }

@@ -127,7 +127,8 @@ public struct CommandMetadata: Sendable {
         public var scope: String
         /// The client's `Idempotency-Key`.
         public var key: String
-        /// SHA-256 of the request body: a retry must send the same one.
+        /// SHA-256 of the request (for HTTP: its body's JSON, written canonically): a retry
+        /// must send the same request.
         public var fingerprint: [UInt8]
         public var encode: @Sendable (any Sendable) throws -> [UInt8]
 

@@ -69,15 +69,15 @@ struct IdempotentAnswers: Sendable {
         try ltx.put(database, Self.key(replay), record.bytes)
     }
 
-    /// Deletes expired (and unreadable) entries among at most `budget` entries after the
-    /// key `after`; returns how many it deleted and where to go on (nil: the end was reached).
-    func sweep(after: [UInt8]?, budget: Int, now: Int64, in ltx: inout LogTransaction) throws -> (
-        deleted: Int, next: [UInt8]?
+    /// The expired (and unreadable) entries among at most `budget` entries after the key
+    /// `after`, and where to go on (nil: the end was reached).
+    func expired(after: [UInt8]?, budget: Int, now: Int64, in txn: some TransactionReading) throws -> (
+        keys: [[UInt8]], next: [UInt8]?
     ) {
         var expired: [[UInt8]] = []
         var last: [UInt8]?
         var seen = 0
-        try ltx.reading.withCursor(database) { cursor in
+        try txn.withCursor(database) { cursor in
             var entry =
                 try after.map { start in
                     try cursor.seek(atLeast: start).flatMap { $0.key.elementsEqual(start) ? try cursor.next() : $0 }
@@ -92,8 +92,19 @@ struct IdempotentAnswers: Sendable {
             }
             if entry == nil { last = nil }
         }
-        for key in expired { _ = try ltx.delete(database, key) }
-        return (expired.count, last)
+        return (expired, last)
+    }
+
+    /// Deletes `keys` that are still expired at the writer's `now` (a retry may have
+    /// stored a fresh answer under one since they were found).
+    func delete(_ keys: [[UInt8]], now: Int64, in ltx: inout LogTransaction) throws -> Int {
+        var deleted = 0
+        for key in keys {
+            let record = try ltx.reading.get(database, key).map(Record.init)
+            if let record, let alive = record, now - alive.storedAt < lifetime { continue }
+            if try ltx.delete(database, key) { deleted += 1 }
+        }
+        return deleted
     }
 }
 
@@ -109,15 +120,21 @@ public struct IdempotencyKeyReused: Error, CustomStringConvertible, Sendable {
 
 extension BotrixService {
     /// Deletes expired idempotent answers among at most `budget` entries after `after`, in
-    /// one short write. Returns how many went and where the next call goes on (nil: the
+    /// one short read and (when any expired) one short write. Returns how many went and where the next call goes on (nil: the
     /// table's end was reached, start again from the beginning next time).
     public func sweepIdempotentAnswers(after: [UInt8]?, budget: Int = 1000) async throws -> (
         deleted: Int, next: [UInt8]?
     ) {
         let answers = self.answers
-        return try await writer.perform { ltx in
-            try answers.sweep(after: after, budget: budget, now: ltx.now, in: &ltx)
+        // Found in a read, deleted in a write only when there is something to delete: an
+        // idle table costs no commit (and no fsync).
+        let now = writer.currentTime()
+        let (keys, next) = try store.environment.read { txn in
+            try answers.expired(after: after, budget: budget, now: now, in: txn)
         }
+        guard !keys.isEmpty else { return (0, next) }
+        let deleted = try await writer.perform { ltx in try answers.delete(keys, now: ltx.now, in: &ltx) }
+        return (deleted, next)
     }
 
     /// Idempotent answers stored (expired ones included until swept).

@@ -46,17 +46,18 @@ extension BotrixService {
 
     /// Jobs, newest first, optionally of one status. Either `page` (from 1; at most
     /// ``maximumSkip`` entries skipped) or `after`, the `next` cursor of the previous page.
-    public func jobs(page: Int = 1, limit: Int, status: JobStatus? = nil, after: UInt64? = nil) throws
-        -> Page<JobView>
-    {
+    /// `skipLimit` is how many entries a page may pass over (``maximumSkip``; tests lower it).
+    public func jobs(
+        page: Int = 1, limit: Int, status: JobStatus? = nil, after: UInt64? = nil, skipLimit: Int = maximumSkip
+    ) throws -> Page<JobView> {
         let jobs = projections.jobs
-        let skip = after == nil ? try Self.skip(page: page, limit: limit) : 0
+        let skip = after == nil ? try Self.skip(page: page, limit: limit, skipLimit: skipLimit) : 0
         return try store.environment.read { txn in
             let counts = try jobs.counts(in: txn)
             let total = Int(counts[status.map { "status.\($0.rawValue)" } ?? "total"] ?? 0)
             let index = status == nil ? jobs.byCreated : jobs.byStatus
             let prefix = status.map { [$0.code] } ?? []
-            var scan = IndexScan(database: index, prefix: prefix, before: after)
+            var scan = IndexScan(database: index, prefix: prefix, before: after, skipLimit: skipLimit)
             let (items, next) = try scan.newestFirst(skip: skip, take: limit, in: txn) { _, value in
                 try Keys.uuid(from: value).flatMap { try jobs.view($0, in: txn) }
             }
@@ -68,10 +69,11 @@ extension BotrixService {
     /// as for ``jobs(page:limit:status:after:)``. With a job and a status, accounts of the job
     /// are filtered while scanning, and `total` counts at most ``maximumSkip`` of them.
     public func accounts(
-        page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil
+        page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil,
+        skipLimit: Int = maximumSkip
     ) throws -> Page<AccountView> {
         let accounts = projections.accounts
-        let skip = after == nil ? try Self.skip(page: page, limit: limit) : 0
+        let skip = after == nil ? try Self.skip(page: page, limit: limit, skipLimit: skipLimit) : 0
         return try store.environment.read { txn in
             let index: Database
             let prefix: [UInt8]
@@ -79,8 +81,8 @@ extension BotrixService {
             if let jobID {
                 index = accounts.byJob
                 prefix = Keys.uuid(jobID)
-                var counting = IndexScan(database: index, prefix: prefix, before: nil)
-                total = try counting.newestFirst(skip: 0, take: maximumSkip, in: txn) { key, _ -> Bool? in
+                var counting = IndexScan(database: index, prefix: prefix, before: nil, skipLimit: 0)
+                total = try counting.newestFirst(skip: 0, take: skipLimit, in: txn) { key, _ -> Bool? in
                     guard let status else { return true }
                     let id = BigEndian.uint64(key, at: 16).map { Int64(bitPattern: $0) }
                     guard let id, try accounts.view(id, in: txn)?.status == status else { return nil }
@@ -92,8 +94,10 @@ extension BotrixService {
                 index = status == nil ? accounts.views : accounts.byStatus
                 prefix = status.map { [$0.code] } ?? []
             }
-            var scan = IndexScan(database: index, prefix: prefix, before: after)
-            let (items, next) = try scan.newestFirst(skip: skip, take: limit, in: txn) { key, _ -> AccountView? in
+            var scan = IndexScan(database: index, prefix: prefix, before: after, skipLimit: skipLimit)
+            let filtered = jobID != nil && status != nil
+            let (items, next) = try scan.newestFirst(skip: skip, take: limit, filtered: filtered, in: txn) {
+                key, _ -> AccountView? in
                 guard let id = BigEndian.uint64(key, at: prefix.count).map({ Int64(bitPattern: $0) }),
                     let account = try accounts.view(id, in: txn), status == nil || account.status == status
                 else { return nil }
@@ -103,13 +107,13 @@ extension BotrixService {
         }
     }
 
-    static func skip(page: Int, limit: Int) throws -> Int {
+    static func skip(page: Int, limit: Int, skipLimit: Int) throws -> Int {
         let skip = (page - 1) * limit
-        guard skip <= maximumSkip else {
+        guard skip <= skipLimit else {
             throw DomainError.validation([
                 FieldError(
                     "page",
-                    "goes deeper than \(maximumSkip) entries: follow the `next` cursor with ?after= instead")
+                    "goes deeper than \(skipLimit) entries: follow the `next` cursor with ?after= instead")
             ])
         }
         return skip
@@ -160,24 +164,28 @@ struct IndexScan {
     let database: Database
     let prefix: [UInt8]
     let before: UInt64?
+    /// Entries it may pass over (skipped or filtered out) beside the ones it takes.
+    let skipLimit: Int
     private(set) var examined = 0
 
-    init(database: Database, prefix: [UInt8], before: UInt64?) {
+    init(database: Database, prefix: [UInt8], before: UInt64?, skipLimit: Int) {
         self.database = database
         self.prefix = prefix
         self.before = before
+        self.skipLimit = skipLimit
     }
 
     /// Skips `skip` matching entries, then collects what `match` makes of entries (nil: the
     /// entry does not match) until `take` matched. A filter that rejects entries cannot make
-    /// it run past ``maximumSkip`` + `take` entries. Also returns the cursor of the next page
+    /// it run past `skipLimit` + `take` entries. Unless `filtered`, every entry matches,
+    /// so skipped ones are passed over without calling `match` (no record is loaded). Also returns the cursor of the next page
     /// (pass it as `before`) when more entries may follow, else nil.
     mutating func newestFirst<T>(
-        skip: Int, take: Int, in txn: some TransactionReading,
+        skip: Int, take: Int, filtered: Bool = false, in txn: some TransactionReading,
         _ match: (_ key: [UInt8], _ value: [UInt8]) throws -> T?
     ) throws -> (items: [T], next: UInt64?) {
         guard take > 0 else { return ([], nil) }
-        let budget = maximumSkip + take
+        let budget = skipLimit + take
         var examined = 0
         var items: [T] = []
         let next = try txn.withCursor(database) { cursor -> UInt64? in
@@ -198,7 +206,9 @@ struct IndexScan {
                 // (or, when the budget ran out first, at this entry).
                 guard items.count < take, examined < budget else { return lastTaken ?? number &+ 1 }
                 examined += 1
-                if let item = try match(Array(e.key), Array(e.value)) {
+                if !filtered && skipped < skip {
+                    skipped += 1
+                } else if let item = try match(Array(e.key), Array(e.value)) {
                     if skipped < skip {
                         skipped += 1
                     } else {

@@ -33,7 +33,8 @@ public struct BotrixRequestContext: RequestContext {
 final class BodyRecord: Sendable {
     private let digest = Mutex<[UInt8]?>(nil)
 
-    /// SHA-256 of the body as read; of an empty body when the handler read none.
+    /// SHA-256 of the body's JSON written canonically (sorted keys, no spacing); of an
+    /// empty body when the handler read none or the body was empty.
     var fingerprint: [UInt8] { digest.withLock { $0 } ?? CommandMetadata.Replay.fingerprint([]) }
 
     func read(_ bytes: [UInt8]) { digest.withLock { $0 = CommandMetadata.Replay.fingerprint(bytes) } }

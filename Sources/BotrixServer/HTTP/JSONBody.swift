@@ -20,7 +20,6 @@ struct JSONBody {
         }
         let buffer = try await collect(request, limit: context.maxUploadSize, within: context.bodyTimeout)
         let bytes = Array(buffer.readableBytesView)
-        context.body.read(bytes)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if required { throw Problem.malformedJSON("the body is empty: send a JSON object") }
             return JSONBody([:])
@@ -31,6 +30,8 @@ struct JSONBody {
         } catch {
             throw Problem.malformedJSON("the body is not valid JSON: \(error)")
         }
+        // The fingerprint is of the JSON, not the bytes: spacing and key order do not count.
+        context.body.read(JSONWriting.value(value))
         guard case .object(let object) = value else {
             throw Problem.malformedJSON("the body must be a JSON object")
         }

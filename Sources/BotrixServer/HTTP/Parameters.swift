@@ -62,13 +62,35 @@ extension Request {
         return value
     }
 
-    /// `If-Match: "7"` (or `7`, or `W/"7"`) as a version; nil when absent.
+    /// An account's `If-Match: "7"` (or `7`, or `W/"7"`) as a version; nil when absent.
+    /// A job's ETag form (`"7-3"`) is not an account's: it can never match (412).
     func ifMatch() throws -> UInt64? {
-        try ifMatchJob()?.version
+        guard let (version, progress) = try ifMatchParts() else { return nil }
+        if progress != nil {
+            throw Problem(
+                status: .preconditionFailed, slug: "stale-version", title: "Precondition failed",
+                detail:
+                    "If-Match \"\(version)-\(progress!)\" is a job's ETag form, not this account's; send the ETag you read"
+            )
+        }
+        return version
     }
 
-    /// A job's `If-Match`: `"7-3"` (version and progress, as its ETag) or `"7"` (version only).
-    func ifMatchJob() throws -> (version: UInt64, progress: Int?)? {
+    /// A job's `If-Match`: its whole ETag, `"7-3"` (version and progress). A bare version
+    /// can match no job (its ETag changes with recorded accounts too): 412.
+    func ifMatchJob() throws -> (version: UInt64, progress: Int)? {
+        guard let (version, progress) = try ifMatchParts() else { return nil }
+        guard let progress else {
+            throw Problem(
+                status: .preconditionFailed, slug: "stale-version", title: "Precondition failed",
+                detail:
+                    "If-Match \"\(version)\" is not a job's ETag: send the whole ETag you read from GET /api/jobs/{id}, such as \"\(version)-0\""
+            )
+        }
+        return (version, progress)
+    }
+
+    private func ifMatchParts() throws -> (UInt64, Int?)? {
         guard let header = headers[.ifMatch] else { return nil }
         let trimmed = header.trimmingCharacters(in: .whitespaces)
             .replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))

@@ -5,6 +5,8 @@ import Hummingbird
 /// Operators' account routes: list, read (password only when revealed), edit, delete, stats.
 struct AccountRoutes: Sendable {
     let service: BotrixService
+    /// Where list pages are read (off the cooperative pool).
+    let reads: ReadPool
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -16,7 +18,10 @@ struct AccountRoutes: Sendable {
                 AccountStatus(rawValue: $0)
             }
             let job = try request.query("job_id", "a job id (a UUID)") { UUID(text: $0) }
-            let result = try service.accounts(page: page, limit: limit, status: status, jobID: job, after: after)
+            let service = self.service
+            let result = try await reads.run {
+                try service.accounts(page: page, limit: limit, status: status, jobID: job, after: after)
+            }
             return Render.response(.ok, Render.list(result) { Render.account($0) })
         }
         router.get("/api/accounts/stats") { _, _ in

@@ -8,9 +8,11 @@ import Hummingbird
 /// examined per request, with `next_after` saying where the next request goes on.
 struct AuditRoutes: Sendable {
     let service: BotrixService
+    /// Where log pages are read (off the cooperative pool).
+    let reads: ReadPool
     let scanBudget: Int
     let streams: StreamSlots
-    let keys: APIKeyStore
+    let access: AccessPolicy
     var log: EventLog { service.store.log }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -22,30 +24,35 @@ struct AuditRoutes: Sendable {
             let type = try request.query("type", "one of \(DomainEvent.allTypes.joined(separator: ", "))") {
                 DomainEvent.allTypes.contains($0) ? $0 : nil
             }
-            let page = try service.events(
-                after: after, limit: limit, filter: EventFilter(stream: stream, type: type), budget: scanBudget)
+            let (service, budget) = (self.service, scanBudget)
+            let page = try await reads.run {
+                try service.events(
+                    after: after, limit: limit, filter: EventFilter(stream: stream, type: type), budget: budget)
+            }
             return Render.response(.ok, Render.events(page))
         }
         router.get("/api/jobs/{id}/events") { request, context in
             let id = try request.jobID(context)
-            return try streamEvents(request, Streams.job(id), what: "job \(id.text)")
+            return try await streamEvents(request, Streams.job(id), what: "job \(id.text)")
         }
         router.get("/api/accounts/{id}/events") { request, context in
             let id = try request.accountID(context)
-            return try streamEvents(request, Streams.account(id), what: "account \(id)")
+            return try await streamEvents(request, Streams.account(id), what: "account \(id)")
         }
         router.get("/api/events/stream") { request, context in
-            try EventStream(log: log, slots: streams, keyStillValid: stillValid(context.apiKey))
+            try EventStream(log: log, slots: streams, keyStillValid: stillValid(context))
                 .response(request, context)
         }
     }
 
-    /// Whether `key` is still active, for a stream it opened (nil in open mode). A failed
-    /// lookup keeps the stream: a storage hiccup should not drop every client.
-    private func stillValid(_ key: APIKey?) -> (@Sendable () -> Bool)? {
-        guard let id = key?.id else { return nil }
-        let keys = self.keys
-        return { (try? keys.isActive(id: id)) ?? true }
+    /// Whether the stream may go on: its key is still active, or, for a stream opened while
+    /// the API was open, the API still is (the first key created ends anonymous streams).
+    /// A failed key lookup keeps the stream: a storage hiccup should not drop every client.
+    private func stillValid(_ context: BotrixRequestContext) -> (@Sendable () -> Bool)? {
+        let access = self.access
+        if let id = context.apiKey?.id { return { (try? access.keys.isActive(id: id)) ?? true } }
+        guard context.openAccess else { return nil }
+        return { @Sendable in access.isOpen }
     }
 
     /// `after` (a sequence, default 0) and `limit` (1...1000, default 100).
@@ -60,10 +67,12 @@ struct AuditRoutes: Sendable {
 
     /// A page of one stream's events; 404 when the stream has none at all (a deleted
     /// account keeps its events).
-    private func streamEvents(_ request: Request, _ stream: String, what: String) throws -> Response {
+    private func streamEvents(_ request: Request, _ stream: String, what: String) async throws -> Response {
         let (after, limit) = try Self.window(request)
-        let page = try service.events(
-            after: after, limit: limit, filter: EventFilter(stream: stream), budget: scanBudget)
+        let (service, budget) = (self.service, scanBudget)
+        let page = try await reads.run {
+            try service.events(after: after, limit: limit, filter: EventFilter(stream: stream), budget: budget)
+        }
         if page.events.isEmpty, after == 0 { throw Problem.notFound("no \(what)") }
         return Render.response(.ok, Render.events(page))
     }

@@ -9,7 +9,8 @@ import Synchronization
 /// `?after=` (or at the head: live only), sends the backlog page by page, then each new
 /// event; a comment line every 15 s keeps proxies from closing an idle stream. Memory per
 /// client is one page; the stream ends when the client goes, the server shuts down, or
-/// the key that opened it is revoked (checked every second, so within one heartbeat).
+/// the key that opened it is revoked — or, for an anonymous stream, the API stops being
+/// open — (checked every second, so within one heartbeat).
 struct EventStream: Sendable {
     let log: EventLog
     let slots: StreamSlots

@@ -5,12 +5,14 @@ import Hummingbird
 /// Operators' job routes: create, list, read, stats, cancel, and the queue.
 struct JobRoutes: Sendable {
     let service: BotrixService
+    /// Where list pages are read (off the cooperative pool).
+    let reads: ReadPool
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
         router.post("/api/jobs") { request, context in try await create(request, context) }
         router.post("/api/accounts") { request, context in try await create(request, context) }
-        router.get("/api/jobs") { request, _ in try list(request) }
+        router.get("/api/jobs") { request, _ in try await list(request) }
         router.get("/api/jobs/stats") { _, _ in try stats() }
         router.get("/api/jobs/{id}") { request, context in
             let id = try request.jobID(context)
@@ -35,7 +37,8 @@ struct JobRoutes: Sendable {
                 try request.query("limit", "a whole number from 1 to 1000") {
                     Int($0).flatMap { (1...1000).contains($0) ? $0 : nil }
                 } ?? 100
-            let jobs = try service.queue(limit: limit)
+            let service = self.service
+            let jobs = try await reads.run { try service.queue(limit: limit) }
             var w = JSONObjectWriter()
             w.raw("data", Render.array(jobs.map { Render.job($0) }))
             w.int("total", try service.jobStats().queueDepthByPriority.values.reduce(0, +))
@@ -57,13 +60,14 @@ struct JobRoutes: Sendable {
         }
     }
 
-    private func list(_ request: Request) throws -> Response {
+    private func list(_ request: Request) async throws -> Response {
         let (page, limit, after) = try request.pagination()
         let status = try request.query("status", "one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
         {
             JobStatus(rawValue: $0)
         }
-        let result = try service.jobs(page: page, limit: limit, status: status, after: after)
+        let service = self.service
+        let result = try await reads.run { try service.jobs(page: page, limit: limit, status: status, after: after) }
         return Render.response(.ok, Render.list(result) { Render.job($0) })
     }
 

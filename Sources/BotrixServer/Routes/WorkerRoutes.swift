@@ -144,7 +144,7 @@ struct WorkerRoutes: Sendable {
         var w = JSONObjectWriter()
         w.raw("job", Render.job(job))
         Render.optional(&w, "lease_expires_at", job.leaseExpiresAt)
-        return (.ok, w.bytes(), [.eTag: Render.etag(job.version)])
+        return (.ok, w.bytes(), [.eTag: Render.etag(job)])
     }
 
     @Sendable static func accountCreated(_ account: AccountView) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
