@@ -39,7 +39,9 @@ public enum BotrixApplication {
                 "NO API KEYS: the API is OPEN to anyone who can reach \(host) (SERVER_ENV=development)\(configuration.serverHost == nil ? ", so it listens on 127.0.0.1 only (set SERVER_HOST to choose)" : ""). Create a key with `botrix keys create --scope admin`: it takes effect at once."
             )
         }
-        let router = makeRouter(service: service, configuration: configuration, metrics: metrics, access: access)
+        let stopping = ShutdownFlag()
+        let router = makeRouter(
+            service: service, configuration: configuration, metrics: metrics, access: access, stopping: stopping)
         return Application(
             router: router,
             server: .http1(
@@ -56,7 +58,7 @@ public enum BotrixApplication {
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             services: [
                 WriterService(writer: writer, environment: store.environment),
-                LeaseMonitorService(service: service, logger: logger),
+                LeaseMonitorService(service: service, logger: logger), ShutdownWatch(stopping: stopping),
                 IdempotencySweepService(service: service, logger: logger),
                 ReaderMaintenanceService(
                     environment: store.environment, every: .seconds(configuration.readerCheckSeconds), logger: logger),
@@ -68,7 +70,8 @@ public enum BotrixApplication {
     /// then metrics and CORS, then the error middleware that turns errors into answers — so
     /// 4xx and 5xx are counted and carry CORS headers — then request logs, auth and limits.
     public static func makeRouter(
-        service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy
+        service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy,
+        stopping: ShutdownFlag = ShutdownFlag()
     ) -> Router<BotrixRequestContext> {
         let router = Router(context: BotrixRequestContext.self)
         router.add(middleware: RequestIDMiddleware(bodyTimeout: .seconds(configuration.bodyTimeoutSeconds)))
@@ -89,7 +92,7 @@ public enum BotrixApplication {
         HealthRoutes(service: service).register(on: router)
         JobRoutes(service: service, reads: reads).register(on: router)
         AccountRoutes(service: service, reads: reads).register(on: router)
-        WorkerRoutes(service: service).register(on: router)
+        WorkerRoutes(service: service, stopping: stopping).register(on: router)
         AuditRoutes(
             service: service, reads: reads, scanBudget: configuration.readScanBudget,
             streams: StreamSlots(limit: configuration.maxStreamsPerKey), access: access
@@ -124,6 +127,16 @@ struct LeaseMonitorService: Service {
                 }
             }
         }
+    }
+}
+
+/// Raises `stopping` when graceful shutdown begins, so heartbeats answer `shutdown`.
+struct ShutdownWatch: Service {
+    let stopping: ShutdownFlag
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        stopping.set()
     }
 }
 

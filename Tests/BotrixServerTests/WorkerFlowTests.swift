@@ -99,7 +99,9 @@ struct WorkerFlowTests {
             _ = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w1"}"#)
             let cancel = try await client.call(.post, "/api/jobs/\(a)/cancel", json: #"{"reason":"not needed"}"#)
             #expect(cancel.status == .ok && cancel.body?["status"] as? String == "cancelled")
-            let next = try await client.call(.post, "/api/jobs/\(a)/heartbeat", json: #"{"worker_id":"w1"}"#)
+            let beat = try await client.call(.post, "/api/jobs/\(a)/heartbeat", json: #"{"worker_id":"w1"}"#)
+            #expect(beat.status == .ok && beat.body?["instruction"] as? String == "cancel")
+            let next = try await client.call(.post, "/api/jobs/\(a)/complete", json: #"{"worker_id":"w1"}"#)
             #expect(next.status == .conflict && (next.body?["detail"] as? String)?.contains("cancelled") == true)
             #expect(try await client.call(.post, "/api/jobs/\(a)/cancel").status == .conflict)
 
@@ -117,16 +119,22 @@ struct WorkerFlowTests {
         }
     }
 
-    @Test("the older PUT /api/jobs/{id} reports progress and completes for the lease holder")
+    @Test("the older PUT /api/jobs/{id} reports progress and completes for the named holder; unnamed, it is refused")
     func legacyPut() async throws {
         let h = try APIHarness()
         try await h.app().test(.router) { client in
             let id = try #require(
                 try await client.call(.post, "/api/jobs", json: #"{"count":3}"#).body?["job_id"] as? String)
             _ = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"old"}"#)
-            let progress = try await client.call(.put, "/api/jobs/\(id)", json: #"{"progress":2}"#)
+            // Without a name it could act for any attempt: refused, nothing appended.
+            let head = h.head
+            let unnamed = try await client.call(.put, "/api/jobs/\(id)", json: #"{"progress":2}"#)
+            #expect(unnamed.status == .conflict && h.head == head)
+            let progress = try await client.call(
+                .put, "/api/jobs/\(id)", json: #"{"progress":2,"worker_id":"old"}"#)
             #expect(progress.status == .ok && progress.body?["progress"] as? Int == 2)
-            let done = try await client.call(.put, "/api/jobs/\(id)", json: #"{"status":"completed"}"#)
+            let done = try await client.call(
+                .put, "/api/jobs/\(id)", json: #"{"status":"completed","worker_id":"old"}"#)
             #expect(done.body?["status"] as? String == "completed")
             #expect(
                 try await client.call(.put, "/api/jobs/\(id)", json: #"{"status":"weird"}"#).status

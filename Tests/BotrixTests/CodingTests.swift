@@ -42,7 +42,17 @@ struct CodingTests {
             accountData: ["k": .array([.int(1), .double(0.5)])],
             createdAt: "x", updatedAt: "y", version: 3)
         #expect(try AccountView(row: account.row()) == account)
-        #expect(throws: (any Error).self) { _ = try JobView(row: [2] + job.row().dropFirst()) }
+        #expect(throws: (any Error).self) { _ = try JobView(row: [3] + job.row().dropFirst()) }
+        // A row of format 1 (before claim tokens) still reads, with the new fields empty.
+        var claimed = job
+        claimed.leaseSeconds = 3600
+        claimed.claimTokenHash = ClaimToken.hash("ct_x")
+        claimed.claimKey = "0123456789ab"
+        claimed.holders = ["w1", "w2"]
+        #expect(try JobView(row: claimed.row()) == claimed)
+        var old = job.row()
+        old[0] = 1
+        #expect(try JobView(row: Array(old.prefix(old.count - 8 - 1 - 1 - 4))) == job)
         #expect(throws: (any Error).self) { _ = try JobView(row: Array(job.row().prefix(20))) }
     }
 

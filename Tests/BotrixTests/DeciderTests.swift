@@ -52,25 +52,27 @@ struct DeciderTests {
         job = fold(
             job, try JobDecider.progress(job, ReportProgress(jobID: job.id, workerID: "w1", successful: 1), context))
         #expect(job.successful == 1)
-        job = fold(job, try JobDecider.complete(job, workerID: "w1", context))
+        job = fold(job, try JobDecider.complete(job, WorkerCall(workerID: "w1"), context))
         #expect(job.status == .completed && job.completedAt != nil && job.leaseExpiresAt == nil)
     }
 
     @Test("only the live lease holder may act, and never on a finished job")
     func holderRules() throws {
         let job = try created()
-        #expect(throws: DomainError.self) { _ = try JobDecider.heartbeat(job, workerID: "w1", context) }
+        #expect(throws: DomainError.self) {
+            _ = try JobDecider.heartbeat(job, WorkerCall(workerID: "w1"), leaseSeconds: nil, context)
+        }
         let running = fold(job, try JobDecider.claim(job, workerID: "w1", leaseSeconds: nil, context))
         #expect(throws: DomainError.self) {
             _ = try JobDecider.claim(running, workerID: "w2", leaseSeconds: nil, context)
         }
-        #expect(throws: DomainError.self) { _ = try JobDecider.complete(running, workerID: "w2", context) }
+        #expect(throws: DomainError.self) { _ = try JobDecider.complete(running, WorkerCall(workerID: "w2"), context) }
         var later = context
         later.now += 61_000
         #expect(
             throws: DomainError.conflict("the lease of w1 on job \(job.id.text) expired at \(running.leaseExpiresAt!)")
         ) {
-            _ = try JobDecider.heartbeat(running, workerID: "w1", later)
+            _ = try JobDecider.heartbeat(running, WorkerCall(workerID: "w1"), leaseSeconds: nil, later)
         }
         let cancelled = fold(running, try JobDecider.cancel(running, expectedVersion: nil, reason: nil))
         #expect(cancelled.status == .cancelled)
@@ -128,10 +130,10 @@ struct DeciderTests {
     func failRetry() throws {
         var job = try created()
         job = fold(job, try JobDecider.claim(job, workerID: "w", leaseSeconds: nil, context))
-        job = fold(job, try JobDecider.fail(job, workerID: "w", error: "captcha", retry: true, context))
+        job = fold(job, try JobDecider.fail(job, WorkerCall(workerID: "w"), error: "captcha", retry: true, context))
         #expect(job.status == .pending && job.errorMessage == "captcha")
         job = fold(job, try JobDecider.claim(job, workerID: "w", leaseSeconds: nil, context))
-        job = fold(job, try JobDecider.fail(job, workerID: "w", error: "captcha", retry: true, context))
+        job = fold(job, try JobDecider.fail(job, WorkerCall(workerID: "w"), error: "captcha", retry: true, context))
         #expect(job.status == .failed && job.errorMessage?.contains("no retry left") == true)
     }
 

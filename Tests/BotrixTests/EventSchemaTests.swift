@@ -10,6 +10,11 @@ struct EventSchemaTests {
     static let samples: [DomainEvent] = [
         .jobCreated(JobCreated(jobID: job, count: 5, priority: 2, verificationEnabled: true)),
         .jobClaimed(JobClaimed(jobID: job, workerID: "w1", leaseExpiresAt: "2026-01-02T03:04:05.678Z", attempt: 1)),
+        .jobClaimed(
+            JobClaimed(
+                jobID: job, workerID: "w1", leaseExpiresAt: "2026-01-02T03:04:05.678Z", attempt: 2, leaseSeconds: 3600,
+                claimTokenHash: ClaimToken.hash("ct_x"), apiKey: "0123456789ab")),
+        .jobReleased(JobReleased(jobID: job, workerID: "w1", reason: "shutting down")),
         .progressUpdated(
             ProgressUpdated(
                 jobID: job, workerID: "w1", progress: 2, successful: 2, failed: 1, message: "ok",

@@ -91,8 +91,12 @@ struct ServiceTests {
             _ = try await s.cancel(jobID: job.id, expectedVersion: 1)
         }
         _ = try await s.cancel(jobID: job.id, expectedVersion: 2, reason: "no longer needed")
+        // The holder's heartbeat appends nothing and shows the cancel; any other call is refused.
+        let head = try f.store.log.head().sequence
+        #expect(try await s.heartbeat(jobID: job.id, workerID: "w1").status == .cancelled)
+        #expect(try f.store.log.head().sequence == head)
         await #expect(throws: DomainError.conflict("job \(job.id.text) was cancelled: stop working on it")) {
-            _ = try await s.heartbeat(jobID: job.id, workerID: "w1")
+            _ = try await s.complete(jobID: job.id, workerID: "w1")
         }
         await #expect(throws: DomainError.self) { _ = try await s.cancel(jobID: job.id) }
         await #expect(throws: DomainError.notFound(kind: "job", id: "00000000-0000-0000-0000-000000000000")) {

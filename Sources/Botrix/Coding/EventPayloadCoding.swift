@@ -43,6 +43,9 @@ extension DomainEvent {
             w.string("worker_id", e.workerID)
             w.string("lease_expires_at", e.leaseExpiresAt)
             w.int("attempt", e.attempt)
+            w.int("lease_seconds", e.leaseSeconds)
+            w.string("claim_token_sha256", e.claimTokenHash)
+            w.string("api_key", e.apiKey)
         case .progressUpdated(let e):
             w.uuid("job_id", e.jobID)
             w.string("worker_id", e.workerID)
@@ -84,6 +87,10 @@ extension DomainEvent {
         case .jobCancelled(let e):
             w.uuid("job_id", e.jobID)
             w.string("reason", e.reason)
+        case .jobReleased(let e):
+            w.uuid("job_id", e.jobID)
+            w.string("worker_id", e.workerID)
+            w.string("reason", e.reason)
         case .jobLeaseExpired(let e):
             w.uuid("job_id", e.jobID)
             w.string("worker_id", e.workerID)
@@ -104,7 +111,10 @@ extension DomainEvent {
             return .jobClaimed(
                 JobClaimed(
                     jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"),
-                    leaseExpiresAt: try o.string("lease_expires_at"), attempt: try o.int("attempt")))
+                    leaseExpiresAt: try o.string("lease_expires_at"), attempt: try o.int("attempt"),
+                    leaseSeconds: try o.optionalInt("lease_seconds"),
+                    claimTokenHash: try o.optionalString("claim_token_sha256"), apiKey: try o.optionalString("api_key"))
+            )
         case "ProgressUpdated":
             return .progressUpdated(
                 ProgressUpdated(
@@ -140,6 +150,11 @@ extension DomainEvent {
                     error: try o.string("error"), requeued: try o.bool("requeued")))
         case "JobCancelled":
             return .jobCancelled(JobCancelled(jobID: try o.uuid("job_id"), reason: try o.optionalString("reason")))
+        case "JobReleased":
+            return .jobReleased(
+                JobReleased(
+                    jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"),
+                    reason: try o.optionalString("reason")))
         case "JobLeaseExpired":
             return .jobLeaseExpired(
                 JobLeaseExpired(

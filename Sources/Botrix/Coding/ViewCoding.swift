@@ -32,9 +32,17 @@ struct ViewReader {
     }
 
     init(_ bytes: [UInt8], version: UInt8) throws {
-        guard bytes.first == version else { throw Damaged() }
+        try self.init(bytes, versions: version...version)
+    }
+
+    /// Reads a row of any of `versions`; ``version`` says which.
+    init(_ bytes: [UInt8], versions: ClosedRange<UInt8>) throws {
+        guard let first = bytes.first, versions.contains(first) else { throw Damaged() }
         self.bytes = bytes
     }
+
+    /// The row's format version (its first byte).
+    var version: UInt8 { bytes[0] }
 
     mutating func take(_ count: Int) throws -> ArraySlice<UInt8> {
         guard index + count <= bytes.count else { throw Damaged() }
@@ -59,7 +67,9 @@ struct ViewReader {
 }
 
 extension JobView {
-    static let rowVersion: UInt8 = 1
+    /// 2 adds the claim's lease length, token hash, API key and the holders; rows of 1
+    /// (written before) read with those empty.
+    static let rowVersion: UInt8 = 2
 
     func row() -> [UInt8] {
         var w = ViewWriter(version: Self.rowVersion)
@@ -83,11 +93,15 @@ extension JobView {
         w.uint(version)
         w.uint(createdSequence)
         w.bool(requeued)
+        w.int(Int64(leaseSeconds ?? -1))
+        w.string(claimTokenHash)
+        w.string(claimKey)
+        w.string(holders.joined(separator: "\n"))
         return w.bytes
     }
 
     init(row: [UInt8]) throws {
-        var r = try ViewReader(row, version: Self.rowVersion)
+        var r = try ViewReader(row, versions: 1...Self.rowVersion)
         let id = try r.uuid()
         let count = Int(try r.int())
         guard let status = JobStatus(rawValue: try r.string()) else { throw ViewReader.Damaged() }
@@ -98,6 +112,13 @@ extension JobView {
             workerID: try r.optionalString(), leaseExpiresAt: try r.optionalString(), createdAt: try r.string(),
             updatedAt: try r.string(), startedAt: try r.optionalString(), completedAt: try r.optionalString(),
             version: try r.uint(), createdSequence: try r.uint(), requeued: try r.bool())
+        guard r.version >= 2 else { return }
+        let lease = try r.int()
+        leaseSeconds = lease < 0 ? nil : Int(lease)
+        claimTokenHash = try r.optionalString()
+        claimKey = try r.optionalString()
+        let holders = try r.string()
+        self.holders = holders.isEmpty ? [] : holders.split(separator: "\n").map(String.init)
     }
 }
 

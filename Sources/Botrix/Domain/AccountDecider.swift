@@ -10,7 +10,7 @@ public enum AccountDecider {
     public static func record(
         _ job: JobView, _ command: RecordAccount, newID: Int64, isTaken: Lookup, _ context: DecisionContext
     ) throws -> [DomainEvent] {
-        try JobDecider.requireHolder(job, command.workerID, context)
+        try JobDecider.requireHolder(job, command.call, context)
         guard job.progress < job.count else {
             throw DomainError.conflict("job \(job.id.text) already has all \(job.count) accounts it asked for")
         }

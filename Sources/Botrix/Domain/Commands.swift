@@ -39,10 +39,14 @@ public struct ReportProgress: Sendable, Equatable {
     public var successful: Int?
     public var failed: Int?
     public var message: String?
+    /// The attempt's claim token (see ``WorkerCall``).
+    public var claimToken: String?
+    /// The API key that sent it (the service sets it from the request's metadata).
+    public var apiKey: String?
 
     public init(
         jobID: UUID, workerID: String, progress: Int? = nil, successful: Int? = nil, failed: Int? = nil,
-        message: String? = nil
+        message: String? = nil, claimToken: String? = nil, apiKey: String? = nil
     ) {
         self.jobID = jobID
         self.workerID = workerID
@@ -50,7 +54,12 @@ public struct ReportProgress: Sendable, Equatable {
         self.successful = successful
         self.failed = failed
         self.message = message
+        self.claimToken = claimToken
+        self.apiKey = apiKey
     }
+
+    /// Who reports.
+    public var call: WorkerCall { WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: apiKey) }
 }
 
 /// One account a worker produced for its claimed job.
@@ -64,11 +73,20 @@ public struct RecordAccount: Sendable, Equatable {
     public var verificationCode: String?
     public var status: AccountStatus
     public var accountData: JSONObject
+    /// The attempt's claim token (see ``WorkerCall``).
+    public var claimToken: String?
+    /// The API key that sent it (the service sets it from the request's metadata).
+    public var apiKey: String?
+
+    /// Who records.
+    public var call: WorkerCall { WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: apiKey) }
 
     public init(
         jobID: UUID, workerID: String, email: String, username: String, password: String, birthdate: String,
-        verificationCode: String? = nil, status: AccountStatus = .pending, accountData: JSONObject = [:]
+        verificationCode: String? = nil, status: AccountStatus = .pending, accountData: JSONObject = [:],
+        claimToken: String? = nil
     ) {
+        self.claimToken = claimToken
         self.jobID = jobID
         self.workerID = workerID
         self.email = email

@@ -24,8 +24,11 @@ public enum JobDecider {
         ]
     }
 
+    /// Leases the job to `workerID` for `leaseSeconds` (LEASE_SECONDS when nil). The
+    /// claim records the attempt's token hash and the claiming key.
     public static func claim(
-        _ job: JobView, workerID: String, leaseSeconds: Int?, _ context: DecisionContext
+        _ job: JobView, workerID: String, leaseSeconds: Int?, claimTokenHash: String? = nil, apiKey: String? = nil,
+        _ context: DecisionContext
     ) throws -> [DomainEvent] {
         try validateWorker(workerID)
         let seconds = leaseSeconds ?? context.leaseSeconds
@@ -40,25 +43,32 @@ public enum JobDecider {
             .jobClaimed(
                 JobClaimed(
                     jobID: job.id, workerID: workerID, leaseExpiresAt: leaseEnd(seconds, context),
-                    attempt: job.attempts + 1))
+                    attempt: job.attempts + 1, leaseSeconds: seconds, claimTokenHash: claimTokenHash, apiKey: apiKey))
         ]
     }
 
-    public static func heartbeat(_ job: JobView, workerID: String, _ context: DecisionContext) throws
-        -> [DomainEvent]
-    {
-        try requireHolder(job, workerID, context)
+    /// Renews the lease by the length the attempt claimed (or `leaseSeconds`, when the
+    /// renewal asks for one). On a cancelled job the attempt that held it gets no events
+    /// and no error: its heartbeat answer tells it to stop.
+    public static func heartbeat(
+        _ job: JobView, _ call: WorkerCall, leaseSeconds: Int? = nil, _ context: DecisionContext
+    ) throws -> [DomainEvent] {
+        if job.status == .cancelled {
+            try requireAttempt(job, call)
+            return []
+        }
+        let seconds = try renewal(job, leaseSeconds, context)
+        try requireHolder(job, call, context)
         return [
             .progressUpdated(
-                ProgressUpdated(
-                    jobID: job.id, workerID: workerID, leaseExpiresAt: leaseEnd(context.leaseSeconds, context)))
+                ProgressUpdated(jobID: job.id, workerID: call.workerID, leaseExpiresAt: leaseEnd(seconds, context)))
         ]
     }
 
     public static func progress(_ job: JobView, _ command: ReportProgress, _ context: DecisionContext) throws
         -> [DomainEvent]
     {
-        try requireHolder(job, command.workerID, context)
+        try requireHolder(job, command.call, context)
         var checks = FieldChecks()
         if let p = command.progress {
             checks.require(
@@ -76,21 +86,21 @@ public enum JobDecider {
                 ProgressUpdated(
                     jobID: job.id, workerID: command.workerID, progress: command.progress,
                     successful: command.successful, failed: command.failed, message: command.message,
-                    leaseExpiresAt: leaseEnd(context.leaseSeconds, context)))
+                    leaseExpiresAt: leaseEnd(try renewal(job, nil, context), context)))
         ]
     }
 
-    public static func complete(_ job: JobView, workerID: String, _ context: DecisionContext) throws
+    public static func complete(_ job: JobView, _ call: WorkerCall, _ context: DecisionContext) throws
         -> [DomainEvent]
     {
-        try requireHolder(job, workerID, context)
-        return [.jobCompleted(JobCompleted(jobID: job.id, workerID: workerID))]
+        try requireHolder(job, call, context)
+        return [.jobCompleted(JobCompleted(jobID: job.id, workerID: call.workerID))]
     }
 
     public static func fail(
-        _ job: JobView, workerID: String, error: String, retry: Bool, _ context: DecisionContext
+        _ job: JobView, _ call: WorkerCall, error: String, retry: Bool, _ context: DecisionContext
     ) throws -> [DomainEvent] {
-        try requireHolder(job, workerID, context)
+        try requireHolder(job, call, context)
         var checks = FieldChecks()
         checks.require(!error.isEmpty && error.utf8.count <= 2000, "error", "must be 1 to 2000 bytes of UTF-8")
         try checks.throwIfAny()
@@ -98,7 +108,53 @@ public enum JobDecider {
         let text =
             retry && !requeued
             ? "\(error) (no retry left: \(job.attempts) of MAX_ATTEMPTS=\(context.maxAttempts) attempts used)" : error
-        return [.jobFailed(JobFailed(jobID: job.id, workerID: workerID, error: text, requeued: requeued))]
+        return [.jobFailed(JobFailed(jobID: job.id, workerID: call.workerID, error: text, requeued: requeued))]
+    }
+
+    /// Gives the job back unfinished: it returns to the head of its priority and the
+    /// attempt is not counted against MAX_ATTEMPTS.
+    public static func release(_ job: JobView, _ call: WorkerCall, reason: String?, _ context: DecisionContext) throws
+        -> [DomainEvent]
+    {
+        try requireHolder(job, call, context)
+        var checks = FieldChecks()
+        if let reason { checks.require(reason.utf8.count <= 1000, "reason", "must be at most 1000 bytes of UTF-8") }
+        try checks.throwIfAny()
+        return [.jobReleased(JobReleased(jobID: job.id, workerID: call.workerID, reason: reason))]
+    }
+
+    /// The older `PUT /api/jobs/{id}`: progress and an outcome in one decision, so one
+    /// append carries both (or neither). Without a worker id or token it acts only on a
+    /// claim made before claim tokens (anything else would act for whoever holds it now).
+    public static func legacyUpdate(
+        _ job: JobView, _ call: WorkerCall, progress: Int?, status: String?, error: String?,
+        _ context: DecisionContext
+    ) throws -> [DomainEvent] {
+        var call = call
+        if call.workerID.isEmpty {
+            guard call.claimToken == nil, job.claimTokenHash == nil, let holder = job.workerID else {
+                throw DomainError.conflict(
+                    "name the worker (worker_id) and send the claim_token of its attempt: PUT without them cannot tell attempts apart"
+                )
+            }
+            call.workerID = holder
+        }
+        var events: [DomainEvent] = []
+        if let progress {
+            events += try Self.progress(
+                job,
+                ReportProgress(
+                    jobID: job.id, workerID: call.workerID, progress: progress, claimToken: call.claimToken,
+                    apiKey: call.apiKey), context)
+        }
+        switch status {
+        case "completed": events += try complete(job, call, context)
+        case "failed":
+            events += try fail(
+                job, call, error: error ?? "failed (reported through PUT /api/jobs)", retry: false, context)
+        default: if events.isEmpty { try requireHolder(job, call, context) }
+        }
+        return events
     }
 
     public static func cancel(
@@ -142,21 +198,57 @@ public enum JobDecider {
         try checks.throwIfAny()
     }
 
-    /// Only the worker holding a live lease may act on a running job.
-    static func requireHolder(_ job: JobView, _ workerID: String, _ context: DecisionContext) throws {
-        try validateWorker(workerID)
+    /// Only the attempt holding a live lease may act on a running job.
+    static func requireHolder(_ job: JobView, _ call: WorkerCall, _ context: DecisionContext) throws {
+        try validateWorker(call.workerID)
         switch job.status {
         case .cancelled: throw DomainError.conflict("job \(job.id.text) was cancelled: stop working on it")
         case .completed, .failed: throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue)")
         case .pending: throw DomainError.conflict("job \(job.id.text) is not claimed: claim it from the queue first")
         case .running: break
         }
-        guard job.workerID == workerID else {
-            throw DomainError.conflict("job \(job.id.text) is leased to another worker, not \(workerID)")
-        }
+        try requireAttempt(job, call)
         if let lease = job.leaseExpiresAt, let expires = Timestamp.parse(lease), expires <= context.now {
-            throw DomainError.conflict("the lease of \(workerID) on job \(job.id.text) expired at \(lease)")
+            throw DomainError.conflict("the lease of \(call.workerID) on job \(job.id.text) expired at \(lease)")
         }
+    }
+
+    /// The call belongs to the job's current attempt: its token is that attempt's, or —
+    /// for a call without a token — its worker id is the holder's and held no earlier
+    /// attempt of the job; and it comes from the API key that claimed.
+    static func requireAttempt(_ job: JobView, _ call: WorkerCall) throws {
+        if let token = call.claimToken {
+            guard let expected = job.claimTokenHash, ClaimToken.hash(token) == expected else {
+                throw DomainError.conflict(
+                    "stale attempt: this claim_token is not the one of job \(job.id.text)'s current attempt (\(job.attempts)); the job was claimed again, or the token is of another job"
+                )
+            }
+        }
+        guard job.workerID == call.workerID else {
+            throw DomainError.conflict(
+                "job \(job.id.text) is leased to another worker, not \(call.workerID)")
+        }
+        if call.claimToken == nil, job.claimTokenHash != nil, job.holders.dropLast().contains(call.workerID) {
+            throw DomainError.conflict(
+                "worker \(call.workerID) also held an earlier attempt of job \(job.id.text): send the claim_token of this attempt"
+            )
+        }
+        if let key = job.claimKey, key != call.apiKey {
+            throw DomainError.conflict(
+                "job \(job.id.text) was claimed with another API key: only the key that claimed may act for the attempt"
+            )
+        }
+    }
+
+    /// The renewal length: the one asked for (1...86400), else the claimed one, else LEASE_SECONDS.
+    static func renewal(_ job: JobView, _ requested: Int?, _ context: DecisionContext) throws -> Int {
+        if let requested {
+            var checks = FieldChecks()
+            checks.require((1...86_400).contains(requested), "lease_seconds", "must be 1...86400")
+            try checks.throwIfAny()
+            return requested
+        }
+        return job.leaseSeconds ?? context.leaseSeconds
     }
 
     static func leaseEnd(_ seconds: Int, _ context: DecisionContext) -> String {

@@ -27,6 +27,16 @@ public struct JobView: Codable, Sendable, Equatable {
     public var createdSequence: UInt64
     /// True after a requeue: it goes to the head of its priority.
     public var requeued: Bool
+    /// The lease length of the current attempt's claim (nil: claimed before it was kept;
+    /// renewals then use LEASE_SECONDS).
+    public var leaseSeconds: Int? = nil
+    /// SHA-256 (hex) of the current attempt's claim token (nil: claimed before tokens).
+    public var claimTokenHash: String? = nil
+    /// The API key that made the current claim (nil in open mode).
+    public var claimKey: String? = nil
+    /// The worker id of every claim so far, in order (the current holder last): a worker
+    /// id that held an earlier attempt is ambiguous without its claim token.
+    public var holders: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case id, count, status, progress, successful, failed, priority, message, attempts, version, requeued
@@ -57,6 +67,10 @@ public struct JobView: Codable, Sendable, Equatable {
             job.workerID = e.workerID
             job.leaseExpiresAt = e.leaseExpiresAt
             job.attempts = e.attempt
+            job.leaseSeconds = e.leaseSeconds
+            job.claimTokenHash = e.claimTokenHash
+            job.claimKey = e.apiKey
+            job.holders.append(e.workerID)
             if job.startedAt == nil { job.startedAt = time }
         case .progressUpdated(let e):
             if let p = e.progress { job.progress = p }
@@ -94,6 +108,13 @@ public struct JobView: Codable, Sendable, Equatable {
                 job.workerID = nil
                 job.requeued = true
             }
+        case .jobReleased(let e):
+            job.status = .pending
+            job.workerID = nil
+            job.leaseExpiresAt = nil
+            job.requeued = true
+            job.attempts = max(0, job.attempts - 1)
+            job.message = e.reason.map { "released by \(e.workerID): \($0)" } ?? "released by \(e.workerID)"
         case .accountUpdated, .accountDeleted:
             break
         }

@@ -1,7 +1,7 @@
 public import EventLog
 public import Foundation
 
-/// The ten events of SPEC.md. Names are the contract: fields grow, never change meaning.
+/// The events of the catalogue (README). Names are the contract: fields grow, never change meaning.
 /// Each case's payload is stored as the event's `data`, a JSON object with snake_case keys
 /// encoded with sorted keys, and has a JSON Schema in `schemas/events/`.
 public enum DomainEvent: Sendable, Equatable {
@@ -15,11 +15,12 @@ public enum DomainEvent: Sendable, Equatable {
     case jobFailed(JobFailed)
     case jobCancelled(JobCancelled)
     case jobLeaseExpired(JobLeaseExpired)
+    case jobReleased(JobReleased)
 
     /// Every event type name, in catalogue order.
     public static let allTypes = [
         "JobCreated", "JobClaimed", "ProgressUpdated", "AccountCreated", "AccountUpdated", "AccountDeleted",
-        "JobCompleted", "JobFailed", "JobCancelled", "JobLeaseExpired",
+        "JobCompleted", "JobFailed", "JobCancelled", "JobLeaseExpired", "JobReleased",
     ]
 
     /// The event's name in the log.
@@ -35,6 +36,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .jobFailed: "JobFailed"
         case .jobCancelled: "JobCancelled"
         case .jobLeaseExpired: "JobLeaseExpired"
+        case .jobReleased: "JobReleased"
         }
     }
 
@@ -51,6 +53,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .jobFailed(let e): Streams.job(e.jobID)
         case .jobCancelled(let e): Streams.job(e.jobID)
         case .jobLeaseExpired(let e): Streams.job(e.jobID)
+        case .jobReleased(let e): Streams.job(e.jobID)
         }
     }
 
@@ -66,6 +69,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .jobFailed(let e): e.jobID
         case .jobCancelled(let e): e.jobID
         case .jobLeaseExpired(let e): e.jobID
+        case .jobReleased(let e): e.jobID
         case .accountUpdated, .accountDeleted: nil
         }
     }

@@ -27,18 +27,31 @@ public struct JobClaimed: Codable, Sendable, Equatable {
     public var workerID: String
     public var leaseExpiresAt: String
     public var attempt: Int
+    /// The lease length the worker claimed; every renewal extends by it. Absent in claims
+    /// recorded before it was kept (they renew by LEASE_SECONDS).
+    public var leaseSeconds: Int?
+    /// SHA-256 (hex) of the attempt's claim token: audits see which attempt did what; the
+    /// token itself is never stored. Absent in claims recorded before tokens existed.
+    public var claimTokenHash: String?
+    /// The id of the API key that claimed; calls on this attempt must come from it.
+    public var apiKey: String?
 
     public init(
-        jobID: UUID, workerID: String, leaseExpiresAt: String, attempt: Int
+        jobID: UUID, workerID: String, leaseExpiresAt: String, attempt: Int, leaseSeconds: Int? = nil,
+        claimTokenHash: String? = nil, apiKey: String? = nil
     ) {
         self.jobID = jobID
         self.workerID = workerID
         self.leaseExpiresAt = leaseExpiresAt
         self.attempt = attempt
+        self.leaseSeconds = leaseSeconds
+        self.claimTokenHash = claimTokenHash
+        self.apiKey = apiKey
     }
 
     enum CodingKeys: String, CodingKey {
         case jobID = "job_id", workerID = "worker_id", leaseExpiresAt = "lease_expires_at", attempt
+        case leaseSeconds = "lease_seconds", claimTokenHash = "claim_token_sha256", apiKey = "api_key"
     }
 }
 
@@ -197,6 +210,22 @@ public struct JobCancelled: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey { case jobID = "job_id", reason }
+}
+
+/// The lease holder gave the job back unfinished (it is shutting down, or cannot do it
+/// now): the job returns to the head of its priority and the attempt is not counted.
+public struct JobReleased: Codable, Sendable, Equatable {
+    @LowercaseUUID public var jobID: UUID
+    public var workerID: String
+    public var reason: String?
+
+    public init(jobID: UUID, workerID: String, reason: String? = nil) {
+        self.jobID = jobID
+        self.workerID = workerID
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", workerID = "worker_id", reason }
 }
 
 /// The worker's lease ran out: the job goes back to the head of its priority when

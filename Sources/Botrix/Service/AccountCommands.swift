@@ -3,7 +3,9 @@ extension BotrixService {
     public func recordAccount(_ command: RecordAccount, metadata: CommandMetadata = .init()) async throws
         -> AccountView
     {
-        try await run(metadata) { ltx, scope in
+        var command = command
+        command.apiKey = metadata.apiKey
+        return try await run(metadata) { [command] ltx, scope in
             let job = try scope.job(command.jobID, in: ltx)
             let accounts = scope.projections.accounts
             let id = try accounts.nextID(in: ltx.reading)

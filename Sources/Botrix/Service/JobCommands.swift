@@ -10,47 +10,101 @@ extension BotrixService {
         }
     }
 
-    /// Leases the head of the queue to `workerID`; nil when the queue is empty.
-    public func claimNext(workerID: String, leaseSeconds: Int? = nil, metadata: CommandMetadata = .init())
-        async throws -> JobView?
+    /// Leases the head of the queue to `workerID`; nil when the queue is empty. The answer
+    /// carries the attempt's claim token, which every later call of the attempt must send.
+    public func claim(workerID: String, leaseSeconds: Int? = nil, metadata: CommandMetadata = .init())
+        async throws -> ClaimedJob?
     {
-        try await run(metadata) { ltx, scope in
+        let token = ClaimToken.generate()
+        let hash = ClaimToken.hash(token)
+        return try await run(metadata) { ltx, scope in
             try JobDecider.validateWorker(workerID)
             guard let head = try scope.projections.jobs.queueHead(in: ltx.reading) else { return nil }
-            return try scope.onJob(head, in: &ltx) {
-                try JobDecider.claim($0, workerID: workerID, leaseSeconds: leaseSeconds, scope.context)
+            let job = try scope.onJob(head, in: &ltx) {
+                try JobDecider.claim(
+                    $0, workerID: workerID, leaseSeconds: leaseSeconds, claimTokenHash: hash,
+                    apiKey: scope.metadata.apiKey, scope.context)
             }
+            return ClaimedJob(job: job, claimToken: token)
         }
     }
 
-    /// Extends the lease of the worker holding the job.
-    public func heartbeat(jobID: UUID, workerID: String, metadata: CommandMetadata = .init()) async throws -> JobView {
-        try await run(metadata) { ltx, scope in
-            try scope.onJob(jobID, in: &ltx) { try JobDecider.heartbeat($0, workerID: workerID, scope.context) }
+    /// ``claim(workerID:leaseSeconds:metadata:)`` without the token (tests, tools).
+    public func claimNext(workerID: String, leaseSeconds: Int? = nil, metadata: CommandMetadata = .init())
+        async throws -> JobView?
+    {
+        try await claim(workerID: workerID, leaseSeconds: leaseSeconds, metadata: metadata)?.job
+    }
+
+    /// Extends the lease of the attempt holding the job, by the length it claimed (or
+    /// `leaseSeconds`). On a job cancelled under it, appends nothing: the answer's
+    /// ``WorkerInstruction`` tells the worker to stop.
+    public func heartbeat(
+        jobID: UUID, workerID: String, claimToken: String? = nil, leaseSeconds: Int? = nil,
+        metadata: CommandMetadata = .init()
+    ) async throws -> JobView {
+        let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        return try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) {
+                try JobDecider.heartbeat($0, call, leaseSeconds: leaseSeconds, scope.context)
+            }
         }
     }
 
     /// Records the holder's progress report and extends its lease.
     public func reportProgress(_ command: ReportProgress, metadata: CommandMetadata = .init()) async throws -> JobView {
-        try await run(metadata) { ltx, scope in
+        var command = command
+        command.apiKey = metadata.apiKey
+        return try await run(metadata) { [command] ltx, scope in
             try scope.onJob(command.jobID, in: &ltx) { try JobDecider.progress($0, command, scope.context) }
         }
     }
 
-    /// Finishes the job for its lease holder.
-    public func complete(jobID: UUID, workerID: String, metadata: CommandMetadata = .init()) async throws -> JobView {
-        try await run(metadata) { ltx, scope in
-            try scope.onJob(jobID, in: &ltx) { try JobDecider.complete($0, workerID: workerID, scope.context) }
+    /// Finishes the job for the attempt holding it.
+    public func complete(
+        jobID: UUID, workerID: String, claimToken: String? = nil, metadata: CommandMetadata = .init()
+    ) async throws -> JobView {
+        let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        return try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) { try JobDecider.complete($0, call, scope.context) }
         }
     }
 
     /// Fails the job; with `retry` it returns to the queue while attempts remain.
     public func fail(
-        jobID: UUID, workerID: String, error: String, retry: Bool, metadata: CommandMetadata = .init()
+        jobID: UUID, workerID: String, claimToken: String? = nil, error: String, retry: Bool,
+        metadata: CommandMetadata = .init()
     ) async throws -> JobView {
-        try await run(metadata) { ltx, scope in
+        let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        return try await run(metadata) { ltx, scope in
             try scope.onJob(jobID, in: &ltx) {
-                try JobDecider.fail($0, workerID: workerID, error: error, retry: retry, scope.context)
+                try JobDecider.fail($0, call, error: error, retry: retry, scope.context)
+            }
+        }
+    }
+
+    /// Gives the job back unfinished without spending an attempt.
+    public func release(
+        jobID: UUID, workerID: String, claimToken: String? = nil, reason: String? = nil,
+        metadata: CommandMetadata = .init()
+    ) async throws -> JobView {
+        let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        return try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) { try JobDecider.release($0, call, reason: reason, scope.context) }
+        }
+    }
+
+    /// The older `PUT /api/jobs/{id}`: progress and an outcome decided and appended
+    /// together (one command, so one idempotent answer). `workerID` "" means not named.
+    public func legacyUpdate(
+        jobID: UUID, workerID: String, claimToken: String? = nil, progress: Int?, status: String?, error: String?,
+        metadata: CommandMetadata = .init()
+    ) async throws -> JobView {
+        let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        return try await run(metadata) { ltx, scope in
+            try scope.onJob(jobID, in: &ltx) {
+                try JobDecider.legacyUpdate(
+                    $0, call, progress: progress, status: status, error: error, scope.context)
             }
         }
     }

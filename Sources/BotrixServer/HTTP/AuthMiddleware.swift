@@ -64,6 +64,7 @@ struct AuthMiddleware: RouterMiddleware {
             return .operate
         case (.post, "/api/queue/claim"), (.post, "/api/jobs/{id}/heartbeat"), (.post, "/api/jobs/{id}/progress"),
             (.post, "/api/jobs/{id}/accounts"), (.post, "/api/jobs/{id}/complete"), (.post, "/api/jobs/{id}/fail"),
+            (.post, "/api/jobs/{id}/release"),
             (.put, "/api/jobs/{id}"):
             return .work
         default:

@@ -90,9 +90,10 @@ struct EventStream: Sendable {
     }
 }
 
-/// Set once when the server starts shutting down.
-final class ShutdownFlag: Sendable {
+/// Set once when the server starts shutting down: streams end, heartbeats answer `shutdown`.
+public final class ShutdownFlag: Sendable {
     private let flag = Mutex(false)
-    var isSet: Bool { flag.withLock { $0 } }
-    func set() { flag.withLock { $0 = true } }
+    public init() {}
+    public var isSet: Bool { flag.withLock { $0 } }
+    public func set() { flag.withLock { $0 = true } }
 }

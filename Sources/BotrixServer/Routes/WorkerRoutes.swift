@@ -2,10 +2,14 @@ import Botrix
 import Foundation
 import Hummingbird
 
-/// The worker protocol: claim, then heartbeat, progress, accounts, complete or fail, each
-/// naming the worker; a worker that lost its lease or whose job was cancelled gets 409.
+/// The worker protocol: claim (answered with the attempt's `claim_token`), then heartbeat,
+/// progress, accounts, complete, fail or release, each naming the worker and sending the
+/// token; a call of an earlier attempt, of another worker or key, or on a cancelled job
+/// gets 409 and changes nothing. Heartbeat answers carry an `instruction`.
 struct WorkerRoutes: Sendable {
     let service: BotrixService
+    /// Set when the server begins to stop: heartbeats then answer `shutdown`.
+    let stopping: ShutdownFlag
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -16,28 +20,39 @@ struct WorkerRoutes: Sendable {
             try body.finish()
             guard let worker else { throw Problem.validation(body.errors) }
             return try await commands.run(request, context, actor: worker, render: Self.claimed) { metadata in
-                try await service.claimNext(workerID: worker, leaseSeconds: lease, metadata: metadata)
+                try await service.claim(workerID: worker, leaseSeconds: lease, metadata: metadata)
             }
         }
         router.post("/api/jobs/{id}/heartbeat") { request, context in
-            let (id, worker, body) = try await workerCall(request, context)
+            var (id, worker, token, body) = try await workerCall(request, context)
+            let lease = body.int("lease_seconds", 1...86_400)
+            try body.finish()
+            let stopping = self.stopping
+            return try await commands.run(request, context, actor: worker, render: { Self.beat($0, stopping) }) {
+                try await service.heartbeat(
+                    jobID: id, workerID: worker, claimToken: token, leaseSeconds: lease, metadata: $0)
+            }
+        }
+        router.post("/api/jobs/{id}/release") { request, context in
+            var (id, worker, token, body) = try await workerCall(request, context)
+            let reason = body.string("reason", maxLength: 1000)
             try body.finish()
             return try await commands.run(request, context, actor: worker, render: JobRoutes.rendered) {
-                try await service.heartbeat(jobID: id, workerID: worker, metadata: $0)
+                try await service.release(jobID: id, workerID: worker, claimToken: token, reason: reason, metadata: $0)
             }
         }
         router.post("/api/jobs/{id}/progress") { request, context in
-            var (id, worker, body) = try await workerCall(request, context)
+            var (id, worker, token, body) = try await workerCall(request, context)
             let report = ReportProgress(
                 jobID: id, workerID: worker, progress: body.int("progress"), successful: body.int("successful"),
-                failed: body.int("failed"), message: body.string("message", maxLength: 1000))
+                failed: body.int("failed"), message: body.string("message", maxLength: 1000), claimToken: token)
             try body.finish()
             return try await commands.run(request, context, actor: worker, render: JobRoutes.rendered) {
                 try await service.reportProgress(report, metadata: $0)
             }
         }
         router.post("/api/jobs/{id}/accounts") { request, context in
-            var (id, worker, body) = try await workerCall(request, context)
+            var (id, worker, token, body) = try await workerCall(request, context)
             let email = body.require(body.string("email"), "email", "the account's email address")
             let username = body.require(body.string("username"), "username", "the account's username")
             let password = body.require(body.string("password"), "password", "the account's password")
@@ -61,49 +76,53 @@ struct WorkerRoutes: Sendable {
             guard let email, let username, let password, let birthdate else { throw Problem.validation(body.errors) }
             let record = RecordAccount(
                 jobID: id, workerID: worker, email: email, username: username, password: password,
-                birthdate: birthdate, verificationCode: code, status: status, accountData: data)
+                birthdate: birthdate, verificationCode: code, status: status, accountData: data, claimToken: token)
             return try await commands.run(request, context, actor: worker, render: Self.accountCreated) {
                 try await service.recordAccount(record, metadata: $0)
             }
         }
         router.post("/api/jobs/{id}/complete") { request, context in
-            let (id, worker, body) = try await workerCall(request, context)
+            let (id, worker, token, body) = try await workerCall(request, context)
             try body.finish()
             return try await commands.run(request, context, actor: worker, render: JobRoutes.rendered) {
-                try await service.complete(jobID: id, workerID: worker, metadata: $0)
+                try await service.complete(jobID: id, workerID: worker, claimToken: token, metadata: $0)
             }
         }
         router.post("/api/jobs/{id}/fail") { request, context in
-            var (id, worker, body) = try await workerCall(request, context)
+            var (id, worker, token, body) = try await workerCall(request, context)
             let error = body.require(body.string("error", maxLength: 2000), "error", "what went wrong")
             let retry = body.bool("retry") ?? false
             try body.finish()
             guard let error else { throw Problem.validation(body.errors) }
             return try await commands.run(request, context, actor: worker, render: JobRoutes.rendered) {
-                try await service.fail(jobID: id, workerID: worker, error: error, retry: retry, metadata: $0)
+                try await service.fail(
+                    jobID: id, workerID: worker, claimToken: token, error: error, retry: retry, metadata: $0)
             }
         }
         router.put("/api/jobs/{id}") { request, context in try await legacyUpdate(request, context) }
     }
 
-    /// The job id, the `worker_id` every worker call carries, and the rest of the body.
+    /// The job id, the `worker_id` every worker call carries, its `claim_token` (optional
+    /// for workers written before tokens), and the rest of the body.
     private func workerCall(_ request: Request, _ context: BotrixRequestContext) async throws -> (
-        UUID, String, JSONBody
+        UUID, String, String?, JSONBody
     ) {
         let id = try request.jobID(context)
         var body = try await JSONBody.read(request, context: context)
+        let token = body.string("claim_token", maxLength: 128)
         guard let worker = body.require(body.string("worker_id", maxLength: 128), "worker_id", "the worker's name")
         else {
             var all = body.errors
             if all.isEmpty { all = [FieldError("worker_id", "is required")] }
             throw Problem.validation(all)
         }
-        return (id, worker, body)
+        return (id, worker, token, body)
     }
 
-    /// `PUT /api/jobs/{id}` `{progress?, status?, error_message?, worker_id?}` for workers
-    /// written against the older API: it acts for the current lease holder when
-    /// `worker_id` is absent, and maps `status` completed/failed to complete/fail.
+    /// `PUT /api/jobs/{id}` `{progress?, status?, error_message?, worker_id?, claim_token?}`
+    /// for workers written against the older API (deprecated): progress and `status`
+    /// completed/failed are one command — decided and appended together, once under an
+    /// `Idempotency-Key`. Without `worker_id` it acts only on a claim made before tokens.
     private func legacyUpdate(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
         let id = try request.jobID(context)
         var body = try await JSONBody.read(request, context: context)
@@ -111,6 +130,7 @@ struct WorkerRoutes: Sendable {
         let status = body.string("status")
         let error = body.string("error_message", maxLength: 2000)
         let named = body.string("worker_id", maxLength: 128)
+        let token = body.string("claim_token", maxLength: 128)
         try body.finish()
         if let status, !["running", "completed", "failed"].contains(status) {
             throw Problem.validation([FieldError("status", "must be running, completed or failed")])
@@ -118,33 +138,33 @@ struct WorkerRoutes: Sendable {
         guard progress != nil || status != nil || error != nil else {
             throw Problem.validation([FieldError("body", "send at least one of progress, status, error_message")])
         }
-        guard let job = try service.job(id) else { throw Problem.notFound("no job with id \(id.text)") }
-        let worker = named ?? job.workerID ?? ""
-        return try await commands.run(request, context, actor: worker, render: JobRoutes.rendered) { metadata in
-            var current = job
-            if let progress {
-                current = try await service.reportProgress(
-                    ReportProgress(jobID: id, workerID: worker, progress: progress), metadata: metadata)
-            }
-            switch status {
-            case "completed": current = try await service.complete(jobID: id, workerID: worker, metadata: metadata)
-            case "failed":
-                current = try await service.fail(
-                    jobID: id, workerID: worker, error: error ?? "failed (reported through PUT /api/jobs)",
-                    retry: false,
-                    metadata: metadata)
-            default: break
-            }
-            return current
+        return try await commands.run(request, context, actor: named ?? "", render: JobRoutes.rendered) { metadata in
+            try await service.legacyUpdate(
+                jobID: id, workerID: named ?? "", claimToken: token, progress: progress, status: status, error: error,
+                metadata: metadata)
         }
     }
 
-    @Sendable static func claimed(_ job: JobView?) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
-        guard let job else { return (.noContent, [], [:]) }
+    /// A heartbeat's answer: the job, its lease, and what to do next.
+    @Sendable static func beat(_ job: JobView, _ stopping: ShutdownFlag) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
+        let instruction: WorkerInstruction =
+            job.status == .cancelled ? .cancel : stopping.isSet ? .shutdown : .continue
         var w = JSONObjectWriter()
+        w.string("instruction", instruction.rawValue)
         w.raw("job", Render.job(job))
-        Render.optional(&w, "lease_expires_at", job.leaseExpiresAt)
+        Render.optional(&w, "lease_expires_at", job.status == .running ? job.leaseExpiresAt : nil)
         return (.ok, w.bytes(), [.eTag: Render.etag(job)])
+    }
+
+    @Sendable static func claimed(_ claim: ClaimedJob?) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
+        guard let claim else { return (.noContent, [], [:]) }
+        var w = JSONObjectWriter()
+        w.raw("job", Render.job(claim.job))
+        Render.optional(&w, "lease_expires_at", claim.job.leaseExpiresAt)
+        w.string("claim_token", claim.claimToken)
+        w.int("attempt", claim.job.attempts)
+        w.int("lease_seconds", claim.job.leaseSeconds)
+        return (.ok, w.bytes(), [.eTag: Render.etag(claim.job)])
     }
 
     @Sendable static func accountCreated(_ account: AccountView) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
