@@ -17,10 +17,11 @@ struct PropertyTests {
         let f = try await DomainFixture.make(leaseSeconds: 40, maxAttempts: 2, maxJobCount: 6)
         var random = SplitMix(seed: seed)
         let created = Mutex<[UUID]>([])
+        let attempts = Attempts()
         for round in 0..<150 {
             let running = try f.service.jobs(page: 1, limit: 100, status: .running).items.map(\.id)
             let commands = (0..<Int(random.next(upTo: 8) + 1)).map { _ in
-                randomCommand(&random, f, knownJobs: created.withLock { $0 }, running: running)
+                randomCommand(&random, f, knownJobs: created.withLock { $0 }, running: running, attempts: attempts)
             }
             await withTaskGroup(of: UUID?.self) { group in
                 for command in commands { group.addTask { try? await command() } }
@@ -32,6 +33,8 @@ struct PropertyTests {
             }
             try checkInvariants(f, created: created.withLock { $0 }, context: "seed \(seed) round \(round)")
         }
+        #expect(attempts.staleSuccesses.withLock { $0 } == [], "seed \(seed): a stale attempt acted")
+        #expect(attempts.staleTries.withLock { $0 } > 0, "seed \(seed): no stale call was tried")
         let live = try f.snapshot()
         // The sequence exercised the machine, not just refusals.
         let types = Set(try f.store.log.read(after: 0, limit: .max).map(\.type))
@@ -42,6 +45,7 @@ struct PropertyTests {
         #expect(
             types.isSuperset(of: [
                 "JobCreated", "JobClaimed", "AccountCreated", "JobCompleted", "JobCancelled", "JobLeaseExpired",
+                "JobReleased",
             ]))
         _ = try await f.service.rebuild()
         let rebuilt = try f.snapshot()
@@ -49,9 +53,18 @@ struct PropertyTests {
         #expect(rebuilt.digests == live.digests, "seed \(seed): rebuild differs from live")
     }
 
+    /// Every claim token issued, per job, in order; and what stale tokens achieved.
+    final class Attempts: Sendable {
+        let tokens = Mutex<[UUID: [String]]>([:])
+        /// Calls made with a token that was already stale when the call was made.
+        let staleTries = Mutex(0)
+        /// Such calls that succeeded: must stay empty.
+        let staleSuccesses = Mutex<[String]>([])
+    }
+
     /// One random command; returns the id of a job it created.
     func randomCommand(
-        _ random: inout SplitMix, _ f: DomainFixture, knownJobs: [UUID], running: [UUID]
+        _ random: inout SplitMix, _ f: DomainFixture, knownJobs: [UUID], running: [UUID], attempts: Attempts
     ) -> @Sendable () async throws -> UUID? {
         let s = f.service
         let worker = "w\(random.next(upTo: 4))"
@@ -64,17 +77,55 @@ struct PropertyTests {
         let priority = Int(random.next(upTo: 12)) - 1
         let retry = random.next(upTo: 2) == 0
         let holder: @Sendable () -> String = { (try? s.job(job))?.workerID ?? worker }
+        // The token a worker call sends: the latest attempt's, none (an older worker), or
+        // one already stale — the case that must never succeed.
+        let issued = attempts.tokens.withLock { $0[job] ?? [] }
+        let tokenChoice = random.next(upTo: 3)
+        let stale = tokenChoice == 2 && issued.count > 1
+        let token: String? =
+            stale ? issued[Int(random.next(upTo: UInt64(issued.count - 1)))] : tokenChoice == 0 ? issued.last : nil
+        let staleCall: @Sendable (String, () async throws -> Void) async throws -> Void = { name, call in
+            guard stale else { return try await call() }
+            attempts.staleTries.withLock { $0 += 1 }
+            try await call()
+            attempts.staleSuccesses.withLock { $0.append("\(name) on \(job)") }
+        }
         return {
             switch choice {
             case 0, 1: return try await s.createJob(CreateJob(count: count, priority: priority)).id
-            case 2, 3: _ = try await s.claimNext(workerID: worker)
-            case 4: _ = try await s.heartbeat(jobID: job, workerID: holder())
+            case 2, 3:
+                if let claim = try await s.claim(workerID: worker) {
+                    attempts.tokens.withLock { $0[claim.job.id, default: []].append(claim.claimToken) }
+                }
+            case 4:
+                try await staleCall("heartbeat") {
+                    _ = try await s.heartbeat(jobID: job, workerID: holder(), claimToken: token)
+                }
             case 5:
-                _ = try await s.reportProgress(
-                    ReportProgress(jobID: job, workerID: holder(), progress: n % 7, successful: n))
-            case 6, 7, 8: _ = try await s.recordAccount(account(job, worker: holder(), n))
-            case 9: _ = try await s.complete(jobID: job, workerID: holder())
-            case 10: _ = try await s.fail(jobID: job, workerID: holder(), error: "flaky", retry: retry)
+                try await staleCall("progress") {
+                    _ = try await s.reportProgress(
+                        ReportProgress(
+                            jobID: job, workerID: holder(), progress: n % 7, successful: n, claimToken: token))
+                }
+            case 6, 7:
+                try await staleCall("account") {
+                    var command = account(job, worker: holder(), n)
+                    command.claimToken = token
+                    _ = try await s.recordAccount(command)
+                }
+            case 8:
+                try await staleCall("release") {
+                    _ = try await s.release(jobID: job, workerID: holder(), claimToken: token)
+                }
+            case 9:
+                try await staleCall("complete") {
+                    _ = try await s.complete(jobID: job, workerID: holder(), claimToken: token)
+                }
+            case 10:
+                try await staleCall("fail") {
+                    _ = try await s.fail(
+                        jobID: job, workerID: holder(), claimToken: token, error: "flaky", retry: retry)
+                }
             case 11: _ = try await s.cancel(jobID: job)
             case 12:
                 _ = try await s.updateAccount(
