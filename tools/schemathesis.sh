@@ -40,7 +40,7 @@ done
   --phases examples,coverage,fuzzing \
   --max-examples "$examples" \
   --exclude-path /api/events/stream \
-  --request-timeout 10 \
+  --request-timeout 40 \
   --max-time "$seconds" \
   --seed 1 \
   --no-color

@@ -24,7 +24,8 @@ public enum BotrixApplication {
             store: store, writer: writer,
             settings: .init(
                 leaseSeconds: configuration.leaseSeconds, maxAttempts: configuration.maxAttempts,
-                maxJobCount: configuration.maxJobCount, idempotencyLifetimeSeconds: configuration.idempotencyTTLSeconds),
+                maxJobCount: configuration.maxJobCount, idempotencyLifetimeSeconds: configuration.idempotencyTTLSeconds,
+                waitingClaimsPerKey: configuration.maxWaitingClaimsPerKey),
             secrets: secrets)
         // Only now: the service checked the key against the data file and its keyring.
         logger.info(
@@ -58,7 +59,8 @@ public enum BotrixApplication {
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             services: [
                 WriterService(writer: writer, environment: store.environment),
-                LeaseMonitorService(service: service, logger: logger), ShutdownWatch(stopping: stopping),
+                LeaseMonitorService(service: service, logger: logger),
+                ShutdownWatch(stopping: stopping, waiters: service.claimWaiters),
                 IdempotencySweepService(service: service, logger: logger),
                 ReaderMaintenanceService(
                     environment: store.environment, every: .seconds(configuration.readerCheckSeconds), logger: logger),
@@ -130,13 +132,16 @@ struct LeaseMonitorService: Service {
     }
 }
 
-/// Raises `stopping` when graceful shutdown begins, so heartbeats answer `shutdown`.
+/// When graceful shutdown begins: raises `stopping`, so heartbeats answer `shutdown`, and
+/// answers every claim waiting for work at once (204).
 struct ShutdownWatch: Service {
     let stopping: ShutdownFlag
+    let waiters: ClaimWaiters
 
     func run() async throws {
         try? await gracefulShutdown()
         stopping.set()
+        waiters.stop()
     }
 }
 

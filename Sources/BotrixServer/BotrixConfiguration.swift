@@ -55,6 +55,8 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public var maxConnections = 1024
     /// Entries a read may examine per request before it answers with a `next` cursor.
     public var readScanBudget = 10_000
+    /// Claims one API key may have waiting for work (`wait_seconds`) at once; 429 beyond.
+    public var maxWaitingClaimsPerKey = 64
 
     public init() {}
 
@@ -137,6 +139,9 @@ public struct BotrixConfiguration: Sendable, Equatable {
         if let v = integer("body.timeout.seconds", "BODY_TIMEOUT_SECONDS", 1...3600) { c.bodyTimeoutSeconds = v }
         if let v = integer("max.connections", "MAX_CONNECTIONS", 1...1_000_000) { c.maxConnections = v }
         if let v = integer("read.scan.budget", "READ_SCAN_BUDGET", 100...10_000_000) { c.readScanBudget = v }
+        if let v = integer("max.waiting.claims.per.key", "MAX_WAITING_CLAIMS_PER_KEY", 1...100_000) {
+            c.maxWaitingClaimsPerKey = v
+        }
         if let v = text("metrics.public") {
             if ["true", "false"].contains(v.lowercased()) {
                 c.metricsPublic = v.lowercased() == "true"

@@ -14,11 +14,14 @@ public final class BotrixService: Sendable {
         public var maxJobCount: Int
         /// How long the answer to an idempotent request is kept (IDEMPOTENCY_TTL_SECONDS).
         public var idempotencyLifetimeSeconds: Int
+        /// Claims one API key may have waiting for work at once (MAX_WAITING_CLAIMS_PER_KEY).
+        public var waitingClaimsPerKey: Int
 
         public init(
             leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100,
-            idempotencyLifetimeSeconds: Int = 86_400
+            idempotencyLifetimeSeconds: Int = 86_400, waitingClaimsPerKey: Int = 64
         ) {
+            self.waitingClaimsPerKey = waitingClaimsPerKey
             self.leaseSeconds = leaseSeconds
             self.maxAttempts = maxAttempts
             self.maxJobCount = maxJobCount
@@ -36,6 +39,8 @@ public final class BotrixService: Sendable {
     public let secrets: SecretBox
     /// Per-account data keys outside the log, erased for good on deletion; see ``AccountVault``.
     let vault: AccountVault
+    /// Claims waiting for work (long polling); see ``ClaimWaiters``.
+    public let claimWaiters: ClaimWaiters
 
     /// Opens the projections and brings them up to the log's head if they lag: events
     /// appended by a tool that writes only the log, or projections added by a newer build.
@@ -57,6 +62,7 @@ public final class BotrixService: Sendable {
             database: try store.environment.database("commands.replays"),
             lifetime: Int64(settings.idempotencyLifetimeSeconds) * 1000)
         vault = try await AccountVault.open(store: store, writer: writer, box: self.secrets)
+        claimWaiters = ClaimWaiters(limitPerOwner: settings.waitingClaimsPerKey)
         try await catchUp()
     }
 
@@ -96,7 +102,7 @@ public final class BotrixService: Sendable {
                 throw StoredReplay(answer: stored)
             }
             let result = try body(&ltx, scope)
-            try answers.store(try replay.encode(result), for: replay, now: ltx.now, in: &ltx)
+            if replay.keep(result) { try answers.store(try replay.encode(result), for: replay, now: ltx.now, in: &ltx) }
             return result
         }
     }
@@ -131,6 +137,9 @@ public struct CommandMetadata: Sendable {
         /// must send the same request.
         public var fingerprint: [UInt8]
         public var encode: @Sendable (any Sendable) throws -> [UInt8]
+        /// Whether a result is worth keeping: a claim that will wait keeps no empty answer
+        /// (its retry should wait too, not replay "nothing").
+        public var keep: @Sendable (any Sendable) -> Bool = { _ in true }
 
         public init(
             scope: String, key: String, fingerprint: [UInt8],

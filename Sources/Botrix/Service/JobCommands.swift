@@ -3,7 +3,8 @@ public import Foundation
 extension BotrixService {
     /// Creates a pending job; it joins the queue at the back of its priority.
     public func createJob(_ command: CreateJob, metadata: CommandMetadata = .init()) async throws -> JobView {
-        try await run(metadata) { ltx, scope in
+        defer { wakeWaitingClaims() }
+        return try await run(metadata) { ltx, scope in
             let existing = try scope.projections.jobs.view(command.jobID, in: ltx.reading)
             try scope.emit(JobDecider.create(command, existing, scope.context), expected: .noStream, in: &ltx)
             return try scope.job(command.jobID, in: ltx)
@@ -15,19 +16,59 @@ extension BotrixService {
     public func claim(workerID: String, leaseSeconds: Int? = nil, metadata: CommandMetadata = .init())
         async throws -> ClaimedJob?
     {
-        let token = ClaimToken.generate()
-        let hash = ClaimToken.hash(token)
+        try await claim(workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: 1, metadata: metadata).first
+    }
+
+    /// Leases up to `maxJobs` jobs from the head of the queue in one command, each with its
+    /// own lease and token; empty when the queue is.
+    public func claim(workerID: String, leaseSeconds: Int? = nil, maxJobs: Int, metadata: CommandMetadata = .init())
+        async throws -> [ClaimedJob]
+    {
+        let tokens = (0..<max(1, maxJobs)).map { _ in ClaimToken.generate() }
         return try await run(metadata) { ltx, scope in
             try JobDecider.validateWorker(workerID)
-            guard let head = try scope.projections.jobs.queueHead(in: ltx.reading) else { return nil }
-            let job = try scope.onJob(head, in: &ltx) {
-                try JobDecider.claim(
-                    $0, workerID: workerID, leaseSeconds: leaseSeconds, claimTokenHash: hash,
-                    apiKey: scope.metadata.apiKey, scope.context)
+            var claimed: [ClaimedJob] = []
+            for token in tokens {
+                guard let head = try scope.projections.jobs.queueHead(in: ltx.reading) else { break }
+                let job = try scope.onJob(head, in: &ltx) {
+                    try JobDecider.claim(
+                        $0, workerID: workerID, leaseSeconds: leaseSeconds, claimTokenHash: ClaimToken.hash(token),
+                        apiKey: scope.metadata.apiKey, scope.context)
+                }
+                claimed.append(ClaimedJob(job: job, claimToken: token))
             }
-            return ClaimedJob(job: job, claimToken: token)
+            return claimed
         }
     }
+
+    /// Like ``claim(workerID:leaseSeconds:maxJobs:metadata:)``, but when the queue is empty
+    /// waits up to `wait` for work (long polling): waiting claims are served in arrival
+    /// order as jobs become ready; empty when the time ran out or the server stops.
+    /// - Parameter owner: whose share of waiting claims this uses (the API key id, or "open").
+    public func claim(
+        workerID: String, leaseSeconds: Int? = nil, maxJobs: Int, wait: Duration, owner: String,
+        metadata: CommandMetadata = .init()
+    ) async throws -> [ClaimedJob] {
+        var first = metadata
+        if wait > .zero { first.replay?.keep = { ($0 as? [ClaimedJob])?.isEmpty == false } }
+        let now = try await claim(workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first)
+        guard now.isEmpty, wait > .zero else { return now }
+        let request = ClaimWaiters.Request(
+            workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first)
+        return try await claimWaiters.wait(request, owner: owner, timeout: wait, claim: waitingClaim)
+    }
+
+    /// How a waiting claim is served when woken.
+    var waitingClaim: @Sendable (ClaimWaiters.Request) async throws -> [ClaimedJob] {
+        { [self] request in
+            try await self.claim(
+                workerID: request.workerID, leaseSeconds: request.leaseSeconds, maxJobs: request.maxJobs,
+                metadata: request.metadata)
+        }
+    }
+
+    /// Serves waiting claims after a command that may have made a job ready.
+    func wakeWaitingClaims() { claimWaiters.wake(claim: waitingClaim) }
 
     /// ``claim(workerID:leaseSeconds:metadata:)`` without the token (tests, tools).
     public func claimNext(workerID: String, leaseSeconds: Int? = nil, metadata: CommandMetadata = .init())
@@ -76,6 +117,7 @@ extension BotrixService {
         metadata: CommandMetadata = .init()
     ) async throws -> JobView {
         let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        defer { wakeWaitingClaims() }
         return try await run(metadata) { ltx, scope in
             try scope.onJob(jobID, in: &ltx) {
                 try JobDecider.fail($0, call, error: error, retry: retry, scope.context)
@@ -89,6 +131,7 @@ extension BotrixService {
         metadata: CommandMetadata = .init()
     ) async throws -> JobView {
         let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        defer { wakeWaitingClaims() }
         return try await run(metadata) { ltx, scope in
             try scope.onJob(jobID, in: &ltx) { try JobDecider.release($0, call, reason: reason, scope.context) }
         }
@@ -125,7 +168,8 @@ extension BotrixService {
 
     /// Expires the job's lease if it ran out by the writer's clock (else a conflict).
     public func expireLease(jobID: UUID, metadata: CommandMetadata = .init()) async throws -> JobView {
-        try await run(metadata) { ltx, scope in
+        defer { wakeWaitingClaims() }
+        return try await run(metadata) { ltx, scope in
             try scope.onJob(jobID, in: &ltx) { try JobDecider.expireLease($0, scope.context) }
         }
     }

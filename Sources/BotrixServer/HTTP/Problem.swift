@@ -80,6 +80,10 @@ extension Problem {
                 status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)
         case let failure as any StorageFailure where failure.storageFailure != nil:
             self = failure.storageFailure!.outOfSpace ? .insufficientStorage : .storageUnavailable
+        case let refused as ClaimWaitRefused:
+            self = Problem(
+                status: .tooManyRequests, slug: "too-many-waiting-claims", title: "Too many waiting claims",
+                detail: refused.description, headers: [.retryAfter: "1"])
         case let reused as IdempotencyKeyReused:
             self = Problem(
                 status: .unprocessableContent, slug: "idempotency-key-reused", title: "Idempotency key reused",

@@ -13,16 +13,7 @@ struct WorkerRoutes: Sendable {
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
-        router.post("/api/queue/claim") { request, context in
-            var body = try await JSONBody.read(request, context: context)
-            let worker = body.require(body.string("worker_id", maxLength: 128), "worker_id", "the worker's name")
-            let lease = body.int("lease_seconds", 1...86_400)
-            try body.finish()
-            guard let worker else { throw Problem.validation(body.errors) }
-            return try await commands.run(request, context, actor: worker, render: Self.claimed) { metadata in
-                try await service.claim(workerID: worker, leaseSeconds: lease, metadata: metadata)
-            }
-        }
+        router.post("/api/queue/claim") { request, context in try await claim(request, context) }
         router.post("/api/jobs/{id}/heartbeat") { request, context in
             var (id, worker, token, body) = try await workerCall(request, context)
             let lease = body.int("lease_seconds", 1...86_400)
@@ -102,6 +93,31 @@ struct WorkerRoutes: Sendable {
         router.put("/api/jobs/{id}") { request, context in try await legacyUpdate(request, context) }
     }
 
+    /// `POST /api/queue/claim` `{worker_id, lease_seconds?, wait_seconds?, max_jobs?}`: one
+    /// job (or, with `max_jobs`, a list), waiting up to `wait_seconds` when none is ready.
+    private func claim(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
+        var body = try await JSONBody.read(request, context: context)
+        let worker = body.require(body.string("worker_id", maxLength: 128), "worker_id", "the worker's name")
+        let lease = body.int("lease_seconds", 1...86_400)
+        let wait = body.int("wait_seconds", 0...30) ?? 0
+        let maxJobs = body.int("max_jobs", 1...32)
+        try body.finish()
+        guard let worker else { throw Problem.validation(body.errors) }
+        let render: @Sendable ([ClaimedJob]) -> (HTTPResponse.Status, [UInt8], HTTPFields)
+        if maxJobs == nil {
+            render = { claims in Self.claimed(claims.first) }
+        } else {
+            render = Self.claimedMany
+        }
+        let owner = context.apiKey?.id ?? "open"
+        let service = self.service
+        return try await commands.run(request, context, actor: worker, render: render) { metadata in
+            try await service.claim(
+                workerID: worker, leaseSeconds: lease, maxJobs: maxJobs ?? 1, wait: .seconds(wait), owner: owner,
+                metadata: metadata)
+        }
+    }
+
     /// The job id, the `worker_id` every worker call carries, its `claim_token` (optional
     /// for workers written before tokens), and the rest of the body.
     private func workerCall(_ request: Request, _ context: BotrixRequestContext) async throws -> (
@@ -158,13 +174,26 @@ struct WorkerRoutes: Sendable {
 
     @Sendable static func claimed(_ claim: ClaimedJob?) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
         guard let claim else { return (.noContent, [], [:]) }
+        return (.ok, one(claim), [.eTag: Render.etag(claim.job)])
+    }
+
+    /// One claimed job: the job, its lease, and the attempt's token.
+    static func one(_ claim: ClaimedJob) -> [UInt8] {
         var w = JSONObjectWriter()
         w.raw("job", Render.job(claim.job))
         Render.optional(&w, "lease_expires_at", claim.job.leaseExpiresAt)
         w.string("claim_token", claim.claimToken)
         w.int("attempt", claim.job.attempts)
         w.int("lease_seconds", claim.job.leaseSeconds)
-        return (.ok, w.bytes(), [.eTag: Render.etag(claim.job)])
+        return w.bytes()
+    }
+
+    /// A claim with `max_jobs`: every job claimed, each with its own token and lease.
+    @Sendable static func claimedMany(_ claims: [ClaimedJob]) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
+        guard !claims.isEmpty else { return (.noContent, [], [:]) }
+        var w = JSONObjectWriter()
+        w.raw("jobs", Render.array(claims.map(one)))
+        return (.ok, w.bytes(), [:])
     }
 
     @Sendable static func accountCreated(_ account: AccountView) -> (HTTPResponse.Status, [UInt8], HTTPFields) {

@@ -1,0 +1,163 @@
+import Synchronization
+
+/// Claims that wait for work (long polling). A claim that finds the queue empty waits
+/// here, in arrival order, until a job becomes ready or its time is up. Whenever a command
+/// may have made a job ready (created, failed with retry, expired, released) the waiters
+/// are served one at a time, first come first served, each by an ordinary claim command
+/// — so every job still goes out in queue order, and no job is claimed twice. Nothing
+/// polls: a waiter sleeps until woken or until its deadline.
+public final class ClaimWaiters: Sendable {
+    /// What a waiting claim asks for.
+    public struct Request: Sendable {
+        public var workerID: String
+        public var leaseSeconds: Int?
+        public var maxJobs: Int
+        public var metadata: CommandMetadata
+
+        public init(workerID: String, leaseSeconds: Int?, maxJobs: Int, metadata: CommandMetadata) {
+            self.workerID = workerID
+            self.leaseSeconds = leaseSeconds
+            self.maxJobs = maxJobs
+            self.metadata = metadata
+        }
+    }
+
+    private struct Waiter: Sendable {
+        let id: UInt64
+        let owner: String
+        let deadline: ContinuousClock.Instant
+        let request: Request
+        let continuation: CheckedContinuation<[ClaimedJob], any Error>
+    }
+
+    private struct State: Sendable {
+        var waiting: [Waiter] = []
+        var nextID: UInt64 = 0
+        var serving = false
+        var wakeAgain = false
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    /// Waiting claims one owner (API key, or "open") may hold at once.
+    public let limitPerOwner: Int
+
+    public init(limitPerOwner: Int = 64) { self.limitPerOwner = limitPerOwner }
+
+    /// Claims waiting now (a gauge).
+    public var count: Int { state.withLock { $0.waiting.count } }
+
+    /// Waits until a job is claimed for `request` (by `claim`) or `timeout` passes (an
+    /// empty answer). Call it only after an immediate claim found nothing.
+    /// - Throws: ``ClaimWaitRefused`` when `owner` already has its share of waiting claims.
+    func wait(
+        _ request: Request, owner: String, timeout: Duration,
+        claim: @escaping @Sendable (Request) async throws -> [ClaimedJob]
+    ) async throws -> [ClaimedJob] {
+        let id: UInt64? = state.withLock { state in
+            guard !state.stopped else { return nil }
+            state.nextID += 1
+            return state.nextID
+        }
+        guard let id else { return [] }
+        let result = try await withCheckedThrowingContinuation { continuation in
+            let admitted = state.withLock { state -> Bool in
+                guard state.waiting.filter({ $0.owner == owner }).count < limitPerOwner else { return false }
+                state.waiting.append(
+                    Waiter(
+                        id: id, owner: owner, deadline: .now + timeout, request: request, continuation: continuation))
+                return true
+            }
+            guard admitted else {
+                continuation.resume(throwing: ClaimWaitRefused(limit: limitPerOwner))
+                return
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.expire(id)
+            }
+            // A job may have become ready between the caller's claim and now.
+            self.wake(claim: claim)
+        }
+        return result
+    }
+
+    /// Serves waiting claims in arrival order until the queue runs dry.
+    func wake(claim: @escaping @Sendable (Request) async throws -> [ClaimedJob]) {
+        let start = state.withLock { state -> Bool in
+            guard !state.waiting.isEmpty else { return false }
+            if state.serving {
+                state.wakeAgain = true
+                return false
+            }
+            state.serving = true
+            return true
+        }
+        guard start else { return }
+        Task { await self.serve(claim: claim) }
+    }
+
+    /// Answers every waiting claim at once with nothing (the server is stopping).
+    public func stop() {
+        let all = state.withLock { state -> [Waiter] in
+            state.stopped = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for waiter in all { waiter.continuation.resume(returning: []) }
+    }
+
+    private func serve(claim: @escaping @Sendable (Request) async throws -> [ClaimedJob]) async {
+        while true {
+            // Take the first waiter out of the list: while it is served, its timeout cannot answer it.
+            let next = state.withLock { state -> Waiter? in
+                guard !state.waiting.isEmpty else {
+                    state.serving = false
+                    state.wakeAgain = false
+                    return nil
+                }
+                return state.waiting.removeFirst()
+            }
+            guard let waiter = next else { return }
+            do {
+                let jobs = try await claim(waiter.request)
+                if !jobs.isEmpty {
+                    waiter.continuation.resume(returning: jobs)
+                    continue
+                }
+                // The queue is dry: the waiter goes back to the front (unless its time is up or
+                // the server stops); serving stops unless it was woken meanwhile.
+                let (again, done) = state.withLock { state -> (Bool, Bool) in
+                    let done = state.stopped || ContinuousClock.now >= waiter.deadline
+                    if !done { state.waiting.insert(waiter, at: 0) }
+                    if state.wakeAgain {
+                        state.wakeAgain = false
+                        return (true, done)
+                    }
+                    state.serving = false
+                    return (false, done)
+                }
+                if done { waiter.continuation.resume(returning: []) }
+                if !again { return }
+            } catch {
+                waiter.continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    private func expire(_ id: UInt64) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiting.remove(at: index)
+        }
+        waiter?.continuation.resume(returning: [])
+    }
+}
+
+/// The owner already has as many waiting claims as allowed; nothing was claimed.
+public struct ClaimWaitRefused: Error, CustomStringConvertible, Sendable {
+    public let limit: Int
+    public var description: String {
+        "this key already has \(limit) claims waiting for work: wait for one to return before sending another"
+    }
+}

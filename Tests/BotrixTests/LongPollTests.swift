@@ -1,0 +1,81 @@
+import Botrix
+import Foundation
+import Synchronization
+import Testing
+
+/// Claims that wait for work: served in arrival order as jobs become ready, each job once.
+@Suite("Long-poll claims")
+struct LongPollTests {
+    /// Starts `count` waiting claims one after another (each registered before the next
+    /// starts, so arrival order is known) and returns their tasks in that order.
+    static func waiting(_ f: DomainFixture, _ count: Int, wait: Duration) async throws -> [Task<
+        [ClaimedJob], any Error
+    >] {
+        var tasks: [Task<[ClaimedJob], any Error>] = []
+        for n in 0..<count {
+            let before = f.service.claimWaiters.count
+            tasks.append(
+                Task {
+                    try await f.service.claim(workerID: "w\(n)", maxJobs: 1, wait: wait, owner: "open")
+                })
+            let deadline = Date().addingTimeInterval(20)
+            while f.service.claimWaiters.count == before && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(f.service.claimWaiters.count == before + 1, "claim \(n) is not waiting")
+        }
+        return tasks
+    }
+
+    @Test("20 waiting workers, then 10 jobs: the first 10 get them in queue order, the rest time out empty")
+    func firstComeFirstServed() async throws {
+        let f = try await DomainFixture.make()
+        let tasks = try await Self.waiting(f, 20, wait: .seconds(8))
+        var created: [UUID] = []
+        for _ in 0..<10 { created.append(try await f.service.createJob(CreateJob(count: 1)).id) }
+        var answers: [[ClaimedJob]] = []
+        for task in tasks { answers.append(try await task.value) }
+        #expect(answers.prefix(10).map { $0.map(\.job.id) } == created.map { [$0] }, "not in arrival and queue order")
+        #expect(answers.suffix(10).allSatisfy { $0.isEmpty })
+        let claimed = answers.flatMap { $0.map(\.job.id) }
+        #expect(Set(claimed).count == claimed.count, "a job was claimed twice")
+        #expect(try f.service.jobStats().byStatus[.running] == 10)
+        #expect(f.service.claimWaiters.count == 0)
+    }
+
+    @Test("stopping answers every waiting claim at once, empty; later claims do not wait")
+    func stopAnswersAll() async throws {
+        let f = try await DomainFixture.make()
+        let tasks = try await Self.waiting(f, 5, wait: .seconds(30))
+        let started = ContinuousClock.now
+        f.service.claimWaiters.stop()
+        for task in tasks {
+            let answer = try await task.value
+            #expect(answer.isEmpty)
+        }
+        #expect(ContinuousClock.now - started < .seconds(20))
+        let late = try await f.service.claim(workerID: "late", maxJobs: 1, wait: .seconds(30), owner: "open")
+        #expect(late.isEmpty && ContinuousClock.now - started < .seconds(25))
+    }
+
+    @Test("one key may hold only its share of waiting claims; a batch claim takes several jobs, each its own token")
+    func shareAndBatch() async throws {
+        let f = try await DomainFixture.make()
+        let service = try await BotrixService(
+            store: f.store, writer: f.writer, settings: .init(waitingClaimsPerKey: 2))
+        let first = Task { try await service.claim(workerID: "a", maxJobs: 1, wait: .seconds(10), owner: "k") }
+        let second = Task { try await service.claim(workerID: "b", maxJobs: 1, wait: .seconds(10), owner: "k") }
+        let deadline = Date().addingTimeInterval(20)
+        while service.claimWaiters.count < 2 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        await #expect(throws: ClaimWaitRefused.self) {
+            _ = try await service.claim(workerID: "c", maxJobs: 1, wait: .seconds(10), owner: "k")
+        }
+        service.claimWaiters.stop()
+        _ = try await (first.value, second.value)
+
+        for _ in 0..<5 { _ = try await f.service.createJob(CreateJob(count: 1)) }
+        let batch = try await f.service.claim(workerID: "batch", maxJobs: 3)
+        #expect(batch.count == 3 && Set(batch.map(\.claimToken)).count == 3 && Set(batch.map(\.job.id)).count == 3)
+        #expect(batch.allSatisfy { $0.job.status == .running && $0.job.workerID == "batch" })
+    }
+}
