@@ -32,6 +32,10 @@ public final class ClaimWaiters: Sendable {
 
     private struct State: Sendable {
         var waiting: [Waiter] = []
+        /// The waiter being served (out of `waiting`, so its timeout cannot answer it).
+        var inService: Waiter?
+        /// Counts wake-ups, so a claim can tell whether one came while it was not yet waiting.
+        var generation: UInt64 = 0
         var nextID: UInt64 = 0
         var serving = false
         var wakeAgain = false
@@ -44,14 +48,18 @@ public final class ClaimWaiters: Sendable {
 
     public init(limitPerOwner: Int = 64) { self.limitPerOwner = limitPerOwner }
 
-    /// Claims waiting now (a gauge).
-    public var count: Int { state.withLock { $0.waiting.count } }
+    /// Claims waiting now, the one being served included (a gauge).
+    public var count: Int { state.withLock { $0.waiting.count + ($0.inService == nil ? 0 : 1) } }
+
+    /// Taken before a claim's first try; ``wait(_:owner:timeout:since:claim:)`` compares it to
+    /// know whether a job may have become ready before the claim started waiting.
+    func ticket() -> UInt64 { state.withLock { $0.generation } }
 
     /// Waits until a job is claimed for `request` (by `claim`) or `timeout` passes (an
     /// empty answer). Call it only after an immediate claim found nothing.
     /// - Throws: ``ClaimWaitRefused`` when `owner` already has its share of waiting claims.
     func wait(
-        _ request: Request, owner: String, timeout: Duration,
+        _ request: Request, owner: String, timeout: Duration, since ticket: UInt64,
         claim: @escaping @Sendable (Request) async throws -> [ClaimedJob]
     ) async throws -> [ClaimedJob] {
         let id: UInt64? = state.withLock { state in
@@ -61,12 +69,14 @@ public final class ClaimWaiters: Sendable {
         }
         guard let id else { return [] }
         let result = try await withCheckedThrowingContinuation { continuation in
-            let admitted = state.withLock { state -> Bool in
-                guard state.waiting.filter({ $0.owner == owner }).count < limitPerOwner else { return false }
+            let (admitted, missed) = state.withLock { state -> (Bool, Bool) in
+                let held =
+                    state.waiting.filter({ $0.owner == owner }).count + (state.inService?.owner == owner ? 1 : 0)
+                guard held < limitPerOwner else { return (false, false) }
                 state.waiting.append(
                     Waiter(
                         id: id, owner: owner, deadline: .now + timeout, request: request, continuation: continuation))
-                return true
+                return (true, state.generation != ticket)
             }
             guard admitted else {
                 continuation.resume(throwing: ClaimWaitRefused(limit: limitPerOwner))
@@ -76,8 +86,8 @@ public final class ClaimWaiters: Sendable {
                 try? await Task.sleep(for: timeout)
                 self.expire(id)
             }
-            // A job may have become ready between the caller's claim and now.
-            self.wake(claim: claim)
+            // A job became ready between the caller's first try and now: serve at once.
+            if missed { self.wake(claim: claim) }
         }
         return result
     }
@@ -85,6 +95,7 @@ public final class ClaimWaiters: Sendable {
     /// Serves waiting claims in arrival order until the queue runs dry.
     func wake(claim: @escaping @Sendable (Request) async throws -> [ClaimedJob]) {
         let start = state.withLock { state -> Bool in
+            state.generation &+= 1
             guard !state.waiting.isEmpty else { return false }
             if state.serving {
                 state.wakeAgain = true
@@ -116,18 +127,21 @@ public final class ClaimWaiters: Sendable {
                     state.wakeAgain = false
                     return nil
                 }
-                return state.waiting.removeFirst()
+                state.inService = state.waiting.removeFirst()
+                return state.inService
             }
             guard let waiter = next else { return }
             do {
                 let jobs = try await claim(waiter.request)
                 if !jobs.isEmpty {
+                    state.withLock { $0.inService = nil }
                     waiter.continuation.resume(returning: jobs)
                     continue
                 }
                 // The queue is dry: the waiter goes back to the front (unless its time is up or
                 // the server stops); serving stops unless it was woken meanwhile.
                 let (again, done) = state.withLock { state -> (Bool, Bool) in
+                    state.inService = nil
                     let done = state.stopped || ContinuousClock.now >= waiter.deadline
                     if !done { state.waiting.insert(waiter, at: 0) }
                     if state.wakeAgain {
@@ -140,6 +154,7 @@ public final class ClaimWaiters: Sendable {
                 if done { waiter.continuation.resume(returning: []) }
                 if !again { return }
             } catch {
+                state.withLock { $0.inService = nil }
                 waiter.continuation.resume(throwing: error)
             }
         }

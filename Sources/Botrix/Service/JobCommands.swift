@@ -51,11 +51,12 @@ extension BotrixService {
     ) async throws -> [ClaimedJob] {
         var first = metadata
         if wait > .zero { first.replay?.keep = { ($0 as? [ClaimedJob])?.isEmpty == false } }
+        let ticket = claimWaiters.ticket()
         let now = try await claim(workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first)
         guard now.isEmpty, wait > .zero else { return now }
         let request = ClaimWaiters.Request(
             workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first)
-        return try await claimWaiters.wait(request, owner: owner, timeout: wait, claim: waitingClaim)
+        return try await claimWaiters.wait(request, owner: owner, timeout: wait, since: ticket, claim: waitingClaim)
     }
 
     /// How a waiting claim is served when woken.
