@@ -66,7 +66,7 @@ struct WorkerAttemptTests {
         }
     }
 
-    @Test("a claim for 3600 s stays 3600 s long at every heartbeat; a renewal may ask for another length")
+    @Test("a claim for 3600 s stays 3600 s long at every heartbeat; a renewal may ask for a longer one")
     func honestLease() async throws {
         let h = try APIHarness(leaseSeconds: 300)
         try await h.app().test(.router) { client in
@@ -83,10 +83,12 @@ struct WorkerAttemptTests {
                 let expires = try #require(beat.body?["lease_expires_at"] as? String)
                 #expect(expires == Timestamp.rfc3339(milliseconds: h.clock.now + 3_600_000))
             }
-            let short = try await client.call(
+            // A renewal may ask for a longer lease (never a shorter one than it holds).
+            let longer = try await client.call(
                 .post, "/api/jobs/\(job)/heartbeat",
-                json: Self.json(["worker_id": "w", "claim_token": token, "lease_seconds": 60]))
-            #expect(short.body?["lease_expires_at"] as? String == Timestamp.rfc3339(milliseconds: h.clock.now + 60_000))
+                json: Self.json(["worker_id": "w", "claim_token": token, "lease_seconds": 7200]))
+            #expect(
+                longer.body?["lease_expires_at"] as? String == Timestamp.rfc3339(milliseconds: h.clock.now + 7_200_000))
         }
     }
 

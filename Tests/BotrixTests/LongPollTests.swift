@@ -1,4 +1,5 @@
 import Botrix
+import EventLog
 import Foundation
 import Synchronization
 import Testing
@@ -77,5 +78,36 @@ struct LongPollTests {
         let batch = try await f.service.claim(workerID: "batch", maxJobs: 3)
         #expect(batch.count == 3 && Set(batch.map(\.claimToken)).count == 3 && Set(batch.map(\.job.id)).count == 3)
         #expect(batch.allSatisfy { $0.job.status == .running && $0.job.workerID == "batch" })
+    }
+}
+
+/// Renewals are kept in memory; the log records at most one per half lease.
+@Suite("Heartbeats and the log")
+struct HeartbeatLogTests {
+    @Test("1,000 heartbeats 10 s apart on a 300 s lease add at most one event per 150 s, and the lease holds")
+    func boundedEvents() async throws {
+        let f = try await DomainFixture.make(leaseSeconds: 300)
+        let job = try await f.service.createJob(CreateJob(count: 1))
+        let claim = try #require(try await f.service.claim(workerID: "w"))
+        let before = try f.store.log.head().sequence
+        for _ in 0..<1000 {
+            f.clock.advance(seconds: 10)
+            let beat = try await f.service.heartbeat(jobID: job.id, workerID: "w", claimToken: claim.claimToken)
+            #expect(beat.leaseExpiresAt == Timestamp.rfc3339(milliseconds: f.clock.milliseconds + 300_000))
+            // The lease monitor never finds it due.
+            #expect(try await f.service.expireDueLeases() == 0)
+        }
+        let added = try f.store.log.head().sequence - before
+        let bound = UInt64(10_000 / 150 + 1)
+        #expect(added <= bound, "\(added) events for 1,000 heartbeats (bound \(bound))")
+        #expect(added >= 10, "renewals are never recorded: a restart would lose every lease")
+        // The recorded lease is never more than half a lease behind the one granted.
+        let recorded = try #require(
+            try f.store.environment.read { try f.service.projections.jobs.view(job.id, in: $0) }?.leaseExpiresAt)
+        #expect(try #require(Timestamp.parse(recorded)) >= f.clock.milliseconds + 150_000 - 10_000)
+        // Once the worker stops beating, the lease runs out and the job goes back.
+        f.clock.advance(seconds: 301)
+        #expect(try await f.service.expireDueLeases() == 1)
+        #expect(try f.service.job(job.id)?.status == .pending)
     }
 }

@@ -38,7 +38,8 @@ struct ServiceTests {
         #expect(try s.jobs(page: 1, limit: 10, status: .completed).items.map(\.id) == [claimed.id])
         #expect(try s.jobs(page: 1, limit: 10, status: .pending).total == 0)
         let events = try f.store.log.readStream(Streams.job(claimed.id)).map(\.type)
-        #expect(events == ["JobCreated", "JobClaimed", "ProgressUpdated", "ProgressUpdated", "JobCompleted"])
+        // The heartbeat right after the claim renewed in memory (the recorded lease had plenty left).
+        #expect(events == ["JobCreated", "JobClaimed", "ProgressUpdated", "JobCompleted"])
     }
 
     @Test("the queue serves higher priority first, FIFO within a priority, requeued jobs at the head")

@@ -47,22 +47,36 @@ public enum JobDecider {
         ]
     }
 
+    /// What a heartbeat decided: the events to append (none, most of the time) and the
+    /// lease end (ms) it granted, kept in memory when no event records it.
+    public struct Renewal: Sendable, Equatable {
+        public var events: [DomainEvent]
+        public var until: Int64?
+    }
+
     /// Renews the lease by the length the attempt claimed (or `leaseSeconds`, when the
-    /// renewal asks for one). On a cancelled job the attempt that held it gets no events
-    /// and no error: its heartbeat answer tells it to stop.
+    /// renewal asks for one). An event records it only when the lease recorded in the log
+    /// has less than half a lease length left (see ``LeaseBook``); `renewedUntil` is the
+    /// renewal already granted in memory. On a cancelled job the attempt that held it gets
+    /// no events and no error: its heartbeat answer tells it to stop.
     public static func heartbeat(
-        _ job: JobView, _ call: WorkerCall, leaseSeconds: Int? = nil, _ context: DecisionContext
-    ) throws -> [DomainEvent] {
+        _ job: JobView, _ call: WorkerCall, leaseSeconds: Int? = nil, renewedUntil: Int64? = nil,
+        _ context: DecisionContext
+    ) throws -> Renewal {
         if job.status == .cancelled {
             try requireAttempt(job, call)
-            return []
+            return Renewal(events: [], until: nil)
         }
         let seconds = try renewal(job, leaseSeconds, context)
-        try requireHolder(job, call, context)
-        return [
-            .progressUpdated(
-                ProgressUpdated(jobID: job.id, workerID: call.workerID, leaseExpiresAt: leaseEnd(seconds, context)))
-        ]
+        try requireHolder(job, call, renewedUntil: renewedUntil, context)
+        let until = context.now + Int64(seconds) * 1000
+        let recorded = job.leaseExpiresAt.flatMap(Timestamp.parse) ?? 0
+        if recorded - context.now >= Int64(seconds) * 500 { return Renewal(events: [], until: until) }
+        return Renewal(
+            events: [
+                .progressUpdated(
+                    ProgressUpdated(jobID: job.id, workerID: call.workerID, leaseExpiresAt: leaseEnd(seconds, context)))
+            ], until: until)
     }
 
     public static func progress(_ job: JobView, _ command: ReportProgress, _ context: DecisionContext) throws
@@ -171,11 +185,15 @@ public enum JobDecider {
         return [.jobCancelled(JobCancelled(jobID: job.id, reason: reason))]
     }
 
-    /// Appends nothing unless the lease really ran out by the batch's clock.
-    public static func expireLease(_ job: JobView, _ context: DecisionContext) throws -> [DomainEvent] {
-        guard job.status == .running, let workerID = job.workerID, let lease = job.leaseExpiresAt,
-            let expires = Timestamp.parse(lease), expires <= context.now
+    /// Appends nothing unless the lease really ran out by the batch's clock — counting a
+    /// renewal granted in memory (`renewedUntil`).
+    public static func expireLease(_ job: JobView, renewedUntil: Int64? = nil, _ context: DecisionContext) throws
+        -> [DomainEvent]
+    {
+        guard job.status == .running, let workerID = job.workerID, let recorded = job.leaseExpiresAt,
+            let expires = Timestamp.parse(recorded), max(expires, renewedUntil ?? 0) <= context.now
         else { throw DomainError.conflict("job \(job.id.text) holds no expired lease") }
+        let lease = Timestamp.rfc3339(milliseconds: max(expires, renewedUntil ?? 0))
         let requeued = job.attempts < context.maxAttempts
         var events: [DomainEvent] = [
             .jobLeaseExpired(
@@ -199,7 +217,9 @@ public enum JobDecider {
     }
 
     /// Only the attempt holding a live lease may act on a running job.
-    static func requireHolder(_ job: JobView, _ call: WorkerCall, _ context: DecisionContext) throws {
+    static func requireHolder(
+        _ job: JobView, _ call: WorkerCall, renewedUntil: Int64? = nil, _ context: DecisionContext
+    ) throws {
         try validateWorker(call.workerID)
         switch job.status {
         case .cancelled: throw DomainError.conflict("job \(job.id.text) was cancelled: stop working on it")
@@ -208,8 +228,11 @@ public enum JobDecider {
         case .running: break
         }
         try requireAttempt(job, call)
-        if let lease = job.leaseExpiresAt, let expires = Timestamp.parse(lease), expires <= context.now {
-            throw DomainError.conflict("the lease of \(call.workerID) on job \(job.id.text) expired at \(lease)")
+        if let lease = job.leaseExpiresAt, let expires = Timestamp.parse(lease),
+            max(expires, renewedUntil ?? 0) <= context.now
+        {
+            let end = Timestamp.rfc3339(milliseconds: max(expires, renewedUntil ?? 0))
+            throw DomainError.conflict("the lease of \(call.workerID) on job \(job.id.text) expired at \(end)")
         }
     }
 

@@ -41,6 +41,8 @@ public final class BotrixService: Sendable {
     let vault: AccountVault
     /// Claims waiting for work (long polling); see ``ClaimWaiters``.
     public let claimWaiters: ClaimWaiters
+    /// Lease renewals granted in memory; see ``LeaseBook``.
+    public let leases = LeaseBook()
 
     /// Opens the projections and brings them up to the log's head if they lag: events
     /// appended by a tool that writes only the log, or projections added by a newer build.

@@ -86,10 +86,15 @@ extension BotrixService {
         metadata: CommandMetadata = .init()
     ) async throws -> JobView {
         let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
+        let leases = self.leases
         return try await run(metadata) { ltx, scope in
-            try scope.onJob(jobID, in: &ltx) {
-                try JobDecider.heartbeat($0, call, leaseSeconds: leaseSeconds, scope.context)
-            }
+            let job = try scope.job(jobID, in: ltx)
+            let renewal = try JobDecider.heartbeat(
+                job, call, leaseSeconds: leaseSeconds, renewedUntil: leases.renewedUntil(jobID), scope.context)
+            // Granted inside the writer, before any later batch can decide an expiry.
+            if let until = renewal.until { leases.renew(jobID, until: until) }
+            try scope.emit(renewal.events, expected: .exact(job.version), in: &ltx)
+            return leases.overlay(try scope.job(jobID, in: ltx))
         }
     }
 
@@ -170,8 +175,11 @@ extension BotrixService {
     /// Expires the job's lease if it ran out by the writer's clock (else a conflict).
     public func expireLease(jobID: UUID, metadata: CommandMetadata = .init()) async throws -> JobView {
         defer { wakeWaitingClaims() }
+        let leases = self.leases
         return try await run(metadata) { ltx, scope in
-            try scope.onJob(jobID, in: &ltx) { try JobDecider.expireLease($0, scope.context) }
+            try scope.onJob(jobID, in: &ltx) {
+                try JobDecider.expireLease($0, renewedUntil: leases.renewedUntil(jobID), scope.context)
+            }
         }
     }
 
@@ -179,7 +187,9 @@ extension BotrixService {
     @discardableResult
     public func expireDueLeases() async throws -> Int {
         let now = writer.currentTime()
+        leases.prune(now: now)
         let due = try store.environment.read { try projections.jobs.leasesDue(at: now, in: $0) }
+            .filter { (leases.renewedUntil($0) ?? 0) <= now }  // renewed in memory: not due
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             for jobID in due {
                 group.addTask {

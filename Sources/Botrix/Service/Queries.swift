@@ -36,8 +36,9 @@ public struct AccountStats: Sendable, Equatable {
 
 /// The read path: every read of SPEC.md from read-only transactions over projections.
 extension BotrixService {
+    /// The job, its lease end as renewed (in memory or in the log).
     public func job(_ id: UUID) throws -> JobView? {
-        try store.environment.read { try projections.jobs.view(id, in: $0) }
+        try store.environment.read { try projections.jobs.view(id, in: $0) }.map(leases.overlay)
     }
 
     public func account(_ id: Int64) throws -> AccountView? {
@@ -61,7 +62,9 @@ extension BotrixService {
             let (items, next) = try scan.newestFirst(skip: skip, take: limit, in: txn) { _, value in
                 try Keys.uuid(from: value).flatMap { try jobs.view($0, in: txn) }
             }
-            return Page(items: items, page: page, limit: limit, total: total, next: next, examined: scan.examined)
+            return Page(
+                items: items.map(leases.overlay), page: page, limit: limit, total: total, next: next,
+                examined: scan.examined)
         }
     }
 
