@@ -90,11 +90,12 @@ public enum BotrixApplication {
             middleware: RateLimit(
                 kind: .reads, rate: configuration.rateLimitReadsPerSecond,
                 burst: Double(configuration.rateLimitReadBurst)))
-        let reads = ReadPool(limit: max(1, System.coreCount - 1))
+        // Two threads even on two cores: one slow read must not queue every cheap one.
+        let reads = ReadPool(limit: max(2, System.coreCount - 1))
         HealthRoutes(service: service).register(on: router)
         JobRoutes(service: service, reads: reads).register(on: router)
         AccountRoutes(service: service, reads: reads).register(on: router)
-        WorkerRoutes(service: service, stopping: stopping).register(on: router)
+        WorkerRoutes(service: service, stopping: stopping, metrics: metrics).register(on: router)
         AuditRoutes(
             service: service, reads: reads, scanBudget: configuration.readScanBudget,
             streams: StreamSlots(limit: configuration.maxStreamsPerKey), access: access

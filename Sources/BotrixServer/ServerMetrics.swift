@@ -73,7 +73,28 @@ public final class ServerMetrics: Sendable {
         CoreMetrics.Gauge(label: "botrix_writer_oldest_waiting_seconds", factory: factory)
             .record(writer.oldestWaitingSeconds)
         CoreMetrics.Gauge(label: "botrix_writer_writable", factory: factory).record(writer.writable() ? 1 : 0)
+        CoreMetrics.Gauge(label: "botrix_claims_waiting", factory: factory).record(service.claimWaiters.count)
+        if let age = try? service.oldestPendingAge() {
+            CoreMetrics.Gauge(label: "botrix_oldest_pending_job_age_seconds", factory: factory).record(age)
+        }
+        totals.withLock { seen in
+            let now = (service.queueTotals.leaseExpiries, service.queueTotals.retries)
+            CoreMetrics.Counter(label: "botrix_lease_expiries_total", factory: factory).increment(by: now.0 - seen.0)
+            CoreMetrics.Counter(label: "botrix_job_retries_total", factory: factory).increment(by: now.1 - seen.1)
+            seen = now
+        }
         return registry.emitToBuffer()
+    }
+
+    /// The queue totals already exported, so each scrape adds only what is new.
+    private let totals = Mutex<(Int, Int)>((0, 0))
+
+    /// How long claims that waited for work waited before they got a job (or gave up).
+    public func recordClaimWait(seconds: Double, claimed: Bool) {
+        CoreMetrics.Timer(
+            label: "botrix_claim_wait_seconds", dimensions: [("outcome", claimed ? "claimed" : "empty")],
+            factory: factory
+        ).recordNanoseconds(Int64(seconds * 1e9))
     }
 
     /// Counts and times every request by route pattern, method and status.

@@ -43,6 +43,8 @@ public final class BotrixService: Sendable {
     public let claimWaiters: ClaimWaiters
     /// Lease renewals granted in memory; see ``LeaseBook``.
     public let leases = LeaseBook()
+    /// Work-queue totals since start, for metrics.
+    public let queueTotals = QueueTotals()
 
     /// Opens the projections and brings them up to the log's head if they lag: events
     /// appended by a tool that writes only the log, or projections added by a newer build.

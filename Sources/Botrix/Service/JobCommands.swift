@@ -124,11 +124,13 @@ extension BotrixService {
     ) async throws -> JobView {
         let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
         defer { wakeWaitingClaims() }
-        return try await run(metadata) { ltx, scope in
+        let job = try await run(metadata) { ltx, scope in
             try scope.onJob(jobID, in: &ltx) {
                 try JobDecider.fail($0, call, error: error, retry: retry, scope.context)
             }
         }
+        if retry, job.status == .pending { queueTotals.retried() }
+        return job
     }
 
     /// Gives the job back unfinished without spending an attempt.
@@ -201,7 +203,9 @@ extension BotrixService {
                     }
                 }
             }
-            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            let expired = try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            queueTotals.expired(expired)
+            return expired
         }
     }
 

@@ -2,6 +2,15 @@ import EventLog
 public import Foundation
 import Synchronization
 
+/// Totals of queue outcomes since the process started (exported as Prometheus counters).
+public final class QueueTotals: Sendable {
+    private let values = Mutex<(leaseExpiries: Int, retries: Int)>((0, 0))
+    public var leaseExpiries: Int { values.withLock { $0.leaseExpiries } }
+    public var retries: Int { values.withLock { $0.retries } }
+    func expired(_ count: Int) { values.withLock { $0.leaseExpiries += count } }
+    func retried() { values.withLock { $0.retries += 1 } }
+}
+
 /// Lease renewals kept in memory instead of in the log. A heartbeat appends an event only
 /// when the lease recorded in the log has less than half a lease length left; otherwise it
 /// renews here. So a job's renewals add at most one event per half lease, however often

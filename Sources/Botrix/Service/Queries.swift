@@ -1,3 +1,4 @@
+import EventLog
 public import Foundation
 import LMDB
 
@@ -120,6 +121,21 @@ extension BotrixService {
             ])
         }
         return skip
+    }
+
+    /// Seconds the oldest pending job has waited (by its creation), 0 when none waits.
+    public func oldestPendingAge() throws -> Double {
+        let jobs = projections.jobs
+        let now = writer.currentTime()
+        return try store.environment.read { txn in
+            try txn.withCursor(jobs.byStatus) { cursor in
+                guard let entry = try cursor.seek(atLeast: [JobStatus.pending.code]),
+                    entry.key.first == JobStatus.pending.code, let id = Keys.uuid(from: entry.value),
+                    let job = try jobs.view(id, in: txn), let created = Timestamp.parse(job.createdAt)
+                else { return 0 }
+                return Double(max(0, now - created)) / 1000
+            }
+        }
     }
 
     /// Pending jobs in the order workers will get them.

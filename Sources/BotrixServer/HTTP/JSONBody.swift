@@ -1,5 +1,6 @@
 import Botrix
 import Hummingbird
+import NIOCore
 
 /// A request body read as one JSON object, with typed field access that collects a
 /// message per bad field (wrong type, out of range, unknown) instead of failing at the first.
@@ -18,10 +19,14 @@ struct JSONBody {
                 status: .unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
                 detail: "send the body as application/json, not \(type)")
         }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize {
+            throw NIOTooManyBytesError()  // 413 at once, not after the body timeout
+        }
         let buffer = try await collect(request, limit: context.maxUploadSize, within: context.bodyTimeout)
         let bytes = Array(buffer.readableBytesView)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if required { throw Problem.malformedJSON("the body is empty: send a JSON object") }
+            context.body.read(JSONWriting.value(.object([:])))  // an empty body means the same as {}
             return JSONBody([:])
         }
         let value: JSONValue

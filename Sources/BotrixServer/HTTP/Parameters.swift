@@ -91,7 +91,8 @@ extension Request {
     }
 
     private func ifMatchParts() throws -> (UInt64, Int?)? {
-        guard let header = headers[.ifMatch] else { return nil }
+        // `*` matches any current representation: no version to compare (RFC 9110).
+        guard let header = headers[.ifMatch], header.trimmingCharacters(in: .whitespaces) != "*" else { return nil }
         let trimmed = header.trimmingCharacters(in: .whitespaces)
             .replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         let parts = trimmed.split(separator: "-", omittingEmptySubsequences: false)

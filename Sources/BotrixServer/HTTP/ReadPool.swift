@@ -6,41 +6,55 @@ import Synchronization
 /// other request — is never occupied by them. A read waits its turn here, not there.
 final class ReadPool: Sendable {
     private let limit: Int
-    private let state = Mutex<(running: Int, waiting: [CheckedContinuation<Void, Never>])>((0, []))
+    /// Reads that may wait for a thread; beyond it a read gets 503 at once.
+    private let queueLimit: Int
+    private let state = Mutex<(running: Int, waiting: [CheckedContinuation<Bool, Never>])>((0, []))
 
-    init(limit: Int) { self.limit = max(1, limit) }
+    init(limit: Int, queueLimit: Int = 256) {
+        self.limit = max(1, limit)
+        self.queueLimit = queueLimit
+    }
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        await enter()
+        guard await enter() else {
+            throw Problem(
+                status: .serviceUnavailable, slug: "overloaded", title: "Too many reads waiting",
+                detail: "more than \(queueLimit) reads are waiting for a thread: retry shortly",
+                headers: [.retryAfter: "1"])
+        }
         defer { leave() }
+        // A read whose client went away while it waited is not worth doing.
+        try Task.checkCancellation()
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try body() }) }
         }
     }
 
-    private func enter() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let admitted = state.withLock { state -> Bool in
+    /// True once the read holds a slot; false when the queue is full.
+    private func enter() async -> Bool {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let answer = state.withLock { state -> Bool? in
                 guard state.running < limit else {
+                    guard state.waiting.count < queueLimit else { return false }
                     state.waiting.append(continuation)
-                    return false
+                    return nil
                 }
                 state.running += 1
                 return true
             }
-            if admitted { continuation.resume() }
+            if let answer { continuation.resume(returning: answer) }
         }
     }
 
     /// Hands the slot to the first waiter, or frees it.
     private func leave() {
-        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
             guard !state.waiting.isEmpty else {
                 state.running -= 1
                 return nil
             }
             return state.waiting.removeFirst()
         }
-        next?.resume()
+        next?.resume(returning: true)
     }
 }

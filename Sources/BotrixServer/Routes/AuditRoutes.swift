@@ -40,7 +40,7 @@ struct AuditRoutes: Sendable {
             return try await streamEvents(request, Streams.account(id), what: "account \(id)")
         }
         router.get("/api/events/stream") { request, context in
-            try EventStream(log: log, slots: streams, keyStillValid: stillValid(context))
+            try EventStream(log: log, slots: streams, reads: reads, keyStillValid: stillValid(context))
                 .response(request, context)
         }
     }

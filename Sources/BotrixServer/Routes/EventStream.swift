@@ -14,6 +14,8 @@ import Synchronization
 struct EventStream: Sendable {
     let log: EventLog
     let slots: StreamSlots
+    /// Where backlog pages are read and encoded.
+    let reads: ReadPool
     /// Asked while the stream runs; false ends it (nil: open mode, no key to check).
     var keyStillValid: (@Sendable () -> Bool)?
     var pageSize = 100
@@ -33,6 +35,7 @@ struct EventStream: Sendable {
         let log = self.log
         let pageSize = self.pageSize
         let heartbeat = self.heartbeat
+        let reads = self.reads
         let keyStillValid = self.keyStillValid
         let owner = context.apiKey?.id ?? "open"
         // Held by the body closure: freed with it, whether or not the body ever runs.
@@ -54,8 +57,19 @@ struct EventStream: Sendable {
                                 break
                             }
                         }
-                        let page = try log.read(after: position, limit: pageSize)
-                        guard let last = page.last else {
+                        // Read and encode the page on the read pool, off the cooperative threads.
+                        let from = position
+                        let (chunk, last) = try await reads.run { () throws -> ([UInt8], UInt64?) in
+                            let page = try log.read(after: from, limit: pageSize)
+                            var chunk: [UInt8] = []
+                            for event in page {
+                                chunk += Array("id: \(event.sequence)\nevent: \(event.type)\ndata: ".utf8)
+                                chunk += event.publicJSON()
+                                chunk += [10, 10]
+                            }
+                            return (chunk, page.last?.sequence)
+                        }
+                        guard let last else {
                             // Wait in short slices so a shutdown ends the stream promptly.
                             await log.waitForAppend(after: position, timeout: .seconds(1))
                             idle += .seconds(1)
@@ -65,14 +79,8 @@ struct EventStream: Sendable {
                             }
                             continue
                         }
-                        var chunk: [UInt8] = []
-                        for event in page {
-                            chunk += Array("id: \(event.sequence)\nevent: \(event.type)\ndata: ".utf8)
-                            chunk += event.publicJSON()
-                            chunk += [10, 10]
-                        }
                         try await writer.write(ByteBuffer(bytes: chunk))
-                        position = last.sequence
+                        position = last
                         idle = .zero
                     }
                 } onGracefulShutdown: {

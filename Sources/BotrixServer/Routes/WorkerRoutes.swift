@@ -10,6 +10,8 @@ struct WorkerRoutes: Sendable {
     let service: BotrixService
     /// Set when the server begins to stop: heartbeats then answer `shutdown`.
     let stopping: ShutdownFlag
+    /// Where claim wait times go.
+    let metrics: ServerMetrics
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -111,10 +113,19 @@ struct WorkerRoutes: Sendable {
         }
         let owner = context.apiKey?.id ?? "open"
         let service = self.service
+        let metrics = self.metrics
         return try await commands.run(request, context, actor: worker, render: render) { metadata in
-            try await service.claim(
+            let started = ContinuousClock.now
+            let claims = try await service.claim(
                 workerID: worker, leaseSeconds: lease, maxJobs: maxJobs ?? 1, wait: .seconds(wait), owner: owner,
                 metadata: metadata)
+            if wait > 0 {
+                let waited = ContinuousClock.now - started
+                metrics.recordClaimWait(
+                    seconds: Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18,
+                    claimed: !claims.isEmpty)
+            }
+            return claims
         }
     }
 
