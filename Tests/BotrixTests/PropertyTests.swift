@@ -184,6 +184,10 @@ struct PropertyTests {
             for (id, job) in jobs {
                 let produced = accounts.filter { $0.jobID == id }.count
                 #expect(produced <= job.count && produced <= job.progress, "\(context): job \(id) over count")
+                // Deleted accounts leave the views but stay counted as recorded.
+                #expect(
+                    produced <= job.accountsRecorded && job.accountsRecorded <= job.count,
+                    "\(context): job \(id) miscounts its accounts")
             }
             #expect(try txn.count(p.accounts.emails) == accounts.count)
             #expect(try txn.count(p.accounts.byJob) == accounts.count)

@@ -219,4 +219,24 @@ struct CatchUpTests {
         #expect(
             try store.environment.read { try service.projections.checkpoints(in: $0) } == ["jobs": 1, "accounts": 1])
     }
+
+    @Test("progress reported ahead does not block recording the remaining accounts")
+    func progressAhead() async throws {
+        let f = try await DomainFixture.make()
+        let job = try await f.service.createJob(CreateJob(count: 3))
+        let claim = try #require(try await f.service.claim(workerID: "w"))
+        let ahead = try await f.service.reportProgress(
+            ReportProgress(jobID: job.id, workerID: "w", progress: 3, claimToken: claim.claimToken))
+        #expect(ahead.progress == 3 && ahead.accountsRecorded == 0)
+        for n in 0..<3 {
+            var command = account(job.id, worker: "w", n)
+            command.claimToken = claim.claimToken
+            _ = try await f.service.recordAccount(command)
+        }
+        let done = try #require(try f.service.job(job.id))
+        #expect(done.accountsRecorded == 3 && done.progress == 3)
+        var extra = account(job.id, worker: "w", 9)
+        extra.claimToken = claim.claimToken
+        await #expect(throws: DomainError.self) { _ = try await f.service.recordAccount(extra) }
+    }
 }

@@ -67,8 +67,8 @@ struct ViewReader {
 }
 
 extension JobView {
-    /// 2 adds the claim's lease length, token hash, API key and the holders; rows of 1
-    /// (written before) read with those empty.
+    /// 2 adds the claim's lease length, token hash, API key, the holders and the accounts
+    /// recorded; rows of 1 (written before) read with those empty (accounts: the progress).
     static let rowVersion: UInt8 = 2
 
     func row() -> [UInt8] {
@@ -97,6 +97,7 @@ extension JobView {
         w.string(claimTokenHash)
         w.string(claimKey)
         w.string(holders.joined(separator: "\n"))
+        w.int(Int64(accountsRecorded))
         return w.bytes
     }
 
@@ -112,13 +113,17 @@ extension JobView {
             workerID: try r.optionalString(), leaseExpiresAt: try r.optionalString(), createdAt: try r.string(),
             updatedAt: try r.string(), startedAt: try r.optionalString(), completedAt: try r.optionalString(),
             version: try r.uint(), createdSequence: try r.uint(), requeued: try r.bool())
-        guard r.version >= 2 else { return }
+        guard r.version >= 2 else {
+            accountsRecorded = progress  // format 1 counted accounts in progress
+            return
+        }
         let lease = try r.int()
         leaseSeconds = lease < 0 ? nil : Int(lease)
         claimTokenHash = try r.optionalString()
         claimKey = try r.optionalString()
         let holders = try r.string()
         self.holders = holders.isEmpty ? [] : holders.split(separator: "\n").map(String.init)
+        accountsRecorded = Int(try r.int())
     }
 }
 

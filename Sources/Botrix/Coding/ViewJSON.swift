@@ -30,6 +30,7 @@ extension JobView {
         w.raw("percentage", JSONWriting.fixed(Double(job.progress) * 100 / Double(max(1, job.count)), decimals: 1))
         w.int("priority", job.priority)
         w.int("progress", job.progress)
+        w.int("accounts_recorded", job.accountsRecorded)
         optional(&w, "started_at", job.startedAt)
         w.string("status", job.status.rawValue)
         w.int("successful", job.successful)

@@ -11,7 +11,7 @@ public enum AccountDecider {
         _ job: JobView, _ command: RecordAccount, newID: Int64, isTaken: Lookup, _ context: DecisionContext
     ) throws -> [DomainEvent] {
         try JobDecider.requireHolder(job, command.call, context)
-        guard job.progress < job.count else {
+        guard job.accountsRecorded < job.count else {
             throw DomainError.conflict("job \(job.id.text) already has all \(job.count) accounts it asked for")
         }
         var checks = FieldChecks()

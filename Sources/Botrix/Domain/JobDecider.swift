@@ -87,7 +87,7 @@ public enum JobDecider {
         if let p = command.progress {
             checks.require(
                 p >= job.progress && p <= job.count, "progress",
-                "must be from \(job.progress) (accounts so far) to \(job.count) (the job's count)")
+                "must be from \(job.progress) (the progress so far) to \(job.count) (the job's count)")
         }
         if let s = command.successful { checks.require(s >= 0, "successful", "must not be negative") }
         if let f = command.failed { checks.require(f >= 0, "failed", "must not be negative") }
@@ -174,10 +174,12 @@ public enum JobDecider {
     public static func cancel(
         _ job: JobView, expectedVersion: UInt64?, expectedProgress: Int? = nil, reason: String?
     ) throws -> [DomainEvent] {
-        if let expectedVersion, expectedVersion != job.version || (expectedProgress.map { $0 != job.progress } ?? false)
+        if let expectedVersion,
+            expectedVersion != job.version || (expectedProgress.map { $0 != job.accountsRecorded } ?? false)
         {
             let sent = expectedProgress.map { "\"\(expectedVersion)-\($0)\"" } ?? "\"\(expectedVersion)\""
-            throw DomainError.preconditionFailed(expected: sent, actual: "\"\(job.version)-\(job.progress)\"")
+            throw DomainError.preconditionFailed(
+                expected: sent, actual: "\"\(job.version)-\(job.accountsRecorded)\"")
         }
         guard !job.status.isFinished else {
             throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue) and cannot be cancelled")

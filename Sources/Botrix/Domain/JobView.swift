@@ -34,6 +34,9 @@ public struct JobView: Codable, Sendable, Equatable {
     public var claimTokenHash: String? = nil
     /// The API key that made the current claim (nil in open mode).
     public var claimKey: String? = nil
+    /// Accounts recorded for the job (`AccountCreated`), apart from the progress a worker
+    /// reports: reporting ahead never blocks recording the rest.
+    public var accountsRecorded: Int = 0
     /// The worker id of every claim so far, in order (the current holder last): a worker
     /// id that held an earlier attempt is ambiguous without its claim token.
     public var holders: [String] = []
@@ -79,7 +82,8 @@ public struct JobView: Codable, Sendable, Equatable {
             if let m = e.message { job.message = m }
             if let lease = e.leaseExpiresAt { job.leaseExpiresAt = lease }
         case .accountCreated:
-            job.progress += 1
+            job.accountsRecorded += 1
+            job.progress = max(job.progress, job.accountsRecorded)
         case .jobCompleted:
             job.status = .completed
             job.completedAt = time

@@ -57,8 +57,8 @@ enum Render {
     /// A strong ETag from a stream version.
     static func etag(_ version: UInt64) -> String { "\"\(version)\"" }
 
-    /// A job's ETag: its stream version and its progress. Recording an account changes the
-    /// job (its progress) through an event of the account's stream, which leaves the job's
+    /// A job's ETag: its stream version and its accounts recorded. Recording an account
+    /// changes the job through an event of the account's stream, which leaves the job's
     /// version as it was; the pair changes with every change of the job.
-    static func etag(_ job: JobView) -> String { "\"\(job.version)-\(job.progress)\"" }
+    static func etag(_ job: JobView) -> String { "\"\(job.version)-\(job.accountsRecorded)\"" }
 }

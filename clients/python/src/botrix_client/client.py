@@ -8,7 +8,6 @@ import http.client
 import json
 import logging
 import random
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -158,14 +157,15 @@ class Client:
         timeout: float | None = None,
         max_retries: int | None = None,
         retry_for: float | None = None,
-        abort: threading.Event | None = None,
+        abort: Any = None,
     ) -> Response:
         """Send one logical request, retrying transient failures.
 
         :param idempotency_key: for writes; generated when omitted (pass ``""`` to send none)
         :param max_retries: overrides the client's retry count for this call
         :param retry_for: retry for up to this many seconds instead of a retry count
-        :param abort: an Event that, once set, stops further retries (the last error is raised)
+        :param abort: anything with ``is_set()`` (e.g. a threading.Event): once set, no
+            further retry is made and the last error is raised
         """
         method = method.upper()
         url = self.base_url + path
@@ -225,11 +225,14 @@ class Client:
                     raise err
                 retries_left -= 1
             log.info("%s %s: %s; retry %d in %.2fs", method, path, _short(err), attempt, delay)
-            if abort is not None:
-                if abort.wait(delay):
-                    raise err
-            else:
+            if abort is None:
                 time.sleep(delay)
+            else:  # poll, so that any object with is_set() works (also signal-safe flags)
+                end = time.monotonic() + delay
+                while time.monotonic() < end:
+                    if abort.is_set():
+                        raise err
+                    time.sleep(min(0.1, max(0.0, end - time.monotonic())))
 
     def _backoff(self, attempt: int) -> float:
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
@@ -415,8 +418,9 @@ class Client:
         wait_seconds: int | None = None,
         max_jobs: int | None = None,
         idempotency_key: str | None = None,
+        max_retries: int | None = None,
         retry_for: float | None = None,
-        abort: threading.Event | None = None,
+        abort: Any = None,
     ) -> Claim | list[Claim] | None:
         """Lease the head of the queue.
 
@@ -434,6 +438,7 @@ class Client:
             body=body,
             idempotency_key=idempotency_key,
             timeout=timeout,
+            max_retries=max_retries,
             retry_for=retry_for,
             abort=abort,
         )
