@@ -25,7 +25,8 @@ public enum BotrixApplication {
             settings: .init(
                 leaseSeconds: configuration.leaseSeconds, maxAttempts: configuration.maxAttempts,
                 maxJobCount: configuration.maxJobCount, idempotencyLifetimeSeconds: configuration.idempotencyTTLSeconds,
-                waitingClaimsPerKey: configuration.maxWaitingClaimsPerKey),
+                waitingClaimsPerKey: configuration.maxWaitingClaimsPerKey,
+                queueAgingSeconds: configuration.queueAgingSeconds),
             secrets: secrets)
         // Only now: the service checked the key against the data file and its keyring.
         logger.info(

@@ -57,6 +57,8 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public var readScanBudget = 10_000
     /// Claims one API key may have waiting for work (`wait_seconds`) at once; 429 beyond.
     public var maxWaitingClaimsPerKey = 64
+    /// Priority aging: a waiting job gains one priority level per this many seconds (0: off).
+    public var queueAgingSeconds = 600
 
     public init() {}
 
@@ -139,6 +141,7 @@ public struct BotrixConfiguration: Sendable, Equatable {
         if let v = integer("body.timeout.seconds", "BODY_TIMEOUT_SECONDS", 1...3600) { c.bodyTimeoutSeconds = v }
         if let v = integer("max.connections", "MAX_CONNECTIONS", 1...1_000_000) { c.maxConnections = v }
         if let v = integer("read.scan.budget", "READ_SCAN_BUDGET", 100...10_000_000) { c.readScanBudget = v }
+        if let v = integer("queue.aging.seconds", "QUEUE_AGING_SECONDS", 0...31_536_000) { c.queueAgingSeconds = v }
         if let v = integer("max.waiting.claims.per.key", "MAX_WAITING_CLAIMS_PER_KEY", 1...100_000) {
             c.maxWaitingClaimsPerKey = v
         }

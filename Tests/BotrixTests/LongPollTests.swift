@@ -111,3 +111,32 @@ struct HeartbeatLogTests {
         #expect(try f.service.job(job.id)?.status == .pending)
     }
 }
+
+/// Priority aging keeps low priorities from starving under steady high-priority load.
+@Suite("Queue fairness")
+struct FairnessTests {
+    @Test(
+        "with aging, a low-priority job under steady high-priority load is claimed within a bounded wait; strict priority never picks it"
+    )
+    func agingBoundsTheWait() async throws {
+        let f = try await DomainFixture.make()
+        let aging = try await BotrixService(store: f.store, writer: f.writer, settings: .init(queueAgingSeconds: 60))
+        let low = try await f.service.createJob(CreateJob(count: 1, priority: 0))
+        var claimedLowAt: Int?
+        for minute in 0..<15 where claimedLowAt == nil {
+            // Steady load: a fresh high-priority job every minute, each claimed at once.
+            _ = try await f.service.createJob(CreateJob(count: 1, priority: 10))
+            f.clock.advance(seconds: 60)
+            let strict = try f.store.environment.read { txn in
+                try f.service.projections.jobs.nextToClaim(now: f.clock.milliseconds, agingSeconds: 0, in: txn)
+            }
+            #expect(strict != low.id, "strict priority picked the low job")
+            let claim = try #require(try await aging.claim(workerID: "w"))
+            if claim.job.id == low.id { claimedLowAt = minute + 1 }
+        }
+        // Priority 0 gains a level a minute; each competing priority-10 job has waited one
+        // minute (level 11) when claimed, so the low job wins once above 11: at minute 12.
+        let minutes = try #require(claimedLowAt)
+        #expect(minutes == 12, "waited \(minutes) minutes")
+    }
+}

@@ -7,12 +7,17 @@ public struct DecisionContext: Sendable {
     public var leaseSeconds: Int
     public var maxAttempts: Int
     public var maxJobCount: Int
+    /// Priority aging: a waiting job gains one priority level per this many seconds (0: off).
+    public var queueAgingSeconds: Int
 
-    public init(now: Int64, leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100) {
+    public init(
+        now: Int64, leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100, queueAgingSeconds: Int = 0
+    ) {
         self.now = now
         self.leaseSeconds = leaseSeconds
         self.maxAttempts = maxAttempts
         self.maxJobCount = maxJobCount
+        self.queueAgingSeconds = queueAgingSeconds
     }
 }
 

@@ -74,6 +74,28 @@ public struct JobsProjection: Sendable {
         try txn.withCursor(queue) { cursor in try cursor.first().flatMap { Keys.uuid(from: $0.value) } }
     }
 
+    /// The job workers get next with priority aging: among the head of each priority, the
+    /// one whose priority plus one per `agingSeconds` waited (since its creation) is
+    /// highest; ties go to the higher priority, then queue order. With `agingSeconds` 0,
+    /// the queue's head. At most one lookup per priority level (eleven).
+    public func nextToClaim(now: Int64, agingSeconds: Int, in txn: some TransactionReading) throws -> UUID? {
+        guard agingSeconds > 0 else { return try queueHead(in: txn) }
+        var best: (effective: Int64, id: UUID)?
+        try txn.withCursor(queue) { cursor in
+            var entry = try cursor.first()
+            while let current = entry, let level = current.key.first {
+                if let id = Keys.uuid(from: current.value), let job = try view(id, in: txn) {
+                    let waited = max(0, now - (Timestamp.parse(job.createdAt) ?? now)) / 1000
+                    let effective = Int64(job.priority) + waited / Int64(agingSeconds)
+                    if best.map({ effective > $0.effective }) ?? true { best = (effective, id) }
+                }
+                guard level < 255 else { break }
+                entry = try cursor.seek(atLeast: [level + 1])  // the head of the next priority down
+            }
+        }
+        return best?.id
+    }
+
     /// Jobs whose lease ran out by `now` (milliseconds), earliest first.
     public func leasesDue(at now: Int64, in txn: some TransactionReading) throws -> [UUID] {
         var due: [UUID] = []

@@ -16,12 +16,16 @@ public final class BotrixService: Sendable {
         public var idempotencyLifetimeSeconds: Int
         /// Claims one API key may have waiting for work at once (MAX_WAITING_CLAIMS_PER_KEY).
         public var waitingClaimsPerKey: Int
+        /// Priority aging (QUEUE_AGING_SECONDS): a waiting job gains a priority level per
+        /// this many seconds, so low priorities are not starved; 0 turns it off.
+        public var queueAgingSeconds: Int
 
         public init(
             leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100,
-            idempotencyLifetimeSeconds: Int = 86_400, waitingClaimsPerKey: Int = 64
+            idempotencyLifetimeSeconds: Int = 86_400, waitingClaimsPerKey: Int = 64, queueAgingSeconds: Int = 0
         ) {
             self.waitingClaimsPerKey = waitingClaimsPerKey
+            self.queueAgingSeconds = queueAgingSeconds
             self.leaseSeconds = leaseSeconds
             self.maxAttempts = maxAttempts
             self.maxJobCount = maxJobCount
@@ -97,7 +101,7 @@ public final class BotrixService: Sendable {
         return try await writer.perform { ltx in
             let context = DecisionContext(
                 now: ltx.now, leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts,
-                maxJobCount: settings.maxJobCount)
+                maxJobCount: settings.maxJobCount, queueAgingSeconds: settings.queueAgingSeconds)
             let scope = CommandScope(projections: projections, context: context, metadata: metadata, vault: vault)
             guard let replay = metadata.replay else { return try body(&ltx, scope) }
             // The first answer is stored in the command's own transaction: a retry after a

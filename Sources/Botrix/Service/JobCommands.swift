@@ -29,7 +29,10 @@ extension BotrixService {
             try JobDecider.validateWorker(workerID)
             var claimed: [ClaimedJob] = []
             for token in tokens {
-                guard let head = try scope.projections.jobs.queueHead(in: ltx.reading) else { break }
+                guard
+                    let head = try scope.projections.jobs.nextToClaim(
+                        now: scope.context.now, agingSeconds: scope.context.queueAgingSeconds, in: ltx.reading)
+                else { break }
                 let job = try scope.onJob(head, in: &ltx) {
                     try JobDecider.claim(
                         $0, workerID: workerID, leaseSeconds: leaseSeconds, claimTokenHash: ClaimToken.hash(token),
