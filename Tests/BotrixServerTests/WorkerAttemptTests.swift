@@ -164,4 +164,34 @@ struct WorkerAttemptTests {
             #expect(events.suffix(2) == ["ProgressUpdated", "JobCompleted"])
         }
     }
+
+    @Test("metrics show claims waiting, claim wait times, the oldest pending job's age, lease expiries and retries")
+    func queueMetrics() async throws {
+        let h = try APIHarness(leaseSeconds: 30)
+        try await h.app().test(.router) { client in
+            // A claim that waits a second for nothing.
+            let empty = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w","wait_seconds":1}"#)
+            #expect(empty.status == .noContent)
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":1}"#).body?["job_id"] as? String)
+            let claim = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w","wait_seconds":1}"#)
+            let token = try #require(claim.body?["claim_token"] as? String)
+            _ = try await client.call(
+                .post, "/api/jobs/\(job)/fail",
+                json: Self.json(["worker_id": "w", "claim_token": token, "error": "x", "retry": true]))
+            _ = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w"}"#)
+            h.clock.advance(seconds: 31)
+            let service = try await BotrixService(store: h.store, writer: h.writer)
+            _ = try await service.expireDueLeases()
+            _ = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#)
+            let metrics = try await client.call(.get, "/metrics").text
+            for series in [
+                "botrix_claims_waiting", "botrix_claim_wait_seconds", "botrix_oldest_pending_job_age_seconds",
+                "botrix_job_retries_total 1",
+            ] {
+                #expect(metrics.contains(series), "no \(series) in /metrics")
+            }
+            #expect(metrics.contains("outcome=\"empty\"") && metrics.contains("outcome=\"claimed\""))
+        }
+    }
 }
