@@ -35,10 +35,12 @@ run: deps
 	DB_PATH=$(DB_PATH) .build/debug/botrix serve
 
 ## test: build and run the whole test suite (the crash test needs the built executables),
-## then schemathesis against a live server with schemas/openapi.yaml (bounded: 120 s).
+## the Python client's tests against the built server, then schemathesis against a live
+## server with schemas/openapi.yaml (bounded: 120 s).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	BOTRIX_BINARY=.build/debug/botrix python3 -m unittest discover -s clients/python/tests
 	tools/schemathesis.sh .build/debug/botrix 10 120
 
 ## bench: release build, the raw-LMDB C baselines, wrk and nginx, then every benchmark

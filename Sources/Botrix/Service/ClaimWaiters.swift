@@ -27,6 +27,8 @@ public final class ClaimWaiters: Sendable {
         let owner: String
         let deadline: ContinuousClock.Instant
         let request: Request
+        /// Gives back jobs claimed for a waiter whose client left meanwhile.
+        let giveBack: @Sendable ([ClaimedJob]) async -> Void
         let continuation: CheckedContinuation<[ClaimedJob], any Error>
     }
 
@@ -36,6 +38,10 @@ public final class ClaimWaiters: Sendable {
         var inService: Waiter?
         /// Counts wake-ups, so a claim can tell whether one came while it was not yet waiting.
         var generation: UInt64 = 0
+        /// Claims that ever started waiting.
+        var arrivals = 0
+        /// Waiters whose client left while they were being served.
+        var gone: Set<UInt64> = []
         var nextID: UInt64 = 0
         var serving = false
         var wakeAgain = false
@@ -48,6 +54,9 @@ public final class ClaimWaiters: Sendable {
 
     public init(limitPerOwner: Int = 64) { self.limitPerOwner = limitPerOwner }
 
+    /// Claims that ever started waiting (tests wait on it to know the arrival order).
+    public var arrivals: Int { state.withLock { $0.arrivals } }
+
     /// Claims waiting now, the one being served included (a gauge).
     public var count: Int { state.withLock { $0.waiting.count + ($0.inService == nil ? 0 : 1) } }
 
@@ -58,8 +67,14 @@ public final class ClaimWaiters: Sendable {
     /// Waits until a job is claimed for `request` (by `claim`) or `timeout` passes (an
     /// empty answer). Call it only after an immediate claim found nothing.
     /// - Throws: ``ClaimWaitRefused`` when `owner` already has its share of waiting claims.
+    /// - Parameters:
+    ///   - whenGone: registers a callback for when the client goes away (its connection
+    ///     closes): the claim stops waiting, and jobs claimed for it meanwhile are given back.
+    ///   - giveBack: how to give such jobs back (a release, which spends no attempt).
     func wait(
         _ request: Request, owner: String, timeout: Duration, since ticket: UInt64,
+        whenGone: (@escaping @Sendable () -> Void) -> Void = { _ in },
+        giveBack: @escaping @Sendable ([ClaimedJob]) async -> Void = { _ in },
         claim: @escaping @Sendable (Request) async throws -> [ClaimedJob]
     ) async throws -> [ClaimedJob] {
         let id: UInt64? = state.withLock { state in
@@ -73,9 +88,11 @@ public final class ClaimWaiters: Sendable {
                 let held =
                     state.waiting.filter({ $0.owner == owner }).count + (state.inService?.owner == owner ? 1 : 0)
                 guard held < limitPerOwner else { return (false, false) }
+                state.arrivals += 1
                 state.waiting.append(
                     Waiter(
-                        id: id, owner: owner, deadline: .now + timeout, request: request, continuation: continuation))
+                        id: id, owner: owner, deadline: .now + timeout, request: request, giveBack: giveBack,
+                        continuation: continuation))
                 return (true, state.generation != ticket)
             }
             guard admitted else {
@@ -86,6 +103,7 @@ public final class ClaimWaiters: Sendable {
                 try? await Task.sleep(for: timeout)
                 self.expire(id)
             }
+            whenGone { self.leave(id) }
             // A job became ready between the caller's first try and now: serve at once.
             if missed { self.wake(claim: claim) }
         }
@@ -134,8 +152,13 @@ public final class ClaimWaiters: Sendable {
             do {
                 let jobs = try await claim(waiter.request)
                 if !jobs.isEmpty {
-                    state.withLock { $0.inService = nil }
-                    waiter.continuation.resume(returning: jobs)
+                    let gone = state.withLock { state -> Bool in
+                        state.inService = nil
+                        return state.gone.remove(waiter.id) != nil
+                    }
+                    // Its client left while the claim ran: nobody would work on these jobs.
+                    if gone { await waiter.giveBack(jobs) }
+                    waiter.continuation.resume(returning: gone ? [] : jobs)
                     continue
                 }
                 // The queue is dry: the waiter goes back to the front (unless its time is up or
@@ -158,6 +181,17 @@ public final class ClaimWaiters: Sendable {
                 waiter.continuation.resume(throwing: error)
             }
         }
+    }
+
+    /// The client of waiter `id` went away: stop waiting now, or — when it is being served
+    /// — give back what its claim gets.
+    private func leave(_ id: UInt64) {
+        let waiter = state.withLock { state -> Waiter? in
+            if state.inService?.id == id { state.gone.insert(id) }
+            guard let index = state.waiting.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiting.remove(at: index)
+        }
+        waiter?.continuation.resume(returning: [])
     }
 
     private func expire(_ id: UInt64) {

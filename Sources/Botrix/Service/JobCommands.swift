@@ -48,9 +48,11 @@ extension BotrixService {
     /// waits up to `wait` for work (long polling): waiting claims are served in arrival
     /// order as jobs become ready; empty when the time ran out or the server stops.
     /// - Parameter owner: whose share of waiting claims this uses (the API key id, or "open").
+    /// - Parameter whenGone: registers a callback for when the client goes away; a claim
+    ///   then stops waiting, and jobs claimed for it meanwhile are released (no attempt spent).
     public func claim(
         workerID: String, leaseSeconds: Int? = nil, maxJobs: Int, wait: Duration, owner: String,
-        metadata: CommandMetadata = .init()
+        metadata: CommandMetadata = .init(), whenGone: (@escaping @Sendable () -> Void) -> Void = { _ in }
     ) async throws -> [ClaimedJob] {
         var first = metadata
         if wait > .zero { first.replay?.keep = { ($0 as? [ClaimedJob])?.isEmpty == false } }
@@ -59,7 +61,16 @@ extension BotrixService {
         guard now.isEmpty, wait > .zero else { return now }
         let request = ClaimWaiters.Request(
             workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first)
-        return try await claimWaiters.wait(request, owner: owner, timeout: wait, since: ticket, claim: waitingClaim)
+        let giveBack: @Sendable ([ClaimedJob]) async -> Void = { [self] jobs in
+            for claimed in jobs {
+                _ = try? await self.release(
+                    jobID: claimed.job.id, workerID: workerID, claimToken: claimed.claimToken,
+                    reason: "the claiming client went away", metadata: CommandMetadata(apiKey: metadata.apiKey))
+            }
+        }
+        return try await claimWaiters.wait(
+            request, owner: owner, timeout: wait, since: ticket, whenGone: whenGone, giveBack: giveBack,
+            claim: waitingClaim)
     }
 
     /// How a waiting claim is served when woken.

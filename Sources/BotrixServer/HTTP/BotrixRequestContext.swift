@@ -1,5 +1,6 @@
 public import Botrix
 public import Hummingbird
+import NIOCore
 import Synchronization
 
 /// The request context of every route: limits bodies to 256 KiB (413 beyond) and
@@ -20,8 +21,12 @@ public struct BotrixRequestContext: RequestContext {
     /// copies of this context the middleware make).
     let body = BodyRecord()
 
+    /// The connection: a long-poll claim stops waiting when it closes.
+    let channel: any Channel
+
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 
     /// Bodies larger than this get 413 before they are read whole.

@@ -8,7 +8,10 @@ import NIOHTTPTypes
 ///   404, a GET with a body) is drained by the server, and a client trickling it would
 ///   otherwise keep the connection — and one of MAX_CONNECTIONS — for ever;
 /// - a client that stops reading its answers: once the socket has not been writable for
-///   `writeStall`, the connection is closed instead of buffering answers without end.
+///   `writeStall`, the connection is closed instead of buffering answers without end;
+/// - a client that hung up (end of input) while its request is still being worked on — a
+///   long-poll claim: the connection is closed at once, so the request learns it (its
+///   `closeFuture`) instead of holding work for nobody. HTTP clients do not half-close.
 final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -47,6 +50,14 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
             stallTimer = schedule(in: writeStall, context)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed = event as? ChannelEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

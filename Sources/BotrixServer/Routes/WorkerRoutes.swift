@@ -1,6 +1,8 @@
 import Botrix
 import Foundation
 import Hummingbird
+import NIOCore
+import ServiceLifecycle
 
 /// The worker protocol: claim (answered with the attempt's `claim_token`), then heartbeat,
 /// progress, accounts, complete, fail or release, each naming the worker and sending the
@@ -20,6 +22,7 @@ struct WorkerRoutes: Sendable {
             var (id, worker, token, body) = try await workerCall(request, context)
             let lease = body.int("lease_seconds", 1...86_400)
             try body.finish()
+            if Task.isShuttingDownGracefully { self.stopping.set() }
             let stopping = self.stopping
             return try await commands.run(request, context, actor: worker, render: { Self.beat($0, stopping) }) {
                 try await service.heartbeat(
@@ -114,11 +117,20 @@ struct WorkerRoutes: Sendable {
         let owner = context.apiKey?.id ?? "open"
         let service = self.service
         let metrics = self.metrics
+        let stopping = self.stopping
+        let channel = context.channel
         return try await commands.run(request, context, actor: worker, render: render) { metadata in
             let started = ContinuousClock.now
-            let claims = try await service.claim(
-                workerID: worker, leaseSeconds: lease, maxJobs: maxJobs ?? 1, wait: .seconds(wait), owner: owner,
-                metadata: metadata)
+            // A shutdown answers every waiting claim at once; a client that hangs up stops waiting.
+            let claims = try await withGracefulShutdownHandler {
+                try await service.claim(
+                    workerID: worker, leaseSeconds: lease, maxJobs: maxJobs ?? 1, wait: .seconds(wait), owner: owner,
+                    metadata: metadata
+                ) { gone in channel.closeFuture.whenComplete { _ in gone() } }
+            } onGracefulShutdown: {
+                stopping.set()
+                service.claimWaiters.stop()
+            }
             if wait > 0 {
                 let waited = ContinuousClock.now - started
                 metrics.recordClaimWait(

@@ -55,7 +55,7 @@ def make_handler(delay: float):
                     log.warning("account refused (%s); trying another name", exc.detail)
             else:
                 raise RuntimeError("could not find a free username")
-            ctx.progress(successful=len(ctx.recorded))
+            ctx.progress(successful=ctx.count - ctx.remaining)
         log.info("job %s: all accounts recorded", ctx.job_id)
 
     return handle

@@ -52,7 +52,8 @@ class JobContext:
     """What a handler gets for one claimed job.
 
     * :attr:`job` — the job as last seen (dict: ``id``, ``count``, ``progress``, ...)
-    * :attr:`remaining` — accounts still to record (``count - progress``)
+    * :attr:`remaining` — accounts still to record (``count`` minus those recorded by
+      earlier attempts and by this one)
     * :meth:`record_account` — hand back one account (retry-safe, see below)
     * :meth:`progress` — report counters and a message
     * :attr:`cancelled` — True once the job must be dropped (operator cancel, or the
@@ -72,7 +73,10 @@ class JobContext:
         self.attempt: int = claim.attempt
         self.worker_id: str = worker.worker_id
         self.count: int = int(self.job.get("count") or 0)
-        self._start_progress: int = int(self.job.get("progress") or 0)
+        # accounts already recorded by earlier attempts (newer servers count them apart
+        # from the reported `progress` as `accounts_recorded`)
+        before = self.job.get("accounts_recorded")
+        self._start_recorded: int = int((self.job.get("progress") if before is None else before) or 0)
         #: the accounts recorded by this attempt (server answers, no passwords)
         self.recorded: list[dict[str, Any]] = []
         self._gone = threading.Event()  # cancelled or lost
@@ -101,7 +105,7 @@ class JobContext:
 
     @property
     def remaining(self) -> int:
-        return max(0, self.count - self._start_progress - len(self.recorded))
+        return max(0, self.count - self._start_recorded - len(self.recorded))
 
     def check(self) -> None:
         """Raise :class:`JobCancelled` if the job was cancelled/lost, or
@@ -431,8 +435,11 @@ class Worker:
             hb.join(timeout=2.0)
             self.current = None
 
-        if ctx.cancelled or outcome == "cancelled":
+        if ctx.cancelled:
             log.info("job %s dropped: %s", ctx.job_id, ctx.stop_reason or "cancelled")
+            return
+        if outcome == "cancelled":  # the handler raised JobCancelled on its own: hand the job back
+            self._finish(ctx, "release", reason="handler gave up")
             return
         if outcome == "error":
             message = f"{type(error).__name__}: {error}"

@@ -1,0 +1,57 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Long-poll claims through the built server: a client that hangs up stops waiting (no
+/// job is leased to it), and a shutdown answers every waiting claim at once.
+@Suite("Long-poll claims, live", .serialized)
+struct LongPollLiveTests {
+    @Test("a waiting claim whose client hung up takes no job created afterwards")
+    func hungUpClaimTakesNothing() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(binary: binary, database: folder.file("ghost.mdb"))
+        let ghost = try curl([
+            "--max-time", "1", "-X", "POST", "\(server.baseURL)/api/queue/claim", "-H",
+            "Content-Type: application/json",
+            "-d", #"{"worker_id":"ghost","wait_seconds":20}"#,
+        ])
+        #expect(ghost.status == 28, "curl did not give up waiting (exit \(ghost.status))")
+        try await Task.sleep(for: .milliseconds(500))
+        let created = try curl([
+            "-X", "POST", "\(server.baseURL)/api/jobs", "-H", "Content-Type: application/json", "-d", #"{"count":1}"#,
+        ])
+        let id = try #require(created.output.firstMatch(of: /"job_id":"([0-9a-f-]+)"/)?.1)
+        try await Task.sleep(for: .milliseconds(500))
+        let job = try curl(["\(server.baseURL)/api/jobs/\(id)"]).output
+        #expect(job.contains(#""status":"pending""#), "the job went to a client that had left: \(job)")
+        #expect(job.contains(#""attempts":0"#), "\(job)")
+        #expect(server.stop())
+    }
+
+    @Test("SIGTERM answers a waiting claim at once (204) and the server exits promptly")
+    func shutdownAnswersWaitingClaims() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(binary: binary, database: folder.file("stop.mdb"))
+        let waiting = Task.detached {
+            try curl([
+                "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "40", "-X", "POST",
+                "\(server.baseURL)/api/queue/claim", "-H", "Content-Type: application/json", "-d",
+                #"{"worker_id":"w","wait_seconds":30}"#,
+            ])
+        }
+        // Wait until the claim is waiting (the gauge), then stop the server.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let metrics = try curl(["\(server.baseURL)/metrics"]).output
+            if metrics.contains("botrix_claims_waiting 1") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let started = Date()
+        #expect(server.stop(timeout: 20), "the server did not exit")
+        let answer = try await waiting.value
+        #expect(answer.output == "204", "the waiting claim got \(answer.output)")
+        #expect(Date().timeIntervalSince(started) < 20, "shutdown waited for the long poll")
+    }
+}
