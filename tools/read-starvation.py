@@ -19,7 +19,7 @@ readers = int(sys.argv[4]) if len(sys.argv) > 4 else 8
 
 work = tempfile.mkdtemp()
 env = dict(os.environ, LMDB_SYNC="nosync", RATE_LIMIT_WRITES_PER_SECOND="1000000", RATE_LIMIT_BURST="1000000",
-           RATE_LIMIT_READS_PER_SECOND="1000000", RATE_LIMIT_READ_BURST="1000000", LOG_LEVEL="warning")
+           RATE_LIMIT_READS_PER_SECOND="1000000", RATE_LIMIT_READ_BURST="1000000", LOG_LEVEL="info")
 log = open(os.path.join(work, "server.log"), "w+")
 server = subprocess.Popen([binary, "serve", "--host", "127.0.0.1", "--port", "0", "--db",
                            os.path.join(work, "botrix.mdb")], env=env, stderr=log, stdout=subprocess.DEVNULL)
