@@ -152,3 +152,60 @@ struct FairnessTests {
         #expect(minutes == 12, "waited \(minutes) minutes")
     }
 }
+
+/// The reviewer's cases against in-memory renewals: they belong to one attempt, every
+/// holder check counts them, and a report never shortens them.
+@Suite("In-memory renewals")
+struct RenewalTests {
+    func token(_ claim: ClaimedJob?) throws -> (UUID, String) {
+        let claim = try #require(claim)
+        return (claim.job.id, claim.claimToken)
+    }
+
+    @Test("a renewal of a released attempt does not carry over to the next attempt")
+    func renewalStaysWithItsAttempt() async throws {
+        let f = try await DomainFixture.make()
+        _ = try await f.service.createJob(CreateJob(count: 1))
+        let (job, a) = try token(try await f.service.claim(workerID: "wa", leaseSeconds: 3600))
+        _ = try await f.service.heartbeat(jobID: job, workerID: "wa", claimToken: a)
+        _ = try await f.service.release(jobID: job, workerID: "wa", claimToken: a)
+        let (_, b) = try token(try await f.service.claim(workerID: "wb", leaseSeconds: 2))
+        #expect(try f.service.job(job)?.leaseExpiresAt == Timestamp.rfc3339(milliseconds: f.clock.milliseconds + 2000))
+        f.clock.advance(seconds: 3)
+        #expect(try await f.service.expireDueLeases() == 1, "the earlier attempt's renewal held the job")
+        #expect(try f.service.job(job)?.status == .pending)
+        await #expect(throws: DomainError.self) {
+            _ = try await f.service.complete(jobID: job, workerID: "wb", claimToken: b)
+        }
+    }
+
+    @Test("a lease renewed in memory is honoured by accounts, progress and complete")
+    func everyCallCountsTheRenewal() async throws {
+        let f = try await DomainFixture.make()
+        _ = try await f.service.createJob(CreateJob(count: 2))
+        let (job, t) = try token(try await f.service.claim(workerID: "w", leaseSeconds: 4))
+        f.clock.advance(seconds: 1)
+        let head = try f.store.log.head().sequence
+        _ = try await f.service.heartbeat(jobID: job, workerID: "w", claimToken: t)  // to 5 s, in memory
+        #expect(try f.store.log.head().sequence == head, "this renewal should not need an event")
+        f.clock.advance(seconds: 3)  // 4 s: past the recorded lease, inside the granted one
+        var record = account(job, worker: "w", 1)
+        record.claimToken = t
+        _ = try await f.service.recordAccount(record)
+        _ = try await f.service.reportProgress(ReportProgress(jobID: job, workerID: "w", progress: 1, claimToken: t))
+        #expect(try await f.service.complete(jobID: job, workerID: "w", claimToken: t).status == .completed)
+    }
+
+    @Test("a progress report never shortens a longer lease, and records it")
+    func progressKeepsTheLease() async throws {
+        let f = try await DomainFixture.make()
+        _ = try await f.service.createJob(CreateJob(count: 2))
+        let (job, t) = try token(try await f.service.claim(workerID: "w", leaseSeconds: 4))
+        _ = try await f.service.heartbeat(jobID: job, workerID: "w", claimToken: t, leaseSeconds: 3600)
+        let granted = f.clock.milliseconds + 3_600_000
+        _ = try await f.service.reportProgress(ReportProgress(jobID: job, workerID: "w", progress: 1, claimToken: t))
+        let recorded = try #require(
+            try f.store.environment.read { try f.service.projections.jobs.view(job, in: $0) }?.leaseExpiresAt)
+        #expect(Timestamp.parse(recorded) == granted, "the recorded lease is \(recorded)")
+    }
+}

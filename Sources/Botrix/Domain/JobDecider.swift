@@ -100,7 +100,12 @@ public enum JobDecider {
                 ProgressUpdated(
                     jobID: job.id, workerID: command.workerID, progress: command.progress,
                     successful: command.successful, failed: command.failed, message: command.message,
-                    leaseExpiresAt: leaseEnd(try renewal(job, nil, context), context)))
+                    // Renews, and never shortens, the lease the worker holds (`job` counts
+                    // renewals granted in memory): the event also makes them durable.
+                    leaseExpiresAt: Timestamp.rfc3339(
+                        milliseconds: max(
+                            job.leaseExpiresAt.flatMap(Timestamp.parse) ?? 0,
+                            context.now + Int64(try renewal(job, nil, context)) * 1000))))
         ]
     }
 

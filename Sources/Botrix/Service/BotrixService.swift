@@ -96,13 +96,15 @@ public final class BotrixService: Sendable {
         let projections = self.projections
         let settings = self.settings
         let answers = self.answers
+        let leases = self.leases
         let vault = self.vault
         vault.retryPendingErasure(on: writer)
         return try await writer.perform { ltx in
             let context = DecisionContext(
                 now: ltx.now, leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts,
                 maxJobCount: settings.maxJobCount, queueAgingSeconds: settings.queueAgingSeconds)
-            let scope = CommandScope(projections: projections, context: context, metadata: metadata, vault: vault)
+            let scope = CommandScope(
+                projections: projections, context: context, metadata: metadata, vault: vault, leases: leases)
             guard let replay = metadata.replay else { return try body(&ltx, scope) }
             // The first answer is stored in the command's own transaction: a retry after a
             // crash either finds it or finds that nothing happened.
@@ -186,6 +188,7 @@ struct CommandScope: Sendable {
     let context: DecisionContext
     let metadata: CommandMetadata
     let vault: AccountVault
+    let leases: LeaseBook
 
     /// Appends the decided events to their stream and applies them to every projection.
     func emit(_ events: [DomainEvent], expected: ExpectedVersion, in ltx: inout LogTransaction) throws {
@@ -201,12 +204,13 @@ struct CommandScope: Sendable {
         if let last = ltx.appended.last { try projections.setCheckpoint(last.sequence, in: &ltx) }
     }
 
-    /// Loads a job or refuses with 404.
+    /// Loads a job or refuses with 404; its lease end counts a renewal granted in memory
+    /// to the current attempt, so every holder check sees the lease the worker was told.
     func job(_ id: UUID, in ltx: LogTransaction) throws -> JobView {
         guard let job = try projections.jobs.view(id, in: ltx.reading) else {
             throw DomainError.notFound(kind: "job", id: id.text)
         }
-        return job
+        return leases.overlay(job)
     }
 
     /// Loads an account or refuses with 404.

@@ -165,7 +165,8 @@ public final class ClaimWaiters: Sendable {
                 // the server stops); serving stops unless it was woken meanwhile.
                 let (again, done) = state.withLock { state -> (Bool, Bool) in
                     state.inService = nil
-                    let done = state.stopped || ContinuousClock.now >= waiter.deadline
+                    let left = state.gone.remove(waiter.id) != nil
+                    let done = left || state.stopped || ContinuousClock.now >= waiter.deadline
                     if !done { state.waiting.insert(waiter, at: 0) }
                     if state.wakeAgain {
                         state.wakeAgain = false

@@ -102,11 +102,14 @@ extension BotrixService {
         let call = WorkerCall(workerID: workerID, claimToken: claimToken, apiKey: metadata.apiKey)
         let leases = self.leases
         return try await run(metadata) { ltx, scope in
-            let job = try scope.job(jobID, in: ltx)
+            // The job as recorded: whether to write an event depends on the recorded lease.
+            guard let job = try scope.projections.jobs.view(jobID, in: ltx.reading) else {
+                throw DomainError.notFound(kind: "job", id: jobID.text)
+            }
             let renewal = try JobDecider.heartbeat(
-                job, call, leaseSeconds: leaseSeconds, renewedUntil: leases.renewedUntil(jobID), scope.context)
+                job, call, leaseSeconds: leaseSeconds, renewedUntil: leases.renewedUntil(job), scope.context)
             // Granted inside the writer, before any later batch can decide an expiry.
-            if let until = renewal.until { leases.renew(jobID, until: until) }
+            if let until = renewal.until { leases.renew(job, until: until) }
             try scope.emit(renewal.events, expected: .exact(job.version), in: &ltx)
             return leases.overlay(try scope.job(jobID, in: ltx))
         }
@@ -194,7 +197,7 @@ extension BotrixService {
         let leases = self.leases
         return try await run(metadata) { ltx, scope in
             try scope.onJob(jobID, in: &ltx) {
-                try JobDecider.expireLease($0, renewedUntil: leases.renewedUntil(jobID), scope.context)
+                try JobDecider.expireLease($0, renewedUntil: leases.renewedUntil($0), scope.context)
             }
         }
     }
@@ -204,8 +207,13 @@ extension BotrixService {
     public func expireDueLeases() async throws -> Int {
         let now = writer.currentTime()
         leases.prune(now: now)
-        let due = try store.environment.read { try projections.jobs.leasesDue(at: now, in: $0) }
-            .filter { (leases.renewedUntil($0) ?? 0) <= now }  // renewed in memory: not due
+        let jobs = projections.jobs
+        let due = try store.environment.read { txn in
+            try jobs.leasesDue(at: now, in: txn).filter { id in
+                // Renewed in memory for the current attempt: not due.
+                (try jobs.view(id, in: txn)).map { (leases.renewedUntil($0) ?? 0) <= now } ?? true
+            }
+        }
         return try await withThrowingTaskGroup(of: Bool.self) { group in
             for jobID in due {
                 group.addTask {

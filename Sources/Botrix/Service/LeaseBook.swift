@@ -22,20 +22,33 @@ public final class QueueTotals: Sendable {
 /// half lease (the clients renew every third) keeps its job across a restart; a rebuild
 /// reproduces exactly the recorded leases.
 public final class LeaseBook: Sendable {
-    private let renewed = Mutex<[UUID: Int64]>([:])
+    /// Per job: the attempt (its claim token's hash) the renewal was granted to, and its end.
+    private let renewed = Mutex<[UUID: (attempt: String, until: Int64)]>([:])
 
     public init() {}
 
-    /// The lease end (ms) renewed in memory for `job`, if any.
-    public func renewedUntil(_ job: UUID) -> Int64? { renewed.withLock { $0[job] } }
+    /// The lease end (ms) renewed in memory for the job's current attempt, if any. A
+    /// renewal of an earlier attempt (released, expired, failed) never counts.
+    public func renewedUntil(_ job: JobView) -> Int64? {
+        guard job.status == .running, let attempt = job.claimTokenHash else { return nil }
+        return renewed.withLock { book in book[job.id].flatMap { $0.attempt == attempt ? $0.until : nil } }
+    }
 
-    /// Records a renewal to `until` (ms); a later renewal never shortens an earlier one.
-    func renew(_ job: UUID, until: Int64) { renewed.withLock { $0[job] = max($0[job] ?? 0, until) } }
+    /// Records a renewal to `until` (ms) for the job's current attempt; a later renewal of
+    /// the same attempt never shortens an earlier one. Claims made before tokens are not
+    /// renewed here (their renewals are recorded as events).
+    func renew(_ job: JobView, until: Int64) {
+        guard let attempt = job.claimTokenHash else { return }
+        renewed.withLock { book in
+            let earlier = book[job.id].flatMap { $0.attempt == attempt ? $0.until : nil } ?? 0
+            book[job.id] = (attempt, max(earlier, until))
+        }
+    }
 
     /// Forgets renewals that ended before `now` minus an hour (their jobs finished or
     /// expired long ago): the book holds about one entry per running job.
     func prune(now: Int64) {
-        renewed.withLock { book in book = book.filter { $0.value >= now - 3_600_000 } }
+        renewed.withLock { book in book = book.filter { $0.value.until >= now - 3_600_000 } }
     }
 
     /// Renewals held (a gauge; tests).
@@ -43,7 +56,7 @@ public final class LeaseBook: Sendable {
 
     /// `job` with its lease end as renewed in memory (when later than the recorded one).
     func overlay(_ job: JobView) -> JobView {
-        guard job.status == .running, let until = renewedUntil(job.id),
+        guard let until = renewedUntil(job),
             until > (job.leaseExpiresAt.flatMap(Timestamp.parse) ?? 0)
         else { return job }
         var job = job
