@@ -41,9 +41,7 @@ public enum BotrixApplication {
                 "NO API KEYS: the API is OPEN to anyone who can reach \(host) (SERVER_ENV=development)\(configuration.serverHost == nil ? ", so it listens on 127.0.0.1 only (set SERVER_HOST to choose)" : ""). Create a key with `botrix keys create --scope admin`: it takes effect at once."
             )
         }
-        let stopping = ShutdownFlag()
-        let router = makeRouter(
-            service: service, configuration: configuration, metrics: metrics, access: access, stopping: stopping)
+        let router = makeRouter(service: service, configuration: configuration, metrics: metrics, access: access)
         return Application(
             router: router,
             server: .http1(
@@ -61,7 +59,6 @@ public enum BotrixApplication {
             services: [
                 WriterService(writer: writer, environment: store.environment),
                 LeaseMonitorService(service: service, logger: logger),
-                ShutdownWatch(stopping: stopping, waiters: service.claimWaiters),
                 IdempotencySweepService(service: service, logger: logger),
                 ReaderMaintenanceService(
                     environment: store.environment, every: .seconds(configuration.readerCheckSeconds), logger: logger),
@@ -73,8 +70,7 @@ public enum BotrixApplication {
     /// then metrics and CORS, then the error middleware that turns errors into answers — so
     /// 4xx and 5xx are counted and carry CORS headers — then request logs, auth and limits.
     public static func makeRouter(
-        service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy,
-        stopping: ShutdownFlag = ShutdownFlag()
+        service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy
     ) -> Router<BotrixRequestContext> {
         let router = Router(context: BotrixRequestContext.self)
         router.add(middleware: RequestIDMiddleware(bodyTimeout: .seconds(configuration.bodyTimeoutSeconds)))
@@ -96,7 +92,7 @@ public enum BotrixApplication {
         HealthRoutes(service: service).register(on: router)
         JobRoutes(service: service, reads: reads).register(on: router)
         AccountRoutes(service: service, reads: reads).register(on: router)
-        WorkerRoutes(service: service, stopping: stopping, metrics: metrics).register(on: router)
+        WorkerRoutes(service: service, metrics: metrics).register(on: router)
         AuditRoutes(
             service: service, reads: reads, scanBudget: configuration.readScanBudget,
             streams: StreamSlots(limit: configuration.maxStreamsPerKey), access: access
@@ -131,19 +127,6 @@ struct LeaseMonitorService: Service {
                 }
             }
         }
-    }
-}
-
-/// When graceful shutdown begins: raises `stopping`, so heartbeats answer `shutdown`, and
-/// answers every claim waiting for work at once (204).
-struct ShutdownWatch: Service {
-    let stopping: ShutdownFlag
-    let waiters: ClaimWaiters
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        stopping.set()
-        waiters.stop()
     }
 }
 

@@ -30,29 +30,33 @@ struct LongPollLiveTests {
     }
 
     @Test("SIGTERM answers a waiting claim at once (204) and the server exits promptly")
-    func shutdownAnswersWaitingClaims() async throws {
+    func shutdownAnswersWaitingClaims() throws {
         let binary = try #require(builtExecutable("botrix"))
         let folder = TemporaryFolder()
         let server = try ServerProcess(binary: binary, database: folder.file("stop.mdb"))
-        let waiting = Task.detached {
-            try curl([
-                "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time", "40", "-X", "POST",
-                "\(server.baseURL)/api/queue/claim", "-H", "Content-Type: application/json", "-d",
-                #"{"worker_id":"w","wait_seconds":30}"#,
-            ])
-        }
-        // Wait until the claim is waiting (the gauge), then stop the server.
+        // Started as a process, not in a task: a loaded test run cannot delay its start.
+        let waiting = try StreamingCurl(arguments: [
+            "-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time", "40", "-X", "POST",
+            "\(server.baseURL)/api/queue/claim", "-H", "Content-Type: application/json", "-d",
+            #"{"worker_id":"w","wait_seconds":30}"#,
+        ])
+        // Wait until the claim is waiting (the gauge), then stop the server. The loop blocks
+        // its thread on purpose: it must not wait for the cooperative pool to resume it.
+        var seen = false
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            let metrics = try curl(["\(server.baseURL)/metrics"]).output
-            if metrics.contains("botrix_claims_waiting 1") { break }
-            try await Task.sleep(for: .milliseconds(50))
+        while !seen && Date() < deadline {
+            seen = try curl(["\(server.baseURL)/metrics"]).output.contains("botrix_claims_waiting 1")
+            if !seen { Thread.sleep(forTimeInterval: 0.05) }
         }
+        try #require(seen, "the claim never started waiting")
         #expect(server.stop(timeout: 20), "the server did not exit")
-        let answer = try await waiting.value
+        #expect(waiting.waitForExit(seconds: 40) == 0)
         // curl's own clock: a 204 well before the claim's 30 s wait means the shutdown answered it.
-        let parts = answer.output.split(separator: " ")
-        #expect(parts.first == "204", "the waiting claim got \(answer.output)")
-        #expect((parts.last.flatMap { Double($0) } ?? 99) < 25, "shutdown waited for the long poll: \(answer.output)")
+        let parts = waiting.text.split(separator: " ")
+        #expect(parts.first == "204", "the waiting claim got \(waiting.text)")
+        #expect(
+            (parts.last.flatMap { Double($0) } ?? 99) < 25, "shutdown waited for the long poll: \(waiting.text)")
+        // The server's own word that the shutdown (not the claim's time running out) answered it.
+        #expect(server.log().contains("answered 1 waiting claim"), "\(server.log())")
     }
 }

@@ -7,10 +7,16 @@ public final class StreamingCurl: @unchecked Sendable {
     public let process = Process()
     private let collector: PipeCollector
 
-    public init(url: String, headers: [String] = [], maxSeconds: Int = 60) throws {
+    public convenience init(url: String, headers: [String] = [], maxSeconds: Int = 60) throws {
+        try self.init(arguments: ["-N", "--max-time", String(maxSeconds)] + headers.flatMap { ["-H", $0] } + [url])
+    }
+
+    /// Any `curl -s` request, started now and left running: the caller goes on at once
+    /// (no task has to be scheduled first) and reads `text` or waits for the exit later.
+    public init(arguments: [String]) throws {
         let output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-N", "--max-time", String(maxSeconds)] + headers.flatMap { ["-H", $0] } + [url]
+        process.arguments = ["-s"] + arguments
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()

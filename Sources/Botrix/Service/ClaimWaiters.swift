@@ -84,16 +84,22 @@ public final class ClaimWaiters: Sendable {
         }
         guard let id else { return [] }
         let result = try await withCheckedThrowingContinuation { continuation in
-            let (admitted, missed) = state.withLock { state -> (Bool, Bool) in
+            let (admitted, missed, stopped) = state.withLock { state -> (Bool, Bool, Bool) in
+                // The server may have begun to stop since the id was taken: never wait then.
+                guard !state.stopped else { return (false, false, true) }
                 let held =
                     state.waiting.filter({ $0.owner == owner }).count + (state.inService?.owner == owner ? 1 : 0)
-                guard held < limitPerOwner else { return (false, false) }
+                guard held < limitPerOwner else { return (false, false, false) }
                 state.arrivals += 1
                 state.waiting.append(
                     Waiter(
                         id: id, owner: owner, deadline: .now + timeout, request: request, giveBack: giveBack,
                         continuation: continuation))
-                return (true, state.generation != ticket)
+                return (true, state.generation != ticket, false)
+            }
+            if stopped {
+                continuation.resume(returning: [])
+                return
             }
             guard admitted else {
                 continuation.resume(throwing: ClaimWaitRefused(limit: limitPerOwner))
@@ -126,14 +132,19 @@ public final class ClaimWaiters: Sendable {
         Task { await self.serve(claim: claim) }
     }
 
-    /// Answers every waiting claim at once with nothing (the server is stopping).
-    public func stop() {
-        let all = state.withLock { state -> [Waiter] in
+    /// Answers every waiting claim at once with nothing (the server is stopping); claims
+    /// that arrive afterwards do not wait. Returns how many claims it answered, the one
+    /// being served included (it is answered as soon as its claim returns).
+    @discardableResult
+    public func stop() -> Int {
+        let (all, serving) = state.withLock { state -> ([Waiter], Bool) in
+            let first = !state.stopped
             state.stopped = true
             defer { state.waiting = [] }
-            return state.waiting
+            return (state.waiting, first && state.inService != nil)
         }
         for waiter in all { waiter.continuation.resume(returning: []) }
+        return all.count + (serving ? 1 : 0)
     }
 
     private func serve(claim: @escaping @Sendable (Request) async throws -> [ClaimedJob]) async {

@@ -10,8 +10,6 @@ import ServiceLifecycle
 /// gets 409 and changes nothing. Heartbeat answers carry an `instruction`.
 struct WorkerRoutes: Sendable {
     let service: BotrixService
-    /// Set when the server begins to stop: heartbeats then answer `shutdown`.
-    let stopping: ShutdownFlag
     /// Where claim wait times go.
     let metrics: ServerMetrics
     var commands: CommandRunner { CommandRunner(service: service) }
@@ -22,8 +20,8 @@ struct WorkerRoutes: Sendable {
             var (id, worker, token, body) = try await workerCall(request, context)
             let lease = body.int("lease_seconds", 1...86_400)
             try body.finish()
-            if Task.isShuttingDownGracefully { self.stopping.set() }
-            let stopping = self.stopping
+            // Every request runs under the HTTP server's task, so it sees the server stop.
+            let stopping = Task.isShuttingDownGracefully
             return try await commands.run(request, context, actor: worker, render: { Self.beat($0, stopping) }) {
                 try await service.heartbeat(
                     jobID: id, workerID: worker, claimToken: token, leaseSeconds: lease, metadata: $0)
@@ -117,8 +115,8 @@ struct WorkerRoutes: Sendable {
         let owner = context.apiKey?.id ?? "open"
         let service = self.service
         let metrics = self.metrics
-        let stopping = self.stopping
         let channel = context.channel
+        let logger = context.logger
         return try await commands.run(request, context, actor: worker, render: render) { metadata in
             let started = ContinuousClock.now
             // A shutdown answers every waiting claim at once; a client that hangs up stops waiting.
@@ -128,8 +126,9 @@ struct WorkerRoutes: Sendable {
                     metadata: metadata
                 ) { gone in channel.closeFuture.whenComplete { _ in gone() } }
             } onGracefulShutdown: {
-                stopping.set()
-                service.claimWaiters.stop()
+                // Runs at once if the server was already stopping when this claim came in.
+                let answered = service.claimWaiters.stop()
+                if answered > 0 { logger.info("stopping: answered \(answered) waiting claim(s) with no job") }
             }
             if wait > 0 {
                 let waited = ContinuousClock.now - started
@@ -185,9 +184,9 @@ struct WorkerRoutes: Sendable {
     }
 
     /// A heartbeat's answer: the job, its lease, and what to do next.
-    @Sendable static func beat(_ job: JobView, _ stopping: ShutdownFlag) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
+    @Sendable static func beat(_ job: JobView, _ stopping: Bool) -> (HTTPResponse.Status, [UInt8], HTTPFields) {
         let instruction: WorkerInstruction =
-            job.status == .cancelled ? .cancel : stopping.isSet ? .shutdown : .continue
+            job.status == .cancelled ? .cancel : stopping ? .shutdown : .continue
         var w = JSONObjectWriter()
         w.string("instruction", instruction.rawValue)
         w.raw("job", Render.job(job))
