@@ -12,7 +12,7 @@ import Synchronization
 public enum BotrixApplication {
     public static func build(
         configuration: BotrixConfiguration, store: BotrixStore, writer: GroupCommitWriter, logger: Logger,
-        metrics: ServerMetrics = ServerMetrics()
+        metrics: ServerMetrics = ServerMetrics(), leaseClock: (@Sendable () -> Int64)? = nil
     ) async throws -> some ApplicationProtocol {
         let development = configuration.serverEnvironment == .development
         var keySources: [String: String] = [:]
@@ -26,8 +26,10 @@ public enum BotrixApplication {
                 leaseSeconds: configuration.leaseSeconds, maxAttempts: configuration.maxAttempts,
                 maxJobCount: configuration.maxJobCount, idempotencyLifetimeSeconds: configuration.idempotencyTTLSeconds,
                 waitingClaimsPerKey: configuration.maxWaitingClaimsPerKey,
-                queueAgingSeconds: configuration.queueAgingSeconds),
-            secrets: secrets)
+                queueAgingSeconds: configuration.queueAgingSeconds,
+                retryBackoffBaseSeconds: configuration.retryBackoffBaseSeconds,
+                retryBackoffMaxSeconds: configuration.retryBackoffMaxSeconds),
+            secrets: secrets, leaseClock: leaseClock ?? { [clock = LeaseClock()] in clock.now() })
         // Only now: the service checked the key against the data file and its keyring.
         logger.info(
             "account secrets sealed with the master key from \(source) (fingerprint \(secrets.fingerprint)); keyring \(Keyring(dataFile: store.environment.path).path)"

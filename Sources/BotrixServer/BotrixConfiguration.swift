@@ -59,6 +59,11 @@ public struct BotrixConfiguration: Sendable, Equatable {
     public var maxWaitingClaimsPerKey = 64
     /// Priority aging: a waiting job gains one priority level per this many seconds (0: off).
     public var queueAgingSeconds = 600
+    /// Retry backoff: a job failed with retry waits about this many seconds before its
+    /// second attempt, doubling for each later one (0: it is claimable at once).
+    public var retryBackoffBaseSeconds = 5
+    /// The longest a retry's backoff waits.
+    public var retryBackoffMaxSeconds = 600
 
     public init() {}
 
@@ -142,6 +147,12 @@ public struct BotrixConfiguration: Sendable, Equatable {
         if let v = integer("max.connections", "MAX_CONNECTIONS", 1...1_000_000) { c.maxConnections = v }
         if let v = integer("read.scan.budget", "READ_SCAN_BUDGET", 100...10_000_000) { c.readScanBudget = v }
         if let v = integer("queue.aging.seconds", "QUEUE_AGING_SECONDS", 0...31_536_000) { c.queueAgingSeconds = v }
+        if let v = integer("retry.backoff.base.seconds", "RETRY_BACKOFF_BASE_SECONDS", 0...86_400) {
+            c.retryBackoffBaseSeconds = v
+        }
+        if let v = integer("retry.backoff.max.seconds", "RETRY_BACKOFF_MAX_SECONDS", 1...604_800) {
+            c.retryBackoffMaxSeconds = v
+        }
         if let v = integer("max.waiting.claims.per.key", "MAX_WAITING_CLAIMS_PER_KEY", 1...100_000) {
             c.maxWaitingClaimsPerKey = v
         }

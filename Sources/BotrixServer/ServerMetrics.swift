@@ -52,6 +52,7 @@ public final class ServerMetrics: Sendable {
                 .record(depth)
             }
             CoreMetrics.Gauge(label: "botrix_active_leases", factory: factory).record(stats.activeLeases)
+            CoreMetrics.Gauge(label: "botrix_retries_waiting", factory: factory).record(stats.retriesWaiting)
             for (status, count) in stats.byStatus {
                 CoreMetrics.Gauge(label: "botrix_jobs", dimensions: [("status", status.rawValue)], factory: factory)
                     .record(count)

@@ -22,7 +22,8 @@ struct ConfigurationErrorTests {
         ("IDEMPOTENCY_TTL_SECONDS", "5", "60...7776000"), ("IDLE_TIMEOUT_SECONDS", "0", "1...3600"),
         ("BODY_TIMEOUT_SECONDS", "1.5", "1...3600"), ("MAX_CONNECTIONS", "none", "whole number"),
         ("READ_SCAN_BUDGET", "10", "100...10000000"), ("MAX_WAITING_CLAIMS_PER_KEY", "0", "1...100000"),
-        ("QUEUE_AGING_SECONDS", "-1", "0...31536000"),
+        ("QUEUE_AGING_SECONDS", "-1", "0...31536000"), ("RETRY_BACKOFF_BASE_SECONDS", "1d", "0...86400"),
+        ("RETRY_BACKOFF_MAX_SECONDS", "0", "1...604800"),
     ]
 
     @Test("every variable .env.example sets is one the test tries with a bad value")

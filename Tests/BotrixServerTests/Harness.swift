@@ -33,7 +33,8 @@ struct APIHarness {
         var quiet = Logger(label: "test")
         quiet.logLevel = .warning  // keep request logs out of the test output
         return try await BotrixApplication.build(
-            configuration: configuration, store: store, writer: writer, logger: logger ?? quiet)
+            configuration: configuration, store: store, writer: writer, logger: logger ?? quiet,
+            leaseClock: { [clock] in clock.now })
     }
 
     /// Creates a key with these scopes and returns its bearer header.

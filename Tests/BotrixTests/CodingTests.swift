@@ -42,7 +42,7 @@ struct CodingTests {
             accountData: ["k": .array([.int(1), .double(0.5)])],
             createdAt: "x", updatedAt: "y", version: 3)
         #expect(try AccountView(row: account.row()) == account)
-        #expect(throws: (any Error).self) { _ = try JobView(row: [3] + job.row().dropFirst()) }
+        #expect(throws: (any Error).self) { _ = try JobView(row: [4] + job.row().dropFirst()) }
         // A row of format 1 (before claim tokens) still reads, with the new fields empty.
         var claimed = job
         claimed.leaseSeconds = 3600
@@ -51,11 +51,18 @@ struct CodingTests {
         claimed.holders = ["w1", "w2"]
         claimed.accountsRecorded = 2
         #expect(try JobView(row: claimed.row()) == claimed)
+        var waiting = claimed
+        waiting.availableAt = "2026-01-02T03:04:15.678Z"
+        #expect(try JobView(row: waiting.row()) == waiting)
+        // A row of format 2 (before retry backoff) reads with no `available_at`.
+        var two = claimed.row()
+        two[0] = 2
+        #expect(try JobView(row: Array(two.dropLast())) == claimed)
         var old = job.row()
         old[0] = 1
         var before = job
         before.accountsRecorded = job.progress  // format 1 counted accounts in progress
-        #expect(try JobView(row: Array(old.prefix(old.count - 8 - 1 - 1 - 4 - 8))) == before)
+        #expect(try JobView(row: Array(old.prefix(old.count - 1 - 8 - 1 - 1 - 4 - 8))) == before)
         #expect(throws: (any Error).self) { _ = try JobView(row: Array(job.row().prefix(20))) }
     }
 

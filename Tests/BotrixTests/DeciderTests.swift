@@ -69,6 +69,7 @@ struct DeciderTests {
         #expect(throws: DomainError.self) { _ = try JobDecider.complete(running, WorkerCall(workerID: "w2"), context) }
         var later = context
         later.now += 61_000
+        later.leaseNow += 61_000
         #expect(
             throws: DomainError.conflict("the lease of w1 on job \(job.id.text) expired at \(running.leaseExpiresAt!)")
         ) {
@@ -115,6 +116,7 @@ struct DeciderTests {
             job = fold(job, try JobDecider.claim(job, workerID: "w\(attempt)", leaseSeconds: nil, now))
             #expect(throws: DomainError.self) { _ = try JobDecider.expireLease(job, now) }
             now.now += 60_000
+            now.leaseNow += 60_000
             let events = try JobDecider.expireLease(job, now)
             job = fold(job, events)
             if attempt == 1 {

@@ -14,7 +14,9 @@ struct PropertyTests {
         "rebuild equals live, every job in exactly one place, counters equal a recount, no account twice",
         arguments: [11, 22, 33, 44])
     func randomSequences(seed: UInt64) async throws {
-        let f = try await DomainFixture.make(leaseSeconds: 40, maxAttempts: 2, maxJobCount: 6)
+        // Retries wait out a backoff of 10–40 s, so the queue and the delayed retries both fill.
+        let f = try await DomainFixture.make(
+            leaseSeconds: 40, maxAttempts: 2, maxJobCount: 6, retryBackoffBaseSeconds: 20, retryBackoffMaxSeconds: 40)
         var random = SplitMix(seed: seed)
         let created = Mutex<[UUID]>([])
         let attempts = Attempts()
@@ -37,7 +39,13 @@ struct PropertyTests {
         #expect(attempts.staleTries.withLock { $0 } > 0, "seed \(seed): no stale call was tried")
         let live = try f.snapshot()
         // The sequence exercised the machine, not just refusals.
-        let types = Set(try f.store.log.read(after: 0, limit: .max).map(\.type))
+        let all = try f.store.log.read(after: 0, limit: .max)
+        let types = Set(all.map(\.type))
+        // Retries took the backoff path, and a retry that waited it out was claimed again.
+        let backedOff = Set(
+            all.filter { $0.type == "JobFailed" && String(decoding: $0.data, as: UTF8.self).contains("available_at") }
+                .map(\.stream))
+        #expect(!backedOff.isEmpty, "seed \(seed): no retry waited out a backoff")
         let stats = try f.service.jobStats()
         print(
             "seed \(seed): \(live.head) events, jobs \(stats.byStatus), accounts \(try f.service.accountStats().total), types \(types.count)"
@@ -146,22 +154,32 @@ struct PropertyTests {
             }
             var queued = Set<UUID>()
             try scan(p.jobs.queue, txn) { _, value in queued.insert(Keys.uuid(from: value)!) }
+            var delayed = Set<UUID>()
+            try scan(p.jobs.delayed, txn) { key, _ in delayed.insert(Keys.uuid(from: key[8..<24])!) }
             var leased = Set<UUID>()
             try scan(p.jobs.leases, txn) { key, _ in leased.insert(Keys.uuid(from: key[8..<24])!) }
             // No job lost; each in exactly one place.
             #expect(Set(created).isSubset(of: Set(jobs.keys)), "\(context): a created job is missing")
             #expect(queued.isDisjoint(with: leased), "\(context)")
+            #expect(queued.isDisjoint(with: delayed) && delayed.isDisjoint(with: leased), "\(context)")
             for (id, job) in jobs {
-                #expect(queued.contains(id) == (job.status == .pending), "\(context): \(id) queue")
+                let waiting = job.status == .pending && job.availableAt != nil
+                #expect(queued.contains(id) == (job.status == .pending && !waiting), "\(context): \(id) queue")
+                #expect(delayed.contains(id) == waiting, "\(context): \(id) retry backoff")
                 #expect(leased.contains(id) == (job.status == .running), "\(context): \(id) lease")
             }
-            #expect(queued.union(leased).isSubset(of: Set(jobs.keys)), "\(context): index names an unknown job")
+            #expect(
+                queued.union(leased).union(delayed).isSubset(of: Set(jobs.keys)),
+                "\(context): index names an unknown job")
 
             // Counters equal a recount.
             var expected: [String: Int64] = ["total": Int64(jobs.count)]
             for job in jobs.values {
                 expected["status.\(job.status.rawValue)", default: 0] += 1
-                if job.status == .pending { expected["queue.priority.\(job.priority)", default: 0] += 1 }
+                if job.status == .pending, job.availableAt == nil {
+                    expected["queue.priority.\(job.priority)", default: 0] += 1
+                }
+                if job.status == .pending, job.availableAt != nil { expected["queue.delayed", default: 0] += 1 }
                 if job.status == .running { expected["leases", default: 0] += 1 }
             }
             #expect(

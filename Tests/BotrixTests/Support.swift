@@ -10,6 +10,7 @@ final class TestClock: Sendable {
     private let now = Mutex<Int64>(1_767_323_045_678)  // 2026-01-02T03:04:05.678Z
     var milliseconds: Int64 { now.withLock { $0 } }
     func advance(seconds: Int64) { now.withLock { $0 += seconds * 1000 } }
+    func advanceMilliseconds(_ milliseconds: Int64) { now.withLock { $0 += milliseconds } }
 }
 
 /// A service on a fresh file with an injected clock.
@@ -21,7 +22,8 @@ struct DomainFixture {
     let service: BotrixService
 
     static func make(
-        leaseSeconds: Int = 60, maxAttempts: Int = 3, maxJobCount: Int = 100
+        leaseSeconds: Int = 60, maxAttempts: Int = 3, maxJobCount: Int = 100, retryBackoffBaseSeconds: Int = 0,
+        retryBackoffMaxSeconds: Int = 600
     ) async throws -> DomainFixture {
         let folder = TemporaryFolder()
         let store = try BotrixStore(.init(path: folder.file("botrix.mdb"), mapSize: 1 << 26, durability: .nosync))
@@ -29,7 +31,9 @@ struct DomainFixture {
         let writer = GroupCommitWriter(log: store.log, clock: { clock.milliseconds })
         let service = try await BotrixService(
             store: store, writer: writer,
-            settings: .init(leaseSeconds: leaseSeconds, maxAttempts: maxAttempts, maxJobCount: maxJobCount))
+            settings: .init(
+                leaseSeconds: leaseSeconds, maxAttempts: maxAttempts, maxJobCount: maxJobCount,
+                retryBackoffBaseSeconds: retryBackoffBaseSeconds, retryBackoffMaxSeconds: retryBackoffMaxSeconds))
         return DomainFixture(folder: folder, store: store, clock: clock, writer: writer, service: service)
     }
 

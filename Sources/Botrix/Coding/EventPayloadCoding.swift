@@ -84,6 +84,7 @@ extension DomainEvent {
             w.string("worker_id", e.workerID)
             w.string("error", e.error)
             w.bool("requeued", e.requeued)
+            w.string("available_at", e.availableAt)
         case .jobCancelled(let e):
             w.uuid("job_id", e.jobID)
             w.string("reason", e.reason)
@@ -147,7 +148,8 @@ extension DomainEvent {
             return .jobFailed(
                 JobFailed(
                     jobID: try o.uuid("job_id"), workerID: try o.optionalString("worker_id"),
-                    error: try o.string("error"), requeued: try o.bool("requeued")))
+                    error: try o.string("error"), requeued: try o.bool("requeued"),
+                    availableAt: try o.optionalString("available_at")))
         case "JobCancelled":
             return .jobCancelled(JobCancelled(jobID: try o.uuid("job_id"), reason: try o.optionalString("reason")))
         case "JobReleased":

@@ -69,7 +69,8 @@ struct ViewReader {
 extension JobView {
     /// 2 adds the claim's lease length, token hash, API key, the holders and the accounts
     /// recorded; rows of 1 (written before) read with those empty (accounts: the progress).
-    static let rowVersion: UInt8 = 2
+    /// 3 adds when a retried job becomes available (rows of 2 read with none).
+    static let rowVersion: UInt8 = 3
 
     func row() -> [UInt8] {
         var w = ViewWriter(version: Self.rowVersion)
@@ -98,6 +99,7 @@ extension JobView {
         w.string(claimKey)
         w.string(holders.joined(separator: "\n"))
         w.int(Int64(accountsRecorded))
+        w.string(availableAt)
         return w.bytes
     }
 
@@ -124,6 +126,7 @@ extension JobView {
         let holders = try r.string()
         self.holders = holders.isEmpty ? [] : holders.split(separator: "\n").map(String.init)
         accountsRecorded = Int(try r.int())
+        if r.version >= 3 { availableAt = try r.optionalString() }
     }
 }
 

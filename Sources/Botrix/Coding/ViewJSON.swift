@@ -13,6 +13,7 @@ extension JobView {
         let now = now ?? Int64(Date().timeIntervalSince1970 * 1000)
         var w = JSONObjectWriter()
         w.int("attempts", job.attempts)
+        optional(&w, "available_at", job.status == .pending ? job.availableAt : nil)
         optional(&w, "completed_at", job.completedAt)
         w.int("count", job.count)
         w.string("created_at", job.createdAt)

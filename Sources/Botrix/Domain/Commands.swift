@@ -9,15 +9,28 @@ public struct DecisionContext: Sendable {
     public var maxJobCount: Int
     /// Priority aging: a waiting job gains one priority level per this many seconds (0: off).
     public var queueAgingSeconds: Int
+    /// Milliseconds on the lease clock: what lease ends are computed from and compared
+    /// with. In the server it runs on a monotonic clock, so a step of the system clock
+    /// neither expires every lease at once nor stretches them (see ``LeaseClock``).
+    public var leaseNow: Int64
+    /// Retries with backoff: a job failed with `retry` waits about this many seconds
+    /// before its second attempt, twice as long before each later one (0: no wait).
+    public var retryBackoffBaseSeconds: Int
+    /// The longest wait a retry's backoff reaches.
+    public var retryBackoffMaxSeconds: Int
 
     public init(
-        now: Int64, leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100, queueAgingSeconds: Int = 0
+        now: Int64, leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100, queueAgingSeconds: Int = 0,
+        leaseNow: Int64? = nil, retryBackoffBaseSeconds: Int = 0, retryBackoffMaxSeconds: Int = 600
     ) {
         self.now = now
         self.leaseSeconds = leaseSeconds
         self.maxAttempts = maxAttempts
         self.maxJobCount = maxJobCount
         self.queueAgingSeconds = queueAgingSeconds
+        self.leaseNow = leaseNow ?? now
+        self.retryBackoffBaseSeconds = retryBackoffBaseSeconds
+        self.retryBackoffMaxSeconds = retryBackoffMaxSeconds
     }
 }
 

@@ -69,9 +69,9 @@ public enum JobDecider {
         }
         let seconds = try renewal(job, leaseSeconds, context)
         try requireHolder(job, call, renewedUntil: renewedUntil, context)
-        let until = context.now + Int64(seconds) * 1000
+        let until = context.leaseNow + Int64(seconds) * 1000
         let recorded = job.leaseExpiresAt.flatMap(Timestamp.parse) ?? 0
-        if recorded - context.now >= Int64(seconds) * 500 { return Renewal(events: [], until: until) }
+        if recorded - context.leaseNow >= Int64(seconds) * 500 { return Renewal(events: [], until: until) }
         return Renewal(
             events: [
                 .progressUpdated(
@@ -105,7 +105,7 @@ public enum JobDecider {
                     leaseExpiresAt: Timestamp.rfc3339(
                         milliseconds: max(
                             job.leaseExpiresAt.flatMap(Timestamp.parse) ?? 0,
-                            context.now + Int64(try renewal(job, nil, context)) * 1000))))
+                            context.leaseNow + Int64(try renewal(job, nil, context)) * 1000))))
         ]
     }
 
@@ -127,7 +127,30 @@ public enum JobDecider {
         let text =
             retry && !requeued
             ? "\(error) (no retry left: \(job.attempts) of MAX_ATTEMPTS=\(context.maxAttempts) attempts used)" : error
-        return [.jobFailed(JobFailed(jobID: job.id, workerID: call.workerID, error: text, requeued: requeued))]
+        let delay = requeued ? retryDelay(job, context) : 0
+        let availableAt = delay > 0 ? Timestamp.rfc3339(milliseconds: context.leaseNow + delay) : nil
+        return [
+            .jobFailed(
+                JobFailed(
+                    jobID: job.id, workerID: call.workerID, error: text, requeued: requeued, availableAt: availableAt))
+        ]
+    }
+
+    /// The wait (ms) before a failed job's next attempt: exponential in the attempts used
+    /// (base, 2 × base, 4 × base, … up to the cap), with "equal jitter" — half of it fixed,
+    /// half spread by the job id and attempt — so jobs that failed together (a service down)
+    /// do not all come back in the same millisecond. Derived from the job rather than a
+    /// random draw, so a decision is reproducible; the event records the result.
+    static func retryDelay(_ job: JobView, _ context: DecisionContext) -> Int64 {
+        guard context.retryBackoffBaseSeconds > 0 else { return 0 }
+        let doublings = Int64(min(max(job.attempts - 1, 0), 30))
+        let full = min(
+            Int64(context.retryBackoffMaxSeconds) * 1000, Int64(context.retryBackoffBaseSeconds) * 1000 << doublings)
+        var hasher = FNV1a()
+        withUnsafeBytes(of: job.id.uuid) { hasher.add($0) }
+        withUnsafeBytes(of: Int64(job.attempts).bigEndian) { hasher.add($0) }
+        let spread = Double(hasher.value >> 11) / Double(1 << 53)  // 0 ..< 1
+        return full / 2 + Int64(spread * Double(full - full / 2))
     }
 
     /// Gives the job back unfinished: it returns to the head of its priority and the
@@ -198,7 +221,7 @@ public enum JobDecider {
         -> [DomainEvent]
     {
         guard job.status == .running, let workerID = job.workerID, let recorded = job.leaseExpiresAt,
-            let expires = Timestamp.parse(recorded), max(expires, renewedUntil ?? 0) <= context.now
+            let expires = Timestamp.parse(recorded), max(expires, renewedUntil ?? 0) <= context.leaseNow
         else { throw DomainError.conflict("job \(job.id.text) holds no expired lease") }
         let lease = Timestamp.rfc3339(milliseconds: max(expires, renewedUntil ?? 0))
         let requeued = job.attempts < context.maxAttempts
@@ -236,7 +259,7 @@ public enum JobDecider {
         }
         try requireAttempt(job, call)
         if let lease = job.leaseExpiresAt, let expires = Timestamp.parse(lease),
-            max(expires, renewedUntil ?? 0) <= context.now
+            max(expires, renewedUntil ?? 0) <= context.leaseNow
         {
             let end = Timestamp.rfc3339(milliseconds: max(expires, renewedUntil ?? 0))
             throw DomainError.conflict("the lease of \(call.workerID) on job \(job.id.text) expired at \(end)")
@@ -282,6 +305,18 @@ public enum JobDecider {
     }
 
     static func leaseEnd(_ seconds: Int, _ context: DecisionContext) -> String {
-        Timestamp.rfc3339(milliseconds: context.now + Int64(seconds) * 1000)
+        Timestamp.rfc3339(milliseconds: context.leaseNow + Int64(seconds) * 1000)
+    }
+}
+
+/// 64-bit FNV-1a: a small, stable hash for spreading retries (not for security).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            value ^= UInt64(byte)
+            value &*= 0x0000_0100_0000_01b3
+        }
     }
 }

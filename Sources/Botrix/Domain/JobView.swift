@@ -40,6 +40,9 @@ public struct JobView: Codable, Sendable, Equatable {
     /// The worker id of every claim so far, in order (the current holder last): a worker
     /// id that held an earlier attempt is ambiguous without its claim token.
     public var holders: [String] = []
+    /// A pending job failed with retry waits until then (its backoff) before it can be
+    /// claimed; nil: claimable at once. Cleared by the next claim.
+    public var availableAt: String? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, count, status, progress, successful, failed, priority, message, attempts, version, requeued
@@ -74,6 +77,7 @@ public struct JobView: Codable, Sendable, Equatable {
             job.claimTokenHash = e.claimTokenHash
             job.claimKey = e.apiKey
             job.holders.append(e.workerID)
+            job.availableAt = nil
             if job.startedAt == nil { job.startedAt = time }
         case .progressUpdated(let e):
             if let p = e.progress { job.progress = p }
@@ -95,6 +99,7 @@ public struct JobView: Codable, Sendable, Equatable {
                 job.status = .pending
                 job.workerID = nil
                 job.requeued = true
+                job.availableAt = e.availableAt
             } else {
                 job.status = .failed
                 job.completedAt = time

@@ -184,17 +184,22 @@ public struct JobFailed: Codable, Sendable, Equatable {
     public var workerID: String?
     public var error: String
     public var requeued: Bool
+    /// When a requeued job may be claimed again (a retry's backoff); nil: at once.
+    public var availableAt: String?
 
     public init(
-        jobID: UUID, workerID: String? = nil, error: String, requeued: Bool
+        jobID: UUID, workerID: String? = nil, error: String, requeued: Bool, availableAt: String? = nil
     ) {
         self.jobID = jobID
         self.workerID = workerID
         self.error = error
         self.requeued = requeued
+        self.availableAt = availableAt
     }
 
-    enum CodingKeys: String, CodingKey { case jobID = "job_id", workerID = "worker_id", error, requeued }
+    enum CodingKeys: String, CodingKey {
+        case jobID = "job_id", workerID = "worker_id", error, requeued, availableAt = "available_at"
+    }
 }
 
 /// An operator cancelled the job; its worker's next call gets 409.

@@ -2,14 +2,20 @@ import EventLog
 public import Foundation
 public import LMDB
 
-/// Jobs: the views, the by-status and by-creation indexes, the queue, the leases by
-/// expiry, and their counters — all written in the transaction of the event.
+/// Jobs: the views, the by-status and by-creation indexes, the queue, the retries
+/// waiting out their backoff, the leases by expiry, and their counters — all written in
+/// the transaction of the event.
 public struct JobsProjection: Sendable {
     public static let name = "jobs"
     let views: Database
     let byCreated: Database
     let byStatus: Database
     let queue: Database
+    /// Pending jobs that may not be claimed before their `available_at` (a retry's
+    /// backoff), by that time. A job is here or in `queue`, never both: whether its time
+    /// has come depends on the clock, which a projection must not read, so the claim
+    /// looks at both (see ``nextToClaim(now:agingSeconds:in:)``).
+    let delayed: Database
     let leases: Database
     let counters: Counters
 
@@ -18,12 +24,13 @@ public struct JobsProjection: Sendable {
         byCreated = try environment.database("jobs.by_created")
         byStatus = try environment.database("jobs.by_status")
         queue = try environment.database("jobs.queue")
+        delayed = try environment.database("jobs.delayed")
         leases = try environment.database("jobs.leases")
         counters = Counters(database: try environment.database("jobs.counters"))
     }
 
     /// Every database this projection owns, for reset and digests.
-    public var databases: [Database] { [views, byCreated, byStatus, queue, leases, counters.database] }
+    public var databases: [Database] { [views, byCreated, byStatus, queue, delayed, leases, counters.database] }
 
     /// The job, or nil.
     public func view(_ id: UUID, in txn: some TransactionReading) throws -> JobView? {
@@ -48,11 +55,17 @@ public struct JobsProjection: Sendable {
             if let old { try counters.add(-1, to: "status.\(old.status.rawValue)", in: &ltx) }
             try counters.add(1, to: "status.\(new.status.rawValue)", in: &ltx)
         }
-        let oldQueue = old.flatMap { $0.status == .pending ? Keys.queue($0) : nil }
-        let newQueue = new.status == .pending ? Keys.queue(new) : nil
+        let oldQueue = old.flatMap { $0.status == .pending && Keys.delayed($0) == nil ? Keys.queue($0) : nil }
+        let newQueue = new.status == .pending && Keys.delayed(new) == nil ? Keys.queue(new) : nil
         try move(queue, from: oldQueue, to: newQueue, value: id, in: &ltx)
         if (oldQueue == nil) != (newQueue == nil) {
             try counters.add(newQueue == nil ? -1 : 1, to: "queue.priority.\(new.priority)", in: &ltx)
+        }
+        let oldDelayed = old.flatMap { $0.status == .pending ? Keys.delayed($0) : nil }
+        let newDelayed = new.status == .pending ? Keys.delayed(new) : nil
+        try move(delayed, from: oldDelayed, to: newDelayed, value: [], in: &ltx)
+        if (oldDelayed == nil) != (newDelayed == nil) {
+            try counters.add(newDelayed == nil ? -1 : 1, to: "queue.delayed", in: &ltx)
         }
         let oldLease = old.flatMap(Keys.lease)
         let newLease = Keys.lease(new)
@@ -74,26 +87,58 @@ public struct JobsProjection: Sendable {
         try txn.withCursor(queue) { cursor in try cursor.first().flatMap { Keys.uuid(from: $0.value) } }
     }
 
-    /// The job workers get next with priority aging: among the head of each priority, the
-    /// one whose priority plus one per `agingSeconds` waited (since its creation) is
-    /// highest; ties go to the higher priority, then queue order. With `agingSeconds` 0,
-    /// the queue's head. At most one lookup per priority level (eleven).
+    /// Retries whose backoff is over by `now` that a claim looks at beside the queue;
+    /// more are taken by the claims after.
+    static let dueRetriesPerClaim = 64
+
+    /// The job workers get next: the best of the queue's candidates and the retries whose
+    /// backoff is over by `now` (`now` on the lease clock, which wrote `available_at`).
+    /// Without aging the best is the first in queue order; with priority aging, the one
+    /// whose priority plus one per `agingSeconds` waited (since its creation) is highest,
+    /// ties going to queue order. Reads at most one entry per priority level (eleven) and
+    /// ``dueRetriesPerClaim`` due retries.
     public func nextToClaim(now: Int64, agingSeconds: Int, in txn: some TransactionReading) throws -> UUID? {
-        guard agingSeconds > 0 else { return try queueHead(in: txn) }
-        var best: (effective: Int64, id: UUID)?
+        var candidates: [(key: [UInt8], id: UUID)] = []
         try txn.withCursor(queue) { cursor in
             var entry = try cursor.first()
             while let current = entry, let level = current.key.first {
-                if let id = Keys.uuid(from: current.value), let job = try view(id, in: txn) {
-                    let waited = max(0, now - (Timestamp.parse(job.createdAt) ?? now)) / 1000
-                    let effective = Int64(job.priority) + waited / Int64(agingSeconds)
-                    if best.map({ effective > $0.effective }) ?? true { best = (effective, id) }
-                }
-                guard level < 255 else { break }
+                if let id = Keys.uuid(from: current.value) { candidates.append((Array(current.key), id)) }
+                // Without aging the queue's first entry is its best; with it, the head of each level.
+                guard agingSeconds > 0, level < 255 else { break }
                 entry = try cursor.seek(atLeast: [level + 1])  // the head of the next priority down
             }
         }
+        for id in try dueRetries(at: now, limit: Self.dueRetriesPerClaim, in: txn) {
+            if let job = try view(id, in: txn) { candidates.append((Keys.queue(job), id)) }
+        }
+        guard agingSeconds > 0 else { return candidates.min { $0.key.lexicographicallyPrecedes($1.key) }?.id }
+        var best: (effective: Int64, key: [UInt8], id: UUID)?
+        for candidate in candidates {
+            guard let job = try view(candidate.id, in: txn) else { continue }
+            let waited = max(0, now - (Timestamp.parse(job.createdAt) ?? now)) / 1000
+            let effective = Int64(job.priority) + waited / Int64(agingSeconds)
+            let better = best.map {
+                effective > $0.effective
+                    || (effective == $0.effective && candidate.key.lexicographicallyPrecedes($0.key))
+            }
+            if better ?? true { best = (effective, candidate.key, candidate.id) }
+        }
         return best?.id
+    }
+
+    /// Pending retries whose backoff is over by `now`, earliest first, at most `limit`.
+    public func dueRetries(at now: Int64, limit: Int = .max, in txn: some TransactionReading) throws -> [UUID] {
+        var due: [UUID] = []
+        try txn.withCursor(delayed) { cursor in
+            var entry = try cursor.first()
+            while due.count < limit, let e = entry, e.key.count == 24,
+                Int64(bitPattern: BigEndian.uint64(e.key) ?? .max) <= now
+            {
+                if let id = Keys.uuid(from: e.key[8..<24]) { due.append(id) }
+                entry = try cursor.next()
+            }
+        }
+        return due
     }
 
     /// Jobs whose lease ran out by `now` (milliseconds), earliest first.

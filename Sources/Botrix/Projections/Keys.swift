@@ -25,6 +25,12 @@ enum Keys {
         return key
     }
 
+    /// A pending retry's backoff: its `available_at`, then job id; nil when it has none.
+    static func delayed(_ job: JobView) -> [UInt8]? {
+        guard let text = job.availableAt, let ms = Timestamp.parse(text) else { return nil }
+        return integer(ms) + uuid(job.id)
+    }
+
     /// Leases by expiry time, then job id.
     static func lease(_ job: JobView) -> [UInt8]? {
         guard job.status == .running, let text = job.leaseExpiresAt, let ms = Timestamp.parse(text) else { return nil }

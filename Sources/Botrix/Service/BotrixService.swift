@@ -19,11 +19,18 @@ public final class BotrixService: Sendable {
         /// Priority aging (QUEUE_AGING_SECONDS): a waiting job gains a priority level per
         /// this many seconds, so low priorities are not starved; 0 turns it off.
         public var queueAgingSeconds: Int
+        /// Retry backoff (RETRY_BACKOFF_BASE_SECONDS, RETRY_BACKOFF_MAX_SECONDS): a job failed
+        /// with retry waits about base × 2^(attempt − 1) seconds, at most max; base 0: no wait.
+        public var retryBackoffBaseSeconds: Int
+        public var retryBackoffMaxSeconds: Int
 
         public init(
             leaseSeconds: Int = 300, maxAttempts: Int = 3, maxJobCount: Int = 100,
-            idempotencyLifetimeSeconds: Int = 86_400, waitingClaimsPerKey: Int = 64, queueAgingSeconds: Int = 0
+            idempotencyLifetimeSeconds: Int = 86_400, waitingClaimsPerKey: Int = 64, queueAgingSeconds: Int = 0,
+            retryBackoffBaseSeconds: Int = 0, retryBackoffMaxSeconds: Int = 600
         ) {
+            self.retryBackoffBaseSeconds = retryBackoffBaseSeconds
+            self.retryBackoffMaxSeconds = retryBackoffMaxSeconds
             self.waitingClaimsPerKey = waitingClaimsPerKey
             self.queueAgingSeconds = queueAgingSeconds
             self.leaseSeconds = leaseSeconds
@@ -49,6 +56,8 @@ public final class BotrixService: Sendable {
     public let leases = LeaseBook()
     /// Work-queue totals since start, for metrics.
     public let queueTotals = QueueTotals()
+    /// Milliseconds that leases and retry backoffs are timed by (see ``LeaseClock``).
+    let leaseClock: @Sendable () -> Int64
 
     /// Opens the projections and brings them up to the log's head if they lag: events
     /// appended by a tool that writes only the log, or projections added by a newer build.
@@ -57,11 +66,15 @@ public final class BotrixService: Sendable {
     ///   beside the data file (created on first use).
     /// - Throws: ``SecretBoxError`` when the master key does not match the data file, or
     ///   its keyring is missing, damaged or of another copy (the message says what to do).
+    /// - Parameter leaseClock: what leases are timed by; by default the writer's clock (so
+    ///   a test's clock drives both). The server passes a ``LeaseClock``.
     public init(
-        store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings(), secrets: SecretBox? = nil
+        store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings(), secrets: SecretBox? = nil,
+        leaseClock: (@Sendable () -> Int64)? = nil
     ) async throws {
         self.store = store
         self.writer = writer
+        self.leaseClock = leaseClock ?? { writer.currentTime() }
         self.settings = settings
         self.secrets =
             try secrets ?? SecretBox.resolve(environment: [:], dataFile: store.environment.path, development: true).box
@@ -98,11 +111,14 @@ public final class BotrixService: Sendable {
         let answers = self.answers
         let leases = self.leases
         let vault = self.vault
+        let leaseClock = self.leaseClock
         vault.retryPendingErasure(on: writer)
         return try await writer.perform { ltx in
             let context = DecisionContext(
                 now: ltx.now, leaseSeconds: settings.leaseSeconds, maxAttempts: settings.maxAttempts,
-                maxJobCount: settings.maxJobCount, queueAgingSeconds: settings.queueAgingSeconds)
+                maxJobCount: settings.maxJobCount, queueAgingSeconds: settings.queueAgingSeconds,
+                leaseNow: leaseClock(), retryBackoffBaseSeconds: settings.retryBackoffBaseSeconds,
+                retryBackoffMaxSeconds: settings.retryBackoffMaxSeconds)
             let scope = CommandScope(
                 projections: projections, context: context, metadata: metadata, vault: vault, leases: leases)
             guard let replay = metadata.replay else { return try body(&ltx, scope) }

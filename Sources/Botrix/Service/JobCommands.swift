@@ -31,7 +31,7 @@ extension BotrixService {
             for token in tokens {
                 guard
                     let head = try scope.projections.jobs.nextToClaim(
-                        now: scope.context.now, agingSeconds: scope.context.queueAgingSeconds, in: ltx.reading)
+                        now: scope.context.leaseNow, agingSeconds: scope.context.queueAgingSeconds, in: ltx.reading)
                 else { break }
                 let job = try scope.onJob(head, in: &ltx) {
                     try JobDecider.claim(
@@ -205,7 +205,7 @@ extension BotrixService {
     /// Expires every lease that ran out; returns how many. The lease monitor calls this.
     @discardableResult
     public func expireDueLeases() async throws -> Int {
-        let now = writer.currentTime()
+        let now = leaseClock()
         leases.prune(now: now)
         let jobs = projections.jobs
         let due = try store.environment.read { txn in
@@ -231,6 +231,13 @@ extension BotrixService {
         }
     }
 
+    /// Whether a retry's backoff is over and the job waits for a claim.
+    func hasDueRetries() throws -> Bool {
+        let jobs = projections.jobs
+        let now = leaseClock()
+        return try store.environment.read { try !jobs.dueRetries(at: now, limit: 1, in: $0).isEmpty }
+    }
+
     /// Checks for expired leases every `interval` until the task is cancelled.
     /// - Parameter failed: told each error (the server logs it); the loop goes on, since a
     ///   full disk or a busy writer is usually over by the next round.
@@ -240,6 +247,8 @@ extension BotrixService {
         while !Task.isCancelled {
             do {
                 _ = try await expireDueLeases()
+                // A retry's backoff ended: waiting claims may take it now.
+                if try hasDueRetries() { wakeWaitingClaims() }
             } catch {
                 failed(error)
             }

@@ -25,6 +25,8 @@ public struct JobStats: Sendable, Equatable {
     public var byStatus: [JobStatus: Int64]
     public var queueDepthByPriority: [Int: Int64]
     public var activeLeases: Int64
+    /// Pending jobs failed with retry that wait out their backoff (not in the queue depth).
+    public var retriesWaiting: Int64 = 0
     /// Completed over finished-and-not-cancelled; nil before any job finished.
     public var successRate: Double?
 }
@@ -139,6 +141,8 @@ extension BotrixService {
     }
 
     /// Pending jobs in the order workers will get them.
+    /// The queue in order, then the retries waiting out their backoff (earliest first,
+    /// each with its `available_at`): at most `limit` jobs in all.
     public func queue(limit: Int = 100) throws -> [JobView] {
         let jobs = projections.jobs
         return try store.environment.read { txn in
@@ -149,6 +153,9 @@ extension BotrixService {
                     if let id = Keys.uuid(from: e.value), let job = try jobs.view(id, in: txn) { out.append(job) }
                     entry = try cursor.next()
                 }
+            }
+            for id in try jobs.dueRetries(at: .max, limit: limit - out.count, in: txn) {
+                if let job = try jobs.view(id, in: txn) { out.append(job) }
             }
             return out
         }
@@ -164,7 +171,7 @@ extension BotrixService {
         let failed = byStatus[.failed] ?? 0
         return JobStats(
             total: counts["total"] ?? 0, byStatus: byStatus, queueDepthByPriority: depth,
-            activeLeases: counts["leases"] ?? 0,
+            activeLeases: counts["leases"] ?? 0, retriesWaiting: counts["queue.delayed"] ?? 0,
             successRate: completed + failed == 0 ? nil : Double(completed) / Double(completed + failed))
     }
 

@@ -20,7 +20,7 @@ struct JSONBody {
                 detail: "send the body as application/json, not \(type)")
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > context.maxUploadSize {
-            throw NIOTooManyBytesError()  // 413 at once, not after the body timeout
+            throw NIOTooManyBytesError(maxBytes: context.maxUploadSize)  // 413 at once, not after the body timeout
         }
         let buffer = try await collect(request, limit: context.maxUploadSize, within: context.bodyTimeout)
         let bytes = Array(buffer.readableBytesView)

@@ -41,7 +41,9 @@ struct JobRoutes: Sendable {
             let jobs = try await reads.run { try service.queue(limit: limit) }
             var w = JSONObjectWriter()
             w.raw("data", Render.array(jobs.map { Render.job($0) }))
-            w.int("total", try service.jobStats().queueDepthByPriority.values.reduce(0, +))
+            let stats = try service.jobStats()
+            w.int("total", stats.queueDepthByPriority.values.reduce(0, +))
+            w.int("retries_waiting", stats.retriesWaiting)
             return Render.response(.ok, w.bytes())
         }
     }
@@ -83,6 +85,7 @@ struct JobRoutes: Sendable {
         w.raw("queue_depth_by_priority", depth.bytes())
         w.int("queue_depth", stats.queueDepthByPriority.values.reduce(0, +))
         w.int("active_leases", stats.activeLeases)
+        w.int("retries_waiting", stats.retriesWaiting)
         if let rate = stats.successRate {
             w.raw("success_rate", JSONWriting.fixed(rate, decimals: 4))
         } else {

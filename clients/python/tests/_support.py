@@ -74,6 +74,9 @@ class BotrixServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SERVER_", "DB_", "BOTRIX_MASTER", "LMDB_"))}
         env["LOG_LEVEL"] = "warning"
         env["SERVER_ENV"] = "development"
+        # Retries wait a short backoff (0.5-1 s), so the tests see it without waiting long.
+        env["RETRY_BACKOFF_BASE_SECONDS"] = "1"
+        env["RETRY_BACKOFF_MAX_SECONDS"] = "1"
         return env
 
     def start(self, timeout: float = 20.0) -> "BotrixServer":

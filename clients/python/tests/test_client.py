@@ -96,6 +96,9 @@ class OperatorAndWorkerCalls(ServerTestCase):
         self.assertEqual(claim2.job_id, job_id)
         failed = self.client.fail(job_id, "w-low2", claim2.claim_token, error="boom", retry=True)
         self.assertEqual(failed["status"], "pending")
+        self.assertIsNotNone(failed["available_at"])  # the retry waits out its backoff
+        self.assertGreaterEqual(self.client.queue()["retries_waiting"], 1)
+        time.sleep(1.2)  # the backoff (at most RETRY_BACKOFF_MAX_SECONDS=1, see _support) ends
         claim3 = self.client.claim("w-low3", max_jobs=4)
         self.assertIsInstance(claim3, list)
         self.assertIn(job_id, [c.job_id for c in claim3])
