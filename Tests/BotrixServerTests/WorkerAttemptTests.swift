@@ -49,6 +49,9 @@ struct WorkerAttemptTests {
                     let answer = try await client.call(.post, "/api/jobs/\(job)/\(route)", json: Self.json(body))
                     #expect(answer.status == .conflict, "\(route) with \(token == nil ? "no token" : "the old token")")
                     #expect(answer.headers[.contentType] == "application/problem+json")
+                    // The type names why: the old token is stale; without one, "w" held an earlier attempt.
+                    let type = token == nil ? "/problems/claim-token-required" : "/problems/stale-attempt"
+                    #expect(answer.body?["type"] as? String == type, "\(route): \(answer.body ?? [:])")
                 }
             }
             for put in [
@@ -125,7 +128,7 @@ struct WorkerAttemptTests {
             // The released attempt's token no longer acts.
             let late = try await client.call(
                 .post, "/api/jobs/\(b)/complete", json: Self.json(["worker_id": "w", "claim_token": tokenB]))
-            #expect(late.status == .conflict)
+            #expect(late.status == .conflict && late.body?["type"] as? String == "/problems/stale-attempt")
         }
     }
 
@@ -142,6 +145,7 @@ struct WorkerAttemptTests {
             let body = Self.json(["worker_id": "w", "claim_token": token])
             let other = try await client.call(.post, "/api/jobs/\(job)/complete", json: body, headers: b)
             #expect(other.status == .conflict && (other.body?["detail"] as? String)?.contains("API key") == true)
+            #expect(other.body?["type"] as? String == "/problems/claimed-by-another-key")
             #expect(try await client.call(.post, "/api/jobs/\(job)/complete", json: body, headers: a).status == .ok)
         }
     }

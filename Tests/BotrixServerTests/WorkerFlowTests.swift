@@ -104,6 +104,7 @@ struct WorkerFlowTests {
             #expect(beat.status == .ok && beat.body?["instruction"] as? String == "cancel")
             let next = try await client.call(.post, "/api/jobs/\(a)/complete", json: #"{"worker_id":"w1"}"#)
             #expect(next.status == .conflict && (next.body?["detail"] as? String)?.contains("cancelled") == true)
+            #expect(next.body?["type"] as? String == "/problems/job-cancelled")
             #expect(try await client.call(.post, "/api/jobs/\(a)/cancel").status == .conflict)
 
             _ = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w2"}"#)

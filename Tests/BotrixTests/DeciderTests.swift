@@ -71,13 +71,16 @@ struct DeciderTests {
         later.now += 61_000
         later.leaseNow += 61_000
         #expect(
-            throws: DomainError.conflict("the lease of w1 on job \(job.id.text) expired at \(running.leaseExpiresAt!)")
+            throws: DomainError.conflict(
+                "the lease of w1 on job \(job.id.text) expired at \(running.leaseExpiresAt!)", kind: .leaseExpired)
         ) {
             _ = try JobDecider.heartbeat(running, WorkerCall(workerID: "w1"), leaseSeconds: nil, later)
         }
         let cancelled = fold(running, try JobDecider.cancel(running, expectedVersion: nil, reason: nil))
         #expect(cancelled.status == .cancelled)
-        #expect(throws: DomainError.conflict("job \(job.id.text) was cancelled: stop working on it")) {
+        #expect(
+            throws: DomainError.conflict("job \(job.id.text) was cancelled: stop working on it", kind: .jobCancelled)
+        ) {
             _ = try JobDecider.progress(cancelled, ReportProgress(jobID: job.id, workerID: "w1", progress: 1), context)
         }
         #expect(throws: DomainError.self) { _ = try JobDecider.cancel(cancelled, expectedVersion: nil, reason: nil) }

@@ -96,7 +96,9 @@ struct ServiceTests {
         let head = try f.store.log.head().sequence
         #expect(try await s.heartbeat(jobID: job.id, workerID: "w1").status == .cancelled)
         #expect(try f.store.log.head().sequence == head)
-        await #expect(throws: DomainError.conflict("job \(job.id.text) was cancelled: stop working on it")) {
+        await #expect(
+            throws: DomainError.conflict("job \(job.id.text) was cancelled: stop working on it", kind: .jobCancelled)
+        ) {
             _ = try await s.complete(jobID: job.id, workerID: "w1")
         }
         await #expect(throws: DomainError.self) { _ = try await s.cancel(jobID: job.id) }

@@ -176,8 +176,8 @@ public enum JobDecider {
         if call.workerID.isEmpty {
             guard call.claimToken == nil, job.claimTokenHash == nil, let holder = job.workerID else {
                 throw DomainError.conflict(
-                    "name the worker (worker_id) and send the claim_token of its attempt: PUT without them cannot tell attempts apart"
-                )
+                    "name the worker (worker_id) and send the claim_token of its attempt: PUT without them cannot tell attempts apart",
+                    kind: .tokenRequired)
             }
             call.workerID = holder
         }
@@ -252,9 +252,13 @@ public enum JobDecider {
     ) throws {
         try validateWorker(call.workerID)
         switch job.status {
-        case .cancelled: throw DomainError.conflict("job \(job.id.text) was cancelled: stop working on it")
-        case .completed, .failed: throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue)")
-        case .pending: throw DomainError.conflict("job \(job.id.text) is not claimed: claim it from the queue first")
+        case .cancelled:
+            throw DomainError.conflict("job \(job.id.text) was cancelled: stop working on it", kind: .jobCancelled)
+        case .completed, .failed:
+            throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue)", kind: .jobFinished)
+        case .pending:
+            throw DomainError.conflict(
+                "job \(job.id.text) is not claimed: claim it from the queue first", kind: .notClaimed)
         case .running: break
         }
         try requireAttempt(job, call)
@@ -262,7 +266,8 @@ public enum JobDecider {
             max(expires, renewedUntil ?? 0) <= context.leaseNow
         {
             let end = Timestamp.rfc3339(milliseconds: max(expires, renewedUntil ?? 0))
-            throw DomainError.conflict("the lease of \(call.workerID) on job \(job.id.text) expired at \(end)")
+            throw DomainError.conflict(
+                "the lease of \(call.workerID) on job \(job.id.text) expired at \(end)", kind: .leaseExpired)
         }
     }
 
@@ -273,23 +278,23 @@ public enum JobDecider {
         if let token = call.claimToken {
             guard let expected = job.claimTokenHash, ClaimToken.hash(token) == expected else {
                 throw DomainError.conflict(
-                    "stale attempt: this claim_token is not the one of job \(job.id.text)'s current attempt (\(job.attempts)); the job was claimed again, or the token is of another job"
-                )
+                    "stale attempt: this claim_token is not the one of job \(job.id.text)'s current attempt (\(job.attempts)); the job was claimed again, or the token is of another job",
+                    kind: .staleAttempt)
             }
         }
         guard job.workerID == call.workerID else {
             throw DomainError.conflict(
-                "job \(job.id.text) is leased to another worker, not \(call.workerID)")
+                "job \(job.id.text) is leased to another worker, not \(call.workerID)", kind: .otherWorker)
         }
         if call.claimToken == nil, job.claimTokenHash != nil, job.holders.dropLast().contains(call.workerID) {
             throw DomainError.conflict(
-                "worker \(call.workerID) also held an earlier attempt of job \(job.id.text): send the claim_token of this attempt"
-            )
+                "worker \(call.workerID) also held an earlier attempt of job \(job.id.text): send the claim_token of this attempt",
+                kind: .tokenRequired)
         }
         if let key = job.claimKey, key != call.apiKey {
             throw DomainError.conflict(
-                "job \(job.id.text) was claimed with another API key: only the key that claimed may act for the attempt"
-            )
+                "job \(job.id.text) was claimed with another API key: only the key that claimed may act for the attempt",
+                kind: .otherKey)
         }
     }
 

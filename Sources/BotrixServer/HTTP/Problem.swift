@@ -66,8 +66,8 @@ extension Problem {
             switch domain {
             case .validation(let fields): self = .validation(fields)
             case .notFound: self = .notFound(domain.description)
-            case .conflict(let reason):
-                self = Problem(status: .conflict, slug: "conflict", title: "Conflict", detail: reason)
+            case .conflict(let reason, let kind):
+                self = Problem(status: .conflict, slug: kind.rawValue, title: kind.title, detail: reason)
             case .preconditionFailed:
                 self = Problem(
                     status: .preconditionFailed, slug: "stale-version", title: "Precondition failed",
