@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// The worker protocol: claim (answered with the attempt's `claim_token`), then heartbeat,
 /// progress, accounts, complete, fail or release, each naming the worker and sending the
@@ -12,6 +13,8 @@ struct WorkerRoutes: Sendable {
     let service: BotrixService
     /// Where claim wait times go.
     let metrics: ServerMetrics
+    /// Tells a waiting claim that its client left.
+    var closures = ConnectionClosures()
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -117,6 +120,10 @@ struct WorkerRoutes: Sendable {
         let metrics = self.metrics
         let channel = context.channel
         let logger = context.logger
+        let closures = self.closures
+        let registration = Registration()
+        // The claim is over (answered, timed out, failed): its client leaving means nothing now.
+        defer { if let token = registration.token.withLock({ $0 }) { closures.remove(token, from: channel) } }
         return try await commands.run(request, context, actor: worker, render: render) { metadata in
             let started = ContinuousClock.now
             // A shutdown answers every waiting claim at once; a client that hangs up stops waiting.
@@ -124,7 +131,7 @@ struct WorkerRoutes: Sendable {
                 try await service.claim(
                     workerID: worker, leaseSeconds: lease, maxJobs: maxJobs ?? 1, wait: .seconds(wait), owner: owner,
                     metadata: metadata
-                ) { gone in channel.closeFuture.whenComplete { _ in gone() } }
+                ) { gone in registration.token.withLock { $0 = closures.register(on: channel, gone) } }
             } onGracefulShutdown: {
                 // Runs at once if the server was already stopping when this claim came in.
                 let answered = service.claimWaiters.stop()
@@ -224,4 +231,9 @@ struct WorkerRoutes: Sendable {
             [.location: "/api/accounts/\(account.id)", .eTag: Render.etag(account.version)]
         )
     }
+}
+
+/// The connection-close registration of one waiting claim, set when it starts waiting.
+private final class Registration: Sendable {
+    let token = Mutex<UInt64?>(nil)
 }
