@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "Botrix", targets: ["Botrix"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "LMDB", targets: ["LMDB"]),
+        // For workers and operators written in Swift: talks to a Botrix server over HTTP.
+        .library(name: "BotrixClient", targets: ["BotrixClient"]),
+        .executable(name: "botrix-example-worker", targets: ["BotrixExampleWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The Swift client library's HTTP client (connection pooling, timeouts, streaming).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -88,6 +93,26 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Swift client: depends on nothing of the server, so a worker links only this.
+        .target(
+            name: "BotrixClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A worker that does fake work (sleeps, made-up accounts): the client library in use.
+        .executableTarget(
+            name: "BotrixExampleWorker",
+            dependencies: [
+                "BotrixClient",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // A tiny program the crash-safety test kills with SIGKILL; test support, not product code.
         .executableTarget(
             name: "CrashWriter",
@@ -133,6 +158,11 @@ let package = Package(
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BotrixClientTests",
+            dependencies: ["BotrixClient", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

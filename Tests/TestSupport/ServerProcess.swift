@@ -70,6 +70,7 @@ public final class ServerProcess: @unchecked Sendable {
 
 public struct ServerStartFailure: Error, CustomStringConvertible {
     public let log: String
+    public init(log: String) { self.log = log }
     public var description: String { "the server did not start:\n\(log)" }
 }
 

@@ -45,7 +45,8 @@ class _Flag:
 
 
 def _is_cancel(err: BotrixError) -> bool:
-    return "cancel" in (err.detail or "").lower()
+    # The 409's problem type names why (/problems/job-cancelled, stale-attempt, ...).
+    return (err.type or "").endswith("/job-cancelled")
 
 
 class JobContext:
