@@ -20,6 +20,7 @@ let package = Package(
         // For workers and operators written in Swift: talks to a Botrix server over HTTP.
         .library(name: "BotrixClient", targets: ["BotrixClient"]),
         .executable(name: "botrix-example-worker", targets: ["BotrixExampleWorker"]),
+        .executable(name: "botrix-worker-bench", targets: ["BotrixWorkerBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -110,6 +111,15 @@ let package = Package(
             dependencies: [
                 "BotrixClient",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The worker-loop benchmark (tools/worker-bench.sh): throughput and claim latency.
+        .executableTarget(
+            name: "BotrixWorkerBench",
+            dependencies: [
+                "BotrixClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
