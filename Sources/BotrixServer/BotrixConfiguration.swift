@@ -1,7 +1,7 @@
 import Configuration
 public import LMDB
 
-/// Every setting of SPEC.md, read from the environment and then an optional `.env` file
+/// Every setting (README, "Configuration"), read from the environment and then an optional `.env` file
 /// (the environment wins). Each has a default that works on a laptop; a value that does
 /// not parse is an error naming the variable, never a silent default.
 public struct BotrixConfiguration: Sendable, Equatable {

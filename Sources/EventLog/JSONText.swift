@@ -34,7 +34,7 @@ public enum JSONText {
 }
 
 extension RecordedEvent {
-    /// The public shape of SPEC.md as one line of JSON with sorted keys:
+    /// The public shape (schemas/event.schema.json) as one line of JSON with sorted keys:
     /// `{"data":…,"hash":…,"metadata":…,"prev_hash":…,"recorded_at":…,"seq":…,"stream":…,"type":…,"version":…}`.
     public func publicJSON() -> [UInt8] {
         var out: [UInt8] = []

@@ -15,7 +15,7 @@ struct ConfigurationTests {
         #expect(c.leaseSeconds == 300 && c.maxAttempts == 3 && c.maxJobCount == 100)
     }
 
-    @Test("every variable is read from its SPEC.md name")
+    @Test("every variable is read from its documented name (README, .env.example)")
     func variables() throws {
         let c = try BotrixConfiguration.load(environment: [
             "SERVER_HOST": "127.0.0.1", "SERVER_PORT": "9000", "SERVER_ENV": "production", "DB_PATH": "/tmp/x.mdb",

@@ -44,7 +44,7 @@ struct AppendReadTests {
         #expect(try fixture.log.verify().isIntact)
     }
 
-    @Test("the public JSON shape has exactly SPEC.md's fields with sorted keys")
+    @Test("the public JSON shape has exactly the documented fields (schemas/event.schema.json) with sorted keys")
     func publicShape() async throws {
         let fixture = try LogFixture(clock: { 1_767_323_045_678 })
         _ = try await fixture.writer.append(

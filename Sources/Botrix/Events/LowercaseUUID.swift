@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Stores a UUID as lowercase text. Foundation encodes UUIDs in upper case; SPEC.md's
+/// Stores a UUID as lowercase text. Foundation encodes UUIDs in upper case; the API's
 /// ids, stream names (`job-<uuid>`) and URLs use lower case, and stored JSON must be
 /// one spelling so hashes and digests reproduce. Decoding accepts either case.
 @propertyWrapper

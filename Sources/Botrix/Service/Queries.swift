@@ -37,7 +37,7 @@ public struct AccountStats: Sendable, Equatable {
     public var byStatus: [AccountStatus: Int64]
 }
 
-/// The read path: every read of SPEC.md from read-only transactions over projections.
+/// The read path: every read the API serves, from read-only transactions over projections.
 extension BotrixService {
     /// The job, its lease end as renewed (in memory or in the log).
     public func job(_ id: UUID) throws -> JobView? {
