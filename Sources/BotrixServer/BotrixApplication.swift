@@ -94,7 +94,7 @@ public enum BotrixApplication {
         HealthRoutes(service: service).register(on: router)
         JobRoutes(service: service, reads: reads).register(on: router)
         AccountRoutes(service: service, reads: reads).register(on: router)
-        WorkerRoutes(service: service, metrics: metrics).register(on: router)
+        WorkerRoutes(service: service, metrics: metrics, access: access).register(on: router)
         AuditRoutes(
             service: service, reads: reads, scanBudget: configuration.readScanBudget,
             streams: StreamSlots(limit: configuration.maxStreamsPerKey), access: access

@@ -29,6 +29,46 @@ struct LongPollLiveTests {
         #expect(server.stop())
     }
 
+    @Test("a claim waiting when its key is revoked gets 401 when work comes, and the job stays pending")
+    func revokedKeyTakesNothing() throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("revoked.mdb")
+        func key(_ name: String, _ scopes: String...) throws -> String {
+            let created = try runProgram(
+                binary, ["keys", "create", "--name", name, "--db", database] + scopes.flatMap { ["--scope", $0] })
+            return try #require(created.output.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("btx_") })
+                .description
+        }
+        let worker = try key("worker", "work")
+        let admin = try key("admin", "admin")
+        let server = try ServerProcess(binary: binary, database: database)
+        let waiting = try StreamingCurl(arguments: [
+            "-w", "\n%{http_code}", "--max-time", "40", "-X", "POST", "\(server.baseURL)/api/queue/claim",
+            "-H", "Authorization: Bearer \(worker)", "-H", "Content-Type: application/json", "-d",
+            #"{"worker_id":"w","wait_seconds":30}"#,
+        ])
+        var seen = false
+        let deadline = Date().addingTimeInterval(20)
+        while !seen && Date() < deadline {
+            seen = try curl(["\(server.baseURL)/metrics"]).output.contains("botrix_claims_waiting 1")
+            if !seen { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        try #require(seen, "the claim never started waiting")
+        let id = String(worker.split(separator: "_")[1])
+        #expect(try runProgram(binary, ["keys", "revoke", id, "--db", database]).status == 0)
+        let created = try curl([
+            "-X", "POST", "\(server.baseURL)/api/jobs", "-H", "Authorization: Bearer \(admin)", "-H",
+            "Content-Type: application/json", "-d", #"{"count":1}"#,
+        ])
+        let job = try #require(created.output.firstMatch(of: /"job_id":"([0-9a-f-]+)"/)?.1)
+        #expect(waiting.waitForExit(seconds: 40) == 0)
+        #expect(waiting.text.hasSuffix("\n401"), "the waiting claim got \(waiting.text)")
+        let view = try curl(["-H", "Authorization: Bearer \(admin)", "\(server.baseURL)/api/jobs/\(job)"]).output
+        #expect(view.contains(#""status":"pending""#) && view.contains(#""attempts":0"#), "\(view)")
+        #expect(server.stop())
+    }
+
     @Test("SIGTERM answers a waiting claim at once (204) and the server exits promptly")
     func shutdownAnswersWaitingClaims() throws {
         let binary = try #require(builtExecutable("botrix"))

@@ -71,6 +71,24 @@ struct LongPollTests {
         #expect(late.isEmpty && f.service.claimWaiters.arrivals == arrivals)
     }
 
+    @Test("a waiting claim whose key was revoked meanwhile is refused when work comes; the job stays pending")
+    func revokedWhileWaiting() async throws {
+        let f = try await DomainFixture.make()
+        let valid = Atomic(true)
+        let before = f.service.claimWaiters.arrivals
+        let waiting = Task {
+            try await f.service.claim(
+                workerID: "revoked", maxJobs: 1, wait: .seconds(60), owner: "k",
+                allowed: { valid.load(ordering: .relaxed) })
+        }
+        while f.service.claimWaiters.arrivals == before { try await Task.sleep(for: .milliseconds(5)) }
+        valid.store(false, ordering: .relaxed)  // the key is revoked
+        let job = try await f.service.createJob(CreateJob(count: 1))
+        await #expect(throws: ClaimWaitRevoked.self) { _ = try await waiting.value }
+        #expect(try f.service.job(job.id)?.status == .pending)
+        #expect(try await f.service.claimNext(workerID: "other")?.id == job.id)
+    }
+
     @Test("one key may hold only its share of waiting claims; a batch claim takes several jobs, each its own token")
     func shareAndBatch() async throws {
         let f = try await DomainFixture.make()

@@ -13,12 +13,19 @@ public final class ClaimWaiters: Sendable {
         public var leaseSeconds: Int?
         public var maxJobs: Int
         public var metadata: CommandMetadata
+        /// Asked before the claim is served: false (its key was revoked while it waited)
+        /// ends it with ``ClaimWaitRevoked`` instead of leasing a job to it.
+        public var allowed: @Sendable () -> Bool
 
-        public init(workerID: String, leaseSeconds: Int?, maxJobs: Int, metadata: CommandMetadata) {
+        public init(
+            workerID: String, leaseSeconds: Int?, maxJobs: Int, metadata: CommandMetadata,
+            allowed: @escaping @Sendable () -> Bool = { true }
+        ) {
             self.workerID = workerID
             self.leaseSeconds = leaseSeconds
             self.maxJobs = maxJobs
             self.metadata = metadata
+            self.allowed = allowed
         }
     }
 
@@ -160,6 +167,11 @@ public final class ClaimWaiters: Sendable {
                 return state.inService
             }
             guard let waiter = next else { return }
+            guard waiter.request.allowed() else {
+                state.withLock { $0.inService = nil }
+                waiter.continuation.resume(throwing: ClaimWaitRevoked())
+                continue
+            }
             do {
                 let jobs = try await claim(waiter.request)
                 if !jobs.isEmpty {
@@ -212,6 +224,14 @@ public final class ClaimWaiters: Sendable {
             return state.waiting.remove(at: index)
         }
         waiter?.continuation.resume(returning: [])
+    }
+}
+
+/// The waiting claim's API key was revoked (or the open API got its first key) while it
+/// waited; nothing was claimed for it.
+public struct ClaimWaitRevoked: Error, CustomStringConvertible, Sendable {
+    public var description: String {
+        "the API key of this waiting claim was revoked while it waited: nothing was claimed"
     }
 }
 

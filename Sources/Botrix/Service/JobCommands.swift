@@ -48,11 +48,14 @@ extension BotrixService {
     /// waits up to `wait` for work (long polling): waiting claims are served in arrival
     /// order as jobs become ready; empty when the time ran out or the server stops.
     /// - Parameter owner: whose share of waiting claims this uses (the API key id, or "open").
+    /// - Parameter allowed: asked before a waiting claim is served: false (its API key was
+    ///   revoked meanwhile) ends it with ``ClaimWaitRevoked`` and leases nothing.
     /// - Parameter whenGone: registers a callback for when the client goes away; a claim
     ///   then stops waiting, and jobs claimed for it meanwhile are released (no attempt spent).
     public func claim(
         workerID: String, leaseSeconds: Int? = nil, maxJobs: Int, wait: Duration, owner: String,
-        metadata: CommandMetadata = .init(), whenGone: (@escaping @Sendable () -> Void) -> Void = { _ in }
+        metadata: CommandMetadata = .init(), allowed: @escaping @Sendable () -> Bool = { true },
+        whenGone: (@escaping @Sendable () -> Void) -> Void = { _ in }
     ) async throws -> [ClaimedJob] {
         var first = metadata
         if wait > .zero { first.replay?.keep = { ($0 as? [ClaimedJob])?.isEmpty == false } }
@@ -60,7 +63,7 @@ extension BotrixService {
         let now = try await claim(workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first)
         guard now.isEmpty, wait > .zero else { return now }
         let request = ClaimWaiters.Request(
-            workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first)
+            workerID: workerID, leaseSeconds: leaseSeconds, maxJobs: maxJobs, metadata: first, allowed: allowed)
         let giveBack: @Sendable ([ClaimedJob]) async -> Void = { [self] jobs in
             for claimed in jobs {
                 _ = try? await self.release(

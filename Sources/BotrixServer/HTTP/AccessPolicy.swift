@@ -27,4 +27,14 @@ public final class AccessPolicy: Sendable {
         }
         return true
     }
+
+    /// Whether a long-lived request (an event stream, a waiting claim) may still act for
+    /// its caller: its key is still active, or, for a request made while the API was
+    /// open, the API still is (the first key created ends anonymous ones). A failed key
+    /// lookup keeps the request: a storage hiccup should not drop every client.
+    public func stillValid(keyID: String?, openAccess: Bool) -> @Sendable () -> Bool {
+        if let keyID { return { [keys] in (try? keys.isActive(id: keyID)) ?? true } }
+        guard openAccess else { return { true } }
+        return { [self] in isOpen }
+    }
 }

@@ -84,6 +84,8 @@ extension Problem {
             self = Problem(
                 status: .tooManyRequests, slug: "too-many-waiting-claims", title: "Too many waiting claims",
                 detail: refused.description, headers: [.retryAfter: "1"])
+        case let revoked as ClaimWaitRevoked:
+            self = AuthMiddleware.unauthorized(revoked.description)
         case let reused as IdempotencyKeyReused:
             self = Problem(
                 status: .unprocessableContent, slug: "idempotency-key-reused", title: "Idempotency key reused",

@@ -45,14 +45,11 @@ struct AuditRoutes: Sendable {
         }
     }
 
-    /// Whether the stream may go on: its key is still active, or, for a stream opened while
-    /// the API was open, the API still is (the first key created ends anonymous streams).
-    /// A failed key lookup keeps the stream: a storage hiccup should not drop every client.
+    /// Whether the stream may go on (see ``AccessPolicy/stillValid(keyID:openAccess:)``);
+    /// nil when there is nothing to check.
     private func stillValid(_ context: BotrixRequestContext) -> (@Sendable () -> Bool)? {
-        let access = self.access
-        if let id = context.apiKey?.id { return { (try? access.keys.isActive(id: id)) ?? true } }
-        guard context.openAccess else { return nil }
-        return { @Sendable in access.isOpen }
+        guard context.apiKey != nil || context.openAccess else { return nil }
+        return access.stillValid(keyID: context.apiKey?.id, openAccess: context.openAccess)
     }
 
     /// `after` (a sequence, default 0) and `limit` (1...1000, default 100).

@@ -13,6 +13,8 @@ struct WorkerRoutes: Sendable {
     let service: BotrixService
     /// Where claim wait times go.
     let metrics: ServerMetrics
+    /// Whether a waiting claim's key is still good when a job arrives for it.
+    let access: AccessPolicy
     /// Tells a waiting claim that its client left.
     var closures = ConnectionClosures()
     var commands: CommandRunner { CommandRunner(service: service) }
@@ -121,6 +123,7 @@ struct WorkerRoutes: Sendable {
         let channel = context.channel
         let logger = context.logger
         let closures = self.closures
+        let allowed = access.stillValid(keyID: context.apiKey?.id, openAccess: context.openAccess)
         let registration = Registration()
         // The claim is over (answered, timed out, failed): its client leaving means nothing now.
         defer { if let token = registration.token.withLock({ $0 }) { closures.remove(token, from: channel) } }
@@ -130,7 +133,7 @@ struct WorkerRoutes: Sendable {
             let claims = try await withGracefulShutdownHandler {
                 try await service.claim(
                     workerID: worker, leaseSeconds: lease, maxJobs: maxJobs ?? 1, wait: .seconds(wait), owner: owner,
-                    metadata: metadata
+                    metadata: metadata, allowed: allowed
                 ) { gone in registration.token.withLock { $0 = closures.register(on: channel, gone) } }
             } onGracefulShutdown: {
                 // Runs at once if the server was already stopping when this claim came in.
