@@ -111,6 +111,46 @@ struct DeciderTests {
         }
     }
 
+    @Test("an ended attempt's calls name why: stale after a requeue, cancelled after a cancel")
+    func endedAttemptConflictKinds() throws {
+        func kind(_ body: () throws -> Any) -> ConflictKind? {
+            do {
+                _ = try body()
+                return nil
+            } catch DomainError.conflict(_, let kind) {
+                return kind
+            } catch {
+                return nil
+            }
+        }
+        let job = try created()
+        let call = WorkerCall(workerID: "w", claimToken: "ct_one")
+        let running = fold(
+            job,
+            try JobDecider.claim(
+                job, workerID: "w", leaseSeconds: nil, claimTokenHash: ClaimToken.hash("ct_one"), context))
+        var later = context
+        later.now += 61_000
+        later.leaseNow += 61_000
+        let requeued = fold(running, try JobDecider.expireLease(running, later))
+        #expect(requeued.status == .pending)
+        #expect(
+            kind {
+                try JobDecider.progress(
+                    requeued, ReportProgress(jobID: job.id, workerID: "w", progress: 1, claimToken: "ct_one"), later)
+            } == .staleAttempt)
+        #expect(kind { try JobDecider.complete(requeued, call, later) } == .staleAttempt)
+        // Without a token there is no attempt to speak of: the job is simply not claimed.
+        #expect(kind { try JobDecider.complete(requeued, WorkerCall(workerID: "w"), later) } == .notClaimed)
+        // Released, then cancelled: the released attempt's heartbeat hears of the cancel.
+        let released = fold(running, try JobDecider.release(running, call, reason: nil, context))
+        let cancelled = fold(released, try JobDecider.cancel(released, expectedVersion: nil, reason: nil))
+        #expect(kind { try JobDecider.heartbeat(cancelled, call, context) } == .jobCancelled)
+        // Cancelled under the attempt holding it: its heartbeat answers (instruction cancel).
+        let cancelledRunning = fold(running, try JobDecider.cancel(running, expectedVersion: nil, reason: nil))
+        #expect(try JobDecider.heartbeat(cancelledRunning, call, context).events.isEmpty)
+    }
+
     @Test("lease expiry requeues while attempts remain, then fails with the reason")
     func leaseExpiry() throws {
         var job = try created()

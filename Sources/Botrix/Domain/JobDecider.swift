@@ -64,7 +64,12 @@ public enum JobDecider {
         _ context: DecisionContext
     ) throws -> Renewal {
         if job.status == .cancelled {
-            try requireAttempt(job, call)
+            // The attempt cancelled under it learns it from the answer's instruction; any
+            // other caller (an attempt that ended before the cancel) gets the 409.
+            guard (try? requireAttempt(job, call)) != nil, job.workerID != nil else {
+                throw DomainError.conflict(
+                    "job \(job.id.text) was cancelled: stop working on it", kind: .jobCancelled)
+            }
             return Renewal(events: [], until: nil)
         }
         let seconds = try renewal(job, leaseSeconds, context)
@@ -257,6 +262,13 @@ public enum JobDecider {
         case .completed, .failed:
             throw DomainError.conflict("job \(job.id.text) is already \(job.status.rawValue)", kind: .jobFinished)
         case .pending:
+            // A token of an earlier attempt: that attempt is over (its lease ran out, or it
+            // released or failed the job), and the worker should drop the job.
+            if call.claimToken != nil, job.attempts > 0 || job.claimTokenHash != nil {
+                throw DomainError.conflict(
+                    "stale attempt: job \(job.id.text) went back to the queue (the attempt's lease ran out, or it was released or failed); drop it",
+                    kind: .staleAttempt)
+            }
             throw DomainError.conflict(
                 "job \(job.id.text) is not claimed: claim it from the queue first", kind: .notClaimed)
         case .running: break
