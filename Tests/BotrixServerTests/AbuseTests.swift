@@ -34,6 +34,22 @@ struct AbuseTests {
         }
     }
 
+    @Test("a claim's stored answer replays its claim_token, yet the token is nowhere in the data file")
+    func storedAnswersAreSealed() async throws {
+        let h = try APIHarness()
+        try await h.app().test(.router) { client in
+            _ = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#)
+            let headers: HTTPFields = [.idempotencyKey: "claim-sealed-1"]
+            let first = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w"}"#, headers: headers)
+            let again = try await client.call(.post, "/api/queue/claim", json: #"{"worker_id":"w"}"#, headers: headers)
+            let token = try #require(first.body?["claim_token"] as? String)
+            #expect(again.headers[.idempotentReplayed] == "true" && again.body?["claim_token"] as? String == token)
+            try h.store.environment.sync()
+            let file = try Data(contentsOf: URL(fileURLWithPath: h.store.environment.path))
+            #expect(file.range(of: Data(token.utf8)) == nil, "the raw claim token is in the data file")
+        }
+    }
+
     @Test("a replay carries the stored status, ETag and Location; another body under the key gets 422")
     func replayAndFingerprint() async throws {
         let h = try APIHarness()

@@ -10,15 +10,21 @@ import LMDB
 /// other's answers. It remembers a digest of the request body: a retry with another body
 /// is refused, because answering it with the first answer would hide a client bug. Entries
 /// live for `lifetime` and are then ignored, and deleted by ``sweep(after:budget:now:in:)``.
+///
+/// The answer is stored sealed (AES-GCM) under a key derived from the scope and the
+/// client's `Idempotency-Key`, which is not stored (the table key is another hash of it):
+/// an answer may carry a secret — a claim's `claim_token` — and only a client that knows
+/// the key, and so could replay the request, can read it from a copy of the file.
 struct IdempotentAnswers: Sendable {
     let database: Database
     /// How long an answer is kept, in milliseconds.
     let lifetime: Int64
 
-    /// One stored answer: version 1, the time it was stored (ms), the body's SHA-256, and
-    /// the caller's encoding of the answer.
+    /// One stored answer: version 2, the time it was stored (ms), the body's SHA-256, and
+    /// the caller's encoding of the answer, sealed. Version 1 (answers in the clear) is
+    /// never matched and is swept.
     struct Record: Equatable {
-        static let version: UInt8 = 1
+        static let version: UInt8 = 2
         var storedAt: Int64
         var fingerprint: [UInt8]
         var answer: [UInt8]
@@ -51,6 +57,18 @@ struct IdempotentAnswers: Sendable {
         return Array(hash.finalize())
     }
 
+    /// The key that seals the answer of `replay`: SHA-256 of a label, the scope and the
+    /// client's key — not derivable from the table key.
+    static func sealingKey(_ replay: CommandMetadata.Replay) -> SymmetricKey {
+        var hash = SHA256()
+        hash.update(data: Array("botrix idempotent answer".utf8))
+        hash.update(data: [0])
+        hash.update(data: Array(replay.scope.utf8))
+        hash.update(data: [0])
+        hash.update(data: Array(replay.key.utf8))
+        return SymmetricKey(data: Array(hash.finalize()))
+    }
+
     /// The answer stored for `replay` and still alive at `now`; nil when there is none.
     /// - Throws: ``IdempotencyKeyReused`` when the key was used with another body.
     func answer(for replay: CommandMetadata.Replay, now: Int64, in txn: ReadTransaction) throws -> [UInt8]? {
@@ -60,12 +78,18 @@ struct IdempotentAnswers: Sendable {
         guard record.fingerprint == replay.fingerprint else {
             throw IdempotencyKeyReused(key: replay.key, lifetimeSeconds: lifetime / 1000)
         }
-        return record.answer
+        // Opens only with the client's key; a record that does not open is not this answer.
+        guard let box = try? AES.GCM.SealedBox(combined: record.answer),
+            let answer = try? AES.GCM.open(box, using: Self.sealingKey(replay))
+        else { return nil }
+        return Array(answer)
     }
 
     /// Keeps `answer` for `replay` in the command's own transaction.
     func store(_ answer: [UInt8], for replay: CommandMetadata.Replay, now: Int64, in ltx: inout LogTransaction) throws {
-        let record = Record(storedAt: now, fingerprint: replay.fingerprint, answer: answer)
+        let sealed = try AES.GCM.seal(answer, using: Self.sealingKey(replay)).combined
+        guard let sealed else { throw SealingFailed() }
+        let record = Record(storedAt: now, fingerprint: replay.fingerprint, answer: Array(sealed))
         try ltx.put(database, Self.key(replay), record.bytes)
     }
 
@@ -106,6 +130,11 @@ struct IdempotentAnswers: Sendable {
         }
         return deleted
     }
+}
+
+/// AES-GCM gave no combined box (it always does with its standard nonce).
+struct SealingFailed: Error, CustomStringConvertible {
+    var description: String { "could not seal an idempotent answer" }
 }
 
 /// The `Idempotency-Key` was first used with another request body; nothing was done.
