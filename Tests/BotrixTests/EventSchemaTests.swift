@@ -15,6 +15,7 @@ struct EventSchemaTests {
                 jobID: job, workerID: "w1", leaseExpiresAt: "2026-01-02T03:04:05.678Z", attempt: 2, leaseSeconds: 3600,
                 claimTokenHash: ClaimToken.hash("ct_x"), apiKey: "0123456789ab")),
         .jobReleased(JobReleased(jobID: job, workerID: "w1", reason: "shutting down")),
+        .jobRetryDue(JobRetryDue(jobID: job, availableAt: "2026-01-02T03:04:15.678Z")),
         .progressUpdated(
             ProgressUpdated(
                 jobID: job, workerID: "w1", progress: 2, successful: 2, failed: 1, message: "ok",
@@ -33,6 +34,9 @@ struct EventSchemaTests {
         .accountDeleted(AccountDeleted(accountID: 1, jobID: job)),
         .jobCompleted(JobCompleted(jobID: job, workerID: "w1")),
         .jobFailed(JobFailed(jobID: job, workerID: "w1", error: "boom", requeued: false)),
+        .jobFailed(
+            JobFailed(
+                jobID: job, workerID: "w1", error: "flaky", requeued: true, availableAt: "2026-01-02T03:04:15.678Z")),
         .jobCancelled(JobCancelled(jobID: job, reason: "not needed")),
         .jobLeaseExpired(
             JobLeaseExpired(jobID: job, workerID: "w1", leaseExpiresAt: "2026-01-02T03:04:05.678Z", requeued: true)),

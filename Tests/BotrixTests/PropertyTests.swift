@@ -32,6 +32,8 @@ struct PropertyTests {
             if random.next(upTo: 4) == 0 {
                 f.clock.advance(seconds: Int64(random.next(upTo: 60)))
                 _ = try await f.service.expireDueLeases()
+                // The monitor's other half: due retries into the queue (or a claim takes them first).
+                if random.next(upTo: 2) == 0 { try await f.service.queueDueRetries() }
             }
             try checkInvariants(f, created: created.withLock { $0 }, context: "seed \(seed) round \(round)")
         }

@@ -82,6 +82,30 @@ struct RetryBackoffTests {
         #expect(try f.snapshot().digests == live.digests)
     }
 
+    @Test("the lease monitor's round puts a due retry back in the queue: counted, listed, claimed in order")
+    func dueRetryJoinsQueue() async throws {
+        let f = try await DomainFixture.make(retryBackoffBaseSeconds: 4, retryBackoffMaxSeconds: 4)
+        let s = f.service
+        let retried = try await s.createJob(CreateJob(count: 1))
+        _ = try await Self.claimAndFail(f, worker: "w")
+        let younger = try await s.createJob(CreateJob(count: 1))
+        #expect(try await s.queueDueRetries() == 0)  // not due yet: nothing appended
+        #expect(try s.jobStats().retriesWaiting == 1)
+        f.clock.advance(seconds: 5)
+        let head = try f.store.log.head().sequence
+        #expect(try await s.queueDueRetries() == 1)
+        #expect(try f.store.log.read(after: head, limit: 10).map(\.type) == ["JobRetryDue"])
+        let stats = try s.jobStats()
+        #expect(stats.retriesWaiting == 0 && stats.queueDepthByPriority.values.reduce(0, +) == 2)
+        let queued = try s.queue()
+        #expect(queued.map(\.id) == [retried.id, younger.id] && queued.first?.availableAt == nil)
+        #expect(try await s.queueDueRetries() == 0)  // once only
+        let live = try f.snapshot()
+        _ = try await s.rebuild()
+        #expect(try f.snapshot().digests == live.digests)
+        #expect(try await s.claimNext(workerID: "a")?.id == retried.id)
+    }
+
     @Test("a due retry goes ahead of younger jobs of its priority, as a requeued job does")
     func dueRetryKeepsItsPlace() async throws {
         let f = try await DomainFixture.make(retryBackoffBaseSeconds: 2, retryBackoffMaxSeconds: 2)

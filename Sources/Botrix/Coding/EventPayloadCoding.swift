@@ -92,6 +92,9 @@ extension DomainEvent {
             w.uuid("job_id", e.jobID)
             w.string("worker_id", e.workerID)
             w.string("reason", e.reason)
+        case .jobRetryDue(let e):
+            w.uuid("job_id", e.jobID)
+            w.string("available_at", e.availableAt)
         case .jobLeaseExpired(let e):
             w.uuid("job_id", e.jobID)
             w.string("worker_id", e.workerID)
@@ -157,6 +160,8 @@ extension DomainEvent {
                 JobReleased(
                     jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"),
                     reason: try o.optionalString("reason")))
+        case "JobRetryDue":
+            return .jobRetryDue(JobRetryDue(jobID: try o.uuid("job_id"), availableAt: try o.string("available_at")))
         case "JobLeaseExpired":
             return .jobLeaseExpired(
                 JobLeaseExpired(

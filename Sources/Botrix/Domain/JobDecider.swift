@@ -220,6 +220,14 @@ public enum JobDecider {
         return [.jobCancelled(JobCancelled(jobID: job.id, reason: reason))]
     }
 
+    /// Puts a retry whose backoff is over (by the lease clock) back in the queue.
+    public static func retryDue(_ job: JobView, _ context: DecisionContext) throws -> [DomainEvent] {
+        guard job.status == .pending, let text = job.availableAt, let at = Timestamp.parse(text),
+            at <= context.leaseNow
+        else { throw DomainError.conflict("job \(job.id.text) has no retry whose backoff is over") }
+        return [.jobRetryDue(JobRetryDue(jobID: job.id, availableAt: text))]
+    }
+
     /// Appends nothing unless the lease really ran out by the batch's clock — counting a
     /// renewal granted in memory (`renewedUntil`).
     public static func expireLease(_ job: JobView, renewedUntil: Int64? = nil, _ context: DecisionContext) throws

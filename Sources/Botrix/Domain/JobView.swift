@@ -124,6 +124,8 @@ public struct JobView: Codable, Sendable, Equatable {
             job.requeued = true
             job.attempts = max(0, job.attempts - 1)
             job.message = e.reason.map { "released by \(e.workerID): \($0)" } ?? "released by \(e.workerID)"
+        case .jobRetryDue:
+            job.availableAt = nil
         case .accountUpdated, .accountDeleted:
             break
         }

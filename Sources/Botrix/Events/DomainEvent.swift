@@ -16,11 +16,12 @@ public enum DomainEvent: Sendable, Equatable {
     case jobCancelled(JobCancelled)
     case jobLeaseExpired(JobLeaseExpired)
     case jobReleased(JobReleased)
+    case jobRetryDue(JobRetryDue)
 
     /// Every event type name, in catalogue order.
     public static let allTypes = [
         "JobCreated", "JobClaimed", "ProgressUpdated", "AccountCreated", "AccountUpdated", "AccountDeleted",
-        "JobCompleted", "JobFailed", "JobCancelled", "JobLeaseExpired", "JobReleased",
+        "JobCompleted", "JobFailed", "JobCancelled", "JobLeaseExpired", "JobReleased", "JobRetryDue",
     ]
 
     /// The event's name in the log.
@@ -37,6 +38,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .jobCancelled: "JobCancelled"
         case .jobLeaseExpired: "JobLeaseExpired"
         case .jobReleased: "JobReleased"
+        case .jobRetryDue: "JobRetryDue"
         }
     }
 
@@ -54,6 +56,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .jobCancelled(let e): Streams.job(e.jobID)
         case .jobLeaseExpired(let e): Streams.job(e.jobID)
         case .jobReleased(let e): Streams.job(e.jobID)
+        case .jobRetryDue(let e): Streams.job(e.jobID)
         }
     }
 
@@ -70,6 +73,7 @@ public enum DomainEvent: Sendable, Equatable {
         case .jobCancelled(let e): e.jobID
         case .jobLeaseExpired(let e): e.jobID
         case .jobReleased(let e): e.jobID
+        case .jobRetryDue(let e): e.jobID
         case .accountUpdated, .accountDeleted: nil
         }
     }

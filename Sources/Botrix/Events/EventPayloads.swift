@@ -233,6 +233,22 @@ public struct JobReleased: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case jobID = "job_id", workerID = "worker_id", reason }
 }
 
+/// A retry's backoff is over: the job joins the queue again (at the head of its
+/// priority), so queue depth, `GET /api/queue` and the claim order count it as ready.
+/// The lease monitor appends it once `available_at` has passed.
+public struct JobRetryDue: Codable, Sendable, Equatable {
+    @LowercaseUUID public var jobID: UUID
+    /// The `available_at` that passed.
+    public var availableAt: String
+
+    public init(jobID: UUID, availableAt: String) {
+        self.jobID = jobID
+        self.availableAt = availableAt
+    }
+
+    enum CodingKeys: String, CodingKey { case jobID = "job_id", availableAt = "available_at" }
+}
+
 /// The worker's lease ran out: the job goes back to the head of its priority when
 /// attempts remain (`requeued`); otherwise a `JobFailed` follows in the same append.
 public struct JobLeaseExpired: Codable, Sendable, Equatable {

@@ -234,11 +234,29 @@ extension BotrixService {
         }
     }
 
-    /// Whether a retry's backoff is over and the job waits for a claim.
-    func hasDueRetries() throws -> Bool {
+    /// Puts retries whose backoff is over back in the queue (`JobRetryDue`), up to
+    /// `limit` in one command; returns how many. The lease monitor calls this each round,
+    /// so queue depth and `GET /api/queue` count them within about a second. (A claim
+    /// does not wait for it: it also takes due retries straight from their index.)
+    @discardableResult
+    public func queueDueRetries(limit: Int = 1000) async throws -> Int {
         let jobs = projections.jobs
         let now = leaseClock()
-        return try store.environment.read { try !jobs.dueRetries(at: now, limit: 1, in: $0).isEmpty }
+        let due = try store.environment.read { try jobs.dueRetries(at: now, limit: limit, in: $0) }
+        guard !due.isEmpty else { return 0 }
+        defer { wakeWaitingClaims() }
+        return try await run(CommandMetadata(actor: "lease-monitor")) { ltx, scope in
+            var queued = 0
+            for id in due {
+                // Claimed or cancelled since the read: nothing to do for it.
+                guard let job = try scope.projections.jobs.view(id, in: ltx.reading),
+                    let events = try? JobDecider.retryDue(job, scope.context)
+                else { continue }
+                try scope.emit(events, expected: .exact(job.version), in: &ltx)
+                queued += 1
+            }
+            return queued
+        }
     }
 
     /// Checks for expired leases every `interval` until the task is cancelled.
@@ -250,8 +268,8 @@ extension BotrixService {
         while !Task.isCancelled {
             do {
                 _ = try await expireDueLeases()
-                // A retry's backoff ended: waiting claims may take it now.
-                if try hasDueRetries() { wakeWaitingClaims() }
+                // A retry's backoff ended: into the queue, and waiting claims are woken.
+                try await queueDueRetries()
             } catch {
                 failed(error)
             }
