@@ -37,9 +37,13 @@ run: deps
 ## test: build and run the whole test suite (the crash test needs the built executables),
 ## the Python client's tests against the built server, then schemathesis against a live
 ## server with schemas/openapi.yaml (bounded: 120 s).
+## The Swift client's live tests run in a process of their own: their worker heartbeats and
+## calls need Swift's shared thread pool (one thread per core), which the other suites keep
+## busy while they wait on child processes; sharing it made their timing a matter of luck.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --skip BotrixClientTests
+	$(SWIFT) test --skip-build --filter BotrixClientTests
 	BOTRIX_BINARY=.build/debug/botrix python3 -m unittest discover -s clients/python/tests
 	tools/schemathesis.sh .build/debug/botrix 10 120
 

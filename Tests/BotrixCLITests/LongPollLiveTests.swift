@@ -6,6 +6,17 @@ import Testing
 /// job is leased to it), and a shutdown answers every waiting claim at once.
 @Suite("Long-poll claims, live", .serialized)
 struct LongPollLiveTests {
+    /// Waits (up to 20 s) until the server's gauge shows one claim waiting. It blocks its
+    /// thread on purpose: it must not wait for a loaded cooperative pool to resume it.
+    static func claimWaits(_ server: ServerProcess) throws -> Bool {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if try curl(["\(server.baseURL)/metrics"]).output.contains("botrix_claims_waiting 1") { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
     @Test("a waiting claim whose client hung up takes no job created afterwards")
     func hungUpClaimTakesNothing() async throws {
         let binary = try #require(builtExecutable("botrix"))
@@ -48,13 +59,7 @@ struct LongPollLiveTests {
             "-H", "Authorization: Bearer \(worker)", "-H", "Content-Type: application/json", "-d",
             #"{"worker_id":"w","wait_seconds":30}"#,
         ])
-        var seen = false
-        let deadline = Date().addingTimeInterval(20)
-        while !seen && Date() < deadline {
-            seen = try curl(["\(server.baseURL)/metrics"]).output.contains("botrix_claims_waiting 1")
-            if !seen { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        try #require(seen, "the claim never started waiting")
+        try #require(try Self.claimWaits(server), "the claim never started waiting")
         let id = String(worker.split(separator: "_")[1])
         #expect(try runProgram(binary, ["keys", "revoke", id, "--db", database]).status == 0)
         let created = try curl([
@@ -80,15 +85,8 @@ struct LongPollLiveTests {
             "\(server.baseURL)/api/queue/claim", "-H", "Content-Type: application/json", "-d",
             #"{"worker_id":"w","wait_seconds":30}"#,
         ])
-        // Wait until the claim is waiting (the gauge), then stop the server. The loop blocks
-        // its thread on purpose: it must not wait for the cooperative pool to resume it.
-        var seen = false
-        let deadline = Date().addingTimeInterval(20)
-        while !seen && Date() < deadline {
-            seen = try curl(["\(server.baseURL)/metrics"]).output.contains("botrix_claims_waiting 1")
-            if !seen { Thread.sleep(forTimeInterval: 0.05) }
-        }
-        try #require(seen, "the claim never started waiting")
+        // Wait until the claim is waiting (the gauge), then stop the server.
+        try #require(try Self.claimWaits(server), "the claim never started waiting")
         #expect(server.stop(timeout: 20), "the server did not exit")
         #expect(waiting.waitForExit(seconds: 40) == 0)
         // curl's own clock: a 204 well before the claim's 30 s wait means the shutdown answered it.

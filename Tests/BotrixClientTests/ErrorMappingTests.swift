@@ -52,12 +52,12 @@ struct ErrorMappingTests {
         let server = try ServerProcess(binary: binary, database: folder.file("stale.mdb"))
         let client = BotrixClient(baseURL: server.baseURL, requestTimeout: .seconds(10))
         let created = try await client.createJob(count: 2)
-        let claim = try #require(try await client.claim(workerID: "w-stale", leaseSeconds: 30))
+        let claim = try #require(try await client.claim(workerID: "w-stale", leaseSeconds: patientLease))
         #expect(claim.jobID == created.jobID)
         #expect(claim.workerID == "w-stale")
         #expect(claim.claimToken.hasPrefix("ct_"))
         #expect(claim.attempt == 1)
-        #expect(claim.leaseSeconds == 30)
+        #expect(claim.leaseSeconds == patientLease)
         #expect(claim.leaseExpiresAt != nil)
 
         let forged = ClaimedAttempt(
@@ -78,7 +78,7 @@ struct ErrorMappingTests {
         #expect(released.status == .pending)
         let late = await caught { try await client.complete(claim) }
         #expect(late?.isConflict == true, "the released attempt's token still acted")
-        let next = try #require(try await client.claim(workerID: "w-stale-2", leaseSeconds: 30))
+        let next = try #require(try await client.claim(workerID: "w-stale-2", leaseSeconds: patientLease))
         #expect(next.jobID == created.jobID)
         #expect(next.claimToken != claim.claimToken)
         #expect(server.stop())
@@ -97,7 +97,7 @@ struct ErrorMappingTests {
         #expect(reused?.asProblem?.isIdempotencyKeyReused == true, "\(String(describing: reused))")
         #expect(try await client.stats().total == 1)
 
-        let claim = try #require(try await client.claim(workerID: "w-key", leaseSeconds: 30))
+        let claim = try #require(try await client.claim(workerID: "w-key", leaseSeconds: patientLease))
         let account = fakeAccount("key")
         let options = CallOptions(idempotencyKey: "record-1")
         let recorded = try await client.recordAccount(claim, account, options: options)

@@ -17,20 +17,22 @@ struct ExampleWorkerSignalTests {
         let folder = TemporaryFolder()
         let server = try ServerProcess(binary: binary, database: folder.file("signal.mdb"))
         let client = BotrixClient(baseURL: server.baseURL, requestTimeout: .seconds(10))
-        let created = try await client.createJob(count: 20)
+        // 100 accounts (the most a job may ask) at 2 s each: minutes of work, so the signal
+        // always comes mid-job.
+        let created = try await client.createJob(count: 100)
         let worker = try ExampleWorkerProcess(
             binary: example,
             environment: [
-                "BOTRIX_URL": server.baseURL, "WORKER_ID": "w-sigterm", "BOTRIX_WORK_DELAY_MS": "300",
-                "BOTRIX_LEASE_SECONDS": "30", "BOTRIX_WAIT_SECONDS": "2",
+                "BOTRIX_URL": server.baseURL, "WORKER_ID": "w-sigterm", "BOTRIX_WORK_DELAY_MS": "2000",
+                "BOTRIX_LEASE_SECONDS": String(patientLease), "BOTRIX_WAIT_SECONDS": "2",
             ])
 
-        let working = await eventually(30) {
+        let working = await eventually(patience) {
             ((try? await accounts(of: created.jobID, client).count) ?? 0) >= 1
         }
         try #require(working, "the example worker recorded nothing: \(worker.output)")
         kill(worker.process.processIdentifier, SIGTERM)
-        let status = await worker.waitForExit(seconds: 20)
+        let status = await worker.waitForExit(seconds: patience)
         #expect(status == 0, "exit \(String(describing: status)); output:\n\(worker.output)")
 
         // Its one line for the job: job=<id> attempt=<n> outcome=<word> accounts=<n> emails=<a,b,…>
@@ -66,10 +68,10 @@ struct ExampleWorkerSignalTests {
         let worker = try ExampleWorkerProcess(
             binary: example,
             environment: ["BOTRIX_URL": server.baseURL, "WORKER_ID": "w-idle", "BOTRIX_WAIT_SECONDS": "2"])
-        let started = await eventually(15) { worker.output.contains("botrix-example-worker w-idle on") }
+        let started = await eventually(patience) { worker.output.contains("botrix-example-worker w-idle on") }
         try #require(started, "the example worker did not start: \(worker.output)")
         kill(worker.process.processIdentifier, SIGINT)
-        let status = await worker.waitForExit(seconds: 15)
+        let status = await worker.waitForExit(seconds: patience)
         #expect(status == 0, "exit \(String(describing: status)); output:\n\(worker.output)")
         #expect(worker.output.contains("stopped after 0 job(s)"), "\(worker.output)")
         #expect(server.stop())

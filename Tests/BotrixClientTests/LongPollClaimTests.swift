@@ -38,13 +38,13 @@ struct LongPollClaimTests {
         let client = BotrixClient(baseURL: server.baseURL, requestTimeout: .seconds(10))
         let metrics = "\(server.baseURL)/metrics"
 
-        let waiting = Task { try await client.claim(workerID: "w-wait", leaseSeconds: 30, waitSeconds: 15) }
-        let isWaiting = await eventually(10) {
+        let waiting = Task { try await client.claim(workerID: "w-wait", leaseSeconds: patientLease, waitSeconds: 15) }
+        let isWaiting = await eventually(patience) {
             (try? curl([metrics]).output.contains("botrix_claims_waiting 1")) ?? false
         }
         try #require(isWaiting, "the claim never started waiting")
         let created = try await client.createJob(count: 1)
-        let claimed = try await bounded(20, "the waiting claim") {
+        let claimed = try await bounded(patience, "the waiting claim") {
             try await valueOf(waiting)
         }
 
@@ -52,7 +52,7 @@ struct LongPollClaimTests {
         #expect(claim.jobID == created.jobID)
         #expect(claim.workerID == "w-wait")
         #expect(claim.attempt == 1)
-        #expect(claim.leaseSeconds == 30)
+        #expect(claim.leaseSeconds == patientLease)
         #expect(claim.job.status == .running)
         #expect(try await client.job(created.jobID).workerID == "w-wait")
         #expect(server.stop())

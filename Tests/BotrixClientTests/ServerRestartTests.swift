@@ -20,9 +20,9 @@ struct ServerRestartTests {
         let serverDown = Latch()
         let contexts = Box<JobContext>()
         let reports = Box<JobReport>()
-        // A 30 s lease outlives the restart, so the attempt's token is still valid after it.
+        // A lease that outlives the restart, so the attempt's token is still valid after it.
         let worker = Worker(
-            client: client, workerID: "w-restart", leaseSeconds: 30, waitSeconds: 2,
+            client: client, workerID: "w-restart", leaseSeconds: patientLease, waitSeconds: 2,
             onJobFinished: { reports.append($0) })
 
         let run = Task {
@@ -30,13 +30,13 @@ struct ServerRestartTests {
                 contexts.append(context)
                 try await context.record(made[0])
                 firstRecorded.open()
-                guard await serverDown.wait(seconds: 30) else { throw TimedOut(what: "the server to stop") }
+                guard await serverDown.wait(seconds: patience) else { throw TimedOut(what: "the server to stop") }
                 // The server is down now: these calls keep retrying until it is back.
                 try await context.record(made[1])
                 try await context.record(made[2])
             }
         }
-        #expect(await firstRecorded.wait(seconds: 20), "the first account was not recorded")
+        #expect(await firstRecorded.wait(seconds: patience), "the first account was not recorded")
         #expect(first.stop(timeout: 20), "the server did not stop: \(first.log())")
         serverDown.open()
         try await Task.sleep(for: .milliseconds(1500))  // the worker meets a closed port for a while
@@ -47,7 +47,7 @@ struct ServerRestartTests {
             run.cancel()
             throw error
         }
-        let handled = try await bounded(60, "the worker to finish after the restart") {
+        let handled = try await bounded(patience, "the worker to finish after the restart") {
             try await valueOf(run)
         }
 

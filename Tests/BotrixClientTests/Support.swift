@@ -37,6 +37,16 @@ final class Box<Value: Sendable>: Sendable {
     var all: [Value] { values.withLock { $0 } }
 }
 
+/// A lease no test outlives by accident. `swift test` runs every suite in one process whose
+/// shared pool has as many threads as the machine has cores (two here); while other suites
+/// wait on child processes those threads are busy, and a worker's heartbeat or a test's next
+/// call can come tens of seconds late. Tests whose subject is not lease expiry use this.
+let patientLease = 600
+
+/// How long a test waits for something that normally takes a second or two before it calls
+/// it a failure (reached only when the behaviour is wrong, or the machine is badly starved).
+let patience: Double = 240
+
 struct TimedOut: Error, CustomStringConvertible {
     let what: String
     var description: String { "timed out waiting for \(what)" }
@@ -78,9 +88,16 @@ func fakeAccount(_ tag: String) -> NewAccount {
         password: "s3cret-pass-\(unique.prefix(6))", birthdate: "1990-01-02")
 }
 
-/// Every account of a job (one page of up to 100 is all a test job has).
+/// Every account of a job, page after page.
 func accounts(of jobID: String, _ client: BotrixClient) async throws -> [Account] {
-    try await client.accounts(jobID: jobID, limit: 100).data
+    var all: [Account] = []
+    var after: String?
+    repeat {
+        let page = try await client.accounts(jobID: jobID, limit: 100, after: after)
+        all += page.data
+        after = page.pagination.next
+    } while after != nil
+    return all
 }
 
 /// `botrix serve` on a given port (`ServerProcess` always takes a fresh one): the second

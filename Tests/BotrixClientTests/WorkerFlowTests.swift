@@ -18,10 +18,10 @@ struct WorkerFlowTests {
         let remainingAtStart = Box<Int>()
         let reports = Box<JobReport>()
         let worker = Worker(
-            client: client, workerID: "w-flow", leaseSeconds: 30, waitSeconds: 2,
+            client: client, workerID: "w-flow", leaseSeconds: patientLease, waitSeconds: 2,
             onJobFinished: { reports.append($0) })
 
-        let handled = try await bounded(30, "the worker to handle one job") {
+        let handled = try await bounded(patience, "the worker to handle one job") {
             try await worker.run(maxJobs: 1) { context in
                 remainingAtStart.append(context.remaining)
                 for account in made { try await context.record(account) }
@@ -59,10 +59,10 @@ struct WorkerFlowTests {
         }
         let reports = Box<JobReport>()
         let worker = Worker(
-            client: client, workerID: "w-err", leaseSeconds: 30, waitSeconds: 2,
+            client: client, workerID: "w-err", leaseSeconds: patientLease, waitSeconds: 2,
             onJobFinished: { reports.append($0) })
 
-        let handled = try await bounded(30, "the worker to handle one job") {
+        let handled = try await bounded(patience, "the worker to handle one job") {
             try await worker.run(maxJobs: 1) { _ in throw FakeFailure() }
         }
 
@@ -90,9 +90,9 @@ struct WorkerFlowTests {
         let contexts = Box<JobContext>()
         let thrown = Box<String>()
         let reports = Box<JobReport>()
-        // A 3 s lease: a heartbeat every second.
+        // A 30 s lease: a heartbeat every 10 s brings the cancel.
         let worker = Worker(
-            client: client, workerID: "w-cancel", leaseSeconds: 3, waitSeconds: 2,
+            client: client, workerID: "w-cancel", leaseSeconds: 30, waitSeconds: 2,
             onJobFinished: { reports.append($0) })
 
         let run = Task {
@@ -109,10 +109,10 @@ struct WorkerFlowTests {
                 try await context.record(fakeAccount("cxl"))  // not reached
             }
         }
-        #expect(await recordedOne.wait(seconds: 20), "the first account was not recorded")
+        #expect(await recordedOne.wait(seconds: patience), "the first account was not recorded")
         let cancelled = try await client.cancel(created.jobID, reason: "operator says stop")
         #expect(cancelled.status == .cancelled)
-        let handled = try await bounded(15, "the worker to stop after the cancel") {
+        let handled = try await bounded(patience, "the worker to stop after the cancel") {
             try await valueOf(run)
         }
 

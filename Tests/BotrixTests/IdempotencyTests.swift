@@ -37,6 +37,27 @@ struct IdempotencyTests {
         #expect(try f.store.log.head().sequence == head)
     }
 
+    @Test("the data file does not hold the body's plain digest; the same body still replays, another is refused")
+    func bodyDigestIsKeyed() async throws {
+        let f = try await DomainFixture.make()
+        let replay = Self.replay("key-a PATCH /api/accounts/1", "k-7f3a9c", body: #"{"password":"guess-me-2026"}"#)
+        let job = try await f.service.createJob(CreateJob(count: 1), metadata: CommandMetadata(replay: replay))
+        try f.store.environment.sync()
+        let file = try Data(contentsOf: URL(fileURLWithPath: f.store.environment.path))
+        #expect(file.range(of: Data(replay.fingerprint)) == nil, "the body's SHA-256 is in the file")
+        await #expect {
+            _ = try await f.service.createJob(CreateJob(count: 1), metadata: CommandMetadata(replay: replay))
+        } throws: { error in
+            (error as? StoredReplay).map { String(decoding: $0.answer, as: UTF8.self) == job.id.uuidString } ?? false
+        }
+        await #expect(throws: IdempotencyKeyReused.self) {
+            _ = try await f.service.createJob(
+                CreateJob(count: 1),
+                metadata: CommandMetadata(
+                    replay: Self.replay("key-a PATCH /api/accounts/1", "k-7f3a9c", body: #"{"password":"other"}"#)))
+        }
+    }
+
     @Test("an answer older than its lifetime is ignored, then swept; the key runs again")
     func expiryAndSweep() async throws {
         let f = try await DomainFixture.make()

@@ -7,24 +7,27 @@ import LMDB
 ///
 /// An entry is found by a digest of its scope (who asked, on which route) and the client's
 /// key, so two API keys that happen to choose the same `Idempotency-Key` never see each
-/// other's answers. It remembers a digest of the request body: a retry with another body
-/// is refused, because answering it with the first answer would hide a client bug. Entries
+/// other's answers. It remembers a keyed digest of the request body: a retry with another
+/// body is refused, because answering it with the first answer would hide a client bug. Entries
 /// live for `lifetime` and are then ignored, and deleted by ``sweep(after:budget:now:in:)``.
 ///
 /// The answer is stored sealed (AES-GCM) under a key derived from the scope and the
 /// client's `Idempotency-Key`, which is not stored (the table key is another hash of it):
 /// an answer may carry a secret — a claim's `claim_token` — and only a client that knows
-/// the key, and so could replay the request, can read it from a copy of the file.
+/// the key, and so could replay the request, can read it from a copy of the file. The
+/// body's digest is kept keyed the same way (an HMAC), so a copy of the file cannot be used
+/// to test guesses of a body either (a new password, say).
 struct IdempotentAnswers: Sendable {
     let database: Database
     /// How long an answer is kept, in milliseconds.
     let lifetime: Int64
 
-    /// One stored answer: version 2, the time it was stored (ms), the body's SHA-256, and
-    /// the caller's encoding of the answer, sealed. Version 1 (answers in the clear) is
-    /// never matched and is swept.
+    /// One stored answer: version 3, the time it was stored (ms), the body's keyed digest
+    /// (``bodyDigest(_:)``), and the caller's encoding of the answer, sealed. Earlier
+    /// versions (1: answers in the clear; 2: the body's plain SHA-256) are never matched,
+    /// and are swept.
     struct Record: Equatable {
-        static let version: UInt8 = 2
+        static let version: UInt8 = 3
         var storedAt: Int64
         var fingerprint: [UInt8]
         var answer: [UInt8]
@@ -69,13 +72,19 @@ struct IdempotentAnswers: Sendable {
         return SymmetricKey(data: Array(hash.finalize()))
     }
 
+    /// The body's digest as stored: HMAC-SHA-256 of its SHA-256 under the sealing key, so
+    /// only a client that knows the `Idempotency-Key` can check a body against it.
+    static func bodyDigest(_ replay: CommandMetadata.Replay) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: replay.fingerprint, using: sealingKey(replay)))
+    }
+
     /// The answer stored for `replay` and still alive at `now`; nil when there is none.
     /// - Throws: ``IdempotencyKeyReused`` when the key was used with another body.
     func answer(for replay: CommandMetadata.Replay, now: Int64, in txn: ReadTransaction) throws -> [UInt8]? {
         guard let bytes = try txn.get(database, Self.key(replay)), let record = Record(bytes),
             now - record.storedAt < lifetime
         else { return nil }
-        guard record.fingerprint == replay.fingerprint else {
+        guard record.fingerprint == Self.bodyDigest(replay) else {
             throw IdempotencyKeyReused(key: replay.key, lifetimeSeconds: lifetime / 1000)
         }
         // Opens only with the client's key; a record that does not open is not this answer.
@@ -89,7 +98,7 @@ struct IdempotentAnswers: Sendable {
     func store(_ answer: [UInt8], for replay: CommandMetadata.Replay, now: Int64, in ltx: inout LogTransaction) throws {
         let sealed = try AES.GCM.seal(answer, using: Self.sealingKey(replay)).combined
         guard let sealed else { throw SealingFailed() }
-        let record = Record(storedAt: now, fingerprint: replay.fingerprint, answer: Array(sealed))
+        let record = Record(storedAt: now, fingerprint: Self.bodyDigest(replay), answer: Array(sealed))
         try ltx.put(database, Self.key(replay), record.bytes)
     }
 
