@@ -66,6 +66,39 @@ struct ConnectionAbuseTests {
         #expect(server.stop())
     }
 
+    @Test("a key revoked while its request's body is arriving gets 401 when the body ends, and nothing is done")
+    func revokedMidBody() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let database = folder.file("revoked-mid-body.mdb")
+        func key(_ name: String, _ scope: String) throws -> String {
+            let created = try runProgram(
+                binary, ["keys", "create", "--name", name, "--db", database, "--scope", scope])
+            return try #require(created.output.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("btx_") })
+                .description
+        }
+        let operate = try key("operator", "operate")
+        let reader = try key("reader", "read")
+        let server = try ServerProcess(
+            binary: binary, database: database,
+            environment: ["BODY_TIMEOUT_SECONDS": "30", "IDLE_TIMEOUT_SECONDS": "30"])
+        let body = #"{"count":2}"#
+        let connection = try #require(RawConnection(port: server.port))
+        connection.send(
+            "POST /api/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer \(operate)\r\n"
+                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+                + String(body.prefix(4)))
+        let id = String(operate.split(separator: "_")[1])
+        #expect(try runProgram(binary, ["keys", "revoke", id, "--db", database]).status == 0)
+        connection.send(String(body.dropFirst(4)))
+        let answer = connection.read(within: 20).text  // returns when the server closes
+        #expect(answer.hasPrefix("HTTP/1.1 401"), "\(answer.prefix(300))")
+        #expect(answer.contains("was revoked while the request was arriving"), "\(answer)")
+        let jobs = try curl(["\(server.baseURL)/api/jobs", "-H", "Authorization: Bearer \(reader)"])
+        #expect(jobs.output.contains(#""data":[]"#), "a job was created: \(jobs.output)")
+        #expect(server.stop())
+    }
+
     @Test("past MAX_CONNECTIONS a client waits until a connection closes, then is served")
     func connectionCap() async throws {
         let binary = try #require(builtExecutable("botrix"))

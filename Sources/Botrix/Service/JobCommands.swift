@@ -266,13 +266,11 @@ extension BotrixService {
         every interval: Duration = .seconds(1), failed: @Sendable (any Error) -> Void = { _ in }
     ) async {
         while !Task.isCancelled {
-            do {
-                _ = try await expireDueLeases()
-                // A retry's backoff ended: into the queue, and waiting claims are woken.
-                try await queueDueRetries()
-            } catch {
-                failed(error)
-            }
+            // Each on its own: an expiry that fails (a damaged job, a full disk) must not
+            // keep due retries out of the queue, nor the other way round.
+            do { _ = try await expireDueLeases() } catch { failed(error) }
+            // A retry's backoff ended: into the queue, and waiting claims are woken.
+            do { _ = try await queueDueRetries() } catch { failed(error) }
             try? await Task.sleep(for: interval)
         }
     }

@@ -15,6 +15,10 @@ public struct BotrixRequestContext: RequestContext {
     public var bodyTimeout: Duration = .seconds(30)
     /// True when the request was let in without a key (development, no key created yet).
     public var openAccess = false
+    /// Asks again whether the caller may still act (its key still active, or the API still
+    /// open): authentication happens at the headers, and a body may take BODY_TIMEOUT_SECONDS
+    /// to arrive. Nil on open routes.
+    var stillAuthorized: (@Sendable () -> Bool)?
     /// Who an operator action is recorded as: the API key's id, or "operator" in open mode.
     var operatorName: String { apiKey?.id ?? "operator" }
     /// What the handler learnt about the request body while reading it (shared by the
