@@ -1,6 +1,6 @@
 import Crypto
 import EventLog
-public import Foundation
+import Foundation
 
 /// Who makes a worker call: the name it gives, the claim token of its attempt, and the API
 /// key it authenticated with. The token is what tells two attempts apart — a restarted

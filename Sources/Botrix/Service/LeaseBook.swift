@@ -1,5 +1,5 @@
 import EventLog
-public import Foundation
+import Foundation
 import Synchronization
 
 /// Totals of queue outcomes since the process started (exported as Prometheus counters).
