@@ -63,8 +63,18 @@ struct IdempotentAnswers: Sendable {
     /// The key that seals the answer of `replay`: SHA-256 of a label, the scope and the
     /// client's key — not derivable from the table key.
     static func sealingKey(_ replay: CommandMetadata.Replay) -> SymmetricKey {
+        derivedKey("botrix idempotent answer", replay)
+    }
+
+    /// The key of the body's digest: the same derivation under another label, so no key
+    /// serves both AES-GCM and HMAC.
+    static func digestKey(_ replay: CommandMetadata.Replay) -> SymmetricKey {
+        derivedKey("botrix idempotent body", replay)
+    }
+
+    private static func derivedKey(_ label: String, _ replay: CommandMetadata.Replay) -> SymmetricKey {
         var hash = SHA256()
-        hash.update(data: Array("botrix idempotent answer".utf8))
+        hash.update(data: Array(label.utf8))
         hash.update(data: [0])
         hash.update(data: Array(replay.scope.utf8))
         hash.update(data: [0])
@@ -72,10 +82,10 @@ struct IdempotentAnswers: Sendable {
         return SymmetricKey(data: Array(hash.finalize()))
     }
 
-    /// The body's digest as stored: HMAC-SHA-256 of its SHA-256 under the sealing key, so
+    /// The body's digest as stored: HMAC-SHA-256 of its SHA-256 under ``digestKey(_:)``, so
     /// only a client that knows the `Idempotency-Key` can check a body against it.
     static func bodyDigest(_ replay: CommandMetadata.Replay) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: replay.fingerprint, using: sealingKey(replay)))
+        Array(HMAC<SHA256>.authenticationCode(for: replay.fingerprint, using: digestKey(replay)))
     }
 
     /// The answer stored for `replay` and still alive at `now`; nil when there is none.

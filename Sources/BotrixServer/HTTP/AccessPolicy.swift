@@ -37,4 +37,14 @@ public final class AccessPolicy: Sendable {
         guard openAccess else { return { true } }
         return { [self] in isOpen }
     }
+
+    /// Whether a write whose body has just arrived may still act for its caller. Unlike
+    /// ``stillValid(keyID:openAccess:)`` it fails closed: a failed key lookup is thrown (the
+    /// request gets the storage error's answer), never taken for a yes — a write must not
+    /// slip past a revocation because the key table could not be read.
+    public func stillAuthorized(keyID: String?, openAccess: Bool) -> @Sendable () throws -> Bool {
+        if let keyID { return { [keys] in try keys.isActive(id: keyID) } }
+        guard openAccess else { return { true } }
+        return { [self] in isOpen }
+    }
 }

@@ -22,7 +22,7 @@ struct AuthMiddleware: RouterMiddleware {
         if access.isOpen {
             var context = context
             context.openAccess = true
-            context.stillAuthorized = access.stillValid(keyID: nil, openAccess: true)
+            context.stillAuthorized = access.stillAuthorized(keyID: nil, openAccess: true)
             return try await next(request, context)
         }
         guard let header = request.headers[.authorization] else {
@@ -43,7 +43,7 @@ struct AuthMiddleware: RouterMiddleware {
             }
             var context = context
             context.apiKey = key
-            context.stillAuthorized = access.stillValid(keyID: key.id, openAccess: false)
+            context.stillAuthorized = access.stillAuthorized(keyID: key.id, openAccess: false)
             return try await next(request, context)
         }
     }

@@ -17,8 +17,8 @@ public struct BotrixRequestContext: RequestContext {
     public var openAccess = false
     /// Asks again whether the caller may still act (its key still active, or the API still
     /// open): authentication happens at the headers, and a body may take BODY_TIMEOUT_SECONDS
-    /// to arrive. Nil on open routes.
-    var stillAuthorized: (@Sendable () -> Bool)?
+    /// to arrive. Nil on open routes. See ``checkStillAuthorized()``.
+    var stillAuthorized: (@Sendable () throws -> Bool)?
     /// Who an operator action is recorded as: the API key's id, or "operator" in open mode.
     var operatorName: String { apiKey?.id ?? "operator" }
     /// What the handler learnt about the request body while reading it (shared by the
@@ -31,6 +31,16 @@ public struct BotrixRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel
+    }
+
+    /// 401 when the caller's key was revoked (or, for a request let in while the API was
+    /// open, a first key was created) since the headers were authenticated; a failed key
+    /// lookup is thrown as it is. Called once a body is in, before it is even parsed.
+    func checkStillAuthorized() throws {
+        guard let stillAuthorized, try !stillAuthorized() else { return }
+        throw AuthMiddleware.unauthorized(
+            apiKey.map { "the key \($0.id) was revoked while the request was arriving; nothing was done" }
+                ?? "an API key was created while the request was arriving: send Authorization: Bearer <key>")
     }
 
     /// Bodies larger than this get 413 before they are read whole.

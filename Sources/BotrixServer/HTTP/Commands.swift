@@ -5,10 +5,6 @@ import Hummingbird
 /// Runs a command for a request: event metadata from the request (its id, the API key
 /// that acted), and with an `Idempotency-Key` the first answer kept so a retry gets it
 /// again. Keys are scoped by API key (or "open"), method and path; the body must match.
-///
-/// Routes call it once the body is read, so it asks again whether the caller may act: a key
-/// revoked (or a first key created, ending open access) while a slow body was arriving
-/// gets 401 and nothing is done.
 struct CommandRunner: Sendable {
     let service: BotrixService
 
@@ -17,11 +13,6 @@ struct CommandRunner: Sendable {
         render: @escaping @Sendable (T) -> (HTTPResponse.Status, [UInt8], HTTPFields),
         _ command: (CommandMetadata) async throws -> T
     ) async throws -> Response {
-        if let stillAuthorized = context.stillAuthorized, !stillAuthorized() {
-            throw AuthMiddleware.unauthorized(
-                context.apiKey.map { "the key \($0.id) was revoked while the request was arriving; nothing was done" }
-                    ?? "an API key was created while the request was arriving: send Authorization: Bearer <key>")
-        }
         var metadata = CommandMetadata(requestID: context.requestID, actor: actor, apiKey: context.apiKey?.id)
         if let key = request.headers[.idempotencyKey] {
             guard (1...200).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else {

@@ -23,6 +23,8 @@ struct JSONBody {
             throw NIOTooManyBytesError(maxBytes: context.maxUploadSize)  // 413 at once, not after the body timeout
         }
         let buffer = try await collect(request, limit: context.maxUploadSize, within: context.bodyTimeout)
+        // The body may have taken BODY_TIMEOUT_SECONDS: is the caller still who may act?
+        try context.checkStillAuthorized()
         let bytes = Array(buffer.readableBytesView)
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             if required { throw Problem.malformedJSON("the body is empty: send a JSON object") }
