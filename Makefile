@@ -57,9 +57,10 @@ bench: deps
 	cc -O2 -Wall -o $(BASELINE) tools/lmdb-append-baseline.c -llmdb
 	cc -O2 -Wall -o $(SCAN) tools/lmdb-scan-baseline.c -llmdb
 	$(SWIFT) build -c release --product botrix
-	.build/release/botrix bench append --baseline $(BASELINE) --runs 5
-	.build/release/botrix bench commands --baseline $(BASELINE) --runs 3
-	.build/release/botrix bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
+	$(SWIFT) build -c release --product botrix-bench
+	.build/release/botrix-bench append --baseline $(BASELINE) --runs 5
+	.build/release/botrix-bench commands --baseline $(BASELINE) --runs 3
+	.build/release/botrix-bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
 	tools/http-bench.sh .build/release/botrix 5 3 64
 	$(SWIFT) build -c release --product botrix-worker-bench
 	tools/worker-bench.sh .build/release/botrix .build/release/botrix-worker-bench 3 64 2000 200

@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "BotrixClient", targets: ["BotrixClient"]),
         .executable(name: "botrix-example-worker", targets: ["BotrixExampleWorker"]),
         .executable(name: "botrix-worker-bench", targets: ["BotrixWorkerBench"]),
+        .executable(name: "botrix-bench", targets: ["BotrixBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -84,13 +85,34 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // A progress bar on standard error, shared by the two command-line programs.
+        .target(
+            name: "TerminalOutput",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "BotrixCLI",
             dependencies: [
                 "Botrix",
                 "BotrixServer",
+                "EventLog",
+                "LMDB",
+                "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `botrix-bench` (make bench): durable appends, domain commands and rebuild, each
+        // against a raw-LMDB C baseline of the same run. Not part of the production binary.
+        .executableTarget(
+            name: "BotrixBench",
+            dependencies: [
+                "Botrix",
+                "EventLog",
+                "LMDB",
+                "TerminalOutput",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -177,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BotrixCLITests",
-            dependencies: ["BotrixCLI", "Botrix", "EventLog", "LMDB", "TestSupport"],
+            dependencies: ["BotrixCLI", "BotrixBench", "Botrix", "EventLog", "LMDB", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,5 +1,5 @@
 /*
- * Raw-LMDB baseline for `botrix bench append`: the same puts the Swift path makes,
+ * Raw-LMDB baseline for `botrix-bench append`: the same puts the Swift path makes,
  * without Swift. Per event: one record into `events` (u64 big-endian key, MDB_APPEND)
  * and one entry into `streams`; per transaction: one `meta` head update and a commit
  * with the requested durability. Prints "events=N seconds=S rate=R".

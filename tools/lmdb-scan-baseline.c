@@ -1,5 +1,5 @@
 /*
- * Raw-LMDB baseline for `botrix bench rebuild`: one read transaction, one cursor over
+ * Raw-LMDB baseline for `botrix-bench rebuild`: one read transaction, one cursor over
  * the log's `events` database from first to last, touching every byte of every value.
  * Prints "events=N seconds=S rate=R".
  *

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Botrix
 import Foundation
+import TerminalOutput
 
 /// `botrix`: the server and the tools to audit and repair it.
 @main
@@ -25,12 +26,11 @@ struct BotrixCommand: AsyncParsableCommand {
               botrix stats
               botrix keys create --name ops --scope admin
               botrix rebuild                    Replay the log into fresh projections
-              botrix bench append               Measure durable append throughput
             """,
         version: BotrixVersion.current,
         subcommands: [
             ServeCommand.self, EventsCommand.self, ReplayCommand.self, RebuildCommand.self, VerifyCommand.self,
-            BackupCommand.self, StatsCommand.self, KeysCommand.self, BenchCommand.self,
+            BackupCommand.self, StatsCommand.self, KeysCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
 public import ArgumentParser
 public import Botrix
 import Foundation
+import TerminalOutput
 
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Botrix
 import EventLog
 import Foundation
+import TerminalOutput
 
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

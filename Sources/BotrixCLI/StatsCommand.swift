@@ -3,6 +3,7 @@ import Botrix
 import EventLog
 import Foundation
 import LMDB
+import TerminalOutput
 
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import LMDB
 import TestSupport
 import Testing
 
+@testable import BotrixBench
 @testable import BotrixCLI
 
 #if canImport(Glibc)

@@ -30,9 +30,3 @@ struct StoreOptions: ParsableArguments {
         return try BotrixStore(.init(path: configuration.databasePath, mapSize: configuration.mapSize, readOnly: true))
     }
 }
-
-/// A one-line failure for the terminal; ArgumentParser prints it and exits non-zero.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
-}

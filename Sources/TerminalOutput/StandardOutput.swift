@@ -10,8 +10,9 @@ import Foundation
 /// `BotrixCommand.main`), so a write then fails with EPIPE, and this ends the command
 /// quietly with status 0 — never inside a read transaction, since commands print only
 /// after their read transaction ended. (Foundation's `FileHandle.write` would trap.)
-enum StandardOutput {
-    static func write(_ bytes: [UInt8]) {
+public enum StandardOutput {
+    /// Writes every byte, or ends the process (0 on a closed pipe, 1 on any other error).
+    public static func write(_ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { Glibc.write(1, $0.baseAddress, $0.count) }
@@ -27,11 +28,12 @@ enum StandardOutput {
         }
     }
 
-    static func write(_ text: String) { write(Array(text.utf8)) }
+    /// Writes the text's UTF-8 bytes.
+    public static func write(_ text: String) { write(Array(text.utf8)) }
 }
 
 /// Prints a line to standard output through ``StandardOutput``: a report redirected to a
 /// full disk (`botrix verify > report`) must fail loudly, not exit 0 with nothing written.
-func say(_ text: String) {
+public func say(_ text: String) {
     StandardOutput.write(text + "\n")
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TerminalOutput
 
 /// Runs a C baseline program from `tools/` and reads the `rate=` it prints.
 enum Baseline {

@@ -1,8 +1,12 @@
 import ArgumentParser
 
-struct BenchCommand: AsyncParsableCommand {
+/// `botrix-bench`: throughput figures, each beside a baseline measured in the same run.
+/// A separate executable so that measurement code (synthetic logs, raw baselines) is not
+/// part of the production `botrix` binary.
+@main
+struct BotrixBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
+        commandName: "botrix-bench",
         abstract: "Measure throughput on this machine against a baseline in the same run.",
         discussion: """
             Every figure is the median of several runs on fresh files, printed beside a
@@ -11,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
 
             EXAMPLES
               make bench
-              botrix bench append --baseline .build/lmdb-append-baseline --runs 5
+              botrix-bench append --baseline .build/lmdb-append-baseline --runs 5
             """,
         subcommands: [AppendBenchCommand.self, CommandsBenchCommand.self, RebuildBenchCommand.self]
     )

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 public import LMDB
+import TerminalOutput
 
 struct AppendBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +21,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
 
             EXAMPLES
               make bench
-              botrix bench append --baseline .build/lmdb-append-baseline --runs 3 --sync full
+              botrix-bench append --baseline .build/lmdb-append-baseline --runs 3 --sync full
             """
     )
 

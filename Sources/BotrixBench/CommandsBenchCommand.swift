@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import LMDB
 import Synchronization
+import TerminalOutput
 
 struct CommandsBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,7 +19,7 @@ struct CommandsBenchCommand: AsyncParsableCommand {
 
             EXAMPLES
               make bench
-              botrix bench commands --runs 3
+              botrix-bench commands --runs 3
             """
     )
 

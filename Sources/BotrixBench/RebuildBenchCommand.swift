@@ -3,6 +3,7 @@ import Botrix
 import EventLog
 import Foundation
 import LMDB
+import TerminalOutput
 
 struct RebuildBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +17,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
 
             EXAMPLES
               make bench
-              botrix bench rebuild --events 1000000 --runs 3
+              botrix-bench rebuild --events 1000000 --runs 3
             """
     )
 
