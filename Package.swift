@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Botrix", targets: ["Botrix"]),
         .library(name: "EventLog", targets: ["EventLog"]),
         .library(name: "LMDB", targets: ["LMDB"]),
+        .library(name: "Storage", targets: ["Storage"]),
         // For workers and operators written in Swift: talks to a Botrix server over HTTP.
         .library(name: "BotrixClient", targets: ["BotrixClient"]),
         .executable(name: "botrix-example-worker", targets: ["BotrixExampleWorker"]),
@@ -46,15 +47,28 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // The storage seam: protocols for ordered keys, snapshot reads, one serialized write
+        // transaction and a durable commit; no dependencies. Everything above is written
+        // against it; LMDB below implements it.
+        .target(
+            name: "Storage",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "LMDB",
-            dependencies: ["CLMDB"],
+            dependencies: ["CLMDB", "Storage"],
+            swiftSettings: swiftSettings
+        ),
+        // Picks the backend for a path (LMDB today): the one module above LMDB that names it.
+        .target(
+            name: "StorageBackends",
+            dependencies: ["LMDB", "Storage"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "EventLog",
             dependencies: [
-                "LMDB",
+                "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -63,7 +77,8 @@ let package = Package(
             name: "Botrix",
             dependencies: [
                 "EventLog",
-                "LMDB",
+                "Storage",
+                "StorageBackends",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -72,6 +87,8 @@ let package = Package(
             name: "BotrixServer",
             dependencies: [
                 "Botrix",
+                "EventLog",
+                "Storage",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -96,7 +113,7 @@ let package = Package(
                 "Botrix",
                 "BotrixServer",
                 "EventLog",
-                "LMDB",
+                "Storage",
                 "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -110,7 +127,8 @@ let package = Package(
             dependencies: [
                 "Botrix",
                 "EventLog",
-                "LMDB",
+                "Storage",
+                "StorageBackends",
                 "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -148,25 +166,25 @@ let package = Package(
         // A tiny program the crash-safety test kills with SIGKILL; test support, not product code.
         .executableTarget(
             name: "CrashWriter",
-            dependencies: ["EventLog"],
+            dependencies: ["EventLog", "LMDB", "Storage"],
             path: "Tests/CrashWriter",
             swiftSettings: swiftSettings
         ),
         // Temporary folders and environments shared by the test targets.
         .target(
             name: "TestSupport",
-            dependencies: ["LMDB"],
+            dependencies: ["LMDB", "Storage"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "LMDBTests",
-            dependencies: ["LMDB", "TestSupport"],
+            dependencies: ["LMDB", "Storage", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "LMDB", "TestSupport"],
+            dependencies: ["EventLog", "LMDB", "Storage", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -175,7 +193,8 @@ let package = Package(
             // (it also imports swift-crypto's CCryptoBoringSSL module for AES-GCM without
             // per-call key setup, which brings that search from minutes to seconds).
             dependencies: [
-                "Botrix", "EventLog", "LMDB", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                "Botrix", "EventLog", "LMDB", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -184,7 +203,9 @@ let package = Package(
             dependencies: [
                 "BotrixServer",
                 "Botrix",
+                "EventLog",
                 "LMDB",
+                "Storage",
                 "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
@@ -199,7 +220,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BotrixCLITests",
-            dependencies: ["BotrixCLI", "BotrixBench", "Botrix", "EventLog", "LMDB", "TestSupport"],
+            dependencies: ["BotrixCLI", "BotrixBench", "Botrix", "EventLog", "LMDB", "Storage", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

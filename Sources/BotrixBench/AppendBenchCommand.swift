@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
-public import LMDB
+public import Storage
+import StorageBackends
 import TerminalOutput
 
 struct AppendBenchCommand: AsyncParsableCommand {

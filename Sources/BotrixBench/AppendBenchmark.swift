@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
-import LMDB
+import Storage
+import StorageBackends
 import Synchronization
 
 /// Runs one append case through the real writer, or through the C baseline, on fresh files.
@@ -29,8 +30,9 @@ struct AppendBenchmark {
         for _ in 0..<runs {
             let path = freshPath()
             defer { remove(path) }
-            let environment = try Environment(.init(path: path, mapSize: 1 << 32, durability: durability))
-            let log = try EventLog(environment: environment)
+            let log = try StorageBackends.open(StorageOptions(path: path, mapSize: 1 << 32, durability: durability)) {
+                try EventLog(environment: $0)
+            }
             let writer = GroupCommitWriter(
                 log: log,
                 onBatch: { report in

@@ -2,7 +2,8 @@ import ArgumentParser
 import Botrix
 import EventLog
 import Foundation
-import LMDB
+import Storage
+import StorageBackends
 import Synchronization
 import TerminalOutput
 

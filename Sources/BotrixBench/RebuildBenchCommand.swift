@@ -2,7 +2,8 @@ import ArgumentParser
 import Botrix
 import EventLog
 import Foundation
-import LMDB
+import Storage
+import StorageBackends
 import TerminalOutput
 
 struct RebuildBenchCommand: AsyncParsableCommand {
@@ -38,8 +39,10 @@ struct RebuildBenchCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: path)
             try? FileManager.default.removeItem(atPath: path + "-lock")
         }
-        let environment = try Environment(.init(path: path, mapSize: 1 << 34, durability: .nosync))
-        let log = try EventLog(environment: environment)
+        let log = try StorageBackends.open(StorageOptions(path: path, mapSize: 1 << 34, durability: .nosync)) {
+            try EventLog(environment: $0)
+        }
+        let environment = log.environment
         let progress = ProgressLine(label: "writing the log", total: events)
         let written = try SyntheticLog.write(events: events, into: log)
         try environment.sync()

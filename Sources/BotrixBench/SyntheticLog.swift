@@ -1,7 +1,8 @@
 import Botrix
 import EventLog
 import Foundation
-import LMDB
+import Storage
+import StorageBackends
 
 /// Writes a realistic log straight into the event log (no projections): jobs created,
 /// claimed, filled with accounts and completed, as workers would leave it. Used to

@@ -2,7 +2,7 @@ import ArgumentParser
 import Botrix
 import EventLog
 import Foundation
-import LMDB
+import Storage
 import TerminalOutput
 
 struct BackupCommand: AsyncParsableCommand {

@@ -1,6 +1,7 @@
 public import ArgumentParser
 public import Botrix
 import Foundation
+import Storage
 import TerminalOutput
 
 struct KeysCommand: AsyncParsableCommand {
@@ -100,7 +101,7 @@ extension KeysCommand {
                     "a server (botrix serve\(pid > 0 ? ", pid \(pid)" : "")) is running on \(path): stop it, then rotate the master key"
                 )
             }
-            guard FileManager.default.fileExists(atPath: path) else { throw BotrixStoreError.missing(path: path) }
+            guard FileManager.default.fileExists(atPath: path) else { throw StorageOpenError.missing(path: path) }
             // Hold the serve lock so no server starts on the file while the keys move.
             let presence = try ServerPresence(dataFile: path)
             var sources: [String: String] = [:]

@@ -2,7 +2,7 @@ import ArgumentParser
 import Botrix
 import EventLog
 import Foundation
-import LMDB
+import Storage
 import TerminalOutput
 
 struct RebuildCommand: AsyncParsableCommand {
@@ -56,7 +56,7 @@ struct RebuildCommand: AsyncParsableCommand {
             label: "rebuilding \(projections.isEmpty ? "all projections" : projections.joined(separator: ", "))",
             total: Int(head))
         let started = DispatchTime.now().uptimeNanoseconds
-        let replayed = try botrix.environment.write(growingMap: 8) { txn in
+        let replayed = try botrix.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: botrix.log, transaction: txn, now: 0)
             return try all.rebuild(in: &ltx, only: only) { progress.update($0) }
         }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Botrix
 import EventLog
 import Foundation
-import LMDB
+import Storage
 import TerminalOutput
 
 struct StatsCommand: AsyncParsableCommand {
@@ -36,7 +36,7 @@ struct StatsCommand: AsyncParsableCommand {
                 try botrix.log.count(in: txn)
             )
         }
-        let info = botrix.environment.info
+        let info = botrix.environment.figures
         let readers = botrix.environment.readers()
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: botrix.environment.path)[.size] as? Int) ?? 0
         let lag = head.sequence - min(head.sequence, checkpoints.values.min() ?? 0)

@@ -1,5 +1,5 @@
 import Configuration
-public import LMDB
+public import Storage
 
 /// Every setting (README, "Configuration"), read from the environment and then an optional `.env` file
 /// (the environment wins). Each has a default that works on a laptop; a value that does

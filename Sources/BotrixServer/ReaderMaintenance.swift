@@ -1,7 +1,7 @@
 import Botrix
-import LMDB
 import Logging
 import ServiceLifecycle
+import Storage
 
 /// Clears LMDB reader slots of dead processes every few seconds and warns about readers
 /// that stay open long. A reader left by a killed CLI (`botrix events | head`) pins the
@@ -9,7 +9,7 @@ import ServiceLifecycle
 /// without bound; `mdb_reader_check` frees such slots. Live long readers cannot be freed,
 /// only reported (metrics `botrix_lmdb_readers`, `botrix_lmdb_oldest_reader_*`).
 struct ReaderMaintenanceService: Service {
-    let environment: Environment
+    let environment: any StorageEngine
     let every: Duration
     let logger: Logger
 

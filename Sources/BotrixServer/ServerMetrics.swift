@@ -66,7 +66,7 @@ public final class ServerMetrics: Sendable {
         CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_lag_commits", factory: factory).record(readers.oldestLag)
         CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_age_seconds", factory: factory)
             .record(readers.oldestAgeSeconds)
-        let info = service.store.environment.info
+        let info = service.store.environment.figures
         CoreMetrics.Gauge(label: "botrix_lmdb_map_used_bytes", factory: factory).record(info.usedBytes)
         CoreMetrics.Gauge(label: "botrix_lmdb_map_size_bytes", factory: factory).record(info.mapSize)
         let writer = service.writer.status

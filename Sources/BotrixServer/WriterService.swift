@@ -1,6 +1,6 @@
 import EventLog
-import LMDB
 import ServiceLifecycle
+import Storage
 
 /// Runs beside the HTTP server in one service group. On SIGTERM/SIGINT the server stops
 /// first (services shut down in reverse order), finishing in-flight requests; then this
@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// and flushes the file (which `nosync` / `nometasync` leave to the OS).
 struct WriterService: Service {
     let writer: GroupCommitWriter
-    let environment: Environment
+    let environment: any StorageEngine
 
     func run() async throws {
         try? await gracefulShutdown()

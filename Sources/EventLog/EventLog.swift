@@ -1,4 +1,4 @@
-public import LMDB
+public import Storage
 
 /// The append-only log: records in `events`, the stream index in `streams`, the head and
 /// format in `meta`, first results of idempotent appends in `idempotency`.
@@ -17,7 +17,7 @@ public final class EventLog: Sendable {
     /// The log format this build writes and reads (the `meta` entry `format`).
     public static let formatVersion: UInt64 = 1
 
-    public let environment: Environment
+    public let environment: any StorageEngine
     public let limits: Limits
     let events: Database
     let streams: Database
@@ -28,7 +28,7 @@ public final class EventLog: Sendable {
 
     /// Opens the log's databases, creating them and stamping the format on a new file.
     /// - Throws: ``EventLogError/unsupportedLogFormat(found:supported:)`` for a file from a newer build.
-    public init(environment: Environment, limits: Limits = Limits()) throws {
+    public init(environment: any StorageEngine, limits: Limits = Limits()) throws {
         self.environment = environment
         self.limits = limits
         events = try environment.database("events")
@@ -40,7 +40,7 @@ public final class EventLog: Sendable {
             guard found == Self.formatVersion else {
                 throw EventLogError.unsupportedLogFormat(found: found, supported: Self.formatVersion)
             }
-        } else if !environment.configuration.readOnly {
+        } else if !environment.options.readOnly {
             try environment.write { txn in
                 try txn.put(meta, MetaKey.format, BigEndian.bytes(Self.formatVersion))
             }

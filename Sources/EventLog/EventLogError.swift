@@ -1,4 +1,4 @@
-public import LMDB
+public import Storage
 
 /// Why an append or a read of the log failed, in words a caller can act on.
 public enum EventLogError: Error, Equatable, CustomStringConvertible {
@@ -25,9 +25,17 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     /// The writer has been shut down; no more appends are accepted.
     case writerStopped
     /// The storage layer failed; the whole batch was rolled back.
-    case storage(LMDBError)
+    case storage(any StorageError)
     /// Too many operations are waiting for the writer; nothing was queued. Retry later.
     case overloaded(queued: Int, limit: Int)
+
+    public static func == (lhs: EventLogError, rhs: EventLogError) -> Bool {
+        switch (lhs, rhs) {
+        case (.storage(let left), .storage(let right)): left.description == right.description
+        case (.storage, _), (_, .storage): false
+        default: lhs.description == rhs.description
+        }
+    }
 
     public var description: String {
         switch self {

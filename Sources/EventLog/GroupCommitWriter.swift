@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import LMDB
+import Storage
 import Synchronization
 
 #if canImport(Glibc)
@@ -230,7 +230,7 @@ public final class GroupCommitWriter: Sendable {
         var excluded: [Int: any Error] = [:]
         while true {
             do {
-                try log.environment.write(growingMap: options.mapGrowthAttempts) { txn in
+                try log.environment.write(makingRoom: options.mapGrowthAttempts) { txn in
                     outcomes = []
                     events = 0
                     hooks = BatchHooks()
@@ -250,7 +250,7 @@ public final class GroupCommitWriter: Sendable {
                         var ltx = LogTransaction(log: log, transaction: txn, now: now)
                         do {
                             try group.hook.beforeCommit(&ltx, group.payloads)
-                        } catch let error as LMDBError {
+                        } catch let error as any StorageError {
                             throw error
                         } catch {
                             throw HookFailed(operations: group.operations, error: error)
@@ -264,7 +264,7 @@ public final class GroupCommitWriter: Sendable {
             } catch let failed as HookFailed {
                 for index in failed.operations { excluded[index] = failed.error }
             } catch {
-                let failure = (error as? LMDBError).map(EventLogError.storage) ?? error
+                let failure = (error as? any StorageError).map(EventLogError.storage) ?? error
                 let at = DispatchTime.now().uptimeNanoseconds
                 health.withLock { $0.failed(failure, at: at) }
                 for operation in batch { operation.finish(failure) }
@@ -301,14 +301,14 @@ public final class GroupCommitWriter: Sendable {
     /// The fast path: straight in the batch's transaction. An operation that rejects
     /// before writing (the rule of ``LogTransaction``) leaves nothing to undo.
     private func runShared(
-        _ operation: PendingOperation, in txn: WriteTransaction, now: Int64, events: inout Int
+        _ operation: PendingOperation, in txn: any WriteTransaction, now: Int64, events: inout Int
     ) throws -> (outcome: (any Error)?, hooks: [(CommitHook, any Sendable)]) {
         var logTransaction = LogTransaction(log: log, transaction: txn, now: now)
         do {
             try operation.run(&logTransaction)
             events += logTransaction.appended.count
             return (nil, logTransaction.hooks)
-        } catch let error as LMDBError {
+        } catch let error as any StorageError {
             throw error
         } catch {
             if logTransaction.hasWritten { throw WroteThenThrew() }
@@ -319,7 +319,7 @@ public final class GroupCommitWriter: Sendable {
     /// The careful path: a nested transaction per operation, so one that throws after
     /// writing is undone alone.
     private func runIsolated(
-        _ operation: PendingOperation, in txn: WriteTransaction, now: Int64, events: inout Int
+        _ operation: PendingOperation, in txn: any WriteTransaction, now: Int64, events: inout Int
     ) throws -> (outcome: (any Error)?, hooks: [(CommitHook, any Sendable)]) {
         do {
             let hooks = try txn.nested { child in
@@ -329,7 +329,7 @@ public final class GroupCommitWriter: Sendable {
                 return logTransaction.hooks
             }
             return (nil, hooks)
-        } catch let error as LMDBError {
+        } catch let error as any StorageError {
             throw error
         } catch {
             return (error, [])

@@ -1,5 +1,5 @@
 import Foundation
-public import LMDB
+public import Storage
 
 /// Appends to the log inside a write transaction, and lets whoever must write beside the
 /// events (projections) do so through it, so events and views commit together.
@@ -12,7 +12,7 @@ public import LMDB
 public struct LogTransaction {
     /// The log being appended to.
     public let log: EventLog
-    let transaction: WriteTransaction
+    let transaction: any WriteTransaction
     /// True once anything was written through this value.
     public private(set) var hasWritten = false
     /// The batch's clock reading in milliseconds; `recorded_at` never goes below the head's.
@@ -22,7 +22,7 @@ public struct LogTransaction {
     /// Hooks registered through this value; see ``CommitHook``.
     private(set) var hooks: [(CommitHook, any Sendable)] = []
 
-    public init(log: EventLog, transaction: WriteTransaction, now: Int64) {
+    public init(log: EventLog, transaction: any WriteTransaction, now: Int64) {
         self.log = log
         self.transaction = transaction
         self.now = now
@@ -35,11 +35,11 @@ public struct LogTransaction {
     }
 
     /// Reads as of this transaction, its own writes included.
-    public var reading: ReadTransaction { transaction.reading }
+    public var reading: any TransactionReading { transaction }
 
     /// Writes beside the events (projection rows); see ``WriteTransaction/put(_:_:_:options:)``.
     public mutating func put(
-        _ database: Database, _ key: [UInt8], _ value: [UInt8], options: WriteTransaction.PutOptions = []
+        _ database: Database, _ key: [UInt8], _ value: [UInt8], options: PutOptions = []
     ) throws {
         hasWritten = true
         try transaction.put(database, key, value, options: options)

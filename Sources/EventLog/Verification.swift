@@ -1,4 +1,4 @@
-import LMDB
+import Storage
 
 /// What `verify` found. An intact log has no problems.
 public struct LogVerification: Sendable, Equatable {

@@ -1,5 +1,5 @@
 import Dispatch
-import LMDB
+import Storage
 
 /// The writer's health as `/health/ready` and metrics report it.
 public struct WriterStatus: Sendable {

@@ -1,4 +1,5 @@
 import CLMDB
+public import Storage
 import Synchronization
 
 #if canImport(Glibc)
@@ -10,48 +11,21 @@ import Synchronization
 /// Transactions are only reachable inside non-escaping closures (`read`, `write`), so a
 /// transaction cannot outlive its scope or hop to another thread mid-way; that is what
 /// lets Swift concurrency call in from any task (`MDB_NOTLS` frees read transactions
-/// from their thread). The map grows on `MDB_MAP_FULL` through ``write(growingMap:_:)``.
-public final class Environment: @unchecked Sendable {
-    /// How to open the file. Every field has a default that works on a laptop.
-    public struct Configuration: Sendable {
-        /// The data file; LMDB keeps a `-lock` file beside it.
-        public var path: String
-        /// Initial map size in bytes; the file only grows as data is written.
-        public var mapSize: Int
-        /// The map never grows beyond this many bytes.
-        public var maximumMapSize: Int
-        /// How many named databases may exist.
-        public var maxDatabases: Int
-        /// How many read transactions may be open at once across processes.
-        public var maxReaders: Int
-        /// What a commit waits for; see ``Durability``.
-        public var durability: Durability
-        /// Open without write access (tools that only read, while a server writes).
-        public var readOnly: Bool
+/// from their thread). The map grows on `MDB_MAP_FULL` through ``write(makingRoom:_:)``.
+/// This is the LMDB backend of the storage seam (``StorageEngine``).
+public final class Environment: StorageEngine, @unchecked Sendable {
+    /// How to open the file; see ``StorageOptions``.
+    public typealias Configuration = StorageOptions
 
-        public init(
-            path: String,
-            mapSize: Int = 1 << 30,
-            maximumMapSize: Int = 1 << 40,
-            maxDatabases: Int = 64,
-            maxReaders: Int = 510,
-            durability: Durability = .full,
-            readOnly: Bool = false
-        ) {
-            self.path = path
-            self.mapSize = mapSize
-            self.maximumMapSize = max(maximumMapSize, mapSize)
-            self.maxDatabases = maxDatabases
-            self.maxReaders = maxReaders
-            self.durability = durability
-            self.readOnly = readOnly
-        }
-    }
+    /// How many named databases a file may hold.
+    static let maxDatabases = 64
 
     /// The canonical path of the data file.
     public let path: String
     /// What this environment was opened with.
     public let configuration: Configuration
+    /// The same, as the storage seam names it.
+    public var options: StorageOptions { configuration }
     let handle: OpaquePointer
     /// Injected failures for tests; see ``FaultInjector``.
     public let faults = FaultInjector()
@@ -73,7 +47,7 @@ public final class Environment: @unchecked Sendable {
             try check(mdb_env_create(&env), "mdb_env_create")
             guard let env else { throw LMDBError.lmdb(code: 12, operation: "mdb_env_create") }
             do {
-                try check(mdb_env_set_maxdbs(env, MDB_dbi(configuration.maxDatabases)), "set max databases")
+                try check(mdb_env_set_maxdbs(env, MDB_dbi(Self.maxDatabases)), "set max databases")
                 try check(mdb_env_set_maxreaders(env, UInt32(configuration.maxReaders)), "set max readers")
                 try check(mdb_env_set_mapsize(env, configuration.mapSize), "set map size")
                 var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS) | configuration.durability.flags
@@ -103,7 +77,7 @@ public final class Environment: @unchecked Sendable {
     /// A file that cannot be opened is left to LMDB, which reports it properly.
     private static func reserveLockFile(of path: String, readers: Int) throws {
         let lockPath = path + "-lock"
-        let descriptor = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
         var info = stat()
@@ -139,12 +113,17 @@ public final class Environment: @unchecked Sendable {
 
     /// Runs `body` in a read-only snapshot; readers never block the writer or each other.
     /// Do not call `read` or `write` from inside `body`.
-    public func read<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+    public func read<R>(_ body: (any TransactionReading) throws -> R) throws -> R {
+        try readLMDB(body)
+    }
+
+    /// ``read(_:)`` with LMDB's own transaction type, for code of this backend.
+    func readLMDB<R>(_ body: (LMDBReadTransaction) throws -> R) throws -> R {
         try adoptingResizedMap {
             try mapLock.withShared {
                 let txn = try begin(flags: UInt32(MDB_RDONLY))
                 defer { mdb_txn_abort(txn) }
-                return try body(ReadTransaction(handle: txn))
+                return try body(LMDBReadTransaction(handle: txn))
             }
         }
     }
@@ -153,13 +132,18 @@ public final class Environment: @unchecked Sendable {
     /// Anything `body` throws aborts the transaction: nothing it wrote remains. A failed
     /// commit (disk full, I/O error, map full) also leaves nothing, and the environment
     /// stays usable: the next `write` starts afresh.
-    public func write<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+    public func write<R>(_ body: (any WriteTransaction) throws -> R) throws -> R {
+        try writeLMDB(body)
+    }
+
+    /// ``write(_:)`` with LMDB's own transaction type, for code of this backend.
+    func writeLMDB<R>(_ body: (LMDBWriteTransaction) throws -> R) throws -> R {
         try adoptingResizedMap {
             try mapLock.withShared {
                 let txn = try begin(flags: 0)
                 let result: R
                 do {
-                    result = try body(WriteTransaction(handle: txn, faults: faults))
+                    result = try body(LMDBWriteTransaction(handle: txn, faults: faults))
                 } catch {
                     // The transaction is still ours: LMDB ends it only in commit or abort.
                     mdb_txn_abort(txn)
@@ -182,7 +166,7 @@ public final class Environment: @unchecked Sendable {
 
     /// Like ``write(_:)``, but when the map fills it aborts, grows the map and runs `body`
     /// again (up to `attempts` times). `body` must therefore be safe to run twice.
-    public func write<R>(growingMap attempts: Int, _ body: (WriteTransaction) throws -> R) throws -> R {
+    public func write<R>(makingRoom attempts: Int, _ body: (any WriteTransaction) throws -> R) throws -> R {
         var remaining = attempts
         while true {
             do {
@@ -206,7 +190,7 @@ public final class Environment: @unchecked Sendable {
     }
 
     /// Returns the handle of the named database, creating it when `create` is true.
-    public func database(_ name: String, create: Bool = true) throws -> Database {
+    public func database(_ name: String, create: Bool) throws -> Database {
         if let known = databases.withLock({ $0[name] }) { return known }
         let open = { (txn: OpaquePointer) throws -> Database in
             var dbi: MDB_dbi = 0
@@ -214,7 +198,7 @@ public final class Environment: @unchecked Sendable {
             let code = self.faults.failure(at: .databaseOpen) ?? mdb_dbi_open(txn, name, flags, &dbi)
             if code == MDB_NOTFOUND { throw LMDBError.missingDatabase(name: name, path: self.path) }
             try self.record(code, "open database \(name)")
-            return Database(name: name, dbi: dbi)
+            return Database(name: name, id: dbi)
         }
         let database: Database
         if configuration.readOnly {
@@ -235,7 +219,7 @@ public final class Environment: @unchecked Sendable {
                 }
             }
         } else {
-            database = try write { try open($0.handle) }
+            database = try writeLMDB { try open($0.handle) }
         }
         databases.withLock { $0[name] = database }
         return database
@@ -275,9 +259,20 @@ public final class Environment: @unchecked Sendable {
         public var usedBytes: Int { (lastPageNumber + 1) * pageSize }
     }
 
+    /// The seam's figures: ``info`` without LMDB's page numbers.
+    public var figures: StorageFigures {
+        let info = info
+        return StorageFigures(
+            mapSize: info.mapSize, usedBytes: info.usedBytes, pageSize: info.pageSize, maxReaders: info.maxReaders,
+            readersInUse: info.readersInUse)
+    }
+
+    /// Opens another LMDB file (a scratch store, a backup copy).
+    public func open(_ options: StorageOptions) throws -> any StorageEngine { try Environment(options) }
+
     /// Writes a consistent copy of the environment to `destination` while others keep
     /// reading and writing; `compact` omits free pages (LMDB's `mdb_env_copy2`).
-    public func copy(to destination: String, compact: Bool = true) throws {
+    public func copy(to destination: String, compact: Bool) throws {
         try check(
             mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
             "copy to \(destination)")
@@ -315,7 +310,7 @@ public final class Environment: @unchecked Sendable {
 
     /// The error that made LMDB give up on this environment, or nil while it is healthy.
     /// Only a restart (a new `Environment`) clears it.
-    public var fatalError: LMDBError? { fatal.withLock { $0 } }
+    public var fatalError: (any StorageError)? { fatal.withLock { $0 } }
 
     /// Commits `txn` (or, when a failure is injected at `point`, ends it as a failed commit
     /// would) and returns LMDB's code. Either way `txn` is gone afterwards.
@@ -345,5 +340,16 @@ public final class Environment: @unchecked Sendable {
             flags & UInt32(MDB_RDONLY) != 0 ? "begin read transaction" : "begin write transaction")
         guard let txn else { throw LMDBError.lmdb(code: 12, operation: "begin transaction") }
         return txn
+    }
+}
+
+extension Durability {
+    /// LMDB's environment flags for this durability.
+    var flags: UInt32 {
+        switch self {
+        case .full: return 0
+        case .nometasync: return UInt32(MDB_NOMETASYNC)
+        case .nosync: return UInt32(MDB_NOSYNC)
+        }
     }
 }

@@ -1,11 +1,12 @@
 import CLMDB
+public import Storage
 
 /// Every way the LMDB layer can fail, with what a person needs to act on it.
 ///
 /// LMDB reports failures as integer codes; this type keeps the code (so callers can
 /// branch on `isMapFull` or `isNotFound`) and LMDB's own message, and names the
 /// operation that failed so a log line says where it happened.
-public enum LMDBError: Error, Equatable, CustomStringConvertible {
+public enum LMDBError: StorageError, Equatable {
     /// LMDB (or the OS beneath it) returned a non-zero code from `operation`.
     case lmdb(code: Int32, operation: String)
     /// The file is already open in this process; LMDB forbids a second environment on it.
@@ -52,6 +53,12 @@ public enum LMDBError: Error, Equatable, CustomStringConvertible {
         case .missingDatabase: "a named database is missing"
         case .truncated: "the file is truncated"
         }
+    }
+
+    /// True when a read-only open asked for a database the file does not have.
+    public var isMissingDatabase: Bool {
+        if case .missingDatabase = self { return true }
+        return false
     }
 
     /// True when another process grew the map and this one must adopt the new size.

@@ -1,35 +1,24 @@
 import CLMDB
+public import Storage
 
-/// Reads shared by read-only and write transactions. Values handed to closures point
-/// into the memory map and are valid only inside the closure; copy what you keep.
-public protocol TransactionReading {
+/// A read-only snapshot: LMDB's read transaction; see ``Environment/read(_:)``.
+public struct LMDBReadTransaction: LMDBReading {
+    let handle: OpaquePointer
+}
+
+/// The write transaction; see ``Environment/write(_:)``.
+public struct LMDBWriteTransaction: LMDBReading, WriteTransaction {
+    let handle: OpaquePointer
+    let faults: FaultInjector
+}
+
+/// What both of LMDB's transactions share: the handle reads go through.
+protocol LMDBReading: TransactionReading {
     /// The LMDB transaction; valid only inside the closure that received this value.
     var handle: OpaquePointer { get }
 }
 
-/// A read-only snapshot; see ``Environment/read(_:)``.
-public struct ReadTransaction: TransactionReading {
-    public let handle: OpaquePointer
-}
-
-/// The write transaction; see ``Environment/write(_:)``.
-public struct WriteTransaction: TransactionReading {
-    public let handle: OpaquePointer
-    let faults: FaultInjector
-
-    /// The same transaction with only its reads exposed, for code that must not write.
-    public var reading: ReadTransaction { ReadTransaction(handle: handle) }
-}
-
-/// The largest key LMDB accepts with its default build.
-public let maximumKeySize = 511
-
-extension TransactionReading {
-    /// A copy of the value at `key`, or nil.
-    public func get(_ database: Database, _ key: [UInt8]) throws -> [UInt8]? {
-        try withValue(database, key) { $0.map { Array($0) } }
-    }
-
+extension LMDBReading {
     /// Calls `body` with the value at `key` in place (no copy), or nil when absent.
     public func withValue<R>(
         _ database: Database, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R
@@ -51,35 +40,25 @@ extension TransactionReading {
     }
 
     /// Opens a cursor for the duration of `body`.
-    public func withCursor<R>(_ database: Database, _ body: (Cursor) throws -> R) throws -> R {
+    public func withCursor<R>(_ database: Database, _ body: (any Cursor) throws -> R) throws -> R {
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(handle, database.dbi, &cursor), "open cursor on \(database.name)")
         guard let cursor else { throw LMDBError.lmdb(code: 12, operation: "open cursor") }
         defer { mdb_cursor_close(cursor) }
-        return try body(Cursor(handle: cursor, database: database))
+        return try body(LMDBCursor(handle: cursor, database: database))
     }
 }
 
-extension WriteTransaction {
-    /// How a put treats an existing key.
-    public struct PutOptions: OptionSet, Sendable {
-        public let rawValue: UInt32
-        public init(rawValue: UInt32) { self.rawValue = rawValue }
-        /// Fail with `MDB_KEYEXIST` instead of replacing.
-        public static let noOverwrite = PutOptions(rawValue: UInt32(MDB_NOOVERWRITE))
-        /// The key sorts after every existing key: LMDB skips the search and fills pages fully.
-        public static let append = PutOptions(rawValue: UInt32(MDB_APPEND))
-    }
-
+extension LMDBWriteTransaction {
     /// Stores `value` at `key`.
-    public func put(_ database: Database, _ key: [UInt8], _ value: [UInt8], options: PutOptions = [])
+    public func put(_ database: Database, _ key: [UInt8], _ value: [UInt8], options: PutOptions)
         throws
     {
         try withMDBValue(key) { keyValue in
             try value.withUnsafeBytes { bytes in
                 var data = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
                 let code =
-                    faults.failure(at: .put) ?? mdb_put(handle, database.dbi, &keyValue, &data, options.rawValue)
+                    faults.failure(at: .put) ?? mdb_put(handle, database.dbi, &keyValue, &data, options.flags)
                 try check(code, "put into \(database.name)")
             }
         }
@@ -105,13 +84,13 @@ extension WriteTransaction {
     /// returns and vanishes when it throws, leaving everything else here untouched. The
     /// group-commit writer runs each command in one so a rejected command cannot disturb
     /// the rest of its batch.
-    public func nested<R>(_ body: (WriteTransaction) throws -> R) throws -> R {
+    public func nested<R>(_ body: (any WriteTransaction) throws -> R) throws -> R {
         var child: OpaquePointer?
         try check(mdb_txn_begin(mdb_txn_env(handle), handle, 0, &child), "begin nested transaction")
         guard let child else { throw LMDBError.lmdb(code: 12, operation: "begin nested transaction") }
         let result: R
         do {
-            result = try body(WriteTransaction(handle: child, faults: faults))
+            result = try body(LMDBWriteTransaction(handle: child, faults: faults))
         } catch {
             mdb_txn_abort(child)  // still ours: only commit or abort ends it
             throw error
@@ -139,4 +118,19 @@ func withMDBValue<R>(_ key: [UInt8], _ body: (inout MDB_val) throws -> R) throws
         var value = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
         return try body(&value)
     }
+}
+
+extension PutOptions {
+    /// LMDB's flags for these options.
+    var flags: UInt32 {
+        var flags: UInt32 = 0
+        if contains(.noOverwrite) { flags |= UInt32(MDB_NOOVERWRITE) }
+        if contains(.append) { flags |= UInt32(MDB_APPEND) }
+        return flags
+    }
+}
+
+extension Database {
+    /// LMDB's handle for this database.
+    var dbi: MDB_dbi { id }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LMDB
+import Storage
 import TestSupport
 import Testing
 

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LMDB
+import Storage
 import Testing
 
 /// The API under careless or hostile clients: shared idempotency keys, reused keys with

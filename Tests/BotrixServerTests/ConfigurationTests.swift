@@ -1,5 +1,6 @@
 import BotrixServer
 import LMDB
+import Storage
 import Testing
 
 @Suite("Configuration")

@@ -3,6 +3,7 @@ import BotrixServer
 import Dispatch
 import Foundation
 import LMDB
+import Storage
 import Synchronization
 import TestSupport
 import Testing

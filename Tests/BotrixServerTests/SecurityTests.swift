@@ -7,6 +7,7 @@ import HummingbirdTesting
 import InMemoryLogging
 import LMDB
 import Logging
+import Storage
 import TestSupport
 import Testing
 

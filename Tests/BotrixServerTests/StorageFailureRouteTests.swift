@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LMDB
+import Storage
 import Testing
 
 /// How the API answers storage failures injected at the LMDB boundary: nothing written,

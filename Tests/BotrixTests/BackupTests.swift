@@ -2,6 +2,7 @@ import Botrix
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import TestSupport
 import Testing
 
@@ -11,7 +12,7 @@ import Testing
 @Suite("Backup")
 struct BackupTests {
     /// Every entry of every database of `environment` except `skip`, as one digest per name.
-    func tables(_ environment: Environment, skip: Set<String> = []) throws -> [String: [[UInt8]]] {
+    func tables(_ environment: any StorageEngine, skip: Set<String> = []) throws -> [String: [[UInt8]]] {
         var out: [String: [[UInt8]]] = [:]
         for name in try environment.databaseNames() where !skip.contains(name) {
             let database = try environment.database(name, create: false)

@@ -3,6 +3,7 @@ import Crypto
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import Synchronization
 import TestSupport
 import Testing

@@ -3,6 +3,7 @@ import Crypto
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import Synchronization
 import TestSupport
 import Testing
@@ -67,7 +68,7 @@ struct ErasureTests {
     }
 
     /// Records the secrets scheme of a new file the way the vault would, but with `buckets`.
-    static func seedScheme(_ environment: Environment, buckets: Int) throws {
+    static func seedScheme(_ environment: any StorageEngine, buckets: Int) throws {
         let meta = try environment.database("secrets.meta")
         let scheme: [String: Any] = [
             "buckets": buckets, "legacy_keys": false, "master": try SecretBox(masterKey: master).fingerprint,

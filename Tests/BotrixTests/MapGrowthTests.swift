@@ -2,6 +2,7 @@ import Botrix
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import Synchronization
 import TestSupport
 import Testing
@@ -51,7 +52,7 @@ struct MapGrowthTests {
             stop.withLock { $0 = true }
             try await group.waitForAll()
         }
-        #expect(store.environment.info.mapSize > 1 << 20, "the map never grew")
+        #expect(store.environment.figures.mapSize > 1 << 20, "the map never grew")
         #expect(readsDone.withLock { $0 } > 0)
         for id in created.withLock({ $0 }) {
             let job = try #require(try service.job(id), "acknowledged job \(id) is missing")

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import Synchronization
 import Testing
 
@@ -214,7 +215,7 @@ struct PropertyTests {
         }
     }
 
-    func scan(_ database: Database, _ txn: ReadTransaction, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
+    func scan(_ database: Database, _ txn: any TransactionReading, _ body: ([UInt8], [UInt8]) throws -> Void) throws {
         try txn.withCursor(database) { cursor in
             var entry = try cursor.first()
             while let e = entry {

@@ -2,6 +2,7 @@ import Botrix
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import Synchronization
 import TestSupport
 

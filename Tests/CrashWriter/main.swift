@@ -6,6 +6,7 @@
 import EventLog
 import Foundation
 import LMDB
+import Storage
 
 let arguments = CommandLine.arguments
 // `CrashWriter --hold-read DB_PATH`: open the file, begin a read transaction, say

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import Testing
 
 @Suite("Group commit under concurrency")
@@ -91,7 +92,9 @@ struct ConcurrencyTests {
         await #expect {
             try await broken.value
         } throws: { error in
-            if case .storage(.invalidKey) = error as? EventLogError { return true }
+            if case .storage(let storage) = error as? EventLogError, case .invalidKey = storage as? LMDBError {
+                return true
+            }
             return false
         }
         #expect(try fixture.log.head().sequence == 1)

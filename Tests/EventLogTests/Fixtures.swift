@@ -2,6 +2,7 @@ import Dispatch
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import TestSupport
 
 /// A log on a fresh file with a writer, for one test.

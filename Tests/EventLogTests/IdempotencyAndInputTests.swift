@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import LMDB
+import Storage
 import Testing
 
 @Suite("Idempotency and bad input")

@@ -1,4 +1,5 @@
 import LMDB
+import Storage
 import TestSupport
 import Testing
 

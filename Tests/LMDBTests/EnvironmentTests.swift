@@ -1,4 +1,5 @@
 import LMDB
+import Storage
 import TestSupport
 import Testing
 
@@ -81,7 +82,7 @@ struct EnvironmentTests {
         let db = try env.database("things")
         let value = [UInt8](repeating: 0xAB, count: 2000)
         for round in 0..<8 {
-            try env.write(growingMap: 8) { (txn) throws in
+            try env.write(makingRoom: 8) { (txn) throws in
                 for i in 0..<200 { try txn.put(db, BigEndian.bytes(UInt64(round * 200 + i)), value) }
             }
         }
@@ -91,7 +92,7 @@ struct EnvironmentTests {
         let small = try folder.environment("small.mdb", mapSize: 1 << 17, maximumMapSize: 1 << 17)
         let sdb = try small.database("things")
         #expect {
-            try small.write(growingMap: 4) { (txn) throws in
+            try small.write(makingRoom: 4) { (txn) throws in
                 for i in 0..<400 { try txn.put(sdb, BigEndian.bytes(UInt64(i)), value) }
             }
         } throws: { ($0 as? LMDBError)?.isMapFull == true }

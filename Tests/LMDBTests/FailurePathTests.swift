@@ -1,4 +1,5 @@
 import LMDB
+import Storage
 import TestSupport
 import Testing
 
@@ -90,7 +91,7 @@ struct FailurePathTests {
         var outOfSpace = 0
         for n in 0..<2000 {
             do {
-                try env.write(growingMap: 4) { txn in
+                try env.write(makingRoom: 4) { txn in
                     try txn.put(db, Array("k\(n)".utf8), Array(repeating: UInt8(n % 256), count: 3000))
                 }
                 stored += 1

@@ -1,5 +1,6 @@
 import Foundation
 public import LMDB
+public import Storage
 
 /// A fresh folder for one test's LMDB file, removed when the value goes away.
 /// Each test opens its own file: LMDB forbids opening one file twice in a process.

@@ -1,6 +1,6 @@
 import EventLog
 import Foundation
-public import LMDB
+public import Storage
 
 /// Accounts: the views, unique email and username indexes (lowercased), by-status and
 /// by-job indexes, and counters, including the next account id to assign.
@@ -13,7 +13,7 @@ public struct AccountsProjection: Sendable {
     let usernames: Database
     let counters: Counters
 
-    init(environment: Environment) throws {
+    init(environment: any StorageEngine) throws {
         views = try environment.database("accounts.views")
         byStatus = try environment.database("accounts.by_status")
         byJob = try environment.database("accounts.by_job")

@@ -1,6 +1,6 @@
 import EventLog
 public import Foundation
-public import LMDB
+public import Storage
 
 /// Jobs: the views, the by-status and by-creation indexes, the queue, the retries
 /// waiting out their backoff, the leases by expiry, and their counters — all written in
@@ -19,7 +19,7 @@ public struct JobsProjection: Sendable {
     let leases: Database
     let counters: Counters
 
-    init(environment: Environment) throws {
+    init(environment: any StorageEngine) throws {
         views = try environment.database("jobs.views")
         byCreated = try environment.database("jobs.by_created")
         byStatus = try environment.database("jobs.by_status")

@@ -1,6 +1,6 @@
 import EventLog
 import Foundation
-import LMDB
+import Storage
 
 /// Byte layouts of projection keys. Big-endian numbers keep LMDB's order numeric.
 enum Keys {

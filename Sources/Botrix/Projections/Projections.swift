@@ -1,7 +1,7 @@
 import Crypto
 public import EventLog
 import Foundation
-public import LMDB
+public import Storage
 
 /// Every projection of the log. The write path applies each new event here in the
 /// transaction that appends it; `rebuild` resets them and replays the log. Each keeps a
@@ -11,7 +11,7 @@ public struct Projections: Sendable {
     public let jobs: JobsProjection
     public let accounts: AccountsProjection
 
-    public init(environment: Environment) throws {
+    public init(environment: any StorageEngine) throws {
         jobs = try JobsProjection(environment: environment)
         accounts = try AccountsProjection(environment: environment)
     }

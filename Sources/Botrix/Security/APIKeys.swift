@@ -1,7 +1,7 @@
 import Crypto
 import EventLog
 public import Foundation
-public import LMDB
+public import Storage
 
 /// What a key may do. `admin` may do everything.
 public enum Scope: String, Sendable, CaseIterable, Codable {
@@ -36,10 +36,10 @@ public struct APIKey: Sendable, Equatable {
 /// constant time. Written by `botrix keys`, read by the server on every request, so a
 /// revocation takes effect at once, across processes.
 public struct APIKeyStore: Sendable {
-    let environment: Environment
+    let environment: any StorageEngine
     let keys: Database
 
-    public init(environment: Environment) throws {
+    public init(environment: any StorageEngine) throws {
         self.environment = environment
         keys = try environment.database("auth.keys")
     }

@@ -1,7 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
-import LMDB
+import Storage
 import Synchronization
 
 extension AccountVault {
@@ -89,7 +89,7 @@ extension AccountVault {
         let (epoch, root, store) = committing
         do {
             // The keyring may drop the old root only once the new epoch cannot be lost.
-            if environment.configuration.durability != .full { try environment.sync() }
+            if environment.options.durability != .full { try environment.sync() }
             let injected = state.withLock { state -> Bool in
                 guard state.injectedTrimFailures > 0 else { return false }
                 state.injectedTrimFailures -= 1

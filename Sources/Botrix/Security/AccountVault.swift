@@ -1,7 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
-import LMDB
+import Storage
 import Synchronization
 
 /// An account id whose data key a batch deleted: the payload of the erasure hook.
@@ -28,7 +28,7 @@ struct ErasureRetry: Sendable {}
 /// file names.
 final class AccountVault: Sendable {
     let box: SecretBox
-    let environment: Environment
+    let environment: any StorageEngine
     let keyring: Keyring
     let meta: Database
     let buckets: Database
@@ -51,7 +51,7 @@ final class AccountVault: Sendable {
 
     static let hookKey = "secrets.erasure"
 
-    private init(box: SecretBox, environment: Environment) throws {
+    private init(box: SecretBox, environment: any StorageEngine) throws {
         self.box = box
         self.environment = environment
         keyring = Keyring(dataFile: environment.path)
@@ -222,7 +222,7 @@ final class AccountVault: Sendable {
 
     /// Runs `body` in a read transaction; when the root of its epoch is already gone (an
     /// erasure committed and trimmed the keyring meanwhile), runs it again on a newer one.
-    func reading<R>(_ body: (ReadTransaction) throws -> R) throws -> R {
+    func reading<R>(_ body: (any TransactionReading) throws -> R) throws -> R {
         var attempts = 0
         while true {
             do {

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-public import LMDB
+public import Storage
 
 #if canImport(Glibc)
     import Glibc
@@ -153,7 +153,7 @@ extension Keyring {
     /// Writes the keyring that opens `copy` beside it (`<copy path>-keyring`): the entry
     /// of the copy's epoch from the live keyring of `dataFile`, and nothing else, so the
     /// backup holds no root of an erased state. Needs no master key: entries stay wrapped.
-    public static func writeBackupKeyring(of dataFile: String, copy: Environment) throws -> BackupOutcome {
+    public static func writeBackupKeyring(of dataFile: String, copy: any StorageEngine) throws -> BackupOutcome {
         let state: (epoch: UInt64, store: String, buckets: Int)?
         do {
             let meta = try copy.database(SecretsLayout.meta, create: false)
@@ -164,8 +164,8 @@ extension Keyring {
                 else { return nil }
                 return (epoch, scheme.store, try txn.count(buckets))
             }
-        } catch let error as LMDBError {
-            guard case .missingDatabase = error else { throw error }
+        } catch let error as any StorageError {
+            guard error.isMissingDatabase else { throw error }
             state = nil
         }
         guard let state else { return .notNeeded }

@@ -1,6 +1,6 @@
 import Crypto
 import EventLog
-import LMDB
+import Storage
 
 /// What `botrix keys rotate-master` did: the secrets of a data file moved from one
 /// master key to another.

@@ -1,6 +1,6 @@
 import Crypto
-public import EventLog
 public import Foundation
+public import Storage
 
 /// The master key, and the sealing of account secrets (passwords, verification codes)
 /// before they enter the log.

@@ -1,7 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
-import LMDB
+import Storage
 import Synchronization
 
 /// Where the secrets' keys live in LMDB.

@@ -1,6 +1,6 @@
 import EventLog
 import Foundation
-import LMDB
+import Storage
 
 /// What ``BotrixStore/backup(to:pageSize:progress:)`` wrote.
 public struct BackupReport: Sendable {
@@ -36,10 +36,10 @@ extension BotrixStore {
             names.filter { name in Projections.names.contains { name.hasPrefix($0 + ".") } })
         let logNames: Set<String> = ["events", "streams"]
         let snapshotNames = names.filter { !logNames.contains($0) && !projectionNames.contains($0) }
-        let copy = try Environment(
-            .init(
-                path: destination, mapSize: environment.info.mapSize,
-                maximumMapSize: environment.configuration.maximumMapSize, durability: .nosync))
+        let copy = try environment.open(
+            StorageOptions(
+                path: destination, mapSize: environment.figures.mapSize,
+                maximumMapSize: environment.options.maximumMapSize, durability: .nosync))
         let events = try environment.database("events", create: false)
         let streams = try environment.database("streams", create: false)
         let copiedEvents = try copy.database("events")
@@ -63,7 +63,7 @@ extension BotrixStore {
                 }
             }
             guard let end = page.last else { break }
-            try copy.write(growingMap: 8) { txn in
+            try copy.write(makingRoom: 8) { txn in
                 for row in page { try txn.put(copiedEvents, row.key, row.value, options: .append) }
             }
             position = BigEndian.uint64(end.key) ?? last
@@ -90,7 +90,7 @@ extension BotrixStore {
                     return rows
                 }
             }
-            try copy.write(growingMap: 8) { txn in
+            try copy.write(makingRoom: 8) { txn in
                 for row in page { try txn.put(copiedStreams, row.key, row.value) }
             }
             if resume == nil { break }
@@ -103,7 +103,7 @@ extension BotrixStore {
         var finalEntries = 0
         let head = try environment.read { source in
             let head = try log.head(in: source)
-            try copy.write(growingMap: 8) { target in
+            try copy.write(makingRoom: 8) { target in
                 try log.forEach(after: last, in: source) { event in
                     guard event.sequence <= head.sequence else { return false }
                     let key = BigEndian.bytes(event.sequence)
@@ -134,7 +134,7 @@ extension BotrixStore {
         if !projectionNames.isEmpty {
             let copiedLog = try EventLog(environment: copy)
             let projections = try Projections(environment: copy)
-            _ = try copy.write(growingMap: 8) { txn in
+            _ = try copy.write(makingRoom: 8) { txn in
                 var ltx = LogTransaction(log: copiedLog, transaction: txn, now: 0)
                 return try projections.rebuild(in: &ltx)
             }

@@ -1,7 +1,7 @@
 import Crypto
 public import EventLog
 import Foundation
-import LMDB
+import Storage
 
 /// The domain's front door: commands go through the group-commit writer (decide →
 /// append → apply projections, in one transaction per batch); queries read projections

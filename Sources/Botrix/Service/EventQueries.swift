@@ -1,5 +1,5 @@
 public import EventLog
-import LMDB
+import Storage
 
 /// A page of the log as a bounded read returns it.
 public struct EventPage: Sendable {

@@ -1,6 +1,6 @@
 import Crypto
 import EventLog
-import LMDB
+import Storage
 
 /// First answers of idempotent commands, kept beside the events they produced so a retry
 /// gets the same answer and appends nothing. Not a projection: the log cannot rebuild it.
@@ -90,7 +90,7 @@ struct IdempotentAnswers: Sendable {
 
     /// The answer stored for `replay` and still alive at `now`; nil when there is none.
     /// - Throws: ``IdempotencyKeyReused`` when the key was used with another body.
-    func answer(for replay: CommandMetadata.Replay, now: Int64, in txn: ReadTransaction) throws -> [UInt8]? {
+    func answer(for replay: CommandMetadata.Replay, now: Int64, in txn: any TransactionReading) throws -> [UInt8]? {
         guard let bytes = try txn.get(database, Self.key(replay)), let record = Record(bytes),
             now - record.storedAt < lifetime
         else { return nil }

@@ -1,6 +1,6 @@
 import EventLog
 public import Foundation
-import LMDB
+import Storage
 
 /// A projection database whose live rows differ from a fresh rebuild.
 public struct ProjectionDifference: Sendable, Equatable, CustomStringConvertible {
@@ -35,8 +35,8 @@ extension Projections {
             try? FileManager.default.removeItem(atPath: path)
             try? FileManager.default.removeItem(atPath: path + "-lock")
         }
-        let scratchEnvironment = try Environment(
-            .init(path: path, mapSize: max(1 << 26, store.environment.info.mapSize), durability: .nosync))
+        let scratchEnvironment = try store.environment.open(
+            StorageOptions(path: path, mapSize: max(1 << 26, store.environment.figures.mapSize), durability: .nosync))
         let scratchLog = try EventLog(environment: scratchEnvironment)
         let scratch = try Projections(environment: scratchEnvironment)
         var rebuiltTo: UInt64 = 0
@@ -45,7 +45,7 @@ extension Projections {
             while rebuiltTo < target {
                 let page = try store.log.read(after: rebuiltTo, limit: 4096).filter { $0.sequence <= target }
                 guard let last = page.last else { break }
-                try scratchEnvironment.write(growingMap: 8) { scratchTxn in
+                try scratchEnvironment.write(makingRoom: 8) { scratchTxn in
                     var ltx = LogTransaction(log: scratchLog, transaction: scratchTxn, now: 0)
                     for event in page { try scratch.apply(event, nil, in: &ltx) }
                     try scratch.setCheckpoint(last.sequence, in: &ltx)
@@ -87,7 +87,7 @@ extension Projections {
     typealias Row = (key: [UInt8], value: [UInt8])
 
     /// Up to `limit` rows after `after`, and whether the database ended within them.
-    private static func rows(of database: Database, after: [UInt8]?, limit: Int, in txn: ReadTransaction) throws
+    private static func rows(of database: Database, after: [UInt8]?, limit: Int, in txn: any TransactionReading) throws
         -> (rows: [Row], ended: Bool)
     {
         try txn.withCursor(database) { cursor in
@@ -103,7 +103,7 @@ extension Projections {
     }
 
     /// Every row after `after` up to and including `through` (to the end when nil).
-    private static func rows(of database: Database, after: [UInt8]?, through: [UInt8]?, in txn: ReadTransaction)
+    private static func rows(of database: Database, after: [UInt8]?, through: [UInt8]?, in txn: any TransactionReading)
         throws -> [Row]
     {
         try txn.withCursor(database) { cursor in

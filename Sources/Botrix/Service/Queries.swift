@@ -1,6 +1,6 @@
 import EventLog
 public import Foundation
-import LMDB
+import Storage
 
 /// A page of a list, with the totals the API shows.
 public struct Page<Item: Sendable>: Sendable {
@@ -215,7 +215,7 @@ struct IndexScan {
         var examined = 0
         var items: [T] = []
         let next = try txn.withCursor(database) { cursor -> UInt64? in
-            var entry: Cursor.Entry?
+            var entry: CursorEntry?
             if let before {
                 guard before > 0 else { return nil }
                 entry = try cursor.seek(atMost: prefix + BigEndian.bytes(before - 1))

@@ -1,5 +1,5 @@
 public import EventLog
-import LMDB
+import Storage
 
 /// What a rebuild did.
 public struct RebuildReport: Sendable {

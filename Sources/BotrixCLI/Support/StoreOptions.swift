@@ -1,7 +1,7 @@
 import ArgumentParser
 import Botrix
 import BotrixServer
-import LMDB
+import Storage
 
 /// `--db PATH`, shared by every command; falls back to DB_PATH (environment, then .env).
 struct StoreOptions: ParsableArguments {

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import Storage
 
 /// An RFC 9457 problem: every error answer is `application/problem+json` with a
 /// `detail` a person can act on, and per-field `errors` for validation.
@@ -75,6 +76,8 @@ extension Problem {
             }
         case let bridge as any EventLogErrorBridge where bridge.storageProblem != nil:
             self = bridge.storageProblem!
+        case let storage as any StorageError:
+            self = .storage(storage)
         case let log as EventLogError:
             self = Problem(
                 status: .unprocessableContent, slug: "invalid-input", title: "Invalid input", detail: log.description)

@@ -1,6 +1,6 @@
 import EventLog
 import HTTPTypes
-import LMDB
+import Storage
 
 /// Failures of the write path that are not the request's fault. Nothing was written in
 /// any of them; the answer says whether and when to retry:
@@ -16,7 +16,7 @@ protocol EventLogErrorBridge: Error {
 extension EventLogError: EventLogErrorBridge {
     var storageProblem: Problem? {
         switch self {
-        case .storage(let error): error.storageProblem
+        case .storage(let error): Problem.storage(error)
         case .writerStopped:
             Problem(
                 status: .serviceUnavailable, slug: "stopping", title: "Server stopping",
@@ -35,15 +35,14 @@ extension EventLogError: EventLogErrorBridge {
     }
 }
 
-extension LMDBError: EventLogErrorBridge {
-    var storageProblem: Problem? {
-        if isOutOfSpace { return .insufficientStorage }
-        if isFatal { return .storageFailed }
+extension Problem {
+    /// The answer to a failure of the storage backend, whichever it is.
+    static func storage(_ error: any StorageError) -> Problem {
+        if error.isOutOfSpace { return .insufficientStorage }
+        if error.isFatal { return .storageFailed }
         return .storageUnavailable
     }
-}
 
-extension Problem {
     /// 507: the disk or the map is full; nothing was written.
     static let insufficientStorage = Problem(
         status: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage"),

@@ -63,7 +63,7 @@ struct HealthRoutes: Sendable {
             lag = head - min(head, checkpoints.values.min() ?? 0)
             storage.string("status", "ok")
             storage.int("head", head)
-            let info = service.store.environment.info
+            let info = service.store.environment.figures
             storage.int("map_used_bytes", info.usedBytes)
             storage.int("map_size_bytes", info.mapSize)
             let readers = service.store.environment.readers()

@@ -1,5 +1,3 @@
-import CLMDB
-
 /// How hard a commit works to reach the disk; trades safety after a power cut for speed.
 ///
 /// `full` (the default) fsyncs data and meta page on every commit: an acknowledged write
@@ -10,12 +8,4 @@ public enum Durability: String, Sendable, CaseIterable, Codable {
     case full
     case nometasync
     case nosync
-
-    var flags: UInt32 {
-        switch self {
-        case .full: return 0
-        case .nometasync: return UInt32(MDB_NOMETASYNC)
-        case .nosync: return UInt32(MDB_NOSYNC)
-        }
-    }
 }

@@ -1,0 +1,106 @@
+/// The largest key every backend must accept (LMDB's default build limit). Keys above the
+/// seam are designed to fit: a longer one is refused with the backend's invalid-key error.
+public let maximumKeySize = 511
+
+/// Reads inside a transaction: a snapshot that later commits do not change.
+///
+/// Values handed to closures may point into the backend's memory (LMDB's map) and are
+/// valid only inside the closure: copy what you keep. A value of this type is valid only
+/// inside the closure that received it.
+public protocol TransactionReading {
+    /// Calls `body` with the value at `key` in place (no copy), or nil when absent.
+    func withValue<R>(
+        _ database: Database, _ key: [UInt8], _ body: (UnsafeRawBufferPointer?) throws -> R
+    ) throws -> R
+
+    /// Number of entries in `database`, as this snapshot sees it.
+    func count(_ database: Database) throws -> Int
+
+    /// Opens a cursor over `database` in key order (bytewise, unsigned) for `body`.
+    func withCursor<R>(_ database: Database, _ body: (any Cursor) throws -> R) throws -> R
+}
+
+extension TransactionReading {
+    /// A copy of the value at `key`, or nil.
+    public func get(_ database: Database, _ key: [UInt8]) throws -> [UInt8]? {
+        try withValue(database, key) { $0.map { Array($0) } }
+    }
+}
+
+/// How a put treats the key it writes.
+public struct PutOptions: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Fail (with the backend's key-exists error) instead of replacing an existing key.
+    public static let noOverwrite = PutOptions(rawValue: 1)
+    /// A promise that the key sorts after every existing key: a backend may skip the
+    /// search (LMDB's `MDB_APPEND`); a broken promise fails the put.
+    public static let append = PutOptions(rawValue: 2)
+}
+
+/// The one write transaction: everything written in it commits together or not at all.
+///
+/// Only one exists at a time per store (writes are serialized); it also reads, and sees
+/// its own writes.
+public protocol WriteTransaction: TransactionReading {
+    /// Stores `value` at `key`.
+    func put(_ database: Database, _ key: [UInt8], _ value: [UInt8], options: PutOptions) throws
+
+    /// Removes `key`; returns false when it was not there.
+    @discardableResult
+    func delete(_ database: Database, _ key: [UInt8]) throws -> Bool
+
+    /// Empties `database` (its handle stays valid), as a rebuild needs.
+    func clear(_ database: Database) throws
+
+    /// Runs `body` in a child transaction: what it writes joins this transaction when it
+    /// returns and vanishes when it throws, leaving everything else here untouched (a SQL
+    /// backend uses a savepoint). The group-commit writer runs each command in one when a
+    /// command of the batch failed after writing.
+    func nested<R>(_ body: (any WriteTransaction) throws -> R) throws -> R
+}
+
+extension WriteTransaction {
+    /// Stores `value` at `key`, replacing what was there.
+    public func put(_ database: Database, _ key: [UInt8], _ value: [UInt8]) throws {
+        try put(database, key, value, options: [])
+    }
+}
+
+/// One key and value, borrowed from the backend: valid until the cursor moves or its
+/// transaction ends.
+public struct CursorEntry {
+    public let key: UnsafeRawBufferPointer
+    public let value: UnsafeRawBufferPointer
+    /// For backends: an entry over memory the backend keeps alive until the next move.
+    public init(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        self.key = key
+        self.value = value
+    }
+    /// Copies of both, to keep after the cursor moves.
+    public var copied: (key: [UInt8], value: [UInt8]) { (Array(key), Array(value)) }
+}
+
+/// A position in one database, moved in key order (bytewise, unsigned: big-endian
+/// integers sort numerically). Range scans above the seam are a seek and then `next`.
+public protocol Cursor {
+    /// The first entry in key order.
+    func first() throws -> CursorEntry?
+    /// The last entry in key order.
+    func last() throws -> CursorEntry?
+    /// The entry after the current one.
+    func next() throws -> CursorEntry?
+    /// The entry before the current one.
+    func previous() throws -> CursorEntry?
+    /// The first entry whose key is at least `key`.
+    func seek(atLeast key: [UInt8]) throws -> CursorEntry?
+}
+
+extension Cursor {
+    /// The last entry whose key is at most `key`.
+    public func seek(atMost key: [UInt8]) throws -> CursorEntry? {
+        guard let entry = try seek(atLeast: key) else { return try last() }
+        if entry.key.elementsEqual(key) { return entry }
+        return try previous()
+    }
+}
