@@ -166,7 +166,7 @@ let package = Package(
         // A tiny program the crash-safety test kills with SIGKILL; test support, not product code.
         .executableTarget(
             name: "CrashWriter",
-            dependencies: ["EventLog", "LMDB", "Storage"],
+            dependencies: ["EventLog", "LMDB", "Storage", "StorageBackends"],
             path: "Tests/CrashWriter",
             swiftSettings: swiftSettings
         ),
@@ -180,6 +180,18 @@ let package = Package(
         .testTarget(
             name: "LMDBTests",
             dependencies: ["LMDB", "Storage", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Checks on the source text: which module may import which (the storage seam).
+        .testTarget(
+            name: "ArchitectureTests",
+            swiftSettings: swiftSettings
+        ),
+        // The storage seam's contract, written once against the protocols and run against
+        // every backend in Backend.all (LMDB today).
+        .testTarget(
+            name: "StorageConformanceTests",
+            dependencies: ["Storage", "StorageBackends", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

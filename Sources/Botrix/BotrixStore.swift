@@ -47,6 +47,8 @@ public final class BotrixStore: Sendable {
             log = try StorageBackends.open(storage) { engine in try EventLog(environment: engine) }
         } catch let error as StorageOpenError {
             throw error
+        } catch let error as any StorageError {
+            throw error  // the backend kept it as it is (the file is already open in this process)
         } catch EventLogError.unsupportedLogFormat(let found, let supported) {
             throw StorageOpenError.cannotOpen(
                 path: options.path,

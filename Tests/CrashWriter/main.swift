@@ -2,7 +2,7 @@
 // group-commit writer with full durability and, after each append is acknowledged,
 // writes "first last" (its sequence range) to the acknowledgement file. The test kills
 // this process with SIGKILL at random moments and checks every acknowledged event
-// survived. Usage: CrashWriter DB_PATH ACK_PATH
+// survived. Usage: CrashWriter DB_PATH ACK_PATH (other modes below)
 import EventLog
 import Foundation
 import LMDB
@@ -17,6 +17,12 @@ if arguments.count == 3, arguments[1] == "--hold-read" {
         FileHandle.standardOutput.write(Data("holding\n".utf8))
         while true { sleep(60) }
     }
+}
+// `CrashWriter --storage-writes DB_PATH ACK_PATH`: the storage seam alone (the conformance
+// suite's kill test). Commits one numbered key per write with full durability, continuing
+// after the last key already stored, and appends each number to ACK_PATH once committed.
+if arguments.count == 4, arguments[1] == "--storage-writes" {
+    try StorageWrites.run(path: arguments[2], acknowledgements: arguments[3])
 }
 guard arguments.count == 3 else {
     FileHandle.standardError.write(Data("usage: CrashWriter DB_PATH ACK_PATH\n".utf8))
