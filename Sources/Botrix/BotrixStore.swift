@@ -15,11 +15,15 @@ public final class BotrixStore: Sendable {
         public var readOnly: Bool
         /// Writes that may wait for the writer; see ``GroupCommitWriter/Options/maximumQueued``.
         public var writerQueueLimit: Int
+        /// The projections kept of the log (``Projections/standard`` plus any added).
+        public var projections: [any Projection.Type]
 
         public init(
             path: String, mapSize: Int = 1 << 30, maximumMapSize: Int = 1 << 40, durability: Durability = .full,
-            readOnly: Bool = false, writerQueueLimit: Int = 10_000
+            readOnly: Bool = false, writerQueueLimit: Int = 10_000,
+            projections: [any Projection.Type] = Projections.standard
         ) {
+            self.projections = projections
             self.path = path
             self.mapSize = mapSize
             self.maximumMapSize = maximumMapSize
@@ -33,6 +37,9 @@ public final class BotrixStore: Sendable {
     public let environment: any StorageEngine
     public let log: EventLog
     private let writerQueueLimit: Int
+    /// The projections registered for this store; every part that opens projections on it
+    /// (the service, verify, backup, rebuild) opens these.
+    public let projectionTypes: [any Projection.Type]
 
     /// Opens the store at `options.path` through the configured backend, creating its folder
     /// and the file when writable.
@@ -59,6 +66,7 @@ public final class BotrixStore: Sendable {
         }
         environment = log.environment
         writerQueueLimit = options.writerQueueLimit
+        projectionTypes = options.projections
     }
 
     /// Throws ``StorageOpenError/missing(path:)`` when no store is at `path`, or says why

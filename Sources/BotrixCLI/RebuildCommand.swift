@@ -31,9 +31,10 @@ struct RebuildCommand: AsyncParsableCommand {
     var projections: [String] = []
 
     func validate() throws {
-        for name in projections where !Projections.names.contains(name) {
+        let names = Projections.standard.map { $0.name }
+        for name in projections where !names.contains(name) {
             throw ValidationError(
-                "unknown projection \(name): choose from \(Projections.names.joined(separator: ", "))")
+                "unknown projection \(name): choose from \(names.joined(separator: ", "))")
         }
     }
 
@@ -49,7 +50,7 @@ struct RebuildCommand: AsyncParsableCommand {
         }
         let botrix = try BotrixStore(
             .init(path: path, mapSize: configuration.mapSize, durability: configuration.durability))
-        let all = try Projections(environment: botrix.environment)
+        let all = try Projections(store: botrix)
         let only = projections.isEmpty ? nil : Set(projections)
         let head = try botrix.log.head().sequence
         let progress = ProgressLine(
@@ -63,7 +64,7 @@ struct RebuildCommand: AsyncParsableCommand {
         progress.finish()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         say(
-            "rebuilt \(projections.isEmpty ? Projections.names.joined(separator: ", ") : projections.joined(separator: ", ")): "
+            "rebuilt \(projections.isEmpty ? all.names.joined(separator: ", ") : projections.joined(separator: ", ")): "
                 + "\(replayed) events replayed in \(JSONWritingFixed.text(seconds, 2)) s "
                 + "(\(Int(Double(replayed) / max(seconds, 0.000_001))) events/s), checkpoint \(head)")
     }

@@ -28,7 +28,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let botrix = try await store.openForReading()
-        let projections = try Projections(environment: botrix.environment)
+        let projections = try Projections(store: botrix)
         let (head, jobs, accounts, checkpoints, events) = try botrix.environment.read { txn in
             (
                 try botrix.log.head(in: txn), try projections.jobs.counts(in: txn),

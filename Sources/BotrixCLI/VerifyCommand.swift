@@ -41,7 +41,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 let differences = try Projections.compareWithRebuild(store: botrix) { done, _ in rebuild.update(done) }
                 rebuild.finish()
                 say(
-                    "projections: \(try Projections(environment: botrix.environment).databases.count) databases compared with a fresh rebuild"
+                    "projections: \(try Projections(store: botrix).databases.count) databases compared with a fresh rebuild"
                 )
                 for difference in differences { say("FAIL \(difference)") }
                 failed = failed || !differences.isEmpty

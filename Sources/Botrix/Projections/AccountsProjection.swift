@@ -1,10 +1,10 @@
-import EventLog
+public import EventLog
 import Foundation
 public import Storage
 
 /// Accounts: the views, unique email and username indexes (lowercased), by-status and
 /// by-job indexes, and counters, including the next account id to assign.
-public struct AccountsProjection: Sendable {
+public struct AccountsProjection: Projection {
     public static let name = "accounts"
     let views: Database
     let byStatus: Database
@@ -13,7 +13,7 @@ public struct AccountsProjection: Sendable {
     let usernames: Database
     let counters: Counters
 
-    init(environment: any StorageEngine) throws {
+    public init(environment: any StorageEngine) throws {
         views = try environment.database("accounts.views")
         byStatus = try environment.database("accounts.by_status")
         byJob = try environment.database("accounts.by_job")
@@ -21,6 +21,9 @@ public struct AccountsProjection: Sendable {
         usernames = try environment.database("accounts.usernames")
         counters = Counters(database: try environment.database("accounts.counters"))
     }
+
+    /// Its checkpoint sits beside its counters.
+    public var checkpointDatabase: Database { counters.database }
 
     public var databases: [Database] { [views, byStatus, byJob, emails, usernames, counters.database] }
 
@@ -45,7 +48,7 @@ public struct AccountsProjection: Sendable {
         return try txn.get(index, key).flatMap { BigEndian.uint64($0) }.map { Int64(bitPattern: $0) }
     }
 
-    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
+    public func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
         guard let id = event.accountID else { return }
         let old = try view(id, in: ltx.reading)
         let new = AccountView.evolve(old, event, position)

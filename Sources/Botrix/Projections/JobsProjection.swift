@@ -1,11 +1,11 @@
-import EventLog
+public import EventLog
 public import Foundation
 public import Storage
 
 /// Jobs: the views, the by-status and by-creation indexes, the queue, the retries
 /// waiting out their backoff, the leases by expiry, and their counters — all written in
 /// the transaction of the event.
-public struct JobsProjection: Sendable {
+public struct JobsProjection: Projection {
     public static let name = "jobs"
     let views: Database
     let byCreated: Database
@@ -19,7 +19,7 @@ public struct JobsProjection: Sendable {
     let leases: Database
     let counters: Counters
 
-    init(environment: any StorageEngine) throws {
+    public init(environment: any StorageEngine) throws {
         views = try environment.database("jobs.views")
         byCreated = try environment.database("jobs.by_created")
         byStatus = try environment.database("jobs.by_status")
@@ -28,6 +28,9 @@ public struct JobsProjection: Sendable {
         leases = try environment.database("jobs.leases")
         counters = Counters(database: try environment.database("jobs.counters"))
     }
+
+    /// Its checkpoint sits beside its counters.
+    public var checkpointDatabase: Database { counters.database }
 
     /// Every database this projection owns, for reset and digests.
     public var databases: [Database] { [views, byCreated, byStatus, queue, delayed, leases, counters.database] }
@@ -40,7 +43,7 @@ public struct JobsProjection: Sendable {
     }
 
     /// Folds one event into the rows it changes.
-    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
+    public func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
         guard let jobID = event.jobID else { return }
         let old = try view(jobID, in: ltx.reading)
         guard let new = JobView.evolve(old, event, position) else { return }

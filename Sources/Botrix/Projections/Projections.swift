@@ -3,50 +3,69 @@ public import EventLog
 import Foundation
 public import Storage
 
-/// Every projection of the log. The write path applies each new event here in the
-/// transaction that appends it; `rebuild` resets them and replays the log. Each keeps a
-/// checkpoint (the last sequence applied) so lag and rebuild progress are visible.
+/// Every registered projection of the log. The write path applies each new event to all
+/// of them in the transaction that appends it; rebuild, verify and catch-up iterate over
+/// them. Each keeps a checkpoint (the last sequence applied) so lag and rebuild progress
+/// are visible.
 public struct Projections: Sendable {
     static let checkpointKey = "checkpoint"
+
+    /// The projections every store has, in the order they apply an event. Add a new one
+    /// here (one line) and rebuild, verify, backup and catch-up include it.
+    public static let standard: [any Projection.Type] = [JobsProjection.self, AccountsProjection.self]
+
+    /// Every registered projection, in apply order.
+    public let all: [any Projection]
+    /// The jobs projection, which queries and commands read directly.
     public let jobs: JobsProjection
+    /// The accounts projection, likewise.
     public let accounts: AccountsProjection
 
-    public init(environment: any StorageEngine) throws {
-        jobs = try JobsProjection(environment: environment)
-        accounts = try AccountsProjection(environment: environment)
+    /// Opens `registered` (which must include the standard ones) on `environment`.
+    public init(environment: any StorageEngine, registered: [any Projection.Type] = standard) throws {
+        all = try registered.map { try $0.init(environment: environment) }
+        guard let jobs = all.lazy.compactMap({ $0 as? JobsProjection }).first,
+            let accounts = all.lazy.compactMap({ $0 as? AccountsProjection }).first
+        else { preconditionFailure("the jobs and accounts projections must be registered") }
+        self.jobs = jobs
+        self.accounts = accounts
     }
 
-    /// Every projection database, named, in a fixed order.
-    public var databases: [Database] { jobs.databases + accounts.databases }
+    /// The projections registered for `store`, opened on it.
+    public init(store: BotrixStore) throws {
+        try self.init(environment: store.environment, registered: store.projectionTypes)
+    }
 
-    /// The projections by name, for `botrix rebuild jobs`.
-    public static let names = [JobsProjection.name, AccountsProjection.name]
+    /// Every projection database, in a fixed order.
+    public var databases: [Database] { all.flatMap(\.databases) }
+
+    /// The names of the registered projections, for `botrix rebuild NAME`.
+    public var names: [String] { all.map(\.name) }
+
+    /// The projections selected by `only` (all when nil).
+    func selected(_ only: Set<String>?) -> [any Projection] {
+        guard let only else { return all }
+        return all.filter { only.contains($0.name) }
+    }
 
     /// The databases of the named projections (all when `only` is nil).
-    public func databases(only: Set<String>?) -> [Database] {
-        (only?.contains(JobsProjection.name) ?? true ? jobs.databases : [])
-            + (only?.contains(AccountsProjection.name) ?? true ? accounts.databases : [])
-    }
+    public func databases(only: Set<String>?) -> [Database] { selected(only).flatMap(\.databases) }
 
     /// Applies one recorded event (decoded once by the caller when it has the payload).
-    /// Call ``setCheckpoint(_:in:)`` after the last event of a command or a replay.
+    /// Call ``setCheckpoint(_:in:only:)`` after the last event of a command or a replay.
     public func apply(
         _ recorded: RecordedEvent, _ event: DomainEvent?, in ltx: inout LogTransaction, only: Set<String>? = nil
     ) throws {
         guard let event = try event ?? DomainEvent(recorded) else { return }
         let position = EventPosition(recorded)
-        if only?.contains(JobsProjection.name) ?? true { try jobs.apply(event, position, in: &ltx) }
-        if only?.contains(AccountsProjection.name) ?? true { try accounts.apply(event, position, in: &ltx) }
+        for projection in selected(only) { try projection.apply(event, position, in: &ltx) }
     }
 
     /// Records that the (named) projections have applied the log up to `sequence`.
     public func setCheckpoint(_ sequence: UInt64, in ltx: inout LogTransaction, only: Set<String>? = nil) throws {
         let checkpoint = Keys.integer(Int64(bitPattern: sequence))
-        if only?.contains(JobsProjection.name) ?? true {
-            try ltx.put(jobs.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
-        }
-        if only?.contains(AccountsProjection.name) ?? true {
-            try ltx.put(accounts.counters.database, Array(Self.checkpointKey.utf8), checkpoint)
+        for projection in selected(only) {
+            try ltx.put(projection.checkpointDatabase, Array(Self.checkpointKey.utf8), checkpoint)
         }
     }
 
@@ -55,12 +74,14 @@ public struct Projections: Sendable {
         for database in databases(only: only) { try ltx.clear(database) }
     }
 
-    /// The last sequence each projection applied (0 when empty).
+    /// The last sequence each projection applied (0 when empty), by name.
     public func checkpoints(in txn: some TransactionReading) throws -> [String: UInt64] {
-        [
-            JobsProjection.name: UInt64(bitPattern: try jobs.counters.value(Self.checkpointKey, in: txn)),
-            AccountsProjection.name: UInt64(bitPattern: try accounts.counters.value(Self.checkpointKey, in: txn)),
-        ]
+        var out: [String: UInt64] = [:]
+        for projection in all {
+            let raw = try txn.get(projection.checkpointDatabase, Array(Self.checkpointKey.utf8))
+            out[projection.name] = raw.flatMap { BigEndian.uint64($0) } ?? 0
+        }
+        return out
     }
 
     /// SHA-256 over every key and value of each database, by name: equal digests mean

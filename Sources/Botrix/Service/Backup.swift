@@ -33,7 +33,7 @@ extension BotrixStore {
         let names = try environment.databaseNames()
         // A projection owns the databases named after it ("jobs.views", "accounts.emails").
         let projectionNames = Set(
-            names.filter { name in Projections.names.contains { name.hasPrefix($0 + ".") } })
+            names.filter { name in projectionTypes.contains { name.hasPrefix($0.name + ".") } })
         let logNames: Set<String> = ["events", "streams"]
         let snapshotNames = names.filter { !logNames.contains($0) && !projectionNames.contains($0) }
         let copy = try environment.open(
@@ -133,7 +133,7 @@ extension BotrixStore {
         // 3. Projections rebuilt from the copy's own log; no transaction open on this store.
         if !projectionNames.isEmpty {
             let copiedLog = try EventLog(environment: copy)
-            let projections = try Projections(environment: copy)
+            let projections = try Projections(environment: copy, registered: projectionTypes)
             _ = try copy.write(makingRoom: 8) { txn in
                 var ltx = LogTransaction(log: copiedLog, transaction: txn, now: 0)
                 return try projections.rebuild(in: &ltx)

@@ -78,7 +78,7 @@ public final class BotrixService: Sendable {
         self.settings = settings
         self.secrets =
             try secrets ?? SecretBox.resolve(environment: [:], dataFile: store.environment.path, development: true).box
-        projections = try Projections(environment: store.environment)
+        projections = try Projections(store: store)
         answers = IdempotentAnswers(
             database: try store.environment.database("commands.replays"),
             lifetime: Int64(settings.idempotencyLifetimeSeconds) * 1000)

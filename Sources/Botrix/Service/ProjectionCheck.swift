@@ -29,7 +29,7 @@ extension Projections {
         store: BotrixStore, scratchFolder: String = NSTemporaryDirectory(), pageSize: Int = 1024,
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws -> [ProjectionDifference] {
-        let live = try Projections(environment: store.environment)
+        let live = try Projections(store: store)
         let path = "\(scratchFolder)/botrix-verify-\(UUID().uuidString).mdb"
         defer {
             try? FileManager.default.removeItem(atPath: path)
@@ -38,7 +38,7 @@ extension Projections {
         let scratchEnvironment = try store.environment.open(
             StorageOptions(path: path, mapSize: max(1 << 26, store.environment.figures.mapSize), durability: .nosync))
         let scratchLog = try EventLog(environment: scratchEnvironment)
-        let scratch = try Projections(environment: scratchEnvironment)
+        let scratch = try Projections(environment: scratchEnvironment, registered: store.projectionTypes)
         var rebuiltTo: UInt64 = 0
         /// Replays the live log into the scratch projections up to `target`, page by page.
         func catchUp(to target: UInt64) throws {

@@ -1,0 +1,111 @@
+import Botrix
+import EventLog
+import Foundation
+import Storage
+import TestSupport
+import Testing
+
+/// A projection this test adds from outside the Botrix module, through its public API only:
+/// how many events of each type the log holds.
+struct EventTypeCounts: Projection {
+    static let name = "event_types"
+    let counts: Database
+
+    init(environment: any StorageEngine) throws { counts = try environment.database("event_types.counts") }
+
+    var databases: [Database] { [counts] }
+    var checkpointDatabase: Database { counts }
+
+    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
+        let key = Array(event.type.utf8)
+        let current = try ltx.reading.get(counts, key).flatMap { BigEndian.uint64($0) } ?? 0
+        try ltx.put(counts, key, BigEndian.bytes(current + 1))
+    }
+
+    /// The counts as this snapshot sees them (the checkpoint left out).
+    func read(in txn: any TransactionReading) throws -> [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        try txn.withCursor(counts) { cursor in
+            var entry = try cursor.first()
+            while let current = entry {
+                let name = String(decoding: current.key, as: UTF8.self)
+                if name != "checkpoint" { out[name] = BigEndian.uint64(current.value) }
+                entry = try cursor.next()
+            }
+        }
+        return out
+    }
+}
+
+@Suite("Projection registry")
+struct ProjectionRegistryTests {
+    /// Counts of the log's event types, straight from the log.
+    static func countsInLog(_ store: BotrixStore) throws -> [String: UInt64] {
+        try store.environment.read { txn in
+            var out: [String: UInt64] = [:]
+            try store.log.forEach(after: 0, in: txn) { event in
+                out[event.type, default: 0] += 1
+                return true
+            }
+            return out
+        }
+    }
+
+    @Test("a projection registered in one list is caught up, applied live, verified, rebuilt and backed up")
+    func registeringNeedsNoOtherEdit() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("botrix.mdb")
+        // A history written before the projection existed.
+        do {
+            let store = try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
+            let writer = store.makeWriter()
+            let service = try await BotrixService(store: store, writer: writer)
+            let job = try await service.createJob(CreateJob(count: 2))
+            _ = try #require(try await service.claim(workerID: "w"))
+            _ = try await service.recordAccount(account(job.id, worker: "w", 1))
+            await writer.shutdown()
+        }
+        let registered = Projections.standard + [EventTypeCounts.self]
+        let store = try retryingWhileOpen {
+            try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync, projections: registered))
+        }
+        let writer = store.makeWriter()
+        let service = try await BotrixService(store: store, writer: writer)
+        let added = try EventTypeCounts(environment: store.environment)
+
+        // Catch-up on open brought it to the head.
+        var head = try store.log.head().sequence
+        #expect(head == 3)  // JobCreated, JobClaimed, AccountCreated
+        #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
+        #expect(try store.environment.read { try service.projections.checkpoints(in: $0) }["event_types"] == head)
+
+        // Live: every command applies it in its own transaction.
+        let second = try await service.createJob(CreateJob(count: 1))
+        _ = try await service.cancel(jobID: second.id)
+        head = try store.log.head().sequence
+        #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
+        #expect(try store.environment.read { try added.read(in: $0) }["JobCreated"] == 2)
+
+        // Verify compares it with a replay, and finds a damaged row of it.
+        #expect(try Projections.compareWithRebuild(store: store).isEmpty)
+        try store.environment.write { txn in
+            try txn.put(added.counts, Array("JobCreated".utf8), BigEndian.bytes(99))
+        }
+        let differences = try Projections.compareWithRebuild(store: store)
+        #expect(differences.map(\.database) == ["event_types.counts"])
+
+        // Rebuild replays it like the others.
+        _ = try await service.rebuild()
+        #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
+        #expect(try Projections.compareWithRebuild(store: store).isEmpty)
+
+        // A backup copies the log and rebuilds the registered projections in the copy.
+        let copyPath = folder.file("copy.mdb")
+        _ = try store.backup(to: copyPath)
+        let copy = try BotrixStore(.init(path: copyPath, readOnly: true, projections: registered))
+        let copied = try EventTypeCounts(environment: copy.environment)
+        #expect(try copy.environment.read { try copied.read(in: $0) } == Self.countsInLog(store))
+        let copiedProjections = try Projections(store: copy)
+        #expect(try copy.environment.read { try copiedProjections.checkpoints(in: $0) }["event_types"] == head)
+    }
+}
