@@ -53,10 +53,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         for _ in 0..<runs {
             scanRates.append(try Baseline.rate(of: baseline, [path]))
             let started = DispatchTime.now().uptimeNanoseconds
-            let replayed = try environment.write { txn in
-                var ltx = LogTransaction(log: log, transaction: txn, now: 0)
-                return try projections.rebuild(in: &ltx)
-            }
+            let replayed = try projections.rebuild(log: log)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             rebuildRates.append(Double(replayed) / seconds)
         }

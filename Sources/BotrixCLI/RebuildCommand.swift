@@ -50,23 +50,18 @@ struct RebuildCommand: AsyncParsableCommand {
         }
         let botrix = try BotrixStore(
             .init(path: path, mapSize: configuration.mapSize, durability: configuration.durability))
-        let all = try Projections(store: botrix)
         let only = projections.isEmpty ? nil : Set(projections)
         let head = try botrix.log.head().sequence
         let progress = ProgressLine(
             label: "rebuilding \(projections.isEmpty ? "all projections" : projections.joined(separator: ", "))",
             total: Int(head))
-        let started = DispatchTime.now().uptimeNanoseconds
-        let replayed = try botrix.environment.write(makingRoom: 8) { txn in
-            var ltx = LogTransaction(log: botrix.log, transaction: txn, now: 0)
-            return try all.rebuild(in: &ltx, only: only) { progress.update($0) }
-        }
+        let report = try botrix.rebuild(only: only) { progress.update($0) }
         progress.finish()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        let names = projections.isEmpty ? botrix.projectionTypes.map { $0.name } : projections
         say(
-            "rebuilt \(projections.isEmpty ? all.names.joined(separator: ", ") : projections.joined(separator: ", ")): "
-                + "\(replayed) events replayed in \(JSONWritingFixed.text(seconds, 2)) s "
-                + "(\(Int(Double(replayed) / max(seconds, 0.000_001))) events/s), checkpoint \(head)")
+            "rebuilt \(names.joined(separator: ", ")): "
+                + "\(report.events) events replayed in \(JSONWritingFixed.text(report.seconds, 2)) s "
+                + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(head)")
     }
 }
 

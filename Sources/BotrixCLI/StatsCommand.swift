@@ -28,43 +28,35 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let botrix = try await store.openForReading()
-        let projections = try Projections(store: botrix)
-        let (head, jobs, accounts, checkpoints, events) = try botrix.environment.read { txn in
-            (
-                try botrix.log.head(in: txn), try projections.jobs.counts(in: txn),
-                try projections.accounts.counts(in: txn), try projections.checkpoints(in: txn),
-                try botrix.log.count(in: txn)
-            )
-        }
-        let info = botrix.environment.figures
-        let readers = botrix.environment.readers()
-        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: botrix.environment.path)[.size] as? Int) ?? 0
-        let lag = head.sequence - min(head.sequence, checkpoints.values.min() ?? 0)
+        let status = try botrix.status()
+        let (head, jobs, accounts, info, readers) = (
+            status.head, status.jobs, status.accounts, status.storage, status.readers
+        )
         var rows: [(String, String)] = [
             ("head sequence", "\(head.sequence)"),
             ("last event at", head.sequence == 0 ? "-" : Timestamp.rfc3339(milliseconds: head.recordedAt)),
-            ("events", "\(events)"),
-            ("file size", "\(fileBytes) bytes"),
+            ("events", "\(status.events)"),
+            ("file size", "\(status.fileBytes ?? 0) bytes"),
             (
                 "map used",
                 "\(info.usedBytes) of \(info.mapSize) bytes (\(info.mapSize > 0 ? info.usedBytes * 100 / info.mapSize : 0)%)"
             ),
-            ("projection lag", "\(lag) events"),
+            ("projection lag", "\(status.lag) events"),
             (
                 "readers",
                 readers.active == 0
                     ? "none open" : "\(readers.active) open, the oldest \(readers.oldestLag) commits behind"
             ),
-            ("jobs", "\(jobs["total"] ?? 0)"),
+            ("jobs", "\(jobs.total)"),
         ]
         for status in JobStatus.allCases {
-            rows.append(("  \(status.rawValue)", "\(jobs["status.\(status.rawValue)"] ?? 0)"))
+            rows.append(("  \(status.rawValue)", "\(jobs.byStatus[status] ?? 0)"))
         }
-        rows.append(("queue depth", "\(jobs.filter { $0.key.hasPrefix("queue.priority.") }.values.reduce(0, +))"))
-        rows.append(("active leases", "\(jobs["leases"] ?? 0)"))
-        rows.append(("accounts", "\(accounts["total"] ?? 0)"))
+        rows.append(("queue depth", "\(jobs.queueDepthByPriority.values.reduce(0, +))"))
+        rows.append(("active leases", "\(jobs.activeLeases)"))
+        rows.append(("accounts", "\(accounts.total)"))
         for status in AccountStatus.allCases {
-            rows.append(("  \(status.rawValue)", "\(accounts["status.\(status.rawValue)"] ?? 0)"))
+            rows.append(("  \(status.rawValue)", "\(accounts.byStatus[status] ?? 0)"))
         }
         if format == .json {
             var w = JSONObjectWriter()

@@ -44,7 +44,8 @@ public final class ServerMetrics: Sendable {
 
     /// Prometheus text, with gauges read from the projections' counters at scrape time.
     func render(service: BotrixService) -> [UInt8] {
-        if let stats = try? service.jobStats() {
+        let status = try? service.status()
+        if let stats = status?.jobs {
             for (priority, depth) in stats.queueDepthByPriority {
                 CoreMetrics.Gauge(
                     label: "botrix_queue_depth", dimensions: [("priority", String(priority))], factory: factory
@@ -58,17 +59,17 @@ public final class ServerMetrics: Sendable {
                     .record(count)
             }
         }
-        if let head = try? service.store.log.head() {
-            CoreMetrics.Gauge(label: "botrix_log_head", factory: factory).record(Int64(head.sequence))
+        if let status {
+            CoreMetrics.Gauge(label: "botrix_log_head", factory: factory).record(Int64(status.head.sequence))
+            let readers = status.readers
+            CoreMetrics.Gauge(label: "botrix_lmdb_readers", factory: factory).record(readers.active)
+            CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_lag_commits", factory: factory).record(
+                readers.oldestLag)
+            CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_age_seconds", factory: factory)
+                .record(readers.oldestAgeSeconds)
+            CoreMetrics.Gauge(label: "botrix_lmdb_map_used_bytes", factory: factory).record(status.storage.usedBytes)
+            CoreMetrics.Gauge(label: "botrix_lmdb_map_size_bytes", factory: factory).record(status.storage.mapSize)
         }
-        let readers = service.store.environment.readers()
-        CoreMetrics.Gauge(label: "botrix_lmdb_readers", factory: factory).record(readers.active)
-        CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_lag_commits", factory: factory).record(readers.oldestLag)
-        CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_age_seconds", factory: factory)
-            .record(readers.oldestAgeSeconds)
-        let info = service.store.environment.figures
-        CoreMetrics.Gauge(label: "botrix_lmdb_map_used_bytes", factory: factory).record(info.usedBytes)
-        CoreMetrics.Gauge(label: "botrix_lmdb_map_size_bytes", factory: factory).record(info.mapSize)
         let writer = service.writer.status
         CoreMetrics.Gauge(label: "botrix_writer_queued", factory: factory).record(writer.queued)
         CoreMetrics.Gauge(label: "botrix_writer_oldest_waiting_seconds", factory: factory)

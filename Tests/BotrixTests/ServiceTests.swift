@@ -211,6 +211,11 @@ struct CatchUpTests {
                 AppendRequest(
                     stream: event.stream, events: [ProposedEvent(type: event.type, data: try event.encodedData())]))
             await writer.shutdown()
+            // The log is one ahead of the projections until a service catches them up.
+            let status = try store.status()
+            #expect(status.head.sequence == 1 && status.events == 1)
+            #expect(status.lag == 1)
+            #expect(status.jobs.total == 0)
         }
         let store = try TestSupport.retryingWhileOpen {
             try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
@@ -220,6 +225,11 @@ struct CatchUpTests {
         #expect(try service.queue().map(\.id) == [job])
         #expect(
             try store.environment.read { try service.projections.checkpoints(in: $0) } == ["jobs": 1, "accounts": 1])
+        let status = try service.status()
+        #expect(status.lag == 0)
+        #expect(status.checkpoints == ["jobs": 1, "accounts": 1])
+        #expect(status.jobs == (try service.jobStats()))
+        #expect(status.jobs.byStatus[.pending] == 1 && status.jobs.queueDepthByPriority[1] == 1)
     }
 
     @Test("progress reported ahead does not block recording the remaining accounts")

@@ -97,4 +97,12 @@ public struct AccountsProjection: Projection {
     public func counts(in txn: some TransactionReading) throws -> [String: Int64] {
         try counters.all(in: txn).filter { $0.key != "next_id" }
     }
+
+    /// The totals the API, metrics and `botrix stats` show, read from the counters.
+    public func stats(in txn: some TransactionReading) throws -> AccountStats {
+        let counts = try counts(in: txn)
+        var byStatus: [AccountStatus: Int64] = [:]
+        for status in AccountStatus.allCases { byStatus[status] = counts["status.\(status.rawValue)"] ?? 0 }
+        return AccountStats(total: counts["total"] ?? 0, byStatus: byStatus)
+    }
 }

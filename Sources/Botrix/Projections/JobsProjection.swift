@@ -161,4 +161,20 @@ public struct JobsProjection: Projection {
     public func counts(in txn: some TransactionReading) throws -> [String: Int64] {
         try counters.all(in: txn)
     }
+
+    /// The totals the API, metrics and `botrix stats` show, read from the counters: the one
+    /// place that knows the counters' names.
+    public func stats(in txn: some TransactionReading) throws -> JobStats {
+        let counts = try counts(in: txn)
+        var byStatus: [JobStatus: Int64] = [:]
+        for status in JobStatus.allCases { byStatus[status] = counts["status.\(status.rawValue)"] ?? 0 }
+        var depth: [Int: Int64] = [:]
+        for priority in Priority.range { depth[priority] = counts["queue.priority.\(priority)"] ?? 0 }
+        let completed = byStatus[.completed] ?? 0
+        let failed = byStatus[.failed] ?? 0
+        return JobStats(
+            total: counts["total"] ?? 0, byStatus: byStatus, queueDepthByPriority: depth,
+            activeLeases: counts["leases"] ?? 0, retriesWaiting: counts["queue.delayed"] ?? 0,
+            successRate: completed + failed == 0 ? nil : Double(completed) / Double(completed + failed))
+    }
 }

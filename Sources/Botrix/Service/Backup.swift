@@ -134,10 +134,7 @@ extension BotrixStore {
         if !projectionNames.isEmpty {
             let copiedLog = try EventLog(environment: copy)
             let projections = try Projections(environment: copy, registered: projectionTypes)
-            _ = try copy.write(makingRoom: 8) { txn in
-                var ltx = LogTransaction(log: copiedLog, transaction: txn, now: 0)
-                return try projections.rebuild(in: &ltx)
-            }
+            _ = try projections.rebuild(log: copiedLog)
         }
         try copy.sync()
         return BackupReport(head: head, pagedEvents: position, finalEntries: finalEntries)

@@ -161,26 +161,18 @@ extension BotrixService {
         }
     }
 
+    /// Job totals, from the projection's counters (no scan).
     public func jobStats() throws -> JobStats {
-        let counts = try store.environment.read { try projections.jobs.counts(in: $0) }
-        var byStatus: [JobStatus: Int64] = [:]
-        for status in JobStatus.allCases { byStatus[status] = counts["status.\(status.rawValue)"] ?? 0 }
-        var depth: [Int: Int64] = [:]
-        for priority in Priority.range { depth[priority] = counts["queue.priority.\(priority)"] ?? 0 }
-        let completed = byStatus[.completed] ?? 0
-        let failed = byStatus[.failed] ?? 0
-        return JobStats(
-            total: counts["total"] ?? 0, byStatus: byStatus, queueDepthByPriority: depth,
-            activeLeases: counts["leases"] ?? 0, retriesWaiting: counts["queue.delayed"] ?? 0,
-            successRate: completed + failed == 0 ? nil : Double(completed) / Double(completed + failed))
+        try store.environment.read { try projections.jobs.stats(in: $0) }
     }
 
+    /// Account totals, from the projection's counters (no scan).
     public func accountStats() throws -> AccountStats {
-        let counts = try store.environment.read { try projections.accounts.counts(in: $0) }
-        var byStatus: [AccountStatus: Int64] = [:]
-        for status in AccountStatus.allCases { byStatus[status] = counts["status.\(status.rawValue)"] ?? 0 }
-        return AccountStats(total: counts["total"] ?? 0, byStatus: byStatus)
+        try store.environment.read { try projections.accounts.stats(in: $0) }
     }
+
+    /// The store's state (head, lag, storage, readers, totals); see ``BotrixStore/status()``.
+    public func status() throws -> StoreStatus { try store.status(projections: projections) }
 }
 
 /// Walks an index backwards (newest first) within a key prefix.

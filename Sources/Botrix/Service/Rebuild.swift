@@ -34,6 +34,36 @@ extension Projections {
     }
 }
 
+extension Projections {
+    /// ``rebuild(in:only:progress:)`` in a write transaction of its own on `log`'s store,
+    /// growing the store when it fills: for code that owns the store outright (the CLI, a
+    /// backup's copy, the benchmark), with no writer of this process running on it.
+    public func rebuild(
+        log: EventLog, only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }
+    ) throws -> UInt64 {
+        try log.environment.write(makingRoom: 8) { txn in
+            var ltx = LogTransaction(log: log, transaction: txn, now: 0)
+            return try rebuild(in: &ltx, only: only, progress: progress)
+        }
+    }
+}
+
+extension BotrixStore {
+    /// Rebuilds the registered projections (the named ones when `only` is set) in one write
+    /// transaction: `botrix rebuild`. A server on the same file waits for it to commit.
+    public func rebuild(only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }) throws -> RebuildReport {
+        let projections = try Projections(store: self)
+        let started = ContinuousClock.now
+        let events = try projections.rebuild(log: log, only: only, progress: progress)
+        return RebuildReport(events: events, seconds: (ContinuousClock.now - started).seconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a fraction.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
 extension BotrixService {
     /// Rebuilds every projection through the writer: the rebuild is one operation of one
     /// batch, so no command interleaves with it.
@@ -41,8 +71,6 @@ extension BotrixService {
         let projections = self.projections
         let started = ContinuousClock.now
         let events = try await writer.perform { ltx in try projections.rebuild(in: &ltx) }
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return RebuildReport(events: events, seconds: seconds)
+        return RebuildReport(events: events, seconds: (ContinuousClock.now - started).seconds)
     }
 }

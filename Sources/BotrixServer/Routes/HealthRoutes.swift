@@ -57,18 +57,14 @@ struct HealthRoutes: Sendable {
         var storage = JSONObjectWriter()
         var lag: UInt64 = 0
         do {
-            let (head, checkpoints) = try service.store.environment.read { txn in
-                (try service.store.log.head(in: txn).sequence, try service.projections.checkpoints(in: txn))
-            }
-            lag = head - min(head, checkpoints.values.min() ?? 0)
+            let status = try service.status()
+            lag = status.lag
             storage.string("status", "ok")
-            storage.int("head", head)
-            let info = service.store.environment.figures
-            storage.int("map_used_bytes", info.usedBytes)
-            storage.int("map_size_bytes", info.mapSize)
-            let readers = service.store.environment.readers()
-            storage.int("readers", readers.active)
-            storage.int("oldest_reader_lag", readers.oldestLag)
+            storage.int("head", status.head.sequence)
+            storage.int("map_used_bytes", status.storage.usedBytes)
+            storage.int("map_size_bytes", status.storage.mapSize)
+            storage.int("readers", status.readers.active)
+            storage.int("oldest_reader_lag", status.readers.oldestLag)
         } catch {
             healthy = false
             storage.string("status", "failing")
