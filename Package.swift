@@ -1,6 +1,7 @@
 // swift-tools-version: 6.2
 // Botrix: an event-sourced ledger and work queue for batch account-provisioning jobs.
-// Layers (dependencies point down only): BotrixCLI → BotrixServer → Botrix → EventLog → LMDB → CLMDB.
+// Layers (dependencies point down only): BotrixCLI → BotrixServer → Botrix → EventLog → Storage (the seam),
+// which LMDB (over CLMDB) implements; StorageBackends opens a store and is the one module above LMDB naming it.
 
 import PackageDescription
 
