@@ -51,15 +51,13 @@ struct EventsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let botrix = try await store.openForReading()
-        let log = botrix.log
-        let head = try log.head().sequence
+        let head = try botrix.head().sequence
         if after > head && !follow { throw CommandFailure("--after \(after) is beyond the last event (\(head))") }
         let sinceMs = since.flatMap(Timestamp.parse)
         let untilMs = until.flatMap(Timestamp.parse)
         var start = after
         if let sinceMs {
-            start = max(
-                start, try botrix.environment.read { try log.firstSequence(recordedAtOrAfter: sinceMs, in: $0) } - 1)
+            start = max(start, try botrix.firstSequence(recordedAtOrAfter: sinceMs) - 1)
         }
         let types = Set(type)
         let output = EventPrinter(format: format)
@@ -74,7 +72,7 @@ struct EventsCommand: AsyncParsableCommand {
         var reachedEnd = false
         let pageSize = 1024
         while !reachedEnd, limit.map({ printed < $0 }) ?? true {
-            let page = try log.read(after: position, limit: pageSize)
+            let page = try botrix.read(after: position, limit: pageSize)
             guard let last = page.last else { break }
             for event in page {
                 if let untilMs, event.recordedAt > untilMs {
@@ -92,7 +90,7 @@ struct EventsCommand: AsyncParsableCommand {
         }
         output.flush()
         guard follow, !reachedEnd, limit.map({ printed < $0 }) ?? true else { return }
-        for try await event in log.subscribe(after: position) {
+        for try await event in botrix.follow(after: position) {
             if let untilMs, event.recordedAt > untilMs { break }
             guard matches(event) else { continue }
             output.print(event)

@@ -31,7 +31,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "A scope: read, operate, work, secrets or admin; repeat for several.") var scope: [Scope]
 
         func run() async throws {
-            let keys = try APIKeyStore(environment: try await store.openForWriting().environment)
+            let keys = try await store.openForWriting().keys()
             let (key, token) = try keys.create(name: name, scopes: Set(scope))
             say(token)
             let scopes = key.scopes.map(\.rawValue).sorted().joined(separator: ", ")
@@ -45,7 +45,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let keys = try APIKeyStore(environment: try await store.openForReading().environment)
+            let keys = try await store.openForReading().keys()
             var table = Table()
             table.add("ID", "NAME", "SCOPES", "CREATED", "REVOKED")
             for key in try keys.list() {
@@ -62,7 +62,7 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "The key's id (see `botrix keys list`).") var id: String
 
         func run() async throws {
-            let keys = try APIKeyStore(environment: try await store.openForWriting().environment)
+            let keys = try await store.openForWriting().keys()
             guard try keys.revoke(id: id) else { throw CommandFailure("no key with id \(id): see `botrix keys list`") }
             say("revoked \(id)")
         }
@@ -115,7 +115,7 @@ extension KeysCommand {
                 file: newKeyFile, environmentValue: ProcessInfo.processInfo.environment["BOTRIX_NEW_MASTER_KEY"])
             if created, let newKeyFile { say("wrote a new master key to \(newKeyFile) (mode 0600)") }
             let botrix = try await store.openForWriting()
-            let rotation = try await MasterKeyRotation.rotate(store: botrix, current: current, new: new)
+            let rotation = try await botrix.rotateMasterKey(current: current, new: new)
             withExtendedLifetime(presence) {}
             if rotation.finishedEarlierRun {
                 say("\(rotation.dataFile) was already sealed with the new key: finished an interrupted rotation")

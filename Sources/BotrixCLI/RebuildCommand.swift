@@ -41,23 +41,23 @@ struct RebuildCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await store.configuration()
         let path = configuration.databasePath
-        try BotrixStore.requireExisting(path)
+        try BotrixFile.requireExisting(path)
         if let pid = ServerPresence.server(of: path) {
             FileHandle.standardError.write(
                 Data(
                     "note: botrix serve\(pid > 0 ? " (pid \(pid))" : "") is running on \(path); its writes wait until this rebuild commits\n"
                         .utf8))
         }
-        let botrix = try BotrixStore(
-            .init(path: path, mapSize: configuration.mapSize, durability: configuration.durability))
+        let botrix = try BotrixFile(
+            path: path, mapSize: configuration.mapSize, durability: configuration.durability, access: .maintenance)
         let only = projections.isEmpty ? nil : Set(projections)
-        let head = try botrix.log.head().sequence
+        let head = try botrix.head().sequence
         let progress = ProgressLine(
             label: "rebuilding \(projections.isEmpty ? "all projections" : projections.joined(separator: ", "))",
             total: Int(head))
         let report = try botrix.rebuild(only: only) { progress.update($0) }
         progress.finish()
-        let names = projections.isEmpty ? botrix.projectionTypes.map { $0.name } : projections
+        let names = projections.isEmpty ? botrix.projectionNames : projections
         say(
             "rebuilt \(names.joined(separator: ", ")): "
                 + "\(report.events) events replayed in \(JSONWritingFixed.text(report.seconds, 2)) s "

@@ -38,7 +38,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let botrix = try await store.openForReading()
-        let head = try botrix.log.head().sequence
+        let head = try botrix.head().sequence
         let cut: ReplayCut
         switch asOf {
         case .sequence(let sequence):
@@ -49,7 +49,7 @@ struct ReplayCommand: AsyncParsableCommand {
         case .time(let time): cut = .time(time)
         }
         let jobID = job.flatMap { UUID(text: $0) }
-        let state = try ReplayState.fold(botrix.log, upTo: cut, job: jobID, account: account)
+        let state = try botrix.replay(asOf: cut, job: jobID, account: account)
         let at = Timestamp.rfc3339(milliseconds: state.recordedAt)
         if let jobID {
             guard let view = state.jobs[jobID] else {

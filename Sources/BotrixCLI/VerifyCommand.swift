@@ -12,7 +12,7 @@ struct VerifyCommand: AsyncParsableCommand {
             1. The log: every record's SHA-256, every prev_hash link, gapless sequences and
                stream versions, the stream index in both directions, the stored head.
             2. The projections: a rebuild from the same snapshot of the log into a scratch
-               file, compared database by database (digest of every key and value).
+               file, compared database by database, row by row (the first differing key is named).
 
             Exits 0 when everything holds; otherwise prints each problem (which sequence,
             which stream, which projection database and key) and exits 1. Reads only: safe
@@ -29,8 +29,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let botrix = try await store.openForReading()
-        let progress = ProgressLine(label: "verifying the log", total: Int(try botrix.log.head().sequence))
-        let log = try botrix.log.verify(progress: { progress.update($0) })
+        let progress = ProgressLine(label: "verifying the log", total: Int(try botrix.head().sequence))
+        let log = try botrix.verifyLog(progress: { progress.update($0) })
         progress.finish()
         var failed = !log.isIntact
         say("log: \(log.eventsChecked) events, \(log.indexEntriesChecked) index entries checked")
@@ -38,10 +38,10 @@ struct VerifyCommand: AsyncParsableCommand {
         if !logOnly {
             let rebuild = ProgressLine(label: "rebuilding projections to compare", total: Int(log.eventsChecked))
             do {
-                let differences = try Projections.compareWithRebuild(store: botrix) { done, _ in rebuild.update(done) }
+                let differences = try botrix.verifyProjections { done, _ in rebuild.update(done) }
                 rebuild.finish()
                 say(
-                    "projections: \(try Projections(store: botrix).databases.count) databases compared with a fresh rebuild"
+                    "projections: \(botrix.projectionDatabaseCount) databases compared with a fresh rebuild"
                 )
                 for difference in differences { say("FAIL \(difference)") }
                 failed = failed || !differences.isEmpty

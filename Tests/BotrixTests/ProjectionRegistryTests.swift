@@ -37,6 +37,18 @@ struct EventTypeCounts: Projection {
     }
 }
 
+/// A second added projection: the sequence of the last event it saw.
+struct LastSequence: Projection {
+    static let name = "last_sequence"
+    let rows: Database
+    init(environment: any StorageEngine) throws { rows = try environment.database("last_sequence.rows") }
+    var databases: [Database] { [rows] }
+    var checkpointDatabase: Database { rows }
+    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
+        try ltx.put(rows, Array("last".utf8), BigEndian.bytes(position.sequence))
+    }
+}
+
 @Suite("Projection registry")
 struct ProjectionRegistryTests {
     /// Counts of the log's event types, straight from the log.
@@ -66,46 +78,65 @@ struct ProjectionRegistryTests {
             await writer.shutdown()
         }
         let registered = Projections.standard + [EventTypeCounts.self]
+        var head: UInt64 = 0
+        do {
+            let store = try retryingWhileOpen {
+                try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync, projections: registered))
+            }
+            let writer = store.makeWriter()
+            let service = try await BotrixService(store: store, writer: writer)
+            let added = try EventTypeCounts(environment: store.environment)
+
+            // Catch-up on open brought it to the head.
+            head = try store.log.head().sequence
+            #expect(head == 3)  // JobCreated, JobClaimed, AccountCreated
+            #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
+            #expect(try store.environment.read { try service.projections.checkpoints(in: $0) }["event_types"] == head)
+
+            // Live: every command applies it in its own transaction.
+            let second = try await service.createJob(CreateJob(count: 1))
+            _ = try await service.cancel(jobID: second.id)
+            head = try store.log.head().sequence
+            #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
+            #expect(try store.environment.read { try added.read(in: $0) }["JobCreated"] == 2)
+
+            // Verify compares it with a replay, and finds a damaged row of it.
+            #expect(try Projections.compareWithRebuild(store: store).isEmpty)
+            try store.environment.write { txn in
+                try txn.put(added.counts, Array("JobCreated".utf8), BigEndian.bytes(99))
+            }
+            let differences = try Projections.compareWithRebuild(store: store)
+            #expect(differences.map(\.database) == ["event_types.counts"])
+
+            // Rebuild replays it like the others.
+            _ = try await service.rebuild()
+            #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
+            #expect(try Projections.compareWithRebuild(store: store).isEmpty)
+            await writer.shutdown()
+        }
+
+        // A projection added later catches up alone: the others, already at the head, see
+        // no event twice (the counts stay equal to the log's).
+        let more = registered + [LastSequence.self]
         let store = try retryingWhileOpen {
-            try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync, projections: registered))
+            try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync, projections: more))
         }
         let writer = store.makeWriter()
-        let service = try await BotrixService(store: store, writer: writer)
-        let added = try EventTypeCounts(environment: store.environment)
-
-        // Catch-up on open brought it to the head.
-        var head = try store.log.head().sequence
-        #expect(head == 3)  // JobCreated, JobClaimed, AccountCreated
-        #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
-        #expect(try store.environment.read { try service.projections.checkpoints(in: $0) }["event_types"] == head)
-
-        // Live: every command applies it in its own transaction.
-        let second = try await service.createJob(CreateJob(count: 1))
-        _ = try await service.cancel(jobID: second.id)
-        head = try store.log.head().sequence
-        #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
-        #expect(try store.environment.read { try added.read(in: $0) }["JobCreated"] == 2)
-
-        // Verify compares it with a replay, and finds a damaged row of it.
-        #expect(try Projections.compareWithRebuild(store: store).isEmpty)
-        try store.environment.write { txn in
-            try txn.put(added.counts, Array("JobCreated".utf8), BigEndian.bytes(99))
-        }
-        let differences = try Projections.compareWithRebuild(store: store)
-        #expect(differences.map(\.database) == ["event_types.counts"])
-
-        // Rebuild replays it like the others.
-        _ = try await service.rebuild()
-        #expect(try store.environment.read { try added.read(in: $0) } == Self.countsInLog(store))
+        _ = try await BotrixService(store: store, writer: writer)
+        let counted = try EventTypeCounts(environment: store.environment)
+        #expect(try store.environment.read { try counted.read(in: $0) } == Self.countsInLog(store))
+        let last = try LastSequence(environment: store.environment)
+        #expect(try store.environment.read { try $0.get(last.rows, Array("last".utf8)) } == BigEndian.bytes(head))
         #expect(try Projections.compareWithRebuild(store: store).isEmpty)
 
         // A backup copies the log and rebuilds the registered projections in the copy.
         let copyPath = folder.file("copy.mdb")
         _ = try store.backup(to: copyPath)
-        let copy = try BotrixStore(.init(path: copyPath, readOnly: true, projections: registered))
+        let copy = try BotrixStore(.init(path: copyPath, readOnly: true, projections: more))
         let copied = try EventTypeCounts(environment: copy.environment)
         #expect(try copy.environment.read { try copied.read(in: $0) } == Self.countsInLog(store))
         let copiedProjections = try Projections(store: copy)
-        #expect(try copy.environment.read { try copiedProjections.checkpoints(in: $0) }["event_types"] == head)
+        #expect(try copy.environment.read { try copiedProjections.checkpoints(in: $0) }["last_sequence"] == head)
+        await writer.shutdown()
     }
 }

@@ -21,8 +21,18 @@ public struct Projections: Sendable {
     /// The accounts projection, likewise.
     public let accounts: AccountsProjection
 
+    /// Names a projection may not take: the prefixes of the databases that are not derived
+    /// from the log (a backup copies those and rebuilds every `NAME.` database instead).
+    public static let reservedNames: Set<String> = [
+        "events", "streams", "meta", "idempotency", "commands", "auth", "secrets",
+    ]
+
     /// Opens `registered` (which must include the standard ones) on `environment`.
     public init(environment: any StorageEngine, registered: [any Projection.Type] = standard) throws {
+        for type in registered {
+            precondition(!Self.reservedNames.contains(type.name), "projection name \(type.name) is reserved")
+        }
+        precondition(Set(registered.map { $0.name }).count == registered.count, "two projections share a name")
         all = try registered.map { try $0.init(environment: environment) }
         guard let jobs = all.lazy.compactMap({ $0 as? JobsProjection }).first,
             let accounts = all.lazy.compactMap({ $0 as? AccountsProjection }).first
@@ -85,7 +95,8 @@ public struct Projections: Sendable {
     }
 
     /// SHA-256 over every key and value of each database, by name: equal digests mean
-    /// byte-identical projections (how `verify` compares live state with a rebuild).
+    /// byte-identical projections (how the property tests compare live state with a rebuild;
+    /// `verify` compares row by row to name the first differing key).
     public func digests(in txn: some TransactionReading) throws -> [String: String] {
         var out: [String: String] = [:]
         for database in databases {

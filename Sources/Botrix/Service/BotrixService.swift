@@ -87,15 +87,21 @@ public final class BotrixService: Sendable {
         try await catchUp()
     }
 
-    /// Applies log events the projections have not seen yet.
+    /// Applies log events the projections have not seen yet, each projection from its own
+    /// checkpoint: one added by a newer build replays the whole log while the others, already
+    /// at the head, see nothing twice.
     func catchUp() async throws {
         let projections = self.projections
         try await writer.perform { ltx in
-            var after = try projections.checkpoints(in: ltx.reading).values.min() ?? 0
+            let checkpoints = try projections.checkpoints(in: ltx.reading)
+            var after = checkpoints.values.min() ?? 0
             while true {
                 let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
                 guard let last = page.last else { break }
-                for event in page { try projections.apply(event, nil, in: &ltx) }
+                for event in page {
+                    let behind = Set(checkpoints.filter { $0.value < event.sequence }.keys)
+                    try projections.apply(event, nil, in: &ltx, only: behind)
+                }
                 try projections.setCheckpoint(last.sequence, in: &ltx)
                 after = last.sequence
             }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Botrix
 import BotrixServer
-import Storage
 
 /// `--db PATH`, shared by every command; falls back to DB_PATH (environment, then .env).
 struct StoreOptions: ParsableArguments {
@@ -16,17 +15,16 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Opens the store for writing (creating it when missing), beside a server if one runs.
-    func openForWriting() async throws -> BotrixStore {
+    func openForWriting() async throws -> BotrixFile {
         let configuration = try await configuration()
-        return try BotrixStore(
-            .init(
-                path: configuration.databasePath, mapSize: configuration.mapSize,
-                durability: configuration.durability))
+        return try BotrixFile(
+            path: configuration.databasePath, mapSize: configuration.mapSize, durability: configuration.durability,
+            access: .maintenance)
     }
 
     /// Opens the store for reading only, so it can sit beside a running server.
-    func openForReading() async throws -> BotrixStore {
+    func openForReading() async throws -> BotrixFile {
         let configuration = try await configuration()
-        return try BotrixStore(.init(path: configuration.databasePath, mapSize: configuration.mapSize, readOnly: true))
+        return try BotrixFile(path: configuration.databasePath, mapSize: configuration.mapSize)
     }
 }
