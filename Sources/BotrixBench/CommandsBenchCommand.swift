@@ -67,16 +67,16 @@ struct CommandsBenchCommand: AsyncParsableCommand {
     private func measure(kind: String, callers: Int, total: Int) async throws -> (Double, Double) {
         let path = "\(directory)/botrix-commands-\(UUID().uuidString).mdb"
         defer { removeStore(path) }
-        let store = try BotrixStore(.init(path: path, mapSize: 1 << 32, durability: sync))
         let commits = Mutex((operations: 0, batches: 0))
-        let writer = store.makeWriter { report in
-            commits.withLock {
-                $0.operations += report.operations
-                $0.batches += 1
-            }
-        }
-        let service = try await BotrixService(
-            store: store, writer: writer, settings: .init(leaseSeconds: 3600, maxJobCount: 1_000_000))
+        let service = try await BotrixService.open(
+            ServiceStoreOptions(path: path, mapSize: 1 << 32, durability: sync),
+            settings: .init(leaseSeconds: 3600, maxJobCount: 1_000_000),
+            onBatch: { report in
+                commits.withLock {
+                    $0.operations += report.operations
+                    $0.batches += 1
+                }
+            })
         let perCaller = total / callers
         var jobs: [UUID] = []
         if kind == "record-account" {
@@ -108,7 +108,7 @@ struct CommandsBenchCommand: AsyncParsableCommand {
             try await group.waitForAll()
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        await writer.shutdown()
+        try await service.shutdown()
         let perCommit = commits.withLock { Double($0.operations) / Double(max(1, $0.batches)) }
         return (Double(perCaller * callers) / seconds, perCommit)
     }

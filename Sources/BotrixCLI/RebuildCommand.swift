@@ -31,7 +31,7 @@ struct RebuildCommand: AsyncParsableCommand {
     var projections: [String] = []
 
     func validate() throws {
-        let names = Projections.standard.map { $0.name }
+        let names = BotrixFile.standardProjectionNames
         for name in projections where !names.contains(name) {
             throw ValidationError(
                 "unknown projection \(name): choose from \(names.joined(separator: ", "))")

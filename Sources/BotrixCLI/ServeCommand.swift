@@ -32,34 +32,32 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { configuration.serverHost = host }
         if let port { configuration.serverPort = port }
         let logger = ServerLogging.bootstrap(configuration)
-        let botrix = try BotrixStore(
-            .init(
-                path: configuration.databasePath, mapSize: configuration.mapSize,
-                maximumMapSize: configuration.maximumMapSize, durability: configuration.durability,
-                writerQueueLimit: configuration.writerQueueLimit))
         let presence = try ServerPresence(dataFile: configuration.databasePath)
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        let writer = botrix.makeWriter { report in
+        let (service, source) = try await configuration.openService(onBatch: { report in
             metrics.record(report)
             if report.staleReadersCleared > 0 {
                 logger.warning(
                     "cleared \(report.staleReadersCleared) LMDB reader slot(s) left by dead processes (the file was growing)"
                 )
             }
-        }
-        let head = try botrix.log.head().sequence
+        })
+        // Only now: the service checked the key against the data file and its keyring.
+        logger.info(
+            "account secrets sealed with the master key from \(source) (fingerprint \(service.secretsFingerprint)); keyring \(Keyring(dataFile: service.path).path)"
+        )
+        let head = try service.head().sequence
         logger.info(
             "opened store",
             metadata: [
-                "path": "\(botrix.environment.path)", "head": "\(head)",
+                "path": "\(service.path)", "head": "\(head)",
                 "durability": "\(configuration.durability.rawValue)",
             ])
         let app = try await BotrixApplication.build(
-            configuration: configuration, store: botrix, writer: writer, logger: logger, metrics: metrics)
+            configuration: configuration, service: service, logger: logger, metrics: metrics)
         try await app.runService()
-        await writer.shutdown()
-        try botrix.environment.sync()  // nosync / nometasync: flush what the OS still holds
+        try await service.shutdown()
         withExtendedLifetime(presence) {}
         logger.info("stopped cleanly")
     }

@@ -60,14 +60,11 @@ struct StatsCommand: AsyncParsableCommand {
         }
         if format == .json {
             var w = JSONObjectWriter()
+            var section = ""  // the row an indented row belongs to ("jobs", "accounts")
             for (key, value) in rows {
                 let name = key.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "_")
-                let prefix =
-                    key.hasPrefix("  ")
-                    ? (rows.firstIndex { $0.0 == key }.map { index in
-                        rows[..<index].last { !$0.0.hasPrefix("  ") }?.0 ?? ""
-                    } ?? "") : ""
-                w.string(prefix.isEmpty ? name : "\(prefix)_\(name)", value)
+                if !key.hasPrefix("  ") { section = name }
+                w.string(key.hasPrefix("  ") ? "\(section)_\(name)" : name, value)
             }
             say(String(decoding: w.bytes(), as: UTF8.self))
         } else {

@@ -1,5 +1,4 @@
 public import Botrix
-public import EventLog
 public import Hummingbird
 import HummingbirdCore
 public import Logging
@@ -7,34 +6,15 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// Builds the HTTP application over an open store and its writer. Kept apart from
+/// Builds the HTTP application over an open service (see ``BotrixConfiguration/openService(leaseClock:onBatch:)``). Kept apart from
 /// `botrix serve` so tests drive the very same application through HummingbirdTesting.
 public enum BotrixApplication {
     public static func build(
-        configuration: BotrixConfiguration, store: BotrixStore, writer: GroupCommitWriter, logger: Logger,
-        metrics: ServerMetrics = ServerMetrics(), leaseClock: (@Sendable () -> Int64)? = nil
+        configuration: BotrixConfiguration, service: BotrixService, logger: Logger,
+        metrics: ServerMetrics = ServerMetrics()
     ) async throws -> some ApplicationProtocol {
         let development = configuration.serverEnvironment == .development
-        var keySources: [String: String] = [:]
-        keySources["BOTRIX_MASTER_KEY"] = configuration.masterKey
-        keySources["BOTRIX_MASTER_KEY_FILE"] = configuration.masterKeyFile
-        let (secrets, source) = try SecretBox.resolve(
-            environment: keySources, dataFile: store.environment.path, development: development)
-        let service = try await BotrixService(
-            store: store, writer: writer,
-            settings: .init(
-                leaseSeconds: configuration.leaseSeconds, maxAttempts: configuration.maxAttempts,
-                maxJobCount: configuration.maxJobCount, idempotencyLifetimeSeconds: configuration.idempotencyTTLSeconds,
-                waitingClaimsPerKey: configuration.maxWaitingClaimsPerKey,
-                queueAgingSeconds: configuration.queueAgingSeconds,
-                retryBackoffBaseSeconds: configuration.retryBackoffBaseSeconds,
-                retryBackoffMaxSeconds: configuration.retryBackoffMaxSeconds),
-            secrets: secrets, leaseClock: leaseClock ?? { [clock = LeaseClock()] in clock.now() })
-        // Only now: the service checked the key against the data file and its keyring.
-        logger.info(
-            "account secrets sealed with the master key from \(source) (fingerprint \(secrets.fingerprint)); keyring \(Keyring(dataFile: store.environment.path).path)"
-        )
-        let access = AccessPolicy(keys: try APIKeyStore(environment: store.environment), development: development)
+        let access = AccessPolicy(keys: try service.keys(), development: development)
         if try !development && !access.keys.hasKeys() { throw ServerSecurityError.noKeysInProduction }
         let openAtStart = access.isOpen
         let host = configuration.serverHost ?? (openAtStart ? "127.0.0.1" : "0.0.0.0")
@@ -59,11 +39,11 @@ public enum BotrixApplication {
                 serverName: "Botrix/\(BotrixVersion.current)",
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             services: [
-                WriterService(writer: writer, environment: store.environment),
+                WriterService(service: service),
                 LeaseMonitorService(service: service, logger: logger),
                 IdempotencySweepService(service: service, logger: logger),
                 ReaderMaintenanceService(
-                    environment: store.environment, every: .seconds(configuration.readerCheckSeconds), logger: logger),
+                    service: service, every: .seconds(configuration.readerCheckSeconds), logger: logger),
             ],
             logger: logger)
     }

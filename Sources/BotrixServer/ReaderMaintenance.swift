@@ -1,7 +1,6 @@
 import Botrix
 import Logging
 import ServiceLifecycle
-import Storage
 
 /// Clears LMDB reader slots of dead processes every few seconds and warns about readers
 /// that stay open long. A reader left by a killed CLI (`botrix events | head`) pins the
@@ -9,7 +8,7 @@ import Storage
 /// without bound; `mdb_reader_check` frees such slots. Live long readers cannot be freed,
 /// only reported (metrics `botrix_lmdb_readers`, `botrix_lmdb_oldest_reader_*`).
 struct ReaderMaintenanceService: Service {
-    let environment: any StorageEngine
+    let service: BotrixService
     let every: Duration
     let logger: Logger
 
@@ -25,12 +24,12 @@ struct ReaderMaintenanceService: Service {
     /// One pass: clear dead slots, sample the table (which also ages the open readers).
     func check() {
         do {
-            let cleared = try environment.clearStaleReaders()
+            let cleared = try service.clearStaleReaders()
             if cleared > 0 { logger.warning("cleared \(cleared) LMDB reader slot(s) left by dead processes") }
         } catch {
             logger.error("checking LMDB readers failed: \(error)")
         }
-        let readers = environment.readers()
+        let readers = service.readers()
         if readers.oldestAgeSeconds > 300 {
             logger.warning(
                 "an LMDB reader has been open for \(Int(readers.oldestAgeSeconds)) s (\(readers.oldestLag) commits behind): the file grows until it ends"

@@ -1,6 +1,5 @@
-import Botrix
+public import Botrix
 import CoreMetrics
-public import EventLog
 import Foundation
 import Hummingbird
 public import Prometheus
@@ -31,7 +30,7 @@ public final class ServerMetrics: Sendable {
     }
 
     /// Called by the writer after every batch.
-    public func record(_ report: GroupCommitWriter.BatchReport) {
+    public func record(_ report: CommitReport) {
         if report.failed {
             failedBatches.increment()
             return
@@ -61,16 +60,18 @@ public final class ServerMetrics: Sendable {
         }
         if let status {
             CoreMetrics.Gauge(label: "botrix_log_head", factory: factory).record(Int64(status.head.sequence))
-            let readers = status.readers
-            CoreMetrics.Gauge(label: "botrix_lmdb_readers", factory: factory).record(readers.active)
-            CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_lag_commits", factory: factory).record(
-                readers.oldestLag)
-            CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_age_seconds", factory: factory)
-                .record(readers.oldestAgeSeconds)
-            CoreMetrics.Gauge(label: "botrix_lmdb_map_used_bytes", factory: factory).record(status.storage.usedBytes)
-            CoreMetrics.Gauge(label: "botrix_lmdb_map_size_bytes", factory: factory).record(status.storage.mapSize)
         }
-        let writer = service.writer.status
+        // Readers and map figures need no read transaction: they are reported even when the
+        // reader table is full, which is when they matter most.
+        let readers = service.readers()
+        CoreMetrics.Gauge(label: "botrix_lmdb_readers", factory: factory).record(readers.active)
+        CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_lag_commits", factory: factory).record(readers.oldestLag)
+        CoreMetrics.Gauge(label: "botrix_lmdb_oldest_reader_age_seconds", factory: factory)
+            .record(readers.oldestAgeSeconds)
+        let figures = service.storageFigures
+        CoreMetrics.Gauge(label: "botrix_lmdb_map_used_bytes", factory: factory).record(figures.usedBytes)
+        CoreMetrics.Gauge(label: "botrix_lmdb_map_size_bytes", factory: factory).record(figures.mapSize)
+        let writer = service.writerStatus
         CoreMetrics.Gauge(label: "botrix_writer_queued", factory: factory).record(writer.queued)
         CoreMetrics.Gauge(label: "botrix_writer_oldest_waiting_seconds", factory: factory)
             .record(writer.oldestWaitingSeconds)

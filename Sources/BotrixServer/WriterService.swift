@@ -1,18 +1,15 @@
-import EventLog
+import Botrix
 import ServiceLifecycle
-import Storage
 
 /// Runs beside the HTTP server in one service group. On SIGTERM/SIGINT the server stops
 /// first (services shut down in reverse order), finishing in-flight requests; then this
 /// service lets the writer commit what is queued and stop, so no acknowledged write is lost,
 /// and flushes the file (which `nosync` / `nometasync` leave to the OS).
 struct WriterService: Service {
-    let writer: GroupCommitWriter
-    let environment: any StorageEngine
+    let service: BotrixService
 
     func run() async throws {
         try? await gracefulShutdown()
-        await writer.shutdown()
-        try environment.sync()
+        try await service.shutdown()
     }
 }

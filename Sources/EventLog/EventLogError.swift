@@ -29,11 +29,24 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     /// Too many operations are waiting for the writer; nothing was queued. Retry later.
     case overloaded(queued: Int, limit: Int)
 
+    /// Equal when the case and every associated value are equal; two storage failures are
+    /// equal when they describe the same failure (backends' errors need not be Equatable).
     public static func == (lhs: EventLogError, rhs: EventLogError) -> Bool {
         switch (lhs, rhs) {
-        case (.storage(let left), .storage(let right)): left.description == right.description
-        case (.storage, _), (_, .storage): false
-        default: lhs.description == rhs.description
+        case (.invalidStreamName(let a, let b), .invalidStreamName(let c, let d)): a == c && b == d
+        case (.invalidEventType(let a), .invalidEventType(let b)): a == b
+        case (.invalidEventData(let a), .invalidEventData(let b)): a == b
+        case (.emptyAppend, .emptyAppend), (.invalidIdempotencyKey, .invalidIdempotencyKey),
+            (.writerStopped, .writerStopped):
+            true
+        case (.recordTooLarge(let a, let b), .recordTooLarge(let c, let d)): a == c && b == d
+        case (.versionConflict(let a, let b, let c), .versionConflict(let d, let e, let f)): a == d && b == e && c == f
+        case (.unsupportedFormat(let a, let b), .unsupportedFormat(let c, let d)): a == c && b == d
+        case (.corruptRecord(let a, let b), .corruptRecord(let c, let d)): a == c && b == d
+        case (.unsupportedLogFormat(let a, let b), .unsupportedLogFormat(let c, let d)): a == c && b == d
+        case (.storage(let a), .storage(let b)): a.description == b.description
+        case (.overloaded(let a, let b), .overloaded(let c, let d)): a == c && b == d
+        default: false
         }
     }
 

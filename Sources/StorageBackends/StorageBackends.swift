@@ -15,15 +15,24 @@ public enum StorageBackends {
     public static func open<T>(_ options: StorageOptions, prepare: (any StorageEngine) throws -> T) throws -> T {
         try LMDBFiles.preflight(options)
         let existed = FileManager.default.fileExists(atPath: options.path)
+        let lockExisted = FileManager.default.fileExists(atPath: options.path + "-lock")
         do {
             return try prepare(try Environment(options))
         } catch {
+            // Only what this call created, and only plain files: never a folder in the way.
             if !existed && !options.readOnly {
-                try? FileManager.default.removeItem(atPath: options.path)
-                try? FileManager.default.removeItem(atPath: options.path + "-lock")
+                removeFileIfRegular(options.path)
+                if !lockExisted { removeFileIfRegular(options.path + "-lock") }
             }
             throw error is LMDBError ? LMDBFiles.explaining(error, path: options.path) : error
         }
+    }
+
+    /// Unlinks `path` when it is a regular file (never a folder, never recursively).
+    private static func removeFileIfRegular(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
+        unlink(path)
     }
 
     /// Throws ``StorageOpenError/missing(path:)`` when no store is at `path`, or says why

@@ -37,7 +37,7 @@ struct SourceTree {
     static func imports(in text: String) -> [(module: String, line: String)] {
         text.split(separator: "\n", omittingEmptySubsequences: false).compactMap { raw in
             let line = raw.trimmingCharacters(in: .whitespaces)
-            var words = line.split(separator: " ").map(String.init)
+            var words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
             while let first = words.first,
                 first.hasPrefix("@") || ["public", "package", "internal", "private", "fileprivate"].contains(first)
             {

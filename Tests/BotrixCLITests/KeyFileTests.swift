@@ -1,9 +1,10 @@
-import Botrix
 import EventLog
 import Foundation
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import Botrix
 
 /// Master key files, the keyring, `botrix keys rotate-master` and `botrix backup`'s
 /// keyring, through the built binary: what an operator meets.

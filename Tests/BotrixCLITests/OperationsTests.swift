@@ -1,4 +1,3 @@
-import Botrix
 import EventLog
 import Foundation
 import LMDB
@@ -6,6 +5,7 @@ import Storage
 import TestSupport
 import Testing
 
+@testable import Botrix
 @testable import BotrixCLI
 
 /// The operations commands through the built binary, on a store filled through the domain.
@@ -41,6 +41,12 @@ struct OperationsTests {
         #expect(
             stats.status == 0 && stats.output.contains("head sequence   8")
                 && stats.output.contains("accounts        3"), "\(stats)")
+        // JSON: one key per row, indented rows under their section (no key twice).
+        let json = try runProgram(binary, ["stats", "--db", db, "--format", "json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: String])
+        #expect(object["jobs_completed"] == "1" && object["accounts"] == "3", "\(json.output)")
+        #expect(object["accounts_pending"] != nil && object["accounts_failed"] != nil, "\(json.output)")
+        #expect(object["jobs_pending"] != nil && object["projection_lag"] == "0 events", "\(json.output)")
         let table = try runProgram(binary, ["events", "--db", db, "--type", "AccountCreated", "--format", "table"])
         #expect(table.output.split(separator: "\n").count == 4 && table.output.hasPrefix("SEQ"))
         let stream = try runProgram(binary, ["events", "--db", db, "--stream", Streams.job(job)])

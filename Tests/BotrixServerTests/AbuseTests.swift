@@ -1,4 +1,3 @@
-import Botrix
 import BotrixServer
 import Foundation
 import HTTPTypes
@@ -7,6 +6,8 @@ import HummingbirdTesting
 import LMDB
 import Storage
 import Testing
+
+@testable import Botrix
 
 /// The API under careless or hostile clients: shared idempotency keys, reused keys with
 /// other bodies, keys created and revoked on a running server, odd JSON and Unicode.

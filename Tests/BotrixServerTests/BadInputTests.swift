@@ -1,10 +1,11 @@
-import Botrix
 import BotrixServer
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import Botrix
 
 /// Every route's bad input gets the exact 4xx problem and appends nothing.
 @Suite("Bad input")

@@ -1,4 +1,3 @@
-import Botrix
 import BotrixServer
 import EventLog
 import Foundation
@@ -9,6 +8,8 @@ import Logging
 import NIOCore
 import Synchronization
 import TestSupport
+
+@testable import Botrix
 
 /// An application on a fresh store with an injected clock, driven through HummingbirdTesting.
 struct APIHarness {
@@ -32,9 +33,13 @@ struct APIHarness {
     func app(logger: Logger? = nil) async throws -> some ApplicationProtocol {
         var quiet = Logger(label: "test")
         quiet.logLevel = .warning  // keep request logs out of the test output
-        return try await BotrixApplication.build(
-            configuration: configuration, store: store, writer: writer, logger: logger ?? quiet,
+        // As `botrix serve` does, but on this harness's store, writer and clocks.
+        let (box, _) = try configuration.secrets(for: store.environment.path)
+        let service = try await BotrixService(
+            store: store, writer: writer, settings: configuration.serviceSettings, secrets: box,
             leaseClock: { [clock] in clock.now })
+        return try await BotrixApplication.build(
+            configuration: configuration, service: service, logger: logger ?? quiet)
     }
 
     /// Creates a key with these scopes and returns its bearer header.

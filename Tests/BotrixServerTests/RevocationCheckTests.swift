@@ -1,4 +1,3 @@
-import Botrix
 import BotrixServer
 import Dispatch
 import Foundation
@@ -7,6 +6,8 @@ import Storage
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import Botrix
 
 /// The check a write makes once its body is in fails closed; the lenient one long-lived
 /// reads use does not.

@@ -1,8 +1,9 @@
-import Botrix
 import BotrixServer
 import Foundation
 import Hummingbird
 import Testing
+
+@testable import Botrix
 
 /// The router and `schemas/openapi.yaml` list the same routes: a route added to one and
 /// not the other fails here.

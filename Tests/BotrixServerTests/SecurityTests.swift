@@ -1,4 +1,3 @@
-import Botrix
 import EventLog
 import Foundation
 import HTTPTypes
@@ -11,6 +10,7 @@ import Storage
 import TestSupport
 import Testing
 
+@testable import Botrix
 @testable import BotrixServer
 
 @Suite("Security", .serialized)

@@ -1,4 +1,3 @@
-import Botrix
 import BotrixServer
 import Foundation
 import HTTPTypes
@@ -7,6 +6,8 @@ import HummingbirdTesting
 import LMDB
 import Storage
 import Testing
+
+@testable import Botrix
 
 /// How the API answers storage failures injected at the LMDB boundary: nothing written,
 /// the right status, reads and health still answering, and writes back once it clears.

@@ -1,4 +1,3 @@
-import Botrix
 import BotrixServer
 import EventLog
 import Foundation
@@ -6,6 +5,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import Botrix
 
 /// Attempts are told apart by their claim token: a stale attempt — same worker id, a
 /// restarted process — cannot act on the job once it was claimed again.

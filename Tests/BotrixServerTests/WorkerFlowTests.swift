@@ -1,10 +1,11 @@
-import Botrix
 import BotrixServer
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+
+@testable import Botrix
 
 @Suite("Worker flow over HTTP")
 struct WorkerFlowTests {

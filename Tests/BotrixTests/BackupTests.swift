@@ -1,10 +1,11 @@
-import Botrix
 import EventLog
 import Foundation
 import LMDB
 import Storage
 import TestSupport
 import Testing
+
+@testable import Botrix
 
 /// `BotrixStore.backup`: the log page by page, one short snapshot for the rest, the
 /// projections rebuilt in the copy. The copy must equal the source, even with writes

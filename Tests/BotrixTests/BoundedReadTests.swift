@@ -1,7 +1,8 @@
-import Botrix
 import EventLog
 import Foundation
 import Testing
+
+@testable import Botrix
 
 /// Every read does a bounded amount of work per request and says where to go on: the
 /// work counter (`examined`) is asserted, never the time.

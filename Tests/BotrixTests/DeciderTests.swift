@@ -1,7 +1,8 @@
-import Botrix
 import EventLog
 import Foundation
 import Testing
+
+@testable import Botrix
 
 /// The rules without LMDB: pure decide and evolve.
 @Suite("Job and account rules")

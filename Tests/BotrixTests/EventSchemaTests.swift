@@ -1,6 +1,7 @@
-import Botrix
 import Foundation
 import Testing
+
+@testable import Botrix
 
 /// Code and `schemas/events/` cannot drift: a sample of every event, encoded as stored,
 /// must satisfy its schema (required fields present, no undeclared field, types right).

@@ -1,6 +1,7 @@
-import Botrix
 import Foundation
 import Testing
+
+@testable import Botrix
 
 /// Idempotent answers are scoped, fingerprinted, and expire; the sweep deletes them.
 @Suite("Idempotent answers")

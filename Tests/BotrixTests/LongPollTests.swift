@@ -1,8 +1,9 @@
-import Botrix
 import EventLog
 import Foundation
 import Synchronization
 import Testing
+
+@testable import Botrix
 
 /// Claims that wait for work: served in arrival order as jobs become ready, each job once.
 @Suite("Long-poll claims")

@@ -1,4 +1,3 @@
-import Botrix
 import EventLog
 import Foundation
 import LMDB
@@ -6,6 +5,8 @@ import Storage
 import Synchronization
 import TestSupport
 import Testing
+
+@testable import Botrix
 
 /// The map grows under load: a 1 MiB map, concurrent writers, cancels and readers. Before
 /// LMDB's ownership rules were respected, a commit that failed with MDB_MAP_FULL (raised

@@ -1,10 +1,11 @@
-import Botrix
 import EventLog
 import Foundation
 import LMDB
 import Storage
 import TestSupport
 import Testing
+
+@testable import Botrix
 
 /// `Projections.compareWithRebuild` reads page by page in short transactions while a
 /// writer goes on: no false difference from the writes, and real damage is still found.

@@ -1,9 +1,10 @@
-import Botrix
 import EventLog
 import Foundation
 import Storage
 import TestSupport
 import Testing
+
+@testable import Botrix
 
 /// A projection this test adds from outside the Botrix module, through its public API only:
 /// how many events of each type the log holds.

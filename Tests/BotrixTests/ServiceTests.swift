@@ -1,8 +1,9 @@
-import Botrix
 import EventLog
 import Foundation
 import TestSupport
 import Testing
+
+@testable import Botrix
 
 @Suite("Write and read paths")
 struct ServiceTests {

@@ -1,10 +1,11 @@
-import Botrix
 import EventLog
 import Foundation
 import LMDB
 import Storage
 import Synchronization
 import TestSupport
+
+@testable import Botrix
 
 /// A clock the test moves by hand; the writer reads it for every batch.
 final class TestClock: Sendable {

@@ -129,4 +129,30 @@ struct AtomicityTests {
             (error as? any StorageError)?.isMissingDatabase == true
         }
     }
+
+    @Test(
+        "a full store fails a write as out of space, leaving nothing; write(makingRoom:) grows it to its limit",
+        arguments: Backend.all)
+    func fullStore(backend: Backend) throws {
+        let folder = TemporaryFolder("storage-full")
+        let engine = try backend.open(
+            StorageOptions(
+                path: folder.file("store.mdb"), mapSize: 1 << 17, maximumMapSize: 1 << 20, durability: .nosync))
+        let table = try engine.database("table")
+        let value = [UInt8](repeating: 7, count: 4000)
+        func fill(_ range: Range<UInt64>) -> (any WriteTransaction) throws -> Void {
+            { txn in for n in range { try txn.put(table, key(n), value) } }
+        }
+        let outOfSpace: (any Error) -> Bool = { ($0 as? any StorageError)?.isOutOfSpace == true }
+        // About 400 KB does not fit in 128 KiB: refused whole, as out of space.
+        #expect(performing: { try engine.write(fill(0..<100)) }, throws: outOfSpace)
+        #expect(try engine.read { try $0.count(table) } == 0)
+        // Allowed to make room, the store grows (up to 1 MiB) and takes it.
+        try engine.write(makingRoom: 8, fill(0..<100))
+        #expect(try engine.read { try $0.count(table) } == 100)
+        // Beyond the limit: out of space again, and what was there stays.
+        #expect(performing: { try engine.write(makingRoom: 8, fill(100..<500)) }, throws: outOfSpace)
+        #expect(try engine.read { try $0.count(table) } == 100)
+        try engine.write { txn in try txn.put(table, key(1000), [1]) }
+    }
 }

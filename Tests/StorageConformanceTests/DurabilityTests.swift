@@ -11,7 +11,7 @@ import Testing
 @Suite("Storage conformance: durability")
 struct DurabilityTests {
     @Test(
-        "SIGKILL at random moments, 8 times: every acknowledged write is there, and no write is half there",
+        "SIGKILL at random moments, 8 times: every acknowledged write is there, and no write is half there (a process crash; a power cut is beyond what a test here can cause)",
         arguments: Backend.all)
     func durableAcrossKill(backend: Backend) async throws {
         let program = try #require(

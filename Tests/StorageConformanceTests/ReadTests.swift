@@ -62,7 +62,7 @@ struct ReadTests {
         }
     }
 
-    @Test("a write sees its own writes; a read begun before its commit does not", arguments: Backend.all)
+    @Test("a write sees its own puts, counts and cursor entries before it commits", arguments: Backend.all)
     func readYourWrites(backend: Backend) throws {
         let folder = TemporaryFolder("storage-own")
         let engine = try backend.fresh(in: folder)

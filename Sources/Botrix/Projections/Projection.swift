@@ -33,3 +33,9 @@ extension Projection {
     /// Its name, from an instance.
     public var name: String { Self.name }
 }
+
+/// A list of projections that cannot work: a reserved or repeated name, or a standard
+/// projection missing.
+public struct ProjectionRegistryError: Error, CustomStringConvertible {
+    public let description: String
+}

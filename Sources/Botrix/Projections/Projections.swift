@@ -29,14 +29,19 @@ public struct Projections: Sendable {
 
     /// Opens `registered` (which must include the standard ones) on `environment`.
     public init(environment: any StorageEngine, registered: [any Projection.Type] = standard) throws {
-        for type in registered {
-            precondition(!Self.reservedNames.contains(type.name), "projection name \(type.name) is reserved")
+        let names = registered.map { $0.name }
+        if let reserved = names.first(where: Self.reservedNames.contains) {
+            throw ProjectionRegistryError(description: "projection name \(reserved) is reserved")
         }
-        precondition(Set(registered.map { $0.name }).count == registered.count, "two projections share a name")
+        if let repeated = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
+            throw ProjectionRegistryError(description: "two projections are named \(repeated)")
+        }
         all = try registered.map { try $0.init(environment: environment) }
         guard let jobs = all.lazy.compactMap({ $0 as? JobsProjection }).first,
             let accounts = all.lazy.compactMap({ $0 as? AccountsProjection }).first
-        else { preconditionFailure("the jobs and accounts projections must be registered") }
+        else {
+            throw ProjectionRegistryError(description: "the jobs and accounts projections must be registered")
+        }
         self.jobs = jobs
         self.accounts = accounts
     }

@@ -41,6 +41,9 @@ public final class BotrixFile: Sendable {
     /// Head, lag, totals, storage figures and readers; see ``StoreStatus``.
     public func status() throws -> StoreStatus { try store.status() }
 
+    /// The names of the projections every store has (`botrix rebuild NAME`).
+    public static let standardProjectionNames = Projections.standard.map { $0.name }
+
     /// The names of the registered projections (`botrix rebuild NAME`).
     public var projectionNames: [String] { store.projectionTypes.map { $0.name } }
 

@@ -1,5 +1,5 @@
 import Crypto
-public import EventLog
+import EventLog
 import Foundation
 import Storage
 
@@ -40,14 +40,16 @@ public final class BotrixService: Sendable {
         }
     }
 
-    public let store: BotrixStore
-    public let writer: GroupCommitWriter
-    public let projections: Projections
+    // The store, its writer, the projections and the vault are the service's own: servers
+    // and tools reach them only through the service's (and ``BotrixFile``'s) public API.
+    let store: BotrixStore
+    let writer: GroupCommitWriter
+    let projections: Projections
     public let settings: Settings
     /// First answers of idempotent commands (not a projection: the log cannot rebuild it).
     let answers: IdempotentAnswers
     /// Seals account secrets; see ``SecretBox``.
-    public let secrets: SecretBox
+    let secrets: SecretBox
     /// Per-account data keys outside the log, erased for good on deletion; see ``AccountVault``.
     let vault: AccountVault
     /// Claims waiting for work (long polling); see ``ClaimWaiters``.
@@ -68,7 +70,7 @@ public final class BotrixService: Sendable {
     ///   its keyring is missing, damaged or of another copy (the message says what to do).
     /// - Parameter leaseClock: what leases are timed by; by default the writer's clock (so
     ///   a test's clock drives both). The server passes a ``LeaseClock``.
-    public init(
+    init(
         store: BotrixStore, writer: GroupCommitWriter, settings: Settings = Settings(), secrets: SecretBox? = nil,
         leaseClock: (@Sendable () -> Int64)? = nil
     ) async throws {

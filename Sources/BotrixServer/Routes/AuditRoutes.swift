@@ -13,7 +13,6 @@ struct AuditRoutes: Sendable {
     let scanBudget: Int
     let streams: StreamSlots
     let access: AccessPolicy
-    var log: EventLog { service.store.log }
 
     func register(on router: Router<BotrixRequestContext>) {
         router.get("/api/events") { request, _ in
@@ -40,7 +39,7 @@ struct AuditRoutes: Sendable {
             return try await streamEvents(request, Streams.account(id), what: "account \(id)")
         }
         router.get("/api/events/stream") { request, context in
-            try EventStream(log: log, slots: streams, reads: reads, keyStillValid: stillValid(context))
+            try EventStream(service: service, slots: streams, reads: reads, keyStillValid: stillValid(context))
                 .response(request, context)
         }
     }

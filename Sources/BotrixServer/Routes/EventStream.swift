@@ -1,3 +1,4 @@
+import Botrix
 import EventLog
 import Foundation
 import HTTPTypes
@@ -12,7 +13,7 @@ import Synchronization
 /// the key that opened it is revoked — or, for an anonymous stream, the API stops being
 /// open — (checked every second, so within one heartbeat).
 struct EventStream: Sendable {
-    let log: EventLog
+    let service: BotrixService
     let slots: StreamSlots
     /// Where backlog pages are read and encoded.
     let reads: ReadPool
@@ -22,7 +23,7 @@ struct EventStream: Sendable {
     var heartbeat: Duration = .seconds(15)
 
     func response(_ request: Request, _ context: BotrixRequestContext) throws -> Response {
-        let head = try log.head().sequence
+        let head = try service.head().sequence
         let start: UInt64
         if let header = request.headers[.lastEventID] {
             guard let value = UInt64(header.trimmingCharacters(in: .whitespaces)) else {
@@ -32,7 +33,7 @@ struct EventStream: Sendable {
         } else {
             start = try request.query("after", "a sequence number (0 or more)") { UInt64($0) } ?? head
         }
-        let log = self.log
+        let service = self.service
         let pageSize = self.pageSize
         let heartbeat = self.heartbeat
         let reads = self.reads
@@ -60,7 +61,7 @@ struct EventStream: Sendable {
                         // Read and encode the page on the read pool, off the cooperative threads.
                         let from = position
                         let (chunk, last) = try await reads.run { () throws -> ([UInt8], UInt64?) in
-                            let page = try log.read(after: from, limit: pageSize)
+                            let page = try service.read(after: from, limit: pageSize)
                             var chunk: [UInt8] = []
                             for event in page {
                                 chunk += Array("id: \(event.sequence)\nevent: \(event.type)\ndata: ".utf8)
@@ -71,7 +72,7 @@ struct EventStream: Sendable {
                         }
                         guard let last else {
                             // Wait in short slices so a shutdown ends the stream promptly.
-                            await log.waitForAppend(after: position, timeout: .seconds(1))
+                            await service.waitForAppend(after: position, timeout: .seconds(1))
                             idle += .seconds(1)
                             if idle >= heartbeat {
                                 idle = .zero

@@ -22,8 +22,8 @@ struct HealthRoutes: Sendable {
     /// is stalled (its queue full, or a write waiting 5 s or more), and for a short while
     /// after a batch failed (disk full, I/O); the answer says which and why.
     private func readiness() -> Response {
-        let status = service.writer.status
-        let readable = (try? service.store.log.head()) != nil
+        let status = service.writerStatus
+        let readable = (try? service.head()) != nil
         let writable = status.writable()
         var writer = JSONObjectWriter()
         let state =
@@ -72,7 +72,7 @@ struct HealthRoutes: Sendable {
         }
         checks.raw("storage", storage.bytes())
         var writer = JSONObjectWriter()
-        let status = service.writer.status
+        let status = service.writerStatus
         writer.string(
             "status",
             !status.running ? "stopped" : status.writable() ? "ok" : status.stalled() ? "stalled" : "failing")
