@@ -60,6 +60,12 @@ let package = Package(
             dependencies: ["CLMDB", "Storage"],
             swiftSettings: swiftSettings
         ),
+        // JSON by hand, shared by the log and the domain: one escaper, a strict reader, a
+        // validator that builds nothing, and a writer with sorted keys (stored JSON is hashed).
+        .target(
+            name: "JSONCoding",
+            swiftSettings: swiftSettings
+        ),
         // Picks the backend for a path (LMDB today): the one module above LMDB that names it.
         .target(
             name: "StorageBackends",
@@ -69,6 +75,7 @@ let package = Package(
         .target(
             name: "EventLog",
             dependencies: [
+                "JSONCoding",
                 "Storage",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -78,6 +85,7 @@ let package = Package(
             name: "Botrix",
             dependencies: [
                 "EventLog",
+                "JSONCoding",
                 "Storage",
                 "StorageBackends",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -89,6 +97,7 @@ let package = Package(
             dependencies: [
                 "Botrix",
                 "EventLog",
+                "JSONCoding",
                 "Storage",
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -114,6 +123,7 @@ let package = Package(
                 "Botrix",
                 "BotrixServer",
                 "EventLog",
+                "JSONCoding",
                 "Storage",
                 "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -197,7 +207,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "LMDB", "Storage", "TestSupport"],
+            dependencies: ["EventLog", "JSONCoding", "LMDB", "Storage", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -206,7 +216,7 @@ let package = Package(
             // (it also imports swift-crypto's CCryptoBoringSSL module for AES-GCM without
             // per-call key setup, which brings that search from minutes to seconds).
             dependencies: [
-                "Botrix", "EventLog", "LMDB", "Storage", "TestSupport",
+                "Botrix", "EventLog", "JSONCoding", "LMDB", "Storage", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings

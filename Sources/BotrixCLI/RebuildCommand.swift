@@ -2,6 +2,7 @@ import ArgumentParser
 import Botrix
 import EventLog
 import Foundation
+import JSONCoding
 import Storage
 import TerminalOutput
 

@@ -32,17 +32,21 @@ struct ServeCommand: AsyncParsableCommand {
         if let host { configuration.serverHost = host }
         if let port { configuration.serverPort = port }
         let logger = ServerLogging.bootstrap(configuration)
-        let presence = try ServerPresence(dataFile: configuration.databasePath)
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(metrics.factory)
-        let (service, source) = try await configuration.openService(onBatch: { report in
-            metrics.record(report)
-            if report.staleReadersCleared > 0 {
-                logger.warning(
-                    "cleared \(report.staleReadersCleared) LMDB reader slot(s) left by dead processes (the file was growing)"
-                )
-            }
-        })
+        // The serve lock is taken once the file opens (so an unopenable file is reported as
+        // such) and before the writer starts (so a second server stops there).
+        var presence: ServerPresence?
+        let (service, source) = try await configuration.openService(
+            whenOpened: { _ in presence = try ServerPresence(dataFile: configuration.databasePath) },
+            onBatch: { report in
+                metrics.record(report)
+                if report.staleReadersCleared > 0 {
+                    logger.warning(
+                        "cleared \(report.staleReadersCleared) LMDB reader slot(s) left by dead processes (the file was growing)"
+                    )
+                }
+            })
         // Only now: the service checked the key against the data file and its keyring.
         logger.info(
             "account secrets sealed with the master key from \(source) (fingerprint \(service.secretsFingerprint)); keyring \(Keyring(dataFile: service.path).path)"

@@ -31,12 +31,14 @@ extension BotrixConfiguration {
 
     /// Opens the configured store and the service on it (`botrix serve`'s first step), and
     /// says where the master key came from, for the start-up log.
+    /// - Parameter whenOpened: see ``BotrixService/open(_:settings:whenOpened:secrets:leaseClock:onBatch:)``.
     public func openService(
-        leaseClock: (@Sendable () -> Int64)? = nil, onBatch: @escaping @Sendable (CommitReport) -> Void = { _ in }
+        leaseClock: (@Sendable () -> Int64)? = nil, whenOpened: (_ dataFile: String) throws -> Void = { _ in },
+        onBatch: @escaping @Sendable (CommitReport) -> Void = { _ in }
     ) async throws -> (service: BotrixService, secretsSource: String) {
         var source = ""
         let service = try await BotrixService.open(
-            storeOptions, settings: serviceSettings,
+            storeOptions, settings: serviceSettings, whenOpened: whenOpened,
             secrets: { dataFile in
                 let resolved = try secrets(for: dataFile)
                 source = resolved.source

@@ -1,4 +1,5 @@
 import Foundation
+import JSONCoding
 public import Storage
 
 /// Appends to the log inside a write transaction, and lets whoever must write beside the

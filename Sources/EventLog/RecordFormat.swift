@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JSONCoding
 
 /// The on-disk record, format 1 (see `schemas/event-record.md`). Binary and
 /// length-prefixed so decoding never guesses, and hashed as stored so `verify` needs no

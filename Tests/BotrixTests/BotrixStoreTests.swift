@@ -29,4 +29,17 @@ struct BotrixStoreTests {
             _ = try BotrixStore(.init(path: "/nonexistent/botrix.mdb", readOnly: true))
         } throws: { "\($0)".contains("/nonexistent/botrix.mdb") }
     }
+
+    @Test("a failed first open removes what it created, never a folder in the way of its lock file")
+    func failedOpenKeepsForeignFolders() throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("new.mdb")
+        try FileManager.default.createDirectory(atPath: path + "-lock", withIntermediateDirectories: false)
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: path + "-lock/important.txt"))
+        #expect {
+            _ = try BotrixStore(.init(path: path))
+        } throws: { "\($0)".contains("-lock file) is a folder") }
+        #expect(try String(contentsOfFile: path + "-lock/important.txt", encoding: .utf8) == "precious")
+        #expect(!FileManager.default.fileExists(atPath: path), "a stub data file was left")
+    }
 }

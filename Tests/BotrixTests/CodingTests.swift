@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import JSONCoding
 import Testing
 
 @testable import Botrix

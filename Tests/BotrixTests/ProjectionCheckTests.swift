@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import JSONCoding
 import LMDB
 import Storage
 import TestSupport

@@ -135,7 +135,9 @@ struct StorageFailureTests {
         }
         let failing = fixture.writer.status
         #expect(failing.consecutiveFailures == 1)
-        #expect(!failing.writable())
+        // Not writable for `retryAfter` seconds after a failure: an hour here, so that a test
+        // process starved for seconds on a busy machine cannot outwait the default 10 s.
+        #expect(!failing.writable(retryAfter: 3600))
         #expect(failing.failureSummary?.outOfSpace == true)
         #expect(failing.writable(retryAfter: 0))
         _ = try await fixture.writer.append(AppendRequest(stream: "x", events: [event()]))

@@ -1,5 +1,6 @@
 import EventLog
 public import Foundation
+public import JSONCoding
 
 /// An account as the API shows it (the password is left out unless revealed), and the
 /// state `decide` reads: one row of the `accounts` projection.

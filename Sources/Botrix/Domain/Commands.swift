@@ -1,4 +1,5 @@
 public import Foundation
+public import JSONCoding
 
 /// What `decide` may read besides the state: the batch's clock and the settings.
 public struct DecisionContext: Sendable {

@@ -1,4 +1,5 @@
 public import Foundation
+public import JSONCoding
 
 /// The lease holder handed back one account it produced.
 public struct AccountCreated: Sendable, Equatable {

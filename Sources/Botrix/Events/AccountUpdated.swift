@@ -1,4 +1,5 @@
 import Foundation
+public import JSONCoding
 
 /// An operator changed some fields of an account; only the changed fields are present.
 public struct AccountUpdated: Sendable, Equatable {

@@ -1,4 +1,5 @@
 public import Foundation
+public import JSONCoding
 
 /// A job was asked for: `count` accounts at `priority`.
 public struct JobCreated: Sendable, Equatable {

@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 public import Foundation
+public import JSONCoding
 public import Storage
 
 /// What a key may do. `admin` may do everything.

@@ -35,9 +35,13 @@ extension BotrixService {
     /// - Parameter secrets: the box sealing account secrets, given the canonical path of the
     ///   data file once it is open (a development key file lives beside it); nil for the
     ///   development key file.
+    /// - Parameter whenOpened: called once the file is open and before anything runs on it
+    ///   (a server takes its serve lock here, so that a file it cannot open is reported as
+    ///   such, and a second server stops before starting a writer).
     /// - Parameter onBatch: called after every commit of the writer (metrics).
     public static func open(
         _ options: ServiceStoreOptions, settings: Settings = Settings(),
+        whenOpened: (_ dataFile: String) throws -> Void = { _ in },
         secrets: (_ dataFile: String) throws -> SecretBox? = { _ in nil },
         leaseClock: (@Sendable () -> Int64)? = nil,
         onBatch: @escaping @Sendable (CommitReport) -> Void = { _ in }
@@ -46,6 +50,7 @@ extension BotrixService {
             .init(
                 path: options.path, mapSize: options.mapSize, maximumMapSize: options.maximumMapSize,
                 durability: options.durability, writerQueueLimit: options.writerQueueLimit))
+        try whenOpened(store.environment.path)
         let box = try secrets(store.environment.path)
         let writer = store.makeWriter(onBatch: onBatch)
         do {

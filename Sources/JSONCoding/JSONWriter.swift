@@ -57,26 +57,15 @@ public enum JSONWriting {
         return Array(text.utf8)
     }
 
+    /// `text` as a JSON string literal (``JSONText/appendString(_:to:)``, the one escaper).
     public static func string(_ text: String) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
+        var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count + 2)
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [92, 34]
-            case UInt8(ascii: "\\"): out += [92, 92]
-            case 0x0A: out += [92, 110]
-            case 0x0D: out += [92, 114]
-            case 0x09: out += [92, 116]
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]]
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONText.appendString(text, to: &out)
         return out
     }
 
+    /// A JSON value, objects with sorted keys.
     public static func value(_ value: JSONValue) -> [UInt8] {
         switch value {
         case .null: return Array("null".utf8)

@@ -1,13 +1,15 @@
 /// Checks that bytes are one JSON object (RFC 8259) without building it: the log embeds
 /// event data verbatim in its output, so it must be valid, and checking it must cost far
 /// less than the append (Foundation's parser costs more than the whole LMDB put).
-enum JSONValidator {
-    enum Outcome: Equatable {
+public enum JSONValidator {
+    /// Whether the bytes are one JSON object, and if not, why.
+    public enum Outcome: Equatable, Sendable {
         case valid
         case invalid(String)
     }
 
-    static func validateObject(_ bytes: [UInt8]) -> Outcome {
+    /// Checks `bytes` in one pass, building nothing.
+    public static func validateObject(_ bytes: [UInt8]) -> Outcome {
         bytes.withUnsafeBufferPointer { buffer in
             var scanner = Scanner(bytes: buffer)
             scanner.skipSpace()
