@@ -2,7 +2,7 @@ import Botrix
 import EventLog
 import Foundation
 import Glibc
-public import JSONCoding
+import JSONCoding
 public import Logging
 
 /// Sets up swift-log once per process: text lines for people, JSON lines for collectors.

@@ -1,5 +1,5 @@
 import Foundation
-public import JSONCoding
+import JSONCoding
 
 // Hand-written JSON for the events: each payload's `write(into:)` and `read(_:)` sit beside
 // its declaration (Events/<Type>.swift) with the keys of `schemas/events/`, written sorted so

@@ -1,4 +1,4 @@
-public import JSONCoding
+import JSONCoding
 
 /// Typed reads of a stored payload's fields, for the events' `read(_:)`.
 extension JSONObject {

@@ -1,5 +1,5 @@
 import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// Projection rows in a compact binary layout, versioned by a leading byte. Views are
 /// read and rewritten on every command and every replayed event; a hand-written layout

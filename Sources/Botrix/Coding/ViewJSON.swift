@@ -1,6 +1,6 @@
 import EventLog
 import Foundation
-public import JSONCoding
+import JSONCoding
 
 // The API's JSON for views: the shape of `schemas/openapi.yaml`, shared by the server and
 // the command line (`botrix replay`). Keys are added in sorted order, so the writer skips

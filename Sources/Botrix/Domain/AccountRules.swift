@@ -1,6 +1,6 @@
 import EventLog
 import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// Field rules for accounts, each with a message that says what is accepted.
 enum AccountRules {

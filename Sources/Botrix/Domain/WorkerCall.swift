@@ -1,7 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// Who makes a worker call: the name it gives, the claim token of its attempt, and the API
 /// key it authenticated with. The token is what tells two attempts apart — a restarted

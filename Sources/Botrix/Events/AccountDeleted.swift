@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// An account was deleted; it leaves every view.
 public struct AccountDeleted: Sendable, Equatable {

@@ -1,6 +1,6 @@
 public import EventLog
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// The events of the catalogue (README). Names are the contract: fields grow, never change meaning.
 /// Each case's payload is stored as the event's `data`, a JSON object with snake_case keys

@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// An operator cancelled the job; its worker's next call gets 409.
 public struct JobCancelled: Sendable, Equatable {

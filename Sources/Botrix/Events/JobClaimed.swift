@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// A worker took the job with a lease until `leaseExpiresAt`; `attempt` counts claims.
 public struct JobClaimed: Sendable, Equatable {

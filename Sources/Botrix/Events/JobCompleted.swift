@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// The lease holder finished the job.
 public struct JobCompleted: Sendable, Equatable {

@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// A job was asked for: `count` accounts at `priority`.
 public struct JobCreated: Sendable, Equatable {

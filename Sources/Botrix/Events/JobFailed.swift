@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// The job failed: back to the queue when `requeued`, otherwise finished as failed.
 public struct JobFailed: Sendable, Equatable {

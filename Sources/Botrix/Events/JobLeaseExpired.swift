@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// The worker's lease ran out: the job goes back to the head of its priority when
 /// attempts remain (`requeued`); otherwise a `JobFailed` follows in the same append.

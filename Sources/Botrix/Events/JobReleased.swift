@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// The lease holder gave the job back unfinished (it is shutting down, or cannot do it
 /// now): the job returns to the head of its priority and the attempt is not counted.

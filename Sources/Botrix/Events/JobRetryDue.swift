@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// A retry's backoff is over: the job joins the queue again (at the head of its
 /// priority), so queue depth, `GET /api/queue` and the claim order count it as ready.

@@ -1,5 +1,5 @@
 public import Foundation
-public import JSONCoding
+import JSONCoding
 
 /// The lease holder reported progress or a heartbeat (no counts); the lease is extended.
 public struct ProgressUpdated: Sendable, Equatable {

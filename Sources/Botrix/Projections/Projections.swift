@@ -1,7 +1,7 @@
 import Crypto
 public import EventLog
 import Foundation
-public import JSONCoding
+import JSONCoding
 public import Storage
 
 /// Every registered projection of the log. The write path applies each new event to all

@@ -1,7 +1,7 @@
 import Crypto
 import EventLog
 public import Foundation
-public import JSONCoding
+import JSONCoding
 public import Storage
 
 /// What a key may do. `admin` may do everything.

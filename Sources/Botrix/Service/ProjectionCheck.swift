@@ -1,6 +1,6 @@
 import EventLog
 public import Foundation
-public import JSONCoding
+import JSONCoding
 import Storage
 
 /// A projection database whose live rows differ from a fresh rebuild.

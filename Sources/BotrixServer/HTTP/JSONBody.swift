@@ -1,6 +1,6 @@
 import Botrix
 import Hummingbird
-public import JSONCoding
+import JSONCoding
 import NIOCore
 
 /// A request body read as one JSON object, with typed field access that collects a

@@ -3,7 +3,7 @@ import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
-public import JSONCoding
+import JSONCoding
 import NIOCore
 import Storage
 

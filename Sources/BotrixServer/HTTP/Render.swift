@@ -3,7 +3,7 @@ import EventLog
 import Foundation
 import HTTPTypes
 import Hummingbird
-public import JSONCoding
+import JSONCoding
 
 /// The API's JSON shapes, written by hand with sorted keys (see schemas/openapi.yaml).
 enum Render {

@@ -1,7 +1,7 @@
 import Botrix
 import Foundation
 import Hummingbird
-public import JSONCoding
+import JSONCoding
 
 /// Operators' account routes: list, read (password only when revealed), edit, delete, stats.
 struct AccountRoutes: Sendable {

@@ -2,7 +2,7 @@ import Botrix
 import EventLog
 import Foundation
 import Hummingbird
-public import JSONCoding
+import JSONCoding
 
 /// `/health/*`: always open and cheap. `/health` reports storage, writer, projection lag,
 /// version and uptime (503 when degraded); `ready` says whether to send traffic (503 while

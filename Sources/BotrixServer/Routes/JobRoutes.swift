@@ -1,7 +1,7 @@
 import Botrix
 import Foundation
 import Hummingbird
-public import JSONCoding
+import JSONCoding
 
 /// Operators' job routes: create, list, read, stats, cancel, and the queue.
 struct JobRoutes: Sendable {

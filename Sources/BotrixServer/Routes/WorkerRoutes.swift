@@ -1,7 +1,7 @@
 import Botrix
 import Foundation
 import Hummingbird
-public import JSONCoding
+import JSONCoding
 import NIOCore
 import ServiceLifecycle
 import Synchronization
