@@ -31,13 +31,23 @@ struct BackupCommand: AsyncParsableCommand {
         try BotrixFile.checkBackupDestination(destination)
         let configuration = try await store.configuration()
         let botrix = try BotrixFile(path: configuration.databasePath, mapSize: configuration.mapSize)
-        let progress = ProgressLine(label: "copying the log", total: Int(try botrix.head().sequence))
+        // One bar per attempt (a copy is retried when an erasure moved the keyring meanwhile),
+        // each sized to what that attempt copies.
+        var progress: ProgressLine?
+        var reached: UInt64 = 0
         let result: BackupResult
         do {
-            result = try botrix.backup(to: destination) { done, _ in progress.update(done) }
-            progress.finish()
+            result = try botrix.backup(to: destination) { done, total in
+                if progress == nil || done < reached {  // the first attempt, or a new one
+                    progress?.finish()
+                    progress = ProgressLine(label: "copying the log", total: Int(total))
+                }
+                reached = done
+                progress?.update(done)
+            }
+            progress?.finish()
         } catch {
-            progress.finish()
+            progress?.finish()
             throw error
         }
         say(

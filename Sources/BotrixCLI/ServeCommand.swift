@@ -38,7 +38,14 @@ struct ServeCommand: AsyncParsableCommand {
         // such) and before the writer starts (so a second server stops there).
         var presence: ServerPresence?
         let (service, source) = try await configuration.openService(
-            whenOpened: { _ in presence = try ServerPresence(dataFile: configuration.databasePath) },
+            whenOpened: { path, head in
+                presence = try ServerPresence(dataFile: configuration.databasePath)
+                logger.info(
+                    "opened store",
+                    metadata: [
+                        "path": "\(path)", "head": "\(head)", "durability": "\(configuration.durability.rawValue)",
+                    ])
+            },
             onBatch: { report in
                 metrics.record(report)
                 if report.staleReadersCleared > 0 {
@@ -51,16 +58,14 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "account secrets sealed with the master key from \(source) (fingerprint \(service.secretsFingerprint)); keyring \(Keyring(dataFile: service.path).path)"
         )
-        let head = try service.head().sequence
-        logger.info(
-            "opened store",
-            metadata: [
-                "path": "\(service.path)", "head": "\(head)",
-                "durability": "\(configuration.durability.rawValue)",
-            ])
-        let app = try await BotrixApplication.build(
-            configuration: configuration, service: service, logger: logger, metrics: metrics)
-        try await app.runService()
+        do {
+            let app = try await BotrixApplication.build(
+                configuration: configuration, service: service, logger: logger, metrics: metrics)
+            try await app.runService()
+        } catch {
+            try? await service.shutdown()  // what was acknowledged is committed and flushed
+            throw error
+        }
         try await service.shutdown()
         withExtendedLifetime(presence) {}
         logger.info("stopped cleanly")

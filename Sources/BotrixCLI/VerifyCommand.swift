@@ -41,7 +41,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 let differences = try botrix.verifyProjections { done, _ in rebuild.update(done) }
                 rebuild.finish()
                 say(
-                    "projections: \(botrix.projectionDatabaseCount) databases compared with a fresh rebuild"
+                    "projections: \(try botrix.projectionDatabaseCount()) databases compared with a fresh rebuild"
                 )
                 for difference in differences { say("FAIL \(difference)") }
                 failed = failed || !differences.isEmpty

@@ -6,7 +6,7 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// Builds the HTTP application over an open service (see ``BotrixConfiguration/openService(leaseClock:onBatch:)``). Kept apart from
+/// Builds the HTTP application over an open service (see ``BotrixConfiguration/openService(leaseClock:whenOpened:onBatch:)``). Kept apart from
 /// `botrix serve` so tests drive the very same application through HummingbirdTesting.
 public enum BotrixApplication {
     public static func build(

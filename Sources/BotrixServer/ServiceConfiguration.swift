@@ -33,7 +33,8 @@ extension BotrixConfiguration {
     /// says where the master key came from, for the start-up log.
     /// - Parameter whenOpened: see ``BotrixService/open(_:settings:whenOpened:secrets:leaseClock:onBatch:)``.
     public func openService(
-        leaseClock: (@Sendable () -> Int64)? = nil, whenOpened: (_ dataFile: String) throws -> Void = { _ in },
+        leaseClock: (@Sendable () -> Int64)? = nil,
+        whenOpened: (_ dataFile: String, _ head: UInt64) throws -> Void = { _, _ in },
         onBatch: @escaping @Sendable (CommitReport) -> Void = { _ in }
     ) async throws -> (service: BotrixService, secretsSource: String) {
         var source = ""

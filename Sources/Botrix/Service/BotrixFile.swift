@@ -78,7 +78,7 @@ public final class BotrixFile: Sendable {
     }
 
     /// How many projection databases ``verifyProjections(progress:)`` compares.
-    public var projectionDatabaseCount: Int { (try? Projections(store: store).databases.count) ?? 0 }
+    public func projectionDatabaseCount() throws -> Int { try Projections(store: store).databases.count }
 
     /// Rebuilds the registered projections (the named ones when `only` is set) in one write
     /// transaction. Needs ``Access/maintenance``.
@@ -118,6 +118,9 @@ extension BotrixFile {
         guard FileManager.default.isWritableFile(atPath: folder) else {
             throw BackupFailure(description: "cannot write to \(folder): check that it exists and is writable")
         }
+        guard !FileManager.default.fileExists(atPath: destination + "-keyring") else {
+            throw BackupFailure(description: "\(destination)-keyring already exists: choose a new file name")
+        }
     }
 
     /// Writes a verified, compacted copy of the file to `destination`, with the keyring of
@@ -128,9 +131,6 @@ extension BotrixFile {
     public func backup(to destination: String, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> BackupResult
     {
         try Self.checkBackupDestination(destination)
-        guard !FileManager.default.fileExists(atPath: destination + "-keyring") else {
-            throw BackupFailure(description: "\(destination)-keyring already exists: choose a new file name")
-        }
         var succeeded = false
         defer {
             if !succeeded {

@@ -41,7 +41,7 @@ extension BotrixService {
     /// - Parameter onBatch: called after every commit of the writer (metrics).
     public static func open(
         _ options: ServiceStoreOptions, settings: Settings = Settings(),
-        whenOpened: (_ dataFile: String) throws -> Void = { _ in },
+        whenOpened: (_ dataFile: String, _ head: UInt64) throws -> Void = { _, _ in },
         secrets: (_ dataFile: String) throws -> SecretBox? = { _ in nil },
         leaseClock: (@Sendable () -> Int64)? = nil,
         onBatch: @escaping @Sendable (CommitReport) -> Void = { _ in }
@@ -50,7 +50,7 @@ extension BotrixService {
             .init(
                 path: options.path, mapSize: options.mapSize, maximumMapSize: options.maximumMapSize,
                 durability: options.durability, writerQueueLimit: options.writerQueueLimit))
-        try whenOpened(store.environment.path)
+        try whenOpened(store.environment.path, try store.log.head().sequence)
         let box = try secrets(store.environment.path)
         let writer = store.makeWriter(onBatch: onBatch)
         do {
