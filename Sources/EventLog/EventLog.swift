@@ -1,7 +1,9 @@
 public import Storage
 
 /// The append-only log: records in `events`, the stream index in `streams`, the head and
-/// format in `meta`, first results of idempotent appends in `idempotency`.
+/// format in `meta`. (`idempotency`, opened so that format 1 files stay as they are, is empty
+/// and unused: idempotent commands keep their first answers in the domain's `commands.replays`,
+/// the one idempotency store.)
 ///
 /// `EventLog` itself only reads; appends go through a ``LogTransaction`` inside a write
 /// transaction, normally the one the ``GroupCommitWriter`` owns. It knows nothing about

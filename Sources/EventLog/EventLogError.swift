@@ -12,8 +12,6 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
     case emptyAppend
     /// One encoded record is larger than the configured limit.
     case recordTooLarge(bytes: Int, limit: Int)
-    /// The idempotency key is empty or longer than 256 bytes.
-    case invalidIdempotencyKey
     /// The stream is not at the version the caller expected: someone else wrote first.
     case versionConflict(stream: String, expected: UInt64, actual: UInt64)
     /// A stored record has a format version this build cannot read.
@@ -36,8 +34,7 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
         case (.invalidStreamName(let a, let b), .invalidStreamName(let c, let d)): a == c && b == d
         case (.invalidEventType(let a), .invalidEventType(let b)): a == b
         case (.invalidEventData(let a), .invalidEventData(let b)): a == b
-        case (.emptyAppend, .emptyAppend), (.invalidIdempotencyKey, .invalidIdempotencyKey),
-            (.writerStopped, .writerStopped):
+        case (.emptyAppend, .emptyAppend), (.writerStopped, .writerStopped):
             true
         case (.recordTooLarge(let a, let b), .recordTooLarge(let c, let d)): a == c && b == d
         case (.versionConflict(let a, let b, let c), .versionConflict(let d, let e, let f)): a == d && b == e && c == f
@@ -62,8 +59,6 @@ public enum EventLogError: Error, Equatable, CustomStringConvertible {
             return "an append needs at least one event"
         case .recordTooLarge(let bytes, let limit):
             return "the event record is \(bytes) bytes, over the limit of \(limit); store large payloads elsewhere"
-        case .invalidIdempotencyKey:
-            return "idempotency keys must be 1...256 bytes"
         case .versionConflict(let stream, let expected, let actual):
             return
                 "stream \(stream) is at version \(actual), not \(expected) as expected: reload it and retry"

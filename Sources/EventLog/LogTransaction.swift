@@ -7,7 +7,7 @@ public import Storage
 ///
 /// The rule for operations run by the ``GroupCommitWriter``: **check, then write.** Do
 /// every check that may reject the operation before the first write. Every append here
-/// follows it (names, sizes, expected version and idempotency key are checked first).
+/// follows it (names, sizes and the expected version are checked first).
 /// The writer relies on it to run a batch in one transaction; an operation that throws
 /// after writing is still rolled back alone, but costs its batch a slower second run.
 public struct LogTransaction {
@@ -72,16 +72,6 @@ public struct LogTransaction {
             try StreamName.validateType(event.type)
             try Self.validateData(event.data)
         }
-        var idempotencyKey: [UInt8]?
-        if let key = request.idempotencyKey {
-            guard !key.isEmpty, key.utf8.count <= 256 else { throw EventLogError.invalidIdempotencyKey }
-            idempotencyKey = Array(key.utf8)
-            if let stored = try transaction.get(log.idempotency, idempotencyKey!) {
-                var result = try JSONDecoder().decode(AppendResult.self, from: Data(stored))
-                result.replayed = true
-                return result
-            }
-        }
         let current = try streamVersion(request.stream)
         if case .exact(let expected) = request.expectedVersion, expected != current {
             throw EventLogError.versionConflict(stream: request.stream, expected: expected, actual: current)
@@ -132,15 +122,9 @@ public struct LogTransaction {
         BigEndian.append(UInt64(bitPattern: recordedAt), to: &headValue)
         try transaction.put(log.meta, MetaKey.head, headValue)
 
-        let result = AppendResult(
+        return AppendResult(
             stream: request.stream, firstSequence: first.sequence, lastSequence: last.sequence,
             firstVersion: first.version, lastVersion: last.version)
-        if let idempotencyKey {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            try transaction.put(log.idempotency, idempotencyKey, Array(try encoder.encode(result)))
-        }
-        return result
     }
 
     /// Event data must be a JSON object: readers embed it verbatim in the public shape.

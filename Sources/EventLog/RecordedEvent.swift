@@ -67,22 +67,16 @@ public struct AppendRequest: Sendable, Equatable {
     public var stream: String
     public var expectedVersion: ExpectedVersion
     public var events: [ProposedEvent]
-    /// A client key; the same key again returns the first result and appends nothing.
-    public var idempotencyKey: String?
 
-    public init(
-        stream: String, expectedVersion: ExpectedVersion = .any, events: [ProposedEvent],
-        idempotencyKey: String? = nil
-    ) {
+    public init(stream: String, expectedVersion: ExpectedVersion = .any, events: [ProposedEvent]) {
         self.stream = stream
         self.expectedVersion = expectedVersion
         self.events = events
-        self.idempotencyKey = idempotencyKey
     }
 }
 
 /// Where an append landed.
-public struct AppendResult: Sendable, Equatable, Codable {
+public struct AppendResult: Sendable, Equatable {
     public var stream: String
     /// Global sequences of the appended events.
     public var firstSequence: UInt64
@@ -90,19 +84,15 @@ public struct AppendResult: Sendable, Equatable, Codable {
     /// Stream versions of the appended events; `lastVersion` is the stream's new version.
     public var firstVersion: UInt64
     public var lastVersion: UInt64
-    /// True when this is the stored result of an earlier append with the same key.
-    public var replayed: Bool
 
     public init(
-        stream: String, firstSequence: UInt64, lastSequence: UInt64, firstVersion: UInt64,
-        lastVersion: UInt64, replayed: Bool = false
+        stream: String, firstSequence: UInt64, lastSequence: UInt64, firstVersion: UInt64, lastVersion: UInt64
     ) {
         self.stream = stream
         self.firstSequence = firstSequence
         self.lastSequence = lastSequence
         self.firstVersion = firstVersion
         self.lastVersion = lastVersion
-        self.replayed = replayed
     }
 }
 

@@ -25,16 +25,21 @@ struct CrashSafetyTests {
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = [database, acks]
             try process.run()
-            // Wait until this run has acknowledged something, then kill at a random moment.
-            let deadline = Date().addingTimeInterval(20)
-            while ((try? FileManager.default.attributesOfItem(atPath: acks)[.size] as? Int) ?? 0) <= before,
-                Date() < deadline, process.isRunning
-            {
-                try await Task.sleep(for: .milliseconds(5))
+            // Wait until this run has acknowledged something, then kill at a random moment. On a
+            // thread of its own: timed by a task on Swift's shared pool, a busy test process
+            // let the writer run for minutes and the log grow to hundreds of thousands of events.
+            let killAfter = Double.random(in: 0...0.12)
+            try await onOwnThread {
+                let deadline = Date().addingTimeInterval(20)
+                while ((try? FileManager.default.attributesOfItem(atPath: acks)[.size] as? Int) ?? 0) <= before,
+                    Date() < deadline, process.isRunning
+                {
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+                Thread.sleep(forTimeInterval: killAfter)
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...120)))
-            kill(process.processIdentifier, SIGKILL)
-            try await onOwnThread { process.waitUntilExit() }
             #expect(process.terminationReason == .uncaughtSignal, "round \(round): the writer exited by itself")
 
             acknowledged = try String(contentsOfFile: acks, encoding: .utf8).split(separator: "\n").compactMap { line in

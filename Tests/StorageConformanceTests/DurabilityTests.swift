@@ -26,13 +26,18 @@ struct DurabilityTests {
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = ["--storage-writes", path, acks]
             try process.run()
-            let deadline = Date().addingTimeInterval(60)
-            while Self.acknowledged(acks).count <= before, Date() < deadline, process.isRunning {
-                try await Task.sleep(for: .milliseconds(5))
+            // Timed on a thread of its own, not by a task on Swift's shared pool (which a busy
+            // test process can starve for seconds while the writer keeps writing).
+            let killAfter = Double.random(in: 0...0.08)
+            try await onOwnThread {
+                let deadline = Date().addingTimeInterval(60)
+                while Self.acknowledged(acks).count <= before, Date() < deadline, process.isRunning {
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+                Thread.sleep(forTimeInterval: killAfter)
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
             }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...80)))
-            kill(process.processIdentifier, SIGKILL)
-            try await onOwnThread { process.waitUntilExit() }
             #expect(process.terminationReason == .uncaughtSignal, "round \(round): the writer exited by itself")
             let acknowledged = Self.acknowledged(acks)
             highestAcknowledged = acknowledged.max() ?? 0

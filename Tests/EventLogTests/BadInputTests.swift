@@ -4,24 +4,8 @@ import LMDB
 import Storage
 import Testing
 
-@Suite("Idempotency and bad input")
-struct IdempotencyAndInputTests {
-    @Test("the same idempotency key twice appends once and returns the first result")
-    func idempotentAppend() async throws {
-        let fixture = try LogFixture()
-        let request = AppendRequest(stream: "job-1", events: [event()], idempotencyKey: "create-1")
-        let first = try await fixture.writer.append(request)
-        var again = request
-        again.events = [event("Other", ["n": 99])]
-        let second = try await fixture.writer.append(again)
-        #expect(!first.replayed && second.replayed)
-        #expect(second.firstSequence == first.firstSequence && second.lastVersion == first.lastVersion)
-        #expect(try fixture.log.head().sequence == 1)
-        let third = try await fixture.writer.append(
-            AppendRequest(stream: "job-1", events: [event()], idempotencyKey: "create-2"))
-        #expect(third.firstSequence == 2)
-    }
-
+@Suite("Bad input")
+struct BadAppendTests {
     static let badRequests: [String: AppendRequest] = [
         "empty stream": AppendRequest(stream: "", events: [event()]),
         "long stream": AppendRequest(stream: String(repeating: "s", count: 201), events: [event()]),
@@ -34,7 +18,6 @@ struct IdempotencyAndInputTests {
         "oversized": AppendRequest(
             stream: "s",
             events: [ProposedEvent(type: "A", data: Array("{\"p\":\"\(String(repeating: "x", count: 5000))\"}".utf8))]),
-        "empty key": AppendRequest(stream: "s", events: [event()], idempotencyKey: ""),
         "wrong version": AppendRequest(stream: "s", expectedVersion: .exact(3), events: [event()]),
     ]
 
