@@ -50,8 +50,37 @@ struct LastSequence: Projection {
     }
 }
 
+/// A projection whose name would make a backup skip the API keys (`auth.*`).
+struct NamedAuth: Projection {
+    static let name = "auth"
+    let rows: Database
+    init(environment: any StorageEngine) throws { rows = try environment.database("auth.rows") }
+    var databases: [Database] { [rows] }
+    var checkpointDatabase: Database { rows }
+    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {}
+}
+
 @Suite("Projection registry")
 struct ProjectionRegistryTests {
+    @Test("a reserved name, a name twice or a missing standard projection is refused, not a crash")
+    func badRegistries() throws {
+        let folder = TemporaryFolder()
+        let engine = try folder.environment()
+        for registered in [
+            Projections.standard + [NamedAuth.self],
+            Projections.standard + [EventTypeCounts.self, EventTypeCounts.self],
+            [JobsProjection.self],
+        ] as [[any Projection.Type]] {
+            #expect(throws: ProjectionRegistryError.self) {
+                _ = try Projections(environment: engine, registered: registered)
+            }
+        }
+        #expect(
+            try Projections(environment: engine, registered: Projections.standard + [EventTypeCounts.self]).names == [
+                "jobs", "accounts", "event_types",
+            ])
+    }
+
     /// Counts of the log's event types, straight from the log.
     static func countsInLog(_ store: BotrixStore) throws -> [String: UInt64] {
         try store.environment.read { txn in

@@ -39,6 +39,17 @@ struct BadAppendTests {
         #expect(EventLogError.recordTooLarge(bytes: 5000, limit: 4096).description.contains("4096"))
     }
 
+    @Test("errors are equal by their values, not by how they read")
+    func equality() {
+        // Both read `invalid stream name "x": y": z`; they are different errors.
+        #expect(
+            EventLogError.invalidStreamName("x\": y", reason: "z") != .invalidStreamName("x", reason: "y\": z"))
+        #expect(
+            EventLogError.versionConflict(stream: "s", expected: 1, actual: 2)
+                == .versionConflict(stream: "s", expected: 1, actual: 2))
+        #expect(EventLogError.emptyAppend != .writerStopped)
+    }
+
     @Test("a record in an unknown format is refused on read with a typed error")
     func unknownFormat() async throws {
         let fixture = try LogFixture()
