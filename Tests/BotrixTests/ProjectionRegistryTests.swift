@@ -60,6 +60,16 @@ struct NamedAuth: Projection {
     func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {}
 }
 
+/// A projection with a database outside its own prefix: a backup would copy it as primary data.
+struct StrayDatabase: Projection {
+    static let name = "stray"
+    let rows: Database
+    init(environment: any StorageEngine) throws { rows = try environment.database("elsewhere.rows") }
+    var databases: [Database] { [rows] }
+    var checkpointDatabase: Database { rows }
+    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {}
+}
+
 @Suite("Projection registry")
 struct ProjectionRegistryTests {
     @Test("a reserved name, a name twice or a missing standard projection is refused, not a crash")
@@ -69,7 +79,7 @@ struct ProjectionRegistryTests {
         for registered in [
             Projections.standard + [NamedAuth.self],
             Projections.standard + [EventTypeCounts.self, EventTypeCounts.self],
-            [JobsProjection.self],
+            [JobsProjection.self], Projections.standard + [StrayDatabase.self],
         ] as [[any Projection.Type]] {
             #expect(throws: ProjectionRegistryError.self) {
                 _ = try Projections(environment: engine, registered: registered)

@@ -38,6 +38,15 @@ public struct Projections: Sendable {
             throw ProjectionRegistryError(description: "two projections are named \(repeated)")
         }
         all = try registered.map { try $0.init(environment: environment) }
+        // A backup tells derived databases from primary data by this prefix: enforce it.
+        for projection in all {
+            if let stray = projection.databases.first(where: { !$0.name.hasPrefix(projection.name + ".") }) {
+                throw ProjectionRegistryError(
+                    description:
+                        "projection \(projection.name) owns \(stray.name): its databases must be named \(projection.name).<something>"
+                )
+            }
+        }
         guard let jobs = all.lazy.compactMap({ $0 as? JobsProjection }).first,
             let accounts = all.lazy.compactMap({ $0 as? AccountsProjection }).first
         else {
