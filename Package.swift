@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // The Swift client library's HTTP client (connection pooling, timeouts, streaming).
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // The dashboard's HTML templates (logic-less, HTML-escaping by default).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -109,7 +111,12 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                // Dashboard session tokens are kept by their SHA-256.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
+            // The dashboard's templates, stylesheet and script, compiled into the binary.
+            resources: [.embedInCode("Dashboard/Assets")],
             swiftSettings: swiftSettings
         ),
         // A progress bar on standard error, shared by the two command-line programs.

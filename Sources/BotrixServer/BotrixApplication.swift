@@ -23,7 +23,9 @@ public enum BotrixApplication {
                 "NO API KEYS: the API is OPEN to anyone who can reach \(host) (SERVER_ENV=development)\(configuration.serverHost == nil ? ", so it listens on 127.0.0.1 only (set SERVER_HOST to choose)" : ""). Create a key with `botrix keys create --scope admin`: it takes effect at once."
             )
         }
-        let router = makeRouter(service: service, configuration: configuration, metrics: metrics, access: access)
+        let sampler = ThroughputSampler()
+        let router = try makeRouter(
+            service: service, configuration: configuration, metrics: metrics, access: access, sampler: sampler)
         return Application(
             router: router,
             server: .http1(
@@ -44,6 +46,7 @@ public enum BotrixApplication {
                 IdempotencySweepService(service: service, logger: logger),
                 ReaderMaintenanceService(
                     service: service, every: .seconds(configuration.readerCheckSeconds), logger: logger),
+                ThroughputSamplerService(sampler: sampler, service: service),
             ],
             logger: logger)
     }
@@ -51,9 +54,20 @@ public enum BotrixApplication {
     /// Every route behind the middleware stack. Outermost the request id (on every answer),
     /// then metrics and CORS, then the error middleware that turns errors into answers — so
     /// 4xx and 5xx are counted and carry CORS headers — then request logs, auth and limits.
+    /// The dashboard (`/ui`) has its own sign-in and error pages inside that stack.
+    /// Throws only when a dashboard template does not parse (a broken build).
     public static func makeRouter(
         service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy
-    ) -> Router<BotrixRequestContext> {
+    ) throws -> Router<BotrixRequestContext> {
+        try makeRouter(
+            service: service, configuration: configuration, metrics: metrics, access: access,
+            sampler: ThroughputSampler())
+    }
+
+    static func makeRouter(
+        service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy,
+        sampler: ThroughputSampler
+    ) throws -> Router<BotrixRequestContext> {
         let router = Router(context: BotrixRequestContext.self)
         router.add(middleware: RequestIDMiddleware(bodyTimeout: .seconds(configuration.bodyTimeoutSeconds)))
         router.add(middleware: metrics.middleware())
@@ -75,9 +89,15 @@ public enum BotrixApplication {
         JobRoutes(service: service, reads: reads).register(on: router)
         AccountRoutes(service: service, reads: reads).register(on: router)
         WorkerRoutes(service: service, metrics: metrics, access: access).register(on: router)
+        // One stream limit per key for the API's event streams and the dashboard's live pages.
+        let streams = StreamSlots(limit: configuration.maxStreamsPerKey)
         AuditRoutes(
-            service: service, reads: reads, scanBudget: configuration.readScanBudget,
-            streams: StreamSlots(limit: configuration.maxStreamsPerKey), access: access
+            service: service, reads: reads, scanBudget: configuration.readScanBudget, streams: streams, access: access
+        ).register(on: router)
+        Dashboard(
+            service: service, access: access, sessions: DashboardSessions(), reads: reads, streams: streams,
+            sampler: sampler, renderer: try DashboardRenderer(), assets: DashboardAssets(),
+            scanBudget: configuration.readScanBudget
         ).register(on: router)
         router.get("/metrics") { _, _ in
             Response(

@@ -186,3 +186,56 @@ extension EventLog {
         return (checkedTotal, problems)
     }
 }
+
+extension EventLog {
+    /// Checks the newest `count` records in one short read transaction: each record's bytes
+    /// against its hash, each link of the chain between them, and the stored head (sequence
+    /// and hash) against the last record. It does not replace ``verify(limitProblems:progress:)``,
+    /// which reads the whole log; it is cheap enough to run on every load of a health page,
+    /// and it finds an edited or truncated tail.
+    public func verifyTail(last count: Int) throws -> LogVerification {
+        try environment.read { txn in
+            var report = LogVerification()
+            let stored = try head(in: txn)
+            try txn.withCursor(events) { cursor in
+                var records: [(key: UInt64, bytes: [UInt8])] = []
+                var entry = try cursor.last()
+                while let current = entry, records.count < max(1, count) {
+                    records.append((BigEndian.uint64(current.key) ?? 0, Array(current.value)))
+                    entry = try cursor.previous()
+                }
+                records.reverse()
+                var previous: RecordedEvent?
+                for (key, bytes) in records {
+                    report.eventsChecked += 1
+                    guard let event = try? bytes.withUnsafeBytes({ try RecordFormat.decode($0, sequence: key) }) else {
+                        report.problems.append(.unreadable(sequence: key, reason: "the record does not decode"))
+                        previous = nil
+                        continue
+                    }
+                    if event.sequence != key {
+                        report.problems.append(.keyMismatch(key: key, recordSays: event.sequence))
+                    }
+                    if RecordFormat.computeHash(bytes) != event.hash {
+                        report.problems.append(.hashMismatch(sequence: key))
+                    }
+                    if let previous {
+                        if key != previous.sequence + 1 {
+                            report.problems.append(.sequenceGap(expected: previous.sequence + 1, found: key))
+                        }
+                        if event.previousHash != previous.hash { report.problems.append(.brokenChain(sequence: key)) }
+                    }
+                    previous = event
+                }
+                let last = records.last?.key ?? 0
+                if stored.sequence != last {
+                    report.problems.append(.headMismatch(stored: stored.sequence, last: last))
+                }
+                if stored.sequence == last, let previous, last > 0, previous.hash != stored.hash {
+                    report.problems.append(.headHashMismatch(sequence: last))
+                }
+            }
+            return report
+        }
+    }
+}

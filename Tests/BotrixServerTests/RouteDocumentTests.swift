@@ -13,10 +13,14 @@ struct RouteDocumentTests {
     func sameRoutes() async throws {
         let h = try APIHarness()
         let service = try await BotrixService(store: h.store, writer: h.writer)
-        let router = BotrixApplication.makeRouter(
+        let router = try BotrixApplication.makeRouter(
             service: service, configuration: h.configuration, metrics: ServerMetrics(),
             access: AccessPolicy(keys: try APIKeyStore(environment: h.store.environment), development: true))
-        let served = Set(router.routes.map { "\($0.method.rawValue) \(Self.normalize("\($0.path)"))" })
+        // The dashboard's HTML pages (`/` and `/ui/...`) are not the JSON API the document
+        // describes; docs/dashboard.md lists them, and DashboardRouteTests covers each.
+        let served = Set(
+            router.routes.map { "\($0.method.rawValue) \(Self.normalize("\($0.path)"))" }
+                .filter { !$0.hasSuffix(" /") && !$0.contains(" /ui") })
         let documented = try Self.documentedRoutes()
         #expect(documented.count >= 27)
         #expect(

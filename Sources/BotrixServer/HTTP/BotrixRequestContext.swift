@@ -19,6 +19,8 @@ public struct BotrixRequestContext: RequestContext {
     /// open): authentication happens at the headers, and a body may take BODY_TIMEOUT_SECONDS
     /// to arrive. Nil on open routes. See ``checkStillAuthorized()``.
     var stillAuthorized: (@Sendable () throws -> Bool)?
+    /// The dashboard session of a `/ui` request, set by ``DashboardGate``.
+    var dashboardSession: DashboardSession?
     /// Who an operator action is recorded as: the API key's id, or "operator" in open mode.
     var operatorName: String { apiKey?.id ?? "operator" }
     /// What the handler learnt about the request body while reading it (shared by the

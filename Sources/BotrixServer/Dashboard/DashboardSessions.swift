@@ -1,0 +1,110 @@
+import Botrix
+import Crypto
+import Foundation
+import Synchronization
+
+/// One signed-in browser: the API key it signed in with (nil for an anonymous session of
+/// open mode) and the token its forms carry against cross-site requests.
+struct DashboardSession: Sendable {
+    /// The key, as it was when the session began; whether it is still active is asked
+    /// again on every request.
+    var key: APIKey?
+    /// Sent in every state-changing form and compared in constant time.
+    var csrfToken: String
+    var createdAt: ContinuousClock.Instant
+    var lastSeen: ContinuousClock.Instant
+    /// The session's own id in the store (the SHA-256 of its cookie), to end it.
+    var handle: String
+
+    /// Open-mode sessions may do what the open API may: everything.
+    func allows(_ scope: Scope) -> Bool { key?.allows(scope) ?? true }
+
+    /// Who the dashboard's actions are recorded as.
+    var actor: String { key?.id ?? "operator" }
+
+    /// What the nav shows.
+    var who: String { key.map { "\($0.name) (\($0.id))" } ?? "open mode (no API keys)" }
+}
+
+/// The dashboard's sessions, in memory: a restart signs everyone out, which is the safe
+/// direction. The cookie holds a random 256-bit token; the store keeps only its SHA-256, so
+/// nothing that leaks from memory or a log can be replayed as a cookie. Sessions end after
+/// `idle` without a request or `lifetime` in all; beyond `capacity` the least recently used
+/// goes first.
+final class DashboardSessions: Sendable {
+    static let cookieName = "botrix_session"
+    let idle: Duration
+    let lifetime: Duration
+    let capacity: Int
+    private let sessions = Mutex<[String: DashboardSession]>([:])
+
+    init(idle: Duration = .seconds(8 * 3600), lifetime: Duration = .seconds(24 * 3600), capacity: Int = 10_000) {
+        self.idle = idle
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    /// Starts a session; returns the cookie value (the only place the token exists).
+    func start(key: APIKey?) -> (token: String, session: DashboardSession) {
+        let token = Self.randomToken()
+        let now = ContinuousClock.now
+        let session = DashboardSession(
+            key: key, csrfToken: Self.randomToken(), createdAt: now, lastSeen: now, handle: Self.handle(token))
+        sessions.withLock { sessions in
+            sessions = sessions.filter { !expired($0.value, now) }
+            if sessions.count >= capacity, let oldest = sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
+                sessions[oldest.key] = nil
+            }
+            sessions[session.handle] = session
+        }
+        return (token, session)
+    }
+
+    /// The live session for a cookie value, its last use refreshed; nil when unknown or expired.
+    func session(token: String) -> DashboardSession? {
+        guard token.utf8.count == 64 else { return nil }
+        let handle = Self.handle(token)
+        let now = ContinuousClock.now
+        return sessions.withLock { sessions in
+            guard var session = sessions[handle] else { return nil }
+            guard !expired(session, now) else {
+                sessions[handle] = nil
+                return nil
+            }
+            session.lastSeen = now
+            sessions[handle] = session
+            return session
+        }
+    }
+
+    /// Whether the session still exists (a live page asks every second).
+    func isLive(_ handle: String) -> Bool {
+        let now = ContinuousClock.now
+        return sessions.withLock { sessions in sessions[handle].map { !expired($0, now) } ?? false }
+    }
+
+    func end(_ handle: String) { sessions.withLock { _ = $0.removeValue(forKey: handle) } }
+
+    var count: Int { sessions.withLock { $0.count } }
+
+    private func expired(_ session: DashboardSession, _ now: ContinuousClock.Instant) -> Bool {
+        now - session.lastSeen > idle || now - session.createdAt > lifetime
+    }
+
+    /// 32 random bytes as 64 hex digits.
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+    }
+
+    static func handle(_ token: String) -> String {
+        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Compares two tokens in time that does not depend on where they differ.
+    static func same(_ a: String, _ b: String) -> Bool {
+        let (x, y) = (Array(a.utf8), Array(b.utf8))
+        guard x.count == y.count, !x.isEmpty else { return false }
+        return zip(x, y).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
