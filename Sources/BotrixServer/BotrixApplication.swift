@@ -66,7 +66,7 @@ public enum BotrixApplication {
 
     static func makeRouter(
         service: BotrixService, configuration: BotrixConfiguration, metrics: ServerMetrics, access: AccessPolicy,
-        sampler: ThroughputSampler
+        sampler: ThroughputSampler, streams: StreamSlots? = nil
     ) throws -> Router<BotrixRequestContext> {
         let router = Router(context: BotrixRequestContext.self)
         router.add(middleware: RequestIDMiddleware(bodyTimeout: .seconds(configuration.bodyTimeoutSeconds)))
@@ -90,7 +90,7 @@ public enum BotrixApplication {
         AccountRoutes(service: service, reads: reads).register(on: router)
         WorkerRoutes(service: service, metrics: metrics, access: access).register(on: router)
         // One stream limit per key for the API's event streams and the dashboard's live pages.
-        let streams = StreamSlots(limit: configuration.maxStreamsPerKey)
+        let streams = streams ?? StreamSlots(limit: configuration.maxStreamsPerKey)
         AuditRoutes(
             service: service, reads: reads, scanBudget: configuration.readScanBudget, streams: streams, access: access
         ).register(on: router)

@@ -1,0 +1,340 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Botrix
+@testable import BotrixServer
+
+/// The dashboard's routes as a browser meets them: sign-in, scopes, CSRF, readable 404s,
+/// escaping, and that no secret reaches a page. The browser itself is driven by
+/// Tests/Browser (make test runs it against the built server).
+@Suite("Dashboard routes")
+struct DashboardRouteTests {
+    /// Every page a GET reaches, with ids that exist in ``seeded(_:_:)``.
+    static func pages(job: String, account: Int = 1) -> [String] {
+        [
+            "/ui/", "/ui/jobs", "/ui/jobs?status=pending", "/ui/jobs/\(job)", "/ui/jobs/\(job)/cancel",
+            "/ui/jobs/\(job)?fragment=1", "/ui/accounts", "/ui/accounts?q=user", "/ui/accounts/\(account)",
+            "/ui/events", "/ui/events?stream=job-\(job)", "/ui/replay?seq=2", "/ui/health", "/ui/?fragment=1",
+        ]
+    }
+
+    @Test("without a session every page redirects to sign-in, and every POST and the live feed are refused")
+    func signedOut() async throws {
+        let h = try APIHarness()
+        let admin = try h.key(.admin)
+        try await h.app().test(.router) { client in
+            let job = try await Self.seeded(client, admin)
+            for page in Self.pages(job: job) + ["/ui/nope", "/"] {
+                let answer = try await client.call(.get, page)
+                #expect(answer.status == .seeOther, "\(page)")
+                let location = answer.headers[.location] ?? ""
+                #expect(location.hasPrefix("/ui/login") || (page == "/" && location == "/ui/"), "\(page) → \(location)")
+                #expect(!answer.text.contains(job) || page.contains("/ui/jobs/"), "\(page) shows nothing")
+            }
+            let live = try await client.call(.get, "/ui/live")
+            #expect(live.status == .unauthorized && live.headers[.contentType]?.hasPrefix("text/html") == true)
+            for path in ["/ui/jobs/\(job)/cancel", "/ui/logout"] {
+                let answer = try await Self.post(client, path, ["csrf": "x", "etag": "1-0"])
+                #expect(answer.status == .unauthorized, "\(path)")
+            }
+            #expect(try await Self.jobStatus(client, job, admin) == "pending")
+            // The sign-in page itself and the files need no session.
+            #expect(try await client.call(.get, "/ui/login").status == .ok)
+            let css = try await client.call(.get, "/ui/assets/app.css")
+            #expect(css.status == .ok && css.headers[.cacheControl] == "public, max-age=31536000, immutable")
+        }
+    }
+
+    @Test("sign-in: a wrong key 401, a key without read 403, a good key a session cookie that scripts cannot read")
+    func signIn() async throws {
+        let h = try APIHarness()
+        let admin = try h.key(.admin)
+        let worker = try Self.token(try h.key(.work))
+        let reader = try Self.token(try h.key(.read))
+        try await h.app().test(.router) { client in
+            let wrong = try await Self.post(
+                client, "/ui/login", ["key": "btx_000000000000_" + String(repeating: "0", count: 48)])
+            #expect(wrong.status == .unauthorized && wrong.text.contains("class=\"flash error\""))
+            #expect(wrong.headers[.setCookie] == nil)
+            let noRead = try await Self.post(client, "/ui/login", ["key": worker])
+            #expect(noRead.status == .forbidden && noRead.text.contains("lacks the read scope"))
+            let crossSite = try await Self.post(
+                client, "/ui/login", ["key": reader], headers: [.origin: "https://evil.example"])
+            #expect(crossSite.status == .forbidden && crossSite.headers[.setCookie] == nil)
+            let good = try await Self.post(client, "/ui/login", ["key": reader, "next": "/ui/jobs?status=pending"])
+            #expect(good.status == .seeOther && good.headers[.location] == "/ui/jobs?status=pending")
+            let cookie = try #require(good.headers[.setCookie])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/ui"))
+            #expect(!cookie.contains(reader) && !(good.headers[.location] ?? "").contains(reader))
+            // Somewhere else than the dashboard is never where sign-in sends you.
+            for next in ["https://evil.example/", "//evil.example/ui/", "/api/jobs", "/ui/\\evil"] {
+                let answer = try await Self.post(client, "/ui/login", ["key": reader, "next": next])
+                #expect(answer.headers[.location] == "/ui/", "\(next)")
+            }
+            let session = Self.session(cookie)
+            let page = try await client.call(.get, "/ui/", headers: session)
+            #expect(page.status == .ok && page.text.contains("id=\"whoami\"") && !page.text.contains(reader))
+            _ = admin
+        }
+    }
+
+    @Test("cancel needs the operate scope: a read-only session sees no cancel link and its POST changes nothing")
+    func scopes() async throws {
+        let h = try APIHarness()
+        let admin = try h.key(.admin)
+        let reader = try Self.token(try h.key(.read))
+        try await h.app().test(.router) { client in
+            let job = try await Self.seeded(client, admin)
+            let session = try await Self.signIn(client, reader)
+            let page = try await client.call(.get, "/ui/jobs/\(job)", headers: session)
+            #expect(page.status == .ok && !page.text.contains("id=\"cancel-link\""))
+            #expect(try await client.call(.get, "/ui/jobs/\(job)/cancel", headers: session).status == .forbidden)
+            let csrf = try #require(Self.csrf(page.text))
+            let refused = try await Self.post(
+                client, "/ui/jobs/\(job)/cancel", ["csrf": csrf, "etag": "1-0"], headers: session)
+            #expect(refused.status == .forbidden && refused.text.contains("operate"))
+            #expect(try await Self.jobStatus(client, job, admin) == "pending")
+        }
+    }
+
+    @Test("cancel is refused without this session's form token or from another site, and with a stale ETag")
+    func csrf() async throws {
+        let h = try APIHarness()
+        let admin = try h.key(.admin)
+        let operate = try Self.token(try h.key(.read, .operate))
+        let other = try Self.token(try h.key(.read, .operate, name: "other"))
+        try await h.app().test(.router) { client in
+            let job = try await Self.seeded(client, admin)
+            let session = try await Self.signIn(client, operate)
+            let otherSession = try await Self.signIn(client, other)
+            let page = try await client.call(.get, "/ui/jobs/\(job)/cancel", headers: session)
+            #expect(page.status == .ok && page.text.contains("id=\"cancel-form\""))
+            let token = try #require(Self.csrf(page.text))
+            let othersToken = try #require(
+                Self.csrf(try await client.call(.get, "/ui/", headers: otherSession).text))
+            let attempts: [([String: String], HTTPFields)] = [
+                (["etag": "1-0"], session),
+                (["etag": "1-0", "csrf": ""], session),
+                (["etag": "1-0", "csrf": othersToken], session),
+                (["etag": "1-0", "csrf": token], session + [.origin: "https://evil.example"]),
+                (["etag": "1-0", "csrf": token], session + [.init("Sec-Fetch-Site")!: "cross-site"]),
+            ]
+            for (form, headers) in attempts {
+                let answer = try await Self.post(client, "/ui/jobs/\(job)/cancel", form, headers: headers)
+                #expect(answer.status == .forbidden, "\(form)")
+                #expect(answer.headers[.contentType]?.hasPrefix("text/html") == true)
+            }
+            #expect(try await Self.jobStatus(client, job, admin) == "pending")
+            let stale = try await Self.post(
+                client, "/ui/jobs/\(job)/cancel", ["etag": "0-0", "csrf": token], headers: session)
+            #expect(stale.status == .preconditionFailed)
+            #expect(try await Self.jobStatus(client, job, admin) == "pending")
+            let done = try await Self.post(
+                client, "/ui/jobs/\(job)/cancel", ["etag": "1-0", "csrf": token, "reason": "dashboard test"],
+                headers: session)
+            #expect(done.status == .seeOther && done.headers[.location] == "/ui/jobs/\(job)?cancelled=1")
+            #expect(try await Self.jobStatus(client, job, admin) == "cancelled")
+            let events = try await client.call(.get, "/api/jobs/\(job)/events", headers: admin).text
+            #expect(events.contains("JobCancelled") && events.contains("dashboard test"))
+            let again = try await Self.post(
+                client, "/ui/jobs/\(job)/cancel", ["etag": "2-0", "csrf": token], headers: session)
+            #expect(again.status == .conflict)
+        }
+    }
+
+    @Test("unknown ids and pages answer a readable 404 page")
+    func notFound() async throws {
+        let h = try APIHarness()
+        try await h.app().test(.router) { client in
+            for page in [
+                "/ui/jobs/00000000-0000-4000-8000-000000000000", "/ui/jobs/not-a-uuid", "/ui/accounts/999",
+                "/ui/accounts/abc", "/ui/nope", "/ui/jobs/00000000-0000-4000-8000-000000000000/cancel",
+                "/ui/assets/missing.css",
+            ] {
+                let answer = try await client.call(.get, page)
+                #expect(answer.status == .notFound, "\(page)")
+                #expect(answer.headers[.contentType] == "text/html; charset=utf-8", "\(page)")
+                #expect(answer.text.contains("<h1>Not found</h1>"), "\(page)")
+            }
+        }
+    }
+
+    @Test("what workers and operators typed is shown as text, and no password or code reaches any page")
+    func escapingAndSecrets() async throws {
+        let h = try APIHarness()
+        let admin = try h.key(.admin)
+        let script = "<script>window.__xss=1</script>"
+        let password = "PW-secret-7f3a-dashboard"
+        let code = "CODE-4411-dashboard"
+        try await h.app().test(.router) { client in
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":2}"#, headers: admin).body?["job_id"]
+                    as? String)
+            let worker = "w\(script)"
+            let claimBody = try Self.json(["worker_id": worker])
+            let claim = try await client.call(.post, "/api/queue/claim", json: claimBody, headers: admin)
+            #expect(claim.status == .ok)
+            let token = try #require(claim.body?["claim_token"] as? String)
+            let account = try Self.json([
+                "worker_id": worker, "claim_token": token, "email": "x@example.com", "username": "xss_user",
+                "password": password, "verification_code": code, "birthdate": "1990-01-01",
+                "account_data": ["note": script, "password": password],
+            ])
+            #expect(
+                try await client.call(.post, "/api/jobs/\(job)/accounts", json: account, headers: admin).status
+                    == .created)
+            let progress = try Self.json([
+                "worker_id": worker, "claim_token": token, "successful": 1, "message": script,
+            ])
+            #expect(
+                try await client.call(.post, "/api/jobs/\(job)/progress", json: progress, headers: admin).status == .ok)
+            let session = try await Self.signIn(client, try Self.token(admin))
+            for page in Self.pages(job: job) + ["/ui/events?after=0", "/ui/replay"] {
+                let answer = try await client.call(.get, page, headers: session)
+                #expect(answer.status == .ok || (page.hasSuffix("/cancel") && answer.status == .ok), "\(page)")
+                #expect(!answer.text.contains(script), "\(page) holds the raw script")
+                #expect(!answer.text.contains(password) && !answer.text.contains(code), "\(page) holds a secret")
+                #expect(!answer.text.contains("enc1:"), "\(page) holds sealed text")
+            }
+            let jobPage = try await client.call(.get, "/ui/jobs/\(job)", headers: session).text
+            #expect(jobPage.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"))
+            let accountPage = try await client.call(.get, "/ui/accounts/1", headers: session).text
+            #expect(accountPage.contains("&lt;script&gt;") && accountPage.contains("xss_user"))
+        }
+    }
+
+    @Test("signing out ends the session; a revoked key ends it at the next request")
+    func sessionsEnd() async throws {
+        let h = try APIHarness()
+        let reader = try Self.token(try h.key(.read))
+        let keys = try APIKeyStore(environment: h.store.environment)
+        let (revokable, revokableToken) = try keys.create(name: "soon-revoked", scopes: [.read])
+        try await h.app().test(.router) { client in
+            let session = try await Self.signIn(client, reader)
+            let page = try await client.call(.get, "/ui/", headers: session)
+            let csrf = try #require(Self.csrf(page.text))
+            #expect(try await Self.post(client, "/ui/logout", [:], headers: session).status == .forbidden)
+            let out = try await Self.post(client, "/ui/logout", ["csrf": csrf], headers: session)
+            #expect(out.status == .seeOther && out.headers[.setCookie]?.contains("Max-Age=0") == true)
+            #expect(try await client.call(.get, "/ui/", headers: session).status == .seeOther)
+
+            let other = try await Self.signIn(client, revokableToken)
+            #expect(try await client.call(.get, "/ui/jobs", headers: other).status == .ok)
+            #expect(try keys.revoke(id: revokable.id))
+            let after = try await client.call(.get, "/ui/jobs", headers: other)
+            #expect(after.status == .seeOther && after.headers[.location]?.hasPrefix("/ui/login") == true)
+        }
+    }
+
+    @Test("open mode works without sign-in; the first key created ends anonymous sessions")
+    func openMode() async throws {
+        let h = try APIHarness()
+        try await h.app().test(.router) { client in
+            let first = try await client.call(.get, "/ui/")
+            #expect(first.status == .ok && first.text.contains("Open mode"))
+            let cookie = try #require(first.headers[.setCookie])
+            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
+            let session = Self.session(cookie)
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":1}"#).body?["job_id"] as? String)
+            let page = try await client.call(.get, "/ui/jobs/\(job)", headers: session)
+            #expect(page.status == .ok && page.text.contains("id=\"cancel-link\""))
+            _ = try h.key(.admin)
+            let closed = try await client.call(.get, "/ui/jobs/\(job)", headers: session)
+            #expect(closed.status == .seeOther && closed.headers[.location]?.hasPrefix("/ui/login") == true)
+        }
+    }
+
+    @Test("the live feed takes a slot of the key's stream limit, shared with the API's event streams")
+    func liveFeedLimit() async throws {
+        var setup = try APIHarness()
+        setup.configuration.maxStreamsPerKey = 1
+        let h = setup
+        let keys = try APIKeyStore(environment: h.store.environment)
+        let (key, token) = try keys.create(name: "ops", scopes: [.read])
+        let service = try await BotrixService(store: h.store, writer: h.writer)
+        let slots = StreamSlots(limit: 1)
+        let router = try BotrixApplication.makeRouter(
+            service: service, configuration: h.configuration, metrics: ServerMetrics(),
+            access: AccessPolicy(keys: keys, development: true), sampler: ThroughputSampler(), streams: slots)
+        let app = Application(router: router)
+        try await app.test(.router) { client in
+            let session = try await Self.signIn(client, token)
+            // The key's one slot is held (by an API event stream, say): the page is told so.
+            let held = try slots.take(key.id)
+            let answer = try await client.call(.get, "/ui/live", headers: session)
+            #expect(answer.status == .ok && answer.headers[.contentType] == "text/event-stream")
+            #expect(answer.text.contains("event: limit") && answer.text.contains("MAX_STREAMS_PER_KEY"))
+            withExtendedLifetime(held) {}
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Two jobs and, for the first, a claim and one recorded account.
+    static func seeded(_ client: some TestClientProtocol, _ admin: HTTPFields) async throws -> String {
+        let job = try #require(
+            try await client.call(.post, "/api/jobs", json: #"{"count":2}"#, headers: admin).body?["job_id"] as? String)
+        _ = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin)
+        return job
+    }
+
+    static func jobStatus(_ client: some TestClientProtocol, _ job: String, _ admin: HTTPFields) async throws -> String?
+    {
+        try await client.call(.get, "/api/jobs/\(job)", headers: admin).body?["status"] as? String
+    }
+
+    static func token(_ header: HTTPFields) throws -> String {
+        String(try #require(header[.authorization]).dropFirst("Bearer ".count))
+    }
+
+    static func session(_ setCookie: String) -> HTTPFields {
+        [.cookie: String(setCookie.prefix { $0 != ";" })]
+    }
+
+    static func signIn(_ client: some TestClientProtocol, _ key: String) async throws -> HTTPFields {
+        let answer = try await post(client, "/ui/login", ["key": key])
+        #expect(answer.status == .seeOther)
+        return session(try #require(answer.headers[.setCookie]))
+    }
+
+    /// The form token of a page (its sign-out form or a cancel form).
+    static func csrf(_ html: String) -> String? {
+        guard let range = html.range(of: #"name="csrf" value=""#) else { return nil }
+        return String(html[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    static func post(
+        _ client: some TestClientProtocol, _ path: String, _ form: [String: String], headers: HTTPFields = [:]
+    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: [String: Any]?, text: String) {
+        var headers = headers
+        headers[.contentType] = "application/x-www-form-urlencoded"
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let body = form.sorted { $0.key < $1.key }.map {
+            "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
+        }.joined(separator: "&")
+        return try await client.execute(
+            uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)
+        ) { response in
+            (response.status, response.headers, nil, String(buffer: response.body))
+        }
+    }
+
+    static func json(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
+
+extension HTTPFields {
+    static func + (lhs: HTTPFields, rhs: HTTPFields) -> HTTPFields {
+        var out = lhs
+        for field in rhs { out[field.name] = field.value }
+        return out
+    }
+
+}
