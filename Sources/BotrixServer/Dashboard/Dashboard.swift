@@ -17,8 +17,12 @@ struct Dashboard: Sendable {
     let renderer: DashboardRenderer
     let assets: DashboardAssets
     let scanBudget: Int
-    /// Events a replay page may fold; beyond it the page points at `botrix replay`.
-    var replayBudget: UInt64 = 2_000_000
+    /// Events a replay page may fold (a few seconds of one read thread); beyond it the page
+    /// points at `botrix replay`.
+    var replayBudget: UInt64 = 200_000
+    /// One replay at a time: a replay holds one of the read pool's threads for seconds, and
+    /// the API's list reads share that pool.
+    let replays = ReplaySlot()
     let startedAt = Date()
 
     func register(on router: Router<BotrixRequestContext>) {

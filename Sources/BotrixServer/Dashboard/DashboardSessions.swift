@@ -51,7 +51,11 @@ final class DashboardSessions: Sendable {
         let session = DashboardSession(
             key: key, csrfToken: Self.randomToken(), createdAt: now, lastSeen: now, handle: Self.handle(token))
         sessions.withLock { sessions in
-            sessions = sessions.filter { !expired($0.value, now) }
+            // Expired sessions are swept only when the store is full, so a start costs a walk
+            // of the store only then; beyond that the least recently used one goes.
+            if sessions.count >= capacity {
+                sessions = sessions.filter { !expired($0.value, now) }
+            }
             if sessions.count >= capacity, let oldest = sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
                 sessions[oldest.key] = nil
             }

@@ -2,6 +2,7 @@ import Botrix
 import EventLog
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// `/ui/events` (the log by sequence, stream and type, newest page first or from a
 /// sequence, with "follow live") and `/ui/replay` (the state as of a sequence or a time,
@@ -111,6 +112,14 @@ extension Dashboard {
         }
         let (service, budget) = (self.service, replayBudget)
         let state: ReplayState
+        guard replays.enter() else {
+            throw DashboardProblem(
+                status: .tooManyRequests, heading: "A replay is running",
+                detail:
+                    "another replay is being folded right now (one at a time, so the API's reads keep their threads): try again in a few seconds",
+                back: "/ui/events")
+        }
+        defer { replays.leave() }
         do {
             state = try await reads.run { try service.replay(upTo: cut, budget: budget) }
         } catch let tooLong as ReplayTooLong {
@@ -137,4 +146,15 @@ extension Dashboard {
         model["jobs"] = newest.map(Self.jobRow)
         return renderer.page("replay", model)
     }
+}
+
+/// Admits one replay at a time.
+final class ReplaySlot: Sendable {
+    private let busy = Atomic<Bool>(false)
+
+    func enter() -> Bool {
+        busy.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
+    }
+
+    func leave() { busy.store(false, ordering: .releasing) }
 }
