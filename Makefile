@@ -10,12 +10,17 @@ SOURCES    := Package.swift Sources Tests
 .PHONY: deps build run test bench fmt lint clean
 
 ## deps: install what Botrix builds and tests with (Debian packages) when missing:
-## liblmdb-dev (LMDB), curl (the tests' independent HTTP client), python3-venv (schemathesis).
+## liblmdb-dev (LMDB), curl (the tests' independent HTTP client), python3-venv (schemathesis);
+## with WITH_BROWSER=1 (make test sets it) also chromium and chromium-driver, for the
+## dashboard's browser tests — `make run` does not need a browser.
 deps:
 	@missing=""; \
 	dpkg -s liblmdb-dev >/dev/null 2>&1 || missing="$$missing liblmdb-dev pkg-config"; \
 	command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
 	python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing="$$missing python3-venv"; \
+	if [ "$(WITH_BROWSER)" = 1 ]; then \
+	  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || missing="$$missing chromium chromium-driver"; \
+	fi; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" -ne 0 ]; then \
 	    echo "missing Debian packages:$$missing; installing them needs root: run 'sudo apt-get install -y$$missing', then make again." >&2; \
@@ -36,16 +41,19 @@ run: deps
 
 ## test: build and run the whole test suite (the crash test needs the built executables),
 ## the Python client's tests against the built server, then schemathesis against a live
-## server with schemas/openapi.yaml (bounded: 120 s).
+## server with schemas/openapi.yaml (bounded: 120 s), and the dashboard in headless Chromium
+## (tools/browser-tests.sh; screenshots in .build/test-output/dashboard).
 ## The Swift client's live tests run in a process of their own: their worker heartbeats and
 ## calls need Swift's shared thread pool (one thread per core), which the other suites keep
 ## busy while they wait on child processes; sharing it made their timing a matter of luck.
-test: deps
+test:
+	$(MAKE) deps WITH_BROWSER=1
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --skip BotrixClientTests
 	$(SWIFT) test --skip-build --filter BotrixClientTests
 	BOTRIX_BINARY=.build/debug/botrix python3 -m unittest discover -s clients/python/tests
 	tools/schemathesis.sh .build/debug/botrix 10 120
+	tools/browser-tests.sh .build/debug/botrix
 
 ## bench: release build, the raw-LMDB C baselines, wrk and nginx, then every benchmark
 ## with its ratio to the baseline measured in the same run.

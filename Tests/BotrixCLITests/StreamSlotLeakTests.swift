@@ -21,8 +21,8 @@ struct StreamSlotLeakTests {
         let server = try ServerProcess(
             binary: binary, database: folder.file("slots.mdb"), environment: ["MAX_STREAMS_PER_KEY": "2"])
         for _ in 0..<300 { resetAfterRequest(port: server.port, path: "/api/events/stream") }
-        // Streams whose body started notice a reset client on their next write: give them
-        // one (an event), and a moment to end.
+        // Streams whose body started notice a closed connection within a second (and on
+        // their next write): give them one (an event), and a moment to end.
         try curl([
             "-X", "POST", "\(server.baseURL)/api/jobs", "-H", "Content-Type: application/json", "-d", #"{"count":1}"#,
         ])
@@ -30,25 +30,53 @@ struct StreamSlotLeakTests {
         // Both slots of the (open-mode) key are free: two streams open, a third is refused.
         let answers = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<2 {
+                // Each on a thread of its own: two blocking curls on the shared pool (two
+                // threads here) would keep the third from starting until one had ended.
                 group.addTask {
-                    try curl([
-                        "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
-                        "\(server.baseURL)/api/events/stream",
-                    ])
-                    .output
+                    try await onOwnThread {
+                        try curl([
+                            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
+                            "\(server.baseURL)/api/events/stream",
+                        ])
+                        .output
+                    }
                 }
             }
             try await Task.sleep(for: .milliseconds(500))
-            let third = try curl([
-                "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "\(server.baseURL)/api/events/stream",
-            ])
-            .output
+            let third = try await onOwnThread {
+                try curl([
+                    "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "\(server.baseURL)/api/events/stream",
+                ])
+                .output
+            }
             var all = [third]
             for try await answer in group { all.append(answer) }
             return all
         }
         #expect(answers[0] == "429", "the third stream: \(answers)")
         #expect(answers.dropFirst().allSatisfy { $0 == "200" }, "a slot leaked: \(answers)")
+        #expect(server.stop())
+    }
+
+    @Test("a stream whose client left frees its slot within a second or two, with no event written")
+    func closedStreamFreesItsSlot() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(
+            binary: binary, database: folder.file("slots.mdb"), environment: ["MAX_STREAMS_PER_KEY": "1"])
+        for path in ["/api/events/stream", "/ui/live"] {
+            let url = "\(server.baseURL)\(path)"
+            // The first holds the one slot for a second, then leaves; the log stays quiet.
+            let first = try await onOwnThread {
+                try curl(["-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", url]).output
+            }
+            try await Task.sleep(for: .milliseconds(2500))
+            let second = try await onOwnThread {
+                try curl(["-w", "%{http_code}", "--max-time", "1", url]).output
+            }
+            #expect(first == "200" && second.hasSuffix("200"), "\(path): \(first), \(second)")
+            #expect(!second.contains("event: limit"), "\(path): the slot of the stream that left is still taken")
+        }
         #expect(server.stop())
     }
 }

@@ -38,6 +38,7 @@ extension Dashboard {
         let type = request.uri.queryParameters["type"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
         let (service, reads, sessions, access) = (self.service, self.reads, self.sessions, self.access)
         let handle = session.handle
+        let channel = context.channel
         let keyID = session.key?.id
         let stillValid: @Sendable () -> Bool = {
             guard sessions.isLive(handle) else { return false }
@@ -55,7 +56,9 @@ extension Dashboard {
                     var checked = ContinuousClock.now
                     try await writer.write(
                         ByteBuffer(string: ": live\nretry: 3000\n\nevent: head\ndata: {\"head\":\(head)}\n\n"))
-                    while !Task.isCancelled && !stopping.isSet {
+                    // The connection carries only this stream, so a closed connection is a page
+                    // that went away: its slot is freed within a second, not at the next write.
+                    while !Task.isCancelled && !stopping.isSet && channel.isActive {
                         if ContinuousClock.now - checked >= .seconds(1) {
                             checked = ContinuousClock.now
                             guard stillValid() else {
@@ -63,11 +66,28 @@ extension Dashboard {
                                 break
                             }
                         }
-                        await service.waitForAppend(after: max(sentHead, position), timeout: .seconds(1))
+                        // Short slices, so a page that left gives its slot back within a
+                        // quarter of a second (a browser clicking through pages opens them fast).
+                        // Following, the last event sent is where to go on (a busy log can be
+                        // ahead of it by more than one read); otherwise the last head sent.
+                        let seen = withEvents ? position : sentHead
+                        await service.waitForAppend(after: seen, timeout: .milliseconds(250))
                         let now = ContinuousClock.now
-                        // At most one message a second (four a second while following the log).
+                        guard try service.head().sequence > seen else {
+                            if now - lastSend >= .seconds(15) {
+                                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
+                                lastSend = now
+                            }
+                            continue
+                        }
+                        // Something new: at most one message a second (four while following the
+                        // log), however fast the log grows; the wait is sliced like the one above.
                         let spacing: Duration = withEvents ? .milliseconds(250) : .seconds(1)
-                        if now - lastSend < spacing { try await Task.sleep(until: lastSend + spacing) }
+                        while ContinuousClock.now - lastSend < spacing, channel.isActive, !stopping.isSet {
+                            try await Task.sleep(
+                                for: min(.milliseconds(250), spacing - (ContinuousClock.now - lastSend)))
+                        }
+                        guard channel.isActive else { break }
                         var chunk = ""
                         if withEvents {
                             let from = position
@@ -89,13 +109,7 @@ extension Dashboard {
                             chunk += "event: head\ndata: {\"head\":\(current)}\n\n"
                             sentHead = current
                         }
-                        if chunk.isEmpty {
-                            if now - lastSend >= .seconds(15) {
-                                try await writer.write(ByteBuffer(string: ": heartbeat\n\n"))
-                                lastSend = now
-                            }
-                            continue
-                        }
+                        if chunk.isEmpty { continue }  // only events the filter leaves out
                         try await writer.write(ByteBuffer(string: chunk))
                         lastSend = ContinuousClock.now
                     }

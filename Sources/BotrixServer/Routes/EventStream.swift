@@ -39,6 +39,7 @@ struct EventStream: Sendable {
         let reads = self.reads
         let keyStillValid = self.keyStillValid
         let owner = context.apiKey?.id ?? "open"
+        let channel = context.channel
         // Held by the body closure: freed with it, whether or not the body ever runs.
         let slot = try slots.take(owner)
         let body = ResponseBody { writer in
@@ -50,7 +51,9 @@ struct EventStream: Sendable {
                     var idle: Duration = .zero
                     try await writer.write(ByteBuffer(string: ": connected at \(head)\n\n"))
                     var checked = ContinuousClock.now
-                    while !Task.isCancelled && !stopping.isSet {
+                    // A closed connection ends the stream (and frees its slot) within a second,
+                    // not at the next write.
+                    while !Task.isCancelled && !stopping.isSet && channel.isActive {
                         if let keyStillValid, ContinuousClock.now - checked >= .seconds(1) {
                             checked = ContinuousClock.now
                             guard keyStillValid() else {

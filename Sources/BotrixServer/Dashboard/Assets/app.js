@@ -130,6 +130,13 @@
       if (on) connect(follow.dataset.follow); else if (source) { source.close(); source = null; setStatus("static", null); }
     });
   }
+  // A page left for another (or kept in the back/forward cache) gives its stream back at
+  // once: each holds a slot of the key's stream limit and one of the browser's few
+  // connections to this host.
+  window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && body.dataset.live === "1" && region) connect("/ui/live");
+  });
   if (body.dataset.live === "1" && region) connect("/ui/live");
   localizeTimes(document);
 })();
