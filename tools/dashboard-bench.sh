@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What open dashboard pages cost the API: wrk -t2 -c64 GET /api/jobs/{id} against
 # `botrix serve` (open mode, fresh data file, 127.0.0.1) with no dashboard page open, then
-# with PAGES pages open (each a `curl -sN` holding GET /ui/live with its own session
-# cookie), alternating, ROUNDS rounds. In both runs a writer creates one job every ~20 ms,
+# with PAGES overview pages open (each a `curl -sN` holding GET /ui/live with its own session
+# cookie, and, as the page's script does, a fetch of /ui/?fragment=1 at most once a second
+# when its stream said the head moved), alternating, ROUNDS rounds. In both runs a writer creates one job every ~20 ms,
 # so the live feeds have something to send. Prints every run, the medians and the ratio
 # with/without pages (the aim: at least 0.9).
 #
@@ -61,7 +62,7 @@ trap 'exit 130' INT TERM
 export SERVER_ENV=development
 export RATE_LIMIT_READS_PER_SECOND=1000000 RATE_LIMIT_READ_BURST=1000000
 export RATE_LIMIT_WRITES_PER_SECOND=1000000 RATE_LIMIT_BURST=1000000
-export MAX_STREAMS_PER_KEY=$((pages * 4)) # open mode: every page counts against one owner; a closed stream frees its slot at the next write
+export MAX_STREAMS_PER_KEY=$((pages * 4)) # open mode: every page counts against the one owner "open"
 source tools/lib/start-server.sh
 pushd "$work" >/dev/null # no stray .env is read
 start_botrix "$binary" "$work"
@@ -123,6 +124,23 @@ open_streams() {
     fi
   done
   [ "$ready" -eq "$pages" ] || { echo "only $ready of $pages streams sent anything within 10 s" >&2; exit 1; }
+  # What each page's script does when its stream says the head moved: fetch the live region
+  # again, at most once a second. One loop for all pages; it counts its fetches.
+  (
+    local sizes=() size n
+    : >"$work/fragments.$1"
+    for ((tick = 0; tick < seconds + 40; tick++)); do
+      for n in $(seq 1 "$pages"); do
+        size=$(wc -c <"$work/stream.$1.$n" 2>/dev/null || echo 0)
+        if [ "$size" != "${sizes[$n]:-}" ]; then
+          sizes[$n]=$size
+          curl -s -o /dev/null -m 2 -w '%{http_code}\n' -b "$work/jar.$1.$n" "$base/ui/?fragment=1" >>"$work/fragments.$1" || true
+        fi
+      done
+      sleep 1
+    done
+  ) &
+  streams+=($!)
 }
 
 stream_bytes() { # RUN -> the bytes of each stream, one a line
@@ -166,8 +184,9 @@ for run in $(seq 1 "$rounds"); do
   received=$(paste <(echo "$before") <(echo "$after") | awk '{s += $2 - $1} END {print s+0}')
   stop_writer
   stop_streams
-  echo "$line  writes $(grep -c '^201$' "$work/writes.b$run" || true)  streams open $alive/$pages, sending $grown/$pages, $received bytes"
-  if [ "$alive" -ne "$pages" ] || [ "$grown" -ne "$pages" ]; then
+  fragments=$(grep -c '^200$' "$work/fragments.$run" || true)
+  echo "$line  writes $(grep -c '^201$' "$work/writes.b$run" || true)  streams open $((alive - 1))/$pages, sending $grown/$pages, $received bytes, $fragments live-region fetches"
+  if [ "$((alive - 1))" -ne "$pages" ] || [ "$grown" -ne "$pages" ]; then
     echo "✘ the $pages streams were not all open and sending during run $run: the measurement does not count" >&2
     exit 1
   fi

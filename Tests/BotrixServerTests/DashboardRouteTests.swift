@@ -273,6 +273,29 @@ struct DashboardRouteTests {
         }
     }
 
+    @Test("a cached live region is never served across scopes, and a new event is seen at once")
+    func fragmentCache() async throws {
+        let h = try APIHarness()
+        let admin = try h.key(.admin)
+        let reader = try Self.token(try h.key(.read))
+        try await h.app().test(.router) { client in
+            let job = try await Self.seeded(client, admin)
+            let operatorSession = try await Self.signIn(client, try Self.token(admin))
+            let readOnly = try await Self.signIn(client, reader)
+            let region = "/ui/jobs/\(job)?fragment=1"
+            let first = try await client.call(.get, region, headers: operatorSession)
+            #expect(first.text.contains("id=\"cancel-link\"") && !first.text.contains("<html"))
+            // Right after, at the same head: the read-only session gets its own region.
+            let other = try await client.call(.get, region, headers: readOnly)
+            #expect(other.status == .ok && !other.text.contains("id=\"cancel-link\""))
+            let overview = try await client.call(.get, "/ui/?fragment=1", headers: readOnly).text
+            #expect(overview.contains("data-figure=\"jobs.total\">2<"))
+            _ = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin)
+            let after = try await client.call(.get, "/ui/?fragment=1", headers: readOnly).text
+            #expect(after.contains("data-figure=\"jobs.total\">3<"), "a region cached at the old head was served")
+        }
+    }
+
     // MARK: - Helpers
 
     /// Two jobs and, for the first, a claim and one recorded account.

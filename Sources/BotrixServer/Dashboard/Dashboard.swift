@@ -24,6 +24,8 @@ struct Dashboard: Sendable {
     /// the API's list reads share that pool.
     let replays = ReplaySlot()
     let startedAt = Date()
+    /// Live regions rendered in the last second, shared by every open page (see ``live(_:_:_:)``).
+    let fragments = FragmentCache()
 
     func register(on router: Router<BotrixRequestContext>) {
         router.get("/") { _, _ in Self.redirect("/ui/") }
@@ -38,13 +40,15 @@ struct Dashboard: Sendable {
         ui.post("login") { request, context in try await signIn(request, context) }
         ui.post("logout") { request, context in try await signOut(request, context) }
         ui.get("live") { request, context in try liveFeed(request, context) }
-        ui.get { request, context in try await overview(request, context) }
-        ui.get("jobs") { request, context in try await jobsPage(request, context) }
-        ui.get("jobs/{id}") { request, context in try await jobPage(request, context) }
+        ui.get { request, context in try await live(request, context) { try await overview($0, $1) } }
+        ui.get("jobs") { request, context in try await live(request, context) { try await jobsPage($0, $1) } }
+        ui.get("jobs/{id}") { request, context in try await live(request, context) { try await jobPage($0, $1) } }
         ui.get("jobs/{id}/cancel") { request, context in try await cancelPage(request, context) }
         ui.post("jobs/{id}/cancel") { request, context in try await cancel(request, context) }
         ui.get("accounts") { request, context in try await accountsPage(request, context) }
-        ui.get("accounts/{id}") { request, context in try await accountPage(request, context) }
+        ui.get("accounts/{id}") { request, context in
+            try await live(request, context) { try await accountPage($0, $1) }
+        }
         ui.get("events") { request, context in try await eventsPage(request, context) }
         ui.get("replay") { request, context in try await replayPage(request, context) }
         ui.get("health") { request, context in try await healthPage(request, context) }

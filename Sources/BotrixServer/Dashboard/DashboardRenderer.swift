@@ -47,7 +47,14 @@ struct DashboardRenderer: Sendable {
     func page(
         _ template: String, _ model: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
     ) -> Response {
-        let html = library.render(model, withTemplate: template) ?? "template \(template) is missing"
+        response(render(template, model), status: status, headers: headers)
+    }
+
+    func render(_ template: String, _ model: [String: Any]) -> String {
+        library.render(model, withTemplate: template) ?? "template \(template) is missing"
+    }
+
+    func response(_ html: String, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentType] = "text/html; charset=utf-8"
         for (name, value) in Self.securityHeaders { headers[name] = value }

@@ -55,7 +55,7 @@ extension Dashboard {
         return renderer.page("accounts", model)
     }
 
-    func accountPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
+    func accountPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Rendered {
         let text = context.parameters.get("id") ?? ""
         guard let id = Int64(text), id > 0 else {
             throw DashboardProblem.notFound(
@@ -84,7 +84,7 @@ extension Dashboard {
             model["account"] = fields
         }
         model["events"] = events.events.map(Self.timelineEntry)
-        return renderer.page(Self.wantsFragment(request) ? "account_live" : "account", model)
+        return Rendered(template: Self.wantsFragment(request) ? "account_live" : "account", model: model)
     }
 
     /// An account as one table row: never its password or verification code.

@@ -6,7 +6,7 @@ import Hummingbird
 /// `/ui/jobs`, a job's page, and cancelling from it (a confirmation page, then a POST that
 /// carries the ETag shown, so a job that changed meanwhile is not cancelled blind).
 extension Dashboard {
-    func jobsPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
+    func jobsPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Rendered {
         let query = request.uri.queryParameters
         let statusText = query["status"].map(String.init) ?? ""
         let priorityText = query["priority"].map(String.init) ?? ""
@@ -43,10 +43,10 @@ extension Dashboard {
         model["refreshURL"] = Self.url(
             "/ui/jobs", filters + [("fragment", "1")] + (after.map { [("after", String($0))] } ?? []))
         model["firstJobCurl"] = firstJobCurl(request, context)
-        return renderer.page(Self.wantsFragment(request) ? "jobs_live" : "jobs", model)
+        return Rendered(template: Self.wantsFragment(request) ? "jobs_live" : "jobs", model: model)
     }
 
-    func jobPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
+    func jobPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Rendered {
         let id = try Self.jobID(context)
         let (service, budget) = (self.service, scanBudget)
         let (job, accounts, events) = try await reads.run {
@@ -67,7 +67,7 @@ extension Dashboard {
         model["events"] = events.events.map(Self.timelineEntry)
         if events.more, let next = events.next { model["moreEvents"] = String(next) }
         if request.uri.queryParameters["cancelled"] == "1" { model["flashOK"] = "The job was cancelled." }
-        return renderer.page(Self.wantsFragment(request) ? "job_live" : "job", model)
+        return Rendered(template: Self.wantsFragment(request) ? "job_live" : "job", model: model)
     }
 
     func cancelPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {

@@ -6,7 +6,7 @@ import Hummingbird
 /// `/ui/`: the queue, the jobs by status, the leases, throughput and the newest jobs, from
 /// the projections' counters and two short index walks (ten leases, ten jobs).
 extension Dashboard {
-    func overview(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
+    func overview(_ request: Request, _ context: BotrixRequestContext) async throws -> Rendered {
         let service = self.service
         sampler.sampleIfDue(service)
         let (status, running, recent, oldest) = try await reads.run {
@@ -54,6 +54,8 @@ extension Dashboard {
             [
                 "label": series.label, "now": DashboardFormat.rate(series.now),
                 "peak": DashboardFormat.rate(series.peak), "points": sampler.points(series), "window": sampler.window,
+                "collecting": series.rates.isEmpty,
+                "every": DashboardFormat.duration(seconds: Double(sampler.every.components.seconds)),
             ]
         }
         model["window"] = sampler.window
@@ -61,7 +63,7 @@ extension Dashboard {
         model["anyRecent"] = !recent.items.isEmpty
         model["recent"] = recent.items.map(Self.jobRow)
         model["firstJobCurl"] = firstJobCurl(request, context)
-        return renderer.page(Self.wantsFragment(request) ? "overview_live" : "overview", model)
+        return Rendered(template: Self.wantsFragment(request) ? "overview_live" : "overview", model: model)
     }
 
     /// A job as one table row.
