@@ -95,7 +95,10 @@ public enum BotrixApplication {
             service: service, reads: reads, scanBudget: configuration.readScanBudget, streams: streams, access: access
         ).register(on: router)
         Dashboard(
-            service: service, access: access, sessions: DashboardSessions(), reads: reads, streams: streams,
+            service: service, access: access, sessions: DashboardSessions(),
+            reads: ReadPool(limit: 2, queueLimit: 64),
+            pageLimits: DashboardLimits(rate: 50, burst: 100), signInLimits: DashboardLimits(rate: 2, burst: 10),
+            streams: streams,
             sampler: sampler, renderer: try DashboardRenderer(), assets: DashboardAssets(),
             scanBudget: configuration.readScanBudget
         ).register(on: router)

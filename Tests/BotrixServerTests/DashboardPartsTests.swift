@@ -2,6 +2,7 @@ import Foundation
 import JSONCoding
 import Testing
 
+@testable import Botrix
 @testable import BotrixServer
 
 /// The dashboard's small parts: form decoding, where sign-in may send you, how secrets are
@@ -48,24 +49,29 @@ struct DashboardPartsTests {
 
     @Test("session tokens: 64 hex digits, kept by hash, compared in full, ended on request")
     func sessions() {
-        let store = DashboardSessions(capacity: 2)
+        let store = DashboardSessions()
         let (token, session) = store.start(key: nil)
         #expect(token.count == 64 && session.handle != token)
         #expect(store.session(token: token)?.handle == session.handle)
         #expect(store.session(token: String(token.dropLast()) + (token.last == "0" ? "1" : "0")) == nil)
-        #expect(
-            DashboardSessions.same("abc", "abc") && !DashboardSessions.same("abc", "abd")
-                && !DashboardSessions.same("", ""))
-        // Beyond capacity the least recently used goes.
-        let (second, _) = store.start(key: nil)
-        _ = store.session(token: token)
-        _ = store.start(key: nil)
-        #expect(store.session(token: token) != nil && store.session(token: second) == nil)
+        #expect(DashboardSessions.same("abc", "abc") && !DashboardSessions.same("abc", "abd") && !DashboardSessions.same("", ""))
         store.end(session.handle)
-        #expect(store.session(token: token) == nil)
+        #expect(store.session(token: token) == nil && store.count == 0)
         let brief = DashboardSessions(idle: .zero)
         let (expiring, _) = brief.start(key: nil)
         #expect(brief.session(token: expiring) == nil)
+    }
+
+    @Test("a key signing in again and again ends only its own oldest sessions, never another key's")
+    func sessionsPerKey() {
+        let store = DashboardSessions(perOwner: 3)
+        let key = { (id: String) in APIKey(id: id, name: id, scopes: [.read], createdAt: "", revokedAt: nil) }
+        let (admin, _) = store.start(key: key("admin"))
+        let flood = (0..<50).map { _ in store.start(key: key("reader")).token }
+        #expect(store.session(token: admin) != nil, "another key's flood ended the admin's session")
+        #expect(flood.prefix(47).allSatisfy { store.session(token: $0) == nil })
+        #expect(flood.suffix(3).allSatisfy { store.session(token: $0) != nil })
+        #expect(store.count == 4)
     }
 
     @Test("chart points put the newest rate at the right edge, scaled to the peak")

@@ -296,6 +296,36 @@ struct DashboardRouteTests {
         }
     }
 
+    @Test("sign-in attempts and pages have their own limits, answered with an HTML 429, apart from the API's")
+    func limits() async throws {
+        var setup = try APIHarness()
+        setup.configuration.rateLimitWritesPerSecond = 1
+        setup.configuration.rateLimitBurst = 2
+        let h = setup
+        let admin = try h.key(.admin)
+        let reader = try Self.token(try h.key(.read))
+        try await h.app().test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<14 {
+                statuses.append(try await Self.post(client, "/ui/login", ["key": "btx_000000000000_" + String(repeating: "0", count: 48)]).status)
+            }
+            #expect(statuses.prefix(10).allSatisfy { $0 == .unauthorized } && statuses.last == .tooManyRequests)
+            let limited = try await Self.post(client, "/ui/login", ["key": reader])
+            #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
+            #expect(limited.headers[.contentType] == "text/html; charset=utf-8")
+            // The API's write budget (two) was not spent by the sign-in attempts.
+            #expect(try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin).status == .created)
+        }
+        let pages = try APIHarness()
+        let pageReader = try Self.token(try pages.key(.read))
+        try await pages.app().test(.router) { client in
+            let session = try await Self.signIn(client, pageReader)
+            var last: HTTPResponse.Status = .ok
+            for _ in 0..<150 where last == .ok { last = try await client.call(.get, "/ui/jobs", headers: session).status }
+            #expect(last == .tooManyRequests)
+        }
+    }
+
     // MARK: - Helpers
 
     /// Two jobs and, for the first, a claim and one recorded account.

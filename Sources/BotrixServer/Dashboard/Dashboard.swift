@@ -5,13 +5,17 @@ import Hummingbird
 
 /// The operator's dashboard under `/ui`: server-rendered pages over the same service the
 /// API uses, behind its own sign-in (an API key exchanged once for an HttpOnly session
-/// cookie). Reads run on the API's read pool; the live feed takes a slot of the key's
-/// stream limit like any event stream.
+/// cookie). Its reads run on a read pool of their own, so pages never queue the API's
+/// reads; the live feed takes a slot of the key's stream limit like any event stream.
 struct Dashboard: Sendable {
     let service: BotrixService
     let access: AccessPolicy
     let sessions: DashboardSessions
+    /// The dashboard's own read threads (two: a replay holds at most one of them).
     let reads: ReadPool
+    /// Pages and live regions per session owner; sign-in attempts per client address.
+    let pageLimits: DashboardLimits
+    let signInLimits: DashboardLimits
     let streams: StreamSlots
     let sampler: ThroughputSampler
     let renderer: DashboardRenderer
@@ -89,7 +93,9 @@ struct Dashboard: Sendable {
     /// The session for a request: the one its cookie names while its key is still active,
     /// or, in open mode, a new anonymous one (returned with the cookie to set). A session
     /// whose key was revoked, or an anonymous one once the API has keys, is ended.
-    func resolveSession(_ request: Request) throws -> (session: DashboardSession?, setCookie: String?) {
+    func resolveSession(_ request: Request, create: Bool = true) throws -> (
+        session: DashboardSession?, setCookie: String?
+    ) {
         if let token = request.cookies[DashboardSessions.cookieName]?.value,
             let session = sessions.session(token: token)
         {
@@ -98,7 +104,7 @@ struct Dashboard: Sendable {
             sessions.end(session.handle)
             return (nil, Self.expiredCookie(request))
         }
-        guard access.isOpen else { return (nil, nil) }
+        guard create, access.isOpen else { return (nil, nil) }
         let (token, session) = sessions.start(key: nil)
         return (session, Self.cookie(token, request))
     }
@@ -145,7 +151,7 @@ struct Dashboard: Sendable {
         model["detail"] = problem.detail
         if let back = problem.back { model["back"] = back }
         if !context.requestID.isEmpty { model["requestID"] = context.requestID }
-        return renderer.page("error", model, status: problem.status)
+        return renderer.page("error", model, status: problem.status, headers: problem.headers)
     }
 }
 
@@ -164,8 +170,16 @@ struct DashboardGate: RouterMiddleware {
         var response: Response
         do {
             let path = request.uri.path
-            let open = path.hasPrefix("/ui/assets/") || path == "/ui/login"
-            (context.dashboardSession, setCookie) = try dashboard.resolveSession(request)
+            let asset = path.hasPrefix("/ui/assets/")
+            let open = asset || path == "/ui/login"
+            // A file needs no session, and asking for one must not make one.
+            (context.dashboardSession, setCookie) = try dashboard.resolveSession(request, create: !asset)
+            if path == "/ui/login", request.method == .post {
+                let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
+                try dashboard.signInLimits.take(address, what: "sign-in attempts from one address")
+            } else if let session = context.dashboardSession, !asset {
+                try dashboard.pageLimits.take(session.key?.id ?? "open", what: "dashboard requests of one key")
+            }
             if context.dashboardSession == nil, !open {
                 if request.method == .get || request.method == .head {
                     if path == "/ui/live" {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// A form the dashboard posts (`application/x-www-form-urlencoded`), read whole up to 16 KiB.
 struct DashboardForm: Sendable {
@@ -17,7 +18,14 @@ struct DashboardForm: Sendable {
                 status: .unsupportedMediaType, heading: "Not a form",
                 detail: "this address takes an HTML form (application/x-www-form-urlencoded)")
         }
-        let buffer = try await request.body.collect(upTo: limit)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw DashboardProblem(
+                status: .contentTooLarge, heading: "Form too large",
+                detail: "a dashboard form is at most \(limit / 1024) KiB")
+        }
         return DashboardForm(fields: parse(String(buffer: buffer)))
     }
 
@@ -46,11 +54,15 @@ enum SameOrigin {
         }
         if let origin = request.headers[.origin] {
             let host = request.head.authority ?? ""
+            // Behind a proxy that rewrites Host, the browser's host is in X-Forwarded-Host
+            // (a form another site makes a browser send cannot set that header).
+            let forwarded = request.headers[.init("X-Forwarded-Host")!]?.split(separator: ",").first
+                .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard origin != "null", let url = URL(string: origin), let originHost = url.host else {
                 throw DashboardProblem.crossSite("the request's Origin (\(origin)) is not this site")
             }
-            let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
-            guard originAuthority.lowercased() == host.lowercased() else {
+            let originAuthority = (url.port.map { "\(originHost):\($0)" } ?? originHost).lowercased()
+            guard originAuthority == host.lowercased() || originAuthority == forwarded else {
                 throw DashboardProblem.crossSite("the request's Origin (\(origin)) is not this site (\(host))")
             }
         }

@@ -8,6 +8,8 @@ struct DashboardProblem: Error {
     var heading: String
     var detail: String
     var back: String? = nil
+    /// Sent with the page (`Retry-After` of a 429).
+    var headers: HTTPFields = [:]
 
     static func notFound(_ detail: String, back: String? = nil) -> DashboardProblem {
         DashboardProblem(status: .notFound, heading: "Not found", detail: detail, back: back)
@@ -36,13 +38,16 @@ struct DashboardProblem: Error {
             return
         }
         let problem = Problem(error)
-        self.init(status: problem.status, heading: problem.title, detail: problem.detail)
+        self.init(status: problem.status, heading: problem.title, detail: problem.detail, headers: problem.headers)
     }
 
-    init(status: HTTPResponse.Status, heading: String, detail: String, back: String? = nil) {
+    init(
+        status: HTTPResponse.Status, heading: String, detail: String, back: String? = nil, headers: HTTPFields = [:]
+    ) {
         self.status = status
         self.heading = heading
         self.detail = detail
         self.back = back
+        self.headers = headers
     }
 }

@@ -29,19 +29,29 @@ struct DashboardSession: Sendable {
 /// The dashboard's sessions, in memory: a restart signs everyone out, which is the safe
 /// direction. The cookie holds a random 256-bit token; the store keeps only its SHA-256, so
 /// nothing that leaks from memory or a log can be replayed as a cookie. Sessions end after
-/// `idle` without a request or `lifetime` in all; beyond `capacity` the least recently used
-/// goes first.
+/// `idle` without a request or `lifetime` in all. Each key (and open mode as one owner) may
+/// hold at most `perOwner` sessions: its next sign-in ends its oldest, so no key, however
+/// often it signs in, can push another key's sessions out, and the store stays bounded by
+/// the number of keys.
 final class DashboardSessions: Sendable {
     static let cookieName = "botrix_session"
     let idle: Duration
     let lifetime: Duration
-    let capacity: Int
-    private let sessions = Mutex<[String: DashboardSession]>([:])
+    let perOwner: Int
 
-    init(idle: Duration = .seconds(8 * 3600), lifetime: Duration = .seconds(24 * 3600), capacity: Int = 10_000) {
+    private struct Store {
+        var sessions: [String: DashboardSession] = [:]
+        /// Each owner's session handles, oldest first.
+        var owners: [String: [String]] = [:]
+        var startsSinceSweep = 0
+    }
+
+    private let store = Mutex(Store())
+
+    init(idle: Duration = .seconds(8 * 3600), lifetime: Duration = .seconds(24 * 3600), perOwner: Int = 32) {
         self.idle = idle
         self.lifetime = lifetime
-        self.capacity = capacity
+        self.perOwner = perOwner
     }
 
     /// Starts a session; returns the cookie value (the only place the token exists).
@@ -50,16 +60,21 @@ final class DashboardSessions: Sendable {
         let now = ContinuousClock.now
         let session = DashboardSession(
             key: key, csrfToken: Self.randomToken(), createdAt: now, lastSeen: now, handle: Self.handle(token))
-        sessions.withLock { sessions in
-            // Expired sessions are swept only when the store is full, so a start costs a walk
-            // of the store only then; beyond that the least recently used one goes.
-            if sessions.count >= capacity {
-                sessions = sessions.filter { !expired($0.value, now) }
+        let owner = key?.id ?? "open"
+        store.withLock { store in
+            // Expired sessions are swept every thousand starts: each start costs O(1) but that.
+            store.startsSinceSweep += 1
+            if store.startsSinceSweep >= 1000 {
+                store.startsSinceSweep = 0
+                for (handle, old) in store.sessions where expired(old, now) { Self.remove(handle, from: &store) }
             }
-            if sessions.count >= capacity, let oldest = sessions.min(by: { $0.value.lastSeen < $1.value.lastSeen }) {
-                sessions[oldest.key] = nil
+            var handles = store.owners[owner, default: []]
+            while handles.count >= perOwner {
+                store.sessions[handles.removeFirst()] = nil
             }
-            sessions[session.handle] = session
+            handles.append(session.handle)
+            store.owners[owner] = handles
+            store.sessions[session.handle] = session
         }
         return (token, session)
     }
@@ -69,14 +84,14 @@ final class DashboardSessions: Sendable {
         guard token.utf8.count == 64 else { return nil }
         let handle = Self.handle(token)
         let now = ContinuousClock.now
-        return sessions.withLock { sessions in
-            guard var session = sessions[handle] else { return nil }
+        return store.withLock { store in
+            guard var session = store.sessions[handle] else { return nil }
             guard !expired(session, now) else {
-                sessions[handle] = nil
+                Self.remove(handle, from: &store)
                 return nil
             }
             session.lastSeen = now
-            sessions[handle] = session
+            store.sessions[handle] = session
             return session
         }
     }
@@ -84,12 +99,19 @@ final class DashboardSessions: Sendable {
     /// Whether the session still exists (a live page asks every second).
     func isLive(_ handle: String) -> Bool {
         let now = ContinuousClock.now
-        return sessions.withLock { sessions in sessions[handle].map { !expired($0, now) } ?? false }
+        return store.withLock { store in store.sessions[handle].map { !expired($0, now) } ?? false }
     }
 
-    func end(_ handle: String) { sessions.withLock { _ = $0.removeValue(forKey: handle) } }
+    func end(_ handle: String) { store.withLock { Self.remove(handle, from: &$0) } }
 
-    var count: Int { sessions.withLock { $0.count } }
+    var count: Int { store.withLock { $0.sessions.count } }
+
+    private static func remove(_ handle: String, from store: inout Store) {
+        guard let session = store.sessions.removeValue(forKey: handle) else { return }
+        let owner = session.key?.id ?? "open"
+        store.owners[owner]?.removeAll { $0 == handle }
+        if store.owners[owner]?.isEmpty == true { store.owners[owner] = nil }
+    }
 
     private func expired(_ session: DashboardSession, _ now: ContinuousClock.Instant) -> Bool {
         now - session.lastSeen > idle || now - session.createdAt > lifetime

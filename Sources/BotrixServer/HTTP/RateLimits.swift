@@ -23,7 +23,10 @@ struct RateLimit: RouterMiddleware {
 
     func applies(to request: Request) -> Bool {
         switch kind {
-        case .writes: return request.method == .post || request.method == .put || request.method == .delete
+        case .writes:
+            // The dashboard (`/ui`) limits its own requests (DashboardLimits).
+            return (request.method == .post || request.method == .put || request.method == .delete)
+                && !request.uri.path.hasPrefix("/ui/")
         case .reads:
             return (request.method == .get || request.method == .head) && request.uri.path.hasPrefix("/api/")
         }
