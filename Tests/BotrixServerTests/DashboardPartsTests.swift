@@ -54,7 +54,9 @@ struct DashboardPartsTests {
         #expect(token.count == 64 && session.handle != token)
         #expect(store.session(token: token)?.handle == session.handle)
         #expect(store.session(token: String(token.dropLast()) + (token.last == "0" ? "1" : "0")) == nil)
-        #expect(DashboardSessions.same("abc", "abc") && !DashboardSessions.same("abc", "abd") && !DashboardSessions.same("", ""))
+        #expect(
+            DashboardSessions.same("abc", "abc") && !DashboardSessions.same("abc", "abd")
+                && !DashboardSessions.same("", ""))
         store.end(session.handle)
         #expect(store.session(token: token) == nil && store.count == 0)
         let brief = DashboardSessions(idle: .zero)

@@ -98,6 +98,9 @@ struct DashboardRouteTests {
                 client, "/ui/jobs/\(job)/cancel", ["csrf": csrf, "etag": "1-0"], headers: session)
             #expect(refused.status == .forbidden && refused.text.contains("operate"))
             #expect(try await Self.jobStatus(client, job, admin) == "pending")
+            // A link cannot make a pending job's page claim it was cancelled.
+            let spoofed = try await client.call(.get, "/ui/jobs/\(job)?cancelled=1", headers: session)
+            #expect(spoofed.status == .ok && !spoofed.text.contains("flash ok"))
         }
     }
 
@@ -160,6 +163,9 @@ struct DashboardRouteTests {
                 #expect(answer.headers[.contentType] == "text/html; charset=utf-8", "\(page)")
                 #expect(answer.text.contains("<h1>Not found</h1>"), "\(page)")
             }
+            let session = Self.session(try #require(try await client.call(.get, "/ui/").headers[.setCookie]))
+            let form = try await Self.post(client, "/ui/nope", ["csrf": "x"], headers: session)
+            #expect(form.status == .notFound && form.text.contains("<h1>Not found</h1>"))
         }
     }
 
@@ -307,7 +313,10 @@ struct DashboardRouteTests {
         try await h.app().test(.router) { client in
             var statuses: [HTTPResponse.Status] = []
             for _ in 0..<14 {
-                statuses.append(try await Self.post(client, "/ui/login", ["key": "btx_000000000000_" + String(repeating: "0", count: 48)]).status)
+                statuses.append(
+                    try await Self.post(
+                        client, "/ui/login", ["key": "btx_000000000000_" + String(repeating: "0", count: 48)]
+                    ).status)
             }
             #expect(statuses.prefix(10).allSatisfy { $0 == .unauthorized } && statuses.last == .tooManyRequests)
             let limited = try await Self.post(client, "/ui/login", ["key": reader])
@@ -321,7 +330,9 @@ struct DashboardRouteTests {
         try await pages.app().test(.router) { client in
             let session = try await Self.signIn(client, pageReader)
             var last: HTTPResponse.Status = .ok
-            for _ in 0..<150 where last == .ok { last = try await client.call(.get, "/ui/jobs", headers: session).status }
+            for _ in 0..<150 where last == .ok {
+                last = try await client.call(.get, "/ui/jobs", headers: session).status
+            }
             #expect(last == .tooManyRequests)
         }
     }

@@ -8,7 +8,7 @@ import Testing
 /// and a replay bounded by its budget.
 @Suite("Operator queries")
 struct OperatorQueryTests {
-    @Test("search finds accounts by the start of their email or username, case-insensitively, newest first")
+    @Test("search finds accounts by the start of their email or username, case-insensitively, in index order")
     func search() async throws {
         let f = try await DomainFixture.make()
         let job = try await f.service.createJob(CreateJob(count: 10))
@@ -23,7 +23,7 @@ struct OperatorQueryTests {
                     username: "user_\(name)_\(n)"))
         }
         let al = try f.service.searchAccounts(prefix: "AL", limit: 10)
-        #expect(al.accounts.map(\.email) == ["Albert@example.com", "alina@example.com", "alice@example.com"])
+        #expect(al.accounts.map(\.email) == ["Albert@example.com", "alice@example.com", "alina@example.com"])
         #expect(!al.truncated)
         // Usernames too, each account once even when both fields match.
         #expect(try f.service.searchAccounts(prefix: "user_b", limit: 10).accounts.map(\.username) == ["user_bob_2"])
@@ -63,5 +63,30 @@ struct OperatorQueryTests {
         // A time before the budget's end is folded even when the log is longer.
         #expect(try f.service.replay(upTo: .time(0), budget: 3).jobs.isEmpty)
         #expect(try f.service.replay(upTo: .sequence(99), budget: 10).jobs.count == 5)
+    }
+
+    @Test("newest-first pages of one event type, followed by `earlier`, cover every match once")
+    func newestEventsPaging() async throws {
+        let f = try await DomainFixture.make()
+        var cancelled: [UInt64] = []
+        for n in 0..<40 {
+            let job = try await f.service.createJob(CreateJob(count: 1))
+            if n % 3 == 0 { _ = try await f.service.cancel(jobID: job.id) }
+            if n % 3 == 0 { cancelled.append(try f.store.log.head().sequence) }
+        }
+        var seen: [UInt64] = []
+        var through: UInt64? = nil
+        var pages = 0
+        repeat {
+            let page = try f.service.newestEvents(through: through, limit: 4, type: "JobCancelled", window: 9)
+            seen = page.events.map(\.sequence) + seen
+            #expect(page.events.count <= 4 && page.events.allSatisfy { $0.type == "JobCancelled" })
+            through = page.earlier
+            pages += 1
+        } while through != nil && pages < 100
+        #expect(seen == cancelled, "skipped or repeated: \(seen) vs \(cancelled)")
+        let all = try f.service.newestEvents(limit: 5, type: nil, window: 5)
+        #expect(all.events.map(\.sequence) == Array((all.head - 4)...all.head))
+        #expect(try f.service.newestEvents(through: 3, limit: 5, type: nil, window: 5).earlier == nil)
     }
 }

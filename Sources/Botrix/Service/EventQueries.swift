@@ -68,3 +68,44 @@ extension BotrixService {
         }
     }
 }
+
+/// A page of the log read backwards: the newest matches at or below a sequence.
+public struct NewestEvents: Sendable {
+    /// The matches, in sequence order (the newest last).
+    public var events: [RecordedEvent]
+    /// The log's head when the page was read.
+    public var head: UInt64
+    /// Where the page before this one ends (pass it as `through`): below the oldest match
+    /// shown when the page is full, else below the window read; nil at the start of the log.
+    public var earlier: UInt64?
+}
+
+extension BotrixService {
+    /// The newest `limit` events of type `type` (any type when nil) among the `window`
+    /// events ending at `through` (the head when nil): one forward read of at most `window`
+    /// events. Pages following `earlier` neither skip nor repeat a match.
+    public func newestEvents(through: UInt64? = nil, limit: Int, type: String?, window: Int) throws -> NewestEvents {
+        let log = store.log
+        return try store.environment.read { txn in
+            let head = try log.head(in: txn).sequence
+            let end = min(through ?? head, head)
+            let start = end - min(end, UInt64(max(window, limit)))
+            var matches: [RecordedEvent] = []
+            try log.forEach(after: start, in: txn) { event in
+                guard event.sequence <= end else { return false }
+                if type == nil || event.type == type {
+                    matches.append(event)
+                    if matches.count > limit { matches.removeFirst() }
+                }
+                return true
+            }
+            let earlier: UInt64
+            if matches.count == limit, let oldest = matches.first {
+                earlier = oldest.sequence - 1
+            } else {
+                earlier = start
+            }
+            return NewestEvents(events: matches, head: head, earlier: earlier > 0 ? earlier : nil)
+        }
+    }
+}

@@ -14,7 +14,9 @@ public struct AccountSearch: Sendable {
 extension BotrixService {
     /// Accounts whose email or username starts with `prefix` (compared lowercased, as the
     /// uniqueness indexes store them): a seek into each index, never a scan of the views.
-    /// At most `limit` accounts; `status` and `jobID` narrow the matches.
+    /// Matches come in the indexes' order (alphabetical: emails first, then usernames not
+    /// already found), at most `limit`; `status` and `jobID` narrow them, and each index is
+    /// walked for at most `budget` entries. `truncated` says that more may match.
     public func searchAccounts(
         prefix: String, status: AccountStatus? = nil, jobID: UUID? = nil, limit: Int, budget: Int = maximumSkip
     ) throws -> AccountSearch {
@@ -22,33 +24,28 @@ extension BotrixService {
         let key = Array(AccountRules.uniquenessKey(prefix).utf8)
         guard !key.isEmpty, key.count <= maximumKeySize else { return AccountSearch(accounts: [], truncated: false) }
         return try store.environment.read { txn in
-            var ids = Set<Int64>()
+            var seen = Set<Int64>()
+            var found: [AccountView] = []
             var truncated = false
             for index in [accounts.emails, accounts.usernames] {
                 try txn.withCursor(index) { cursor in
                     var entry = try cursor.seek(atLeast: key)
                     var walked = 0
                     while let e = entry, e.key.starts(with: key) {
-                        guard walked < budget else {
+                        guard found.count < limit, walked < budget else {
                             truncated = true
                             return
                         }
                         walked += 1
-                        if let id = BigEndian.uint64(e.value).map({ Int64(bitPattern: $0) }) { ids.insert(id) }
+                        if let id = BigEndian.uint64(e.value).map({ Int64(bitPattern: $0) }), seen.insert(id).inserted,
+                            let account = try accounts.view(id, in: txn),
+                            status == nil || account.status == status, jobID == nil || account.jobID == jobID
+                        {
+                            found.append(account)
+                        }
                         entry = try cursor.next()
                     }
                 }
-            }
-            var found: [AccountView] = []
-            for id in ids.sorted(by: >) {
-                guard let account = try accounts.view(id, in: txn) else { continue }
-                if let status, account.status != status { continue }
-                if let jobID, account.jobID != jobID { continue }
-                guard found.count < limit else {
-                    truncated = true
-                    break
-                }
-                found.append(account)
             }
             return AccountSearch(accounts: found, truncated: truncated)
         }
@@ -71,17 +68,18 @@ extension BotrixService {
                 else { return nil }
                 return job
             }
+            // Counted among at most `skipLimit` entries, not a scan of the whole index.
             var counting = IndexScan(database: index, prefix: prefix, before: nil, skipLimit: 0)
-            let total = try counting.newestFirst(skip: 0, take: skipLimit, filtered: true, in: txn) { _, value in
+            let counted = try counting.newestFirst(skip: 0, take: skipLimit, filtered: true, in: txn) { _, value in
                 try match(value).map { _ in true }
-            }.items.count
+            }
             var scan = IndexScan(database: index, prefix: prefix, before: after, skipLimit: skipLimit)
             let (items, next) = try scan.newestFirst(skip: skip, take: limit, filtered: true, in: txn) { _, value in
                 try match(value)
             }
             return Page(
-                items: items.map(leases.overlay), page: page, limit: limit, total: total, next: next,
-                examined: scan.examined)
+                items: items.map(leases.overlay), page: page, limit: limit, total: counted.items.count, next: next,
+                examined: scan.examined, totalIsLowerBound: counting.examined >= skipLimit)
         }
     }
 

@@ -13,6 +13,9 @@ public struct Page<Item: Sendable>: Sendable {
     public var next: UInt64?
     /// Index entries the read examined (bounded by the skip limit plus the page).
     public var examined = 0
+    /// True when `total` only counts the matches within the entries a filter may examine
+    /// (there may be more).
+    public var totalIsLowerBound = false
 }
 
 /// How deep `page` may go: `(page - 1) * limit` entries are walked to skip them, so deeper

@@ -59,6 +59,9 @@ struct Dashboard: Sendable {
         ui.get("**") { request, _ -> Response in
             throw DashboardProblem.notFound("there is no dashboard page at \(request.uri.path)")
         }
+        ui.post("**") { request, _ -> Response in
+            throw DashboardProblem.notFound("nothing on the dashboard takes a form at \(request.uri.path)")
+        }
     }
 
     /// What every page's layout needs: the session's name and form token, the nav, the log

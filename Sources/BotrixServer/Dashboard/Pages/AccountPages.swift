@@ -37,15 +37,17 @@ extension Dashboard {
             model["accounts"] = found.accounts.map(Self.accountRow)
             model["anyAccounts"] = !found.accounts.isEmpty
             model["summary"] =
-                "\(found.accounts.count)\(found.truncated ? "+" : "") account\(found.accounts.count == 1 ? "" : "s") whose email or username starts with “\(search)”\(found.truncated ? " (the first 50 shown: type more to narrow)" : "")"
+                "\(found.accounts.count)\(found.truncated ? "+" : "") account\(found.accounts.count == 1 ? "" : "s") whose email or username starts with “\(search)”\(found.truncated ? " (the first \(found.accounts.count) shown: type more to narrow)" : ""), in alphabetical order"
         } else {
             let page = try await reads.run {
                 try service.accounts(limit: 25, status: status, jobID: jobID, after: after)
             }
             model["accounts"] = page.items.map(Self.accountRow)
             model["anyAccounts"] = !page.items.isEmpty
+            // With a job and a status, the count stops at the skip limit.
+            let capped = jobID != nil && status != nil && page.total >= maximumSkip
             model["summary"] =
-                "\(page.total) account\(page.total == 1 ? "" : "s")\(filters.isEmpty ? "" : " match"), newest first"
+                "\(page.total)\(capped ? "+" : "") account\(page.total == 1 ? "" : "s")\(filters.isEmpty ? "" : " match"), newest first"
             model["pager"] = Self.pager("/ui/accounts", filters, after: after, next: page.next)
         }
         model["q"] = search

@@ -8,11 +8,16 @@ import Synchronization
 /// sequence, with "follow live") and `/ui/replay` (the state as of a sequence or a time,
 /// folded from the log alone).
 extension Dashboard {
+    /// Three ways through the log. By default the newest events (of one type, when asked)
+    /// at or below `before` (the head), with "Earlier" going on below the oldest shown; with
+    /// `after` the events after a sequence, oldest first; with a stream, that stream's events
+    /// from its first (or after `after`). Pages never skip or repeat an event.
     func eventsPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let stream = (query["stream"].map(String.init) ?? "").trimmingCharacters(in: .whitespaces)
         let typeText = query["type"].map(String.init) ?? ""
         let afterText = query["after"].map(String.init) ?? ""
+        let beforeText = query["before"].map(String.init) ?? ""
         if !stream.isEmpty, (try? StreamName.validate(stream)) == nil {
             throw DashboardProblem.badInput(
                 "\"\(stream)\" is not a stream name such as job-<uuid> or account-<id>", back: "/ui/events")
@@ -20,29 +25,74 @@ extension Dashboard {
         if !typeText.isEmpty, !DomainEvent.allTypes.contains(typeText) {
             throw DashboardProblem.badInput("\"\(typeText)\" is not an event type", back: "/ui/events")
         }
-        let explicitAfter = afterText.isEmpty ? nil : UInt64(afterText)
-        if !afterText.isEmpty, explicitAfter == nil {
-            throw DashboardProblem.badInput("\"\(afterText)\" is not a sequence number", back: "/ui/events")
+        let after = afterText.isEmpty ? nil : UInt64(afterText)
+        let before = beforeText.isEmpty ? nil : UInt64(beforeText)
+        if (!afterText.isEmpty && after == nil) || (!beforeText.isEmpty && before == nil) {
+            throw DashboardProblem.badInput("after and before take a sequence number", back: "/ui/events")
         }
         let limit = 50
-        let filter = EventFilter(stream: stream.isEmpty ? nil : stream, type: typeText.isEmpty ? nil : typeText)
+        let type = typeText.isEmpty ? nil : typeText
         let (service, budget) = (self.service, scanBudget)
-        // Without `after`, the newest page: start `limit` events before the head (a filter
-        // then shows the matches among them, and "Older" pages go further back).
-        let page = try await reads.run { () throws -> EventPage in
-            let head = try service.head().sequence
-            let after =
-                explicitAfter ?? (filter.stream == nil && filter.type == nil ? head - min(head, UInt64(limit)) : 0)
-            return try service.events(after: after, limit: limit, filter: filter, budget: budget)
+        var filters: [(String, String)] = []
+        if !stream.isEmpty { filters.append(("stream", stream)) }
+        if let type { filters.append(("type", type)) }
+        var links: [PagerLink] = []
+        let events: [RecordedEvent]
+        let head: UInt64
+        let summary: String
+        if stream.isEmpty, after == nil {
+            // Newest first: a window of the log read forward, its newest matches kept.
+            let page = try await reads.run {
+                try service.newestEvents(
+                    through: before, limit: limit, type: type, window: type == nil ? limit : budget)
+            }
+            (events, head) = (page.events, page.head)
+            if let earlier = page.earlier {
+                links.append(
+                    PagerLink(
+                        href: Self.url("/ui/events", filters + [("before", String(earlier))]), label: "← Earlier",
+                        rel: "prev"))
+            }
+            if let before, before < page.head {
+                links.append(PagerLink(href: Self.url("/ui/events", filters), label: "Newest", rel: "last"))
+            }
+            let end = min(before ?? page.head, page.head)
+            summary =
+                events.isEmpty
+                ? (end == 0
+                    ? "No event" : "No \(type ?? "event") among events \(page.earlier.map { $0 + 1 } ?? 1) to \(end)")
+                : "The newest \(events.count) \(type ?? "event")\(events.count == 1 ? "" : "s") up to event \(end), newest at the top"
+        } else {
+            let filter = EventFilter(stream: stream.isEmpty ? nil : stream, type: type)
+            let page = try await reads.run {
+                try service.events(after: after ?? 0, limit: limit, filter: filter, budget: budget)
+            }
+            (events, head) = (page.events, page.head)
+            if after != nil {
+                links.append(
+                    PagerLink(
+                        href: Self.url("/ui/events", filters), label: stream.isEmpty ? "Newest" : "From the start",
+                        rel: "first"))
+            }
+            if page.more, let next = page.next {
+                links.append(
+                    PagerLink(
+                        href: Self.url("/ui/events", filters + [("after", String(next))]), label: "Later →", rel: "next"
+                    ))
+            }
+            summary =
+                events.isEmpty
+                ? "No event \(after.map { "after \($0)" } ?? "in this stream")\(page.more ? " among those read (Later goes on)" : "")"
+                : "Events \(events.first!.sequence) to \(events.last!.sequence)\(page.more ? " (more follow)" : ""), newest at the top"
         }
         var model = base(context, nav: "Events")
-        model["head"] = String(page.head)
+        model["head"] = String(head)
         model["stream"] = stream
         model["type"] = typeText
         model["after"] = afterText
         model["filtered"] = !(stream.isEmpty && typeText.isEmpty)
         model["typeOptions"] = DomainEvent.allTypes.sorted().map { ["value": $0, "selected": $0 == typeText] }
-        model["events"] = page.events.reversed().map { event -> [String: Any] in
+        model["events"] = events.reversed().map { event -> [String: Any] in
             var row: [String: Any] = [
                 "seq": String(event.sequence), "type": event.type, "stream": event.stream,
                 "recordedAt": Timestamp.rfc3339(milliseconds: event.recordedAt),
@@ -51,30 +101,7 @@ extension Dashboard {
             if let link = Self.streamLink(event.stream) { row["streamLink"] = link }
             return row
         }
-        let first = page.events.first?.sequence
-        let last = page.events.last?.sequence
-        model["summary"] =
-            page.events.isEmpty
-            ? "No event" : "Events \(first!) to \(last!)\(page.more ? " (more follow)" : ""), newest at the top"
-        var filters: [(String, String)] = []
-        if !stream.isEmpty { filters.append(("stream", stream)) }
-        if !typeText.isEmpty { filters.append(("type", typeText)) }
-        var links: [PagerLink] = []
-        if let first, first > 1 {
-            let earlier = first - 1 - min(first - 1, UInt64(limit))
-            links.append(
-                PagerLink(
-                    href: Self.url("/ui/events", filters + [("after", String(earlier))]), label: "← Earlier",
-                    rel: "prev"))
-        }
-        if explicitAfter != nil {
-            links.append(PagerLink(href: Self.url("/ui/events", filters), label: "Newest", rel: "last"))
-        }
-        if page.more, let next = page.next {
-            links.append(
-                PagerLink(
-                    href: Self.url("/ui/events", filters + [("after", String(next))]), label: "Later →", rel: "next"))
-        }
+        model["summary"] = summary
         if let pager = Self.pagerModel(links) { model["pager"] = pager }
         return renderer.page("events", model)
     }

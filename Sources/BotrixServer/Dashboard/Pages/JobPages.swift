@@ -22,7 +22,9 @@ extension Dashboard {
         let service = self.service
         let page = try await reads.run {
             if let priority {
-                return try service.jobs(priority: priority, limit: 25, status: status, after: after)
+                // A filter the indexes do not serve: at most `priorityScan` entries a request.
+                return try service.jobs(
+                    priority: priority, limit: 25, status: status, after: after, skipLimit: Self.priorityScan)
             }
             return try service.jobs(limit: 25, status: status, after: after)
         }
@@ -37,14 +39,21 @@ extension Dashboard {
         }
         model["anyJobs"] = !page.items.isEmpty
         model["jobs"] = page.items.map(Self.jobRow)
+        let total = "\(page.total)\(page.totalIsLowerBound ? "+" : "")"
         model["summary"] =
-            "\(page.total) job\(page.total == 1 ? "" : "s")\(filters.isEmpty ? "" : " match"), newest first"
+            "\(total) job\(page.total == 1 && !page.totalIsLowerBound ? "" : "s")\(filters.isEmpty ? "" : " match")\(page.totalIsLowerBound ? " among the newest \(Self.priorityScan) (the count looks no further)" : ""), newest first"
+        if page.items.isEmpty, page.next != nil {
+            model["searchedOnly"] = "No match among the \(Self.priorityScan) jobs looked at; older jobs may match."
+        }
         model["pager"] = Self.pager("/ui/jobs", filters, after: after, next: page.next)
         model["refreshURL"] = Self.url(
             "/ui/jobs", filters + [("fragment", "1")] + (after.map { [("after", String($0))] } ?? []))
         model["firstJobCurl"] = firstJobCurl(request, context)
         return Rendered(template: Self.wantsFragment(request) ? "jobs_live" : "jobs", model: model)
     }
+
+    /// Index entries a priority filter examines per request.
+    static let priorityScan = 2000
 
     func jobPage(_ request: Request, _ context: BotrixRequestContext) async throws -> Rendered {
         let id = try Self.jobID(context)
@@ -66,7 +75,10 @@ extension Dashboard {
             ? "newest \(accounts.items.count) of \(accounts.total)" : "\(accounts.total)"
         model["events"] = events.events.map(Self.timelineEntry)
         if events.more, let next = events.next { model["moreEvents"] = String(next) }
-        if request.uri.queryParameters["cancelled"] == "1" { model["flashOK"] = "The job was cancelled." }
+        // Only true words: a link cannot make a pending job's page say it was cancelled.
+        if request.uri.queryParameters["cancelled"] == "1", job.status == .cancelled {
+            model["flashOK"] = "The job was cancelled."
+        }
         return Rendered(template: Self.wantsFragment(request) ? "job_live" : "job", model: model)
     }
 
@@ -100,8 +112,9 @@ extension Dashboard {
         let reason = form["reason"].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap {
             $0.isEmpty ? nil : $0
         }
-        if let reason, reason.count > 1000 {
-            throw DashboardProblem.badInput("the reason is longer than 1000 characters", back: back)
+        if let reason, reason.utf8.count > 1000 {
+            throw DashboardProblem.badInput(
+                "the reason is longer than 1000 bytes of UTF-8 (the API's limit)", back: back)
         }
         do {
             _ = try await service.cancel(
