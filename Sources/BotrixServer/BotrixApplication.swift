@@ -97,7 +97,10 @@ public enum BotrixApplication {
         Dashboard(
             service: service, access: access, sessions: DashboardSessions(),
             reads: ReadPool(limit: 2, queueLimit: 64),
-            pageLimits: DashboardLimits(rate: 50, burst: 100), signInLimits: DashboardLimits(rate: 2, burst: 10),
+            pageLimits: DashboardLimits(
+                rate: configuration.dashboardRequestsPerSecond, burst: configuration.dashboardRequestBurst),
+            signInLimits: DashboardLimits(
+                rate: configuration.dashboardSignInsPerSecond, burst: configuration.dashboardSignInBurst),
             streams: streams,
             sampler: sampler, renderer: try DashboardRenderer(), assets: DashboardAssets(),
             scanBudget: configuration.readScanBudget

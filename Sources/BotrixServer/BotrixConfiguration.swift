@@ -44,6 +44,13 @@ public struct BotrixConfiguration: Sendable, Equatable {
     /// the burst it may save up.
     public var rateLimitReadsPerSecond = 1000.0
     public var rateLimitReadBurst = 2000
+    /// Dashboard pages and live regions per second each key (open mode: all browsers
+    /// together) may load, and the burst; sign-in attempts per second per client address,
+    /// and their burst. Kept apart from the API's limits (see docs/dashboard.md).
+    public var dashboardRequestsPerSecond = 50.0
+    public var dashboardRequestBurst = 100.0
+    public var dashboardSignInsPerSecond = 2.0
+    public var dashboardSignInBurst = 10.0
     /// Seconds an answer to an idempotent request is kept (a retry after that runs again).
     public var idempotencyTTLSeconds = 86_400
     /// A connection that sends nothing for this long is closed: between requests, within a
