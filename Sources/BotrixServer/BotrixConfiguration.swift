@@ -146,6 +146,14 @@ public struct BotrixConfiguration: Sendable, Equatable {
             c.rateLimitReadsPerSecond = Double(v)
         }
         if let v = integer("rate.limit.read.burst", "RATE_LIMIT_READ_BURST", 1...1_000_000) { c.rateLimitReadBurst = v }
+        if let v = integer("dashboard.requests.per.second", "DASHBOARD_REQUESTS_PER_SECOND", 1...1_000_000) {
+            c.dashboardRequestsPerSecond = Double(v)
+            c.dashboardRequestBurst = Double(2 * v)
+        }
+        if let v = integer("dashboard.sign.ins.per.second", "DASHBOARD_SIGN_INS_PER_SECOND", 1...1000) {
+            c.dashboardSignInsPerSecond = Double(v)
+            c.dashboardSignInBurst = Double(5 * v)
+        }
         if let v = integer("idempotency.ttl.seconds", "IDEMPOTENCY_TTL_SECONDS", 60...(90 * 86_400)) {
             c.idempotencyTTLSeconds = v
         }

@@ -28,33 +28,34 @@ struct StreamSlotLeakTests {
         ])
         try await Task.sleep(for: .milliseconds(1500))
         // Both slots of the (open-mode) key are free: two streams open, a third is refused.
-        let answers = try await withThrowingTaskGroup(of: String.self) { group in
-            for _ in 0..<2 {
-                // Each on a thread of its own: two blocking curls on the shared pool (two
-                // threads here) would keep the third from starting until one had ended.
-                group.addTask {
-                    try await onOwnThread {
-                        try curl([
-                            "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2",
-                            "\(server.baseURL)/api/events/stream",
-                        ])
-                        .output
-                    }
-                }
-            }
-            try await Task.sleep(for: .milliseconds(500))
-            let third = try await onOwnThread {
-                try curl([
-                    "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "1", "\(server.baseURL)/api/events/stream",
-                ])
-                .output
-            }
-            var all = [third]
-            for try await answer in group { all.append(answer) }
-            return all
+        // The two hold their streams in processes of their own until each has its first
+        // line (so the third is asked only once both are open, however slow the machine).
+        var holders: [(Process, String)] = []
+        for n in 0..<2 {
+            let output = folder.file("stream-\(n).txt")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+            process.arguments = ["-sN", "--max-time", "20", "-o", output, "\(server.baseURL)/api/events/stream"]
+            try process.run()
+            holders.append((process, output))
         }
-        #expect(answers[0] == "429", "the third stream: \(answers)")
-        #expect(answers.dropFirst().allSatisfy { $0 == "200" }, "a slot leaked: \(answers)")
+        defer { for (process, _) in holders where process.isRunning { process.terminate() } }
+        for _ in 0..<200 {
+            let open = holders.filter { (try? Data(contentsOf: URL(fileURLWithPath: $0.1)).isEmpty == false) ?? false }
+            if open.count == 2 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let streaming = holders.filter {
+            (try? String(contentsOfFile: $0.1, encoding: .utf8))?.hasPrefix(": connected") == true
+        }
+        #expect(streaming.count == 2, "a slot leaked: only \(streaming.count) of the two streams opened")
+        let third = try await onOwnThread {
+            try curl([
+                "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "2", "\(server.baseURL)/api/events/stream",
+            ])
+            .output
+        }
+        #expect(third == "429", "the third stream: \(third)")
         #expect(server.stop())
     }
 
