@@ -129,14 +129,20 @@ open_streams() {
   (
     local sizes=() size n
     : >"$work/fragments.$1"
+    local args
     for ((tick = 0; tick < seconds + 40; tick++)); do
+      # One curl a tick for every page due (--next gives each its own cookie): the client's
+      # process starts are not what is measured.
+      args=()
       for n in $(seq 1 "$pages"); do
-        size=$(wc -c <"$work/stream.$1.$n" 2>/dev/null || echo 0)
+        size=$(stat -c %s "$work/stream.$1.$n" 2>/dev/null || echo 0)
         if [ "$size" != "${sizes[$n]:-}" ]; then
           sizes[$n]=$size
-          curl -s -o /dev/null -m 2 -w '%{http_code}\n' -b "$work/jar.$1.$n" "$base/ui/?fragment=1" >>"$work/fragments.$1" || true
+          [ ${#args[@]} -eq 0 ] || args+=(--next)
+          args+=(-s -o /dev/null -m 2 -w '%{http_code}\n' -b "$work/jar.$1.$n" "$base/ui/?fragment=1")
         fi
       done
+      [ ${#args[@]} -eq 0 ] || curl "${args[@]}" >>"$work/fragments.$1" || true
       sleep 1
     done
   ) &
