@@ -19,6 +19,8 @@ struct ConfigurationErrorTests {
         ("MAX_STREAMS_PER_KEY", "many", "whole number"), ("METRICS_PUBLIC", "maybe", "true or false"),
         ("BOTRIX_MASTER_KEY", "not-base64!", "base64 of 32 bytes"),
         ("RATE_LIMIT_READS_PER_SECOND", "0", "1...1000000"), ("RATE_LIMIT_READ_BURST", "x", "whole number"),
+        ("DASHBOARD_REQUESTS_PER_SECOND", "0", "1...1000000"),
+        ("DASHBOARD_SIGN_INS_PER_SECOND", "lots", "whole number"),
         ("IDEMPOTENCY_TTL_SECONDS", "5", "60...7776000"), ("IDLE_TIMEOUT_SECONDS", "0", "1...3600"),
         ("BODY_TIMEOUT_SECONDS", "1.5", "1...3600"), ("MAX_CONNECTIONS", "none", "whole number"),
         ("READ_SCAN_BUDGET", "10", "100...10000000"), ("MAX_WAITING_CLAIMS_PER_KEY", "0", "1...100000"),
