@@ -50,7 +50,8 @@ struct DashboardPartsTests {
     @Test("session tokens: 64 hex digits, kept by hash, compared in full, ended on request")
     func sessions() {
         let store = DashboardSessions()
-        let (token, session) = store.start(key: nil)
+        let key = APIKey(id: "k", name: "k", scopes: [.read], createdAt: "", revokedAt: nil)
+        let (token, session) = store.start(key: key)
         #expect(token.count == 64 && session.handle != token)
         #expect(store.session(token: token)?.handle == session.handle)
         #expect(store.session(token: String(token.dropLast()) + (token.last == "0" ? "1" : "0")) == nil)
@@ -60,7 +61,7 @@ struct DashboardPartsTests {
         store.end(session.handle)
         #expect(store.session(token: token) == nil && store.count == 0)
         let brief = DashboardSessions(idle: .zero)
-        let (expiring, _) = brief.start(key: nil)
+        let (expiring, _) = brief.start(key: key)
         #expect(brief.session(token: expiring) == nil)
     }
 
@@ -74,6 +75,18 @@ struct DashboardPartsTests {
         #expect(flood.prefix(47).allSatisfy { store.session(token: $0) == nil })
         #expect(flood.suffix(3).allSatisfy { store.session(token: $0) != nil })
         #expect(store.count == 4)
+    }
+
+    @Test("a colleague on the same key keeps a session in use while another holder signs in again and again")
+    func sharedKey() {
+        let store = DashboardSessions(perOwner: 3)
+        let ops = APIKey(id: "ops", name: "ops", scopes: [.read], createdAt: "", revokedAt: nil)
+        let (colleague, session) = store.start(key: ops)
+        for _ in 0..<20 {
+            _ = store.start(key: ops)
+            #expect(store.isLive(session.handle))  // the colleague's open page asks every second
+        }
+        #expect(store.session(token: colleague) != nil)
     }
 
     @Test("chart points put the newest rate at the right edge, scaled to the peak")

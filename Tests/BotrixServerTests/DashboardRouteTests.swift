@@ -163,8 +163,7 @@ struct DashboardRouteTests {
                 #expect(answer.headers[.contentType] == "text/html; charset=utf-8", "\(page)")
                 #expect(answer.text.contains("<h1>Not found</h1>"), "\(page)")
             }
-            let session = Self.session(try #require(try await client.call(.get, "/ui/").headers[.setCookie]))
-            let form = try await Self.post(client, "/ui/nope", ["csrf": "x"], headers: session)
+            let form = try await Self.post(client, "/ui/nope", ["csrf": "x"])
             #expect(form.status == .notFound && form.text.contains("<h1>Not found</h1>"))
         }
     }
@@ -242,13 +241,18 @@ struct DashboardRouteTests {
         try await h.app().test(.router) { client in
             let first = try await client.call(.get, "/ui/")
             #expect(first.status == .ok && first.text.contains("Open mode"))
-            let cookie = try #require(first.headers[.setCookie])
-            #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"))
-            let session = Self.session(cookie)
+            // No session is kept in open mode: nothing for a flood of requests to grow or push out.
+            #expect(first.headers[.setCookie] == nil)
+            let session: HTTPFields = [:]
             let job = try #require(
                 try await client.call(.post, "/api/jobs", json: #"{"count":1}"#).body?["job_id"] as? String)
             let page = try await client.call(.get, "/ui/jobs/\(job)", headers: session)
             #expect(page.status == .ok && page.text.contains("id=\"cancel-link\""))
+            // Forms carry this run's open-mode token; a wrong one is refused.
+            let token = try #require(Self.csrf(try await client.call(.get, "/ui/jobs/\(job)/cancel").text))
+            #expect(
+                try await Self.post(client, "/ui/jobs/\(job)/cancel", ["csrf": "0" + token.dropFirst(), "etag": "1-0"])
+                    .status == .forbidden)
             _ = try h.key(.admin)
             let closed = try await client.call(.get, "/ui/jobs/\(job)", headers: session)
             #expect(closed.status == .seeOther && closed.headers[.location]?.hasPrefix("/ui/login") == true)
@@ -321,9 +325,12 @@ struct DashboardRouteTests {
                     ).status)
             }
             #expect(statuses.prefix(10).allSatisfy { $0 == .unauthorized } && statuses.last == .tooManyRequests)
-            let limited = try await Self.post(client, "/ui/login", ["key": reader])
+            let limited = try await Self.post(
+                client, "/ui/login", ["key": "btx_000000000000_" + String(repeating: "1", count: 48)])
             #expect(limited.status == .tooManyRequests && limited.headers[.retryAfter] != nil)
             #expect(limited.headers[.contentType] == "text/html; charset=utf-8")
+            // Only failed attempts count: a valid key from the same address still gets in.
+            #expect(try await Self.post(client, "/ui/login", ["key": reader]).status == .seeOther)
             // The API's write budget (two) was not spent by the sign-in attempts.
             #expect(try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin).status == .created)
         }
@@ -342,6 +349,20 @@ struct DashboardRouteTests {
             }
             // The sign-in's redirect target was not loaded: twenty pages, then 429.
             #expect(last == .tooManyRequests && loaded == 20)
+        }
+        var costSetup = try APIHarness()
+        costSetup.configuration.dashboardRequestsPerSecond = 0.001
+        costSetup.configuration.dashboardRequestBurst = 20
+        let costly = costSetup
+        let costlyReader = try Self.token(try costly.key(.read))
+        try await costly.app().test(.router) { client in
+            let session = try await Self.signIn(client, costlyReader)
+            // A filter without an index costs ten: two of them spend the burst of twenty.
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<3 {
+                statuses.append(try await client.call(.get, "/ui/jobs?priority=2", headers: session).status)
+            }
+            #expect(statuses == [.ok, .ok, .tooManyRequests])
         }
     }
 

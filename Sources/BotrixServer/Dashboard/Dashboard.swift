@@ -11,7 +11,8 @@ struct Dashboard: Sendable {
     let service: BotrixService
     let access: AccessPolicy
     let sessions: DashboardSessions
-    /// The dashboard's own read threads (two: a replay holds at most one of them).
+    /// The dashboard's own read thread: however heavy its pages, they use at most one core
+    /// and never queue the API's reads.
     let reads: ReadPool
     /// Pages and live regions per session owner; sign-in attempts per client address.
     let pageLimits: DashboardLimits
@@ -83,6 +84,17 @@ struct Dashboard: Sendable {
         return model
     }
 
+    /// Tokens of the page limit a request takes: filters that walk without an index (a
+    /// priority, an event type) read up to thousands of entries.
+    static func cost(_ request: Request) -> Double {
+        let query = request.uri.queryParameters
+        let unindexed =
+            (request.uri.path.hasPrefix("/ui/jobs") && !(query["priority"] ?? "").isEmpty)
+            || (request.uri.path.hasPrefix("/ui/events") && !(query["type"] ?? "").isEmpty)
+            || request.uri.path.hasPrefix("/ui/replay") || request.uri.path.hasPrefix("/ui/health")
+        return unindexed ? 10 : 1
+    }
+
     /// True for `?fragment=1`: only the page's live region is rendered (the live script
     /// fetches it when the log moves).
     static func wantsFragment(_ request: Request) -> Bool { request.uri.queryParameters["fragment"] == "1" }
@@ -94,22 +106,20 @@ struct Dashboard: Sendable {
     }
 
     /// The session for a request: the one its cookie names while its key is still active,
-    /// or, in open mode, a new anonymous one (returned with the cookie to set). A session
-    /// whose key was revoked, or an anonymous one once the API has keys, is ended.
-    func resolveSession(_ request: Request, create: Bool = true) throws -> (
-        session: DashboardSession?, setCookie: String?
-    ) {
+    /// or, in open mode, the one open-mode session (no cookie). A session whose key was
+    /// revoked is ended.
+    func resolveSession(_ request: Request) throws -> (session: DashboardSession?, setCookie: String?) {
         if let token = request.cookies[DashboardSessions.cookieName]?.value,
             let session = sessions.session(token: token)
         {
-            let valid = try session.key.map { try access.keys.isActive(id: $0.id) } ?? access.isOpen
-            if valid { return (session, nil) }
+            if let key = session.key, try access.keys.isActive(id: key.id) { return (session, nil) }
             sessions.end(session.handle)
             return (nil, Self.expiredCookie(request))
         }
-        guard create, access.isOpen else { return (nil, nil) }
-        let (token, session) = sessions.start(key: nil)
-        return (session, Self.cookie(token, request))
+        guard access.isOpen else { return (nil, nil) }
+        // Open mode keeps no session: every browser acts as the open API does, and its forms
+        // carry the server's open-mode token (no other site can read it).
+        return (sessions.openSession, nil)
     }
 
     /// The session cookie: only for /ui, never readable by scripts, never sent by another
@@ -175,13 +185,12 @@ struct DashboardGate: RouterMiddleware {
             let path = request.uri.path
             let asset = path.hasPrefix("/ui/assets/")
             let open = asset || path == "/ui/login"
-            // A file needs no session, and asking for one must not make one.
-            (context.dashboardSession, setCookie) = try dashboard.resolveSession(request, create: !asset)
-            if path == "/ui/login", request.method == .post {
-                let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
-                try dashboard.signInLimits.take(address, what: "sign-in attempts from one address")
-            } else if let session = context.dashboardSession, !asset {
-                try dashboard.pageLimits.take(session.key?.id ?? "open", what: "dashboard requests of one key")
+            (context.dashboardSession, setCookie) = try dashboard.resolveSession(request)
+            // Pages cost by what they read: one token, ten for a filter without an index.
+            // The live feed is bounded by stream slots instead (a 429 would end a page's feed).
+            if let session = context.dashboardSession, !asset, path != "/ui/live", path != "/ui/login" {
+                try dashboard.pageLimits.take(
+                    session.key?.id ?? "open", cost: Dashboard.cost(request), what: "dashboard requests of one key")
             }
             if context.dashboardSession == nil, !open {
                 if request.method == .get || request.method == .head {

@@ -61,8 +61,14 @@ enum SameOrigin {
             guard origin != "null", let url = URL(string: origin), let originHost = url.host else {
                 throw DashboardProblem.crossSite("the request's Origin (\(origin)) is not this site")
             }
-            let originAuthority = (url.port.map { "\(originHost):\($0)" } ?? originHost).lowercased()
-            guard originAuthority == host.lowercased() || originAuthority == forwarded else {
+            // Compared without the scheme's default port (":443" of https, ":80" of http).
+            let defaultPort = url.scheme?.lowercased() == "https" ? ":443" : ":80"
+            func plain(_ authority: String?) -> String? {
+                guard let authority = authority?.lowercased() else { return nil }
+                return authority.hasSuffix(defaultPort) ? String(authority.dropLast(defaultPort.count)) : authority
+            }
+            let originAuthority = plain(url.port.map { "\(originHost):\($0)" } ?? originHost)
+            guard originAuthority == plain(host) || originAuthority == plain(forwarded) else {
                 throw DashboardProblem.crossSite("the request's Origin (\(origin)) is not this site (\(host))")
             }
         }

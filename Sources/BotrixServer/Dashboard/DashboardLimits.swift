@@ -3,7 +3,8 @@ import HTTPTypes
 import Synchronization
 
 /// Token buckets of the dashboard, apart from the API's: pages and fragments per session
-/// owner (a key, or open mode), and sign-in attempts per client address. An empty bucket
+/// owner (a key, or open mode), weighted by what they read, and failed sign-in attempts per
+/// client address. An empty bucket
 /// answers an HTML 429 page with `Retry-After`. The API's own limits do not count `/ui`
 /// requests, so a flood of sign-in attempts cannot use up a key's API budget, and the
 /// other way round.
@@ -22,8 +23,8 @@ final class DashboardLimits: Sendable {
         self.burst = burst
     }
 
-    /// Takes a token for `owner`, or throws the 429 page.
-    func take(_ owner: String, what: String) throws {
+    /// Takes `cost` tokens for `owner`, or throws the 429 page.
+    func take(_ owner: String, cost: Double = 1, what: String) throws {
         let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         let wait = buckets.withLock { buckets -> Double in
             if buckets.count > 10_000 { buckets = buckets.filter { now - $0.value.at < burst / rate } }
@@ -31,8 +32,9 @@ final class DashboardLimits: Sendable {
             bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
             bucket.at = now
             defer { buckets[owner] = bucket }
-            guard bucket.tokens >= 1 else { return (1 - bucket.tokens) / rate }
-            bucket.tokens -= 1
+            let cost = min(cost, burst)
+            guard bucket.tokens >= cost else { return (cost - bucket.tokens) / rate }
+            bucket.tokens -= cost
             return 0
         }
         guard wait == 0 else {

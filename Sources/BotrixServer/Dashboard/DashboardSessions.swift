@@ -29,10 +29,10 @@ struct DashboardSession: Sendable {
 /// The dashboard's sessions, in memory: a restart signs everyone out, which is the safe
 /// direction. The cookie holds a random 256-bit token; the store keeps only its SHA-256, so
 /// nothing that leaks from memory or a log can be replayed as a cookie. Sessions end after
-/// `idle` without a request or `lifetime` in all. Each key (and open mode as one owner) may
-/// hold at most `perOwner` sessions: its next sign-in ends its oldest, so no key, however
-/// often it signs in, can push another key's sessions out, and the store stays bounded by
-/// the number of keys.
+/// `idle` without a request or `lifetime` in all. Each key may hold at most `perOwner`
+/// sessions: beyond that, its least recently used one ends (an open live page counts as
+/// use), so no key can push another key's sessions out, and the store stays bounded by the
+/// number of keys. Open mode keeps no sessions at all (``openSession``).
 final class DashboardSessions: Sendable {
     static let cookieName = "botrix_session"
     let idle: Duration
@@ -48,10 +48,17 @@ final class DashboardSessions: Sendable {
 
     private let store = Mutex(Store())
 
-    init(idle: Duration = .seconds(8 * 3600), lifetime: Duration = .seconds(24 * 3600), perOwner: Int = 32) {
+    /// What every browser is in open mode: no key, no cookie, and the form token of this
+    /// server run (random; no other site can read it from a page).
+    let openSession: DashboardSession
+
+    init(idle: Duration = .seconds(8 * 3600), lifetime: Duration = .seconds(24 * 3600), perOwner: Int = 64) {
         self.idle = idle
         self.lifetime = lifetime
         self.perOwner = perOwner
+        let now = ContinuousClock.now
+        openSession = DashboardSession(
+            key: nil, csrfToken: Self.randomToken(), createdAt: now, lastSeen: now, handle: "open")
     }
 
     /// Starts a session; returns the cookie value (the only place the token exists).
@@ -68,12 +75,15 @@ final class DashboardSessions: Sendable {
                 store.startsSinceSweep = 0
                 for (handle, old) in store.sessions where expired(old, now) { Self.remove(handle, from: &store) }
             }
-            var handles = store.owners[owner, default: []]
-            while handles.count >= perOwner {
-                store.sessions[handles.removeFirst()] = nil
+            // The least recently used of the key's sessions goes (at most `perOwner` to look at).
+            while let handles = store.owners[owner], handles.count >= perOwner,
+                let oldest = handles.min(by: {
+                    (store.sessions[$0]?.lastSeen ?? now) < (store.sessions[$1]?.lastSeen ?? now)
+                })
+            {
+                Self.remove(oldest, from: &store)
             }
-            handles.append(session.handle)
-            store.owners[owner] = handles
+            store.owners[owner, default: []].append(session.handle)
             store.sessions[session.handle] = session
         }
         return (token, session)
@@ -96,10 +106,15 @@ final class DashboardSessions: Sendable {
         }
     }
 
-    /// Whether the session still exists (a live page asks every second).
+    /// Whether the session still exists; a live page asks every second, which counts as use.
     func isLive(_ handle: String) -> Bool {
         let now = ContinuousClock.now
-        return store.withLock { store in store.sessions[handle].map { !expired($0, now) } ?? false }
+        return store.withLock { store in
+            guard var session = store.sessions[handle], !expired(session, now) else { return false }
+            session.lastSeen = now
+            store.sessions[handle] = session
+            return true
+        }
     }
 
     func end(_ handle: String) { store.withLock { Self.remove(handle, from: &$0) } }

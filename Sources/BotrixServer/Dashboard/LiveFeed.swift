@@ -41,9 +41,8 @@ extension Dashboard {
         let channel = context.channel
         let keyID = session.key?.id
         let stillValid: @Sendable () -> Bool = {
-            guard sessions.isLive(handle) else { return false }
-            if let keyID { return (try? access.keys.isActive(id: keyID)) ?? true }
-            return access.isOpen
+            guard let keyID else { return access.isOpen }  // open mode, while it lasts
+            return sessions.isLive(handle) && ((try? access.keys.isActive(id: keyID)) ?? true)
         }
         let body = ResponseBody { writer in
             defer { withExtendedLifetime(slot) {} }

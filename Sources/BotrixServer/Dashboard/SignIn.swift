@@ -23,8 +23,12 @@ extension Dashboard {
         }
         let token = (form["key"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty else { return refuse(.badRequest, "Paste an API key to sign in.") }
+        // Only failed attempts count against the client's address: a valid key always gets
+        // in, so someone sharing the address (a proxy, a NAT) cannot lock others out.
+        let address = context.channel.remoteAddress?.ipAddress ?? "unknown"
         switch try access.keys.authenticate(token) {
         case .failure(let error):
+            try signInLimits.take(address, what: "failed sign-in attempts from one address")
             return refuse(.unauthorized, "That key was not accepted: \(error.description).")
         case .success(let key):
             guard key.allows(.read) else {
@@ -43,7 +47,7 @@ extension Dashboard {
 
     func signOut(_ request: Request, _ context: BotrixRequestContext) async throws -> Response {
         let (_, session) = try await checkedForm(request, context)
-        sessions.end(session.handle)
+        if session.key != nil { sessions.end(session.handle) }
         return Self.redirect("/ui/login", cookie: Self.expiredCookie(request))
     }
 

@@ -37,7 +37,7 @@ extension Dashboard {
             model["accounts"] = found.accounts.map(Self.accountRow)
             model["anyAccounts"] = !found.accounts.isEmpty
             model["summary"] =
-                "\(found.accounts.count)\(found.truncated ? "+" : "") account\(found.accounts.count == 1 ? "" : "s") whose email or username starts with “\(search)”\(found.truncated ? " (the first \(found.accounts.count) shown: type more to narrow)" : ""), in alphabetical order"
+                "\(found.accounts.count)\(found.truncated ? "+" : "") account\(found.accounts.count == 1 ? "" : "s") whose email or username starts with “\(search)”\(found.truncated ? " (the first \(found.accounts.count) shown: type more to narrow)" : ""): matching emails in alphabetical order, then matching usernames"
         } else {
             let page = try await reads.run {
                 try service.accounts(limit: 25, status: status, jobID: jobID, after: after)

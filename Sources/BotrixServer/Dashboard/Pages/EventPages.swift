@@ -8,6 +8,9 @@ import Synchronization
 /// sequence, with "follow live") and `/ui/replay` (the state as of a sequence or a time,
 /// folded from the log alone).
 extension Dashboard {
+    /// Events a type-filtered page reads at most (the type has no index).
+    static let typeWindow = 2000
+
     /// Three ways through the log. By default the newest events (of one type, when asked)
     /// at or below `before` (the head), with "Earlier" going on below the oldest shown; with
     /// `after` the events after a sequence, oldest first; with a stream, that stream's events
@@ -44,7 +47,8 @@ extension Dashboard {
             // Newest first: a window of the log read forward, its newest matches kept.
             let page = try await reads.run {
                 try service.newestEvents(
-                    through: before, limit: limit, type: type, window: type == nil ? limit : budget)
+                    through: before, limit: limit, type: type,
+                    window: type == nil ? limit : min(budget, Self.typeWindow))
             }
             (events, head) = (page.events, page.head)
             if let earlier = page.earlier {
@@ -59,9 +63,10 @@ extension Dashboard {
             let end = min(before ?? page.head, page.head)
             summary =
                 events.isEmpty
-                ? (end == 0
-                    ? "No event" : "No \(type ?? "event") among events \(page.earlier.map { $0 + 1 } ?? 1) to \(end)")
-                : "The newest \(events.count) \(type ?? "event")\(events.count == 1 ? "" : "s") up to event \(end), newest at the top"
+                ? (page.head == 0
+                    ? "No event"
+                    : "No \(type.map { "\($0) event" } ?? "event") among events \(page.earlier.map { $0 + 1 } ?? 1) to \(end)")
+                : "The newest \(events.count) \(type.map { "\($0) event" } ?? "event")\(events.count == 1 ? "" : "s") up to event \(end), newest at the top"
         } else {
             let filter = EventFilter(stream: stream.isEmpty ? nil : stream, type: type)
             let page = try await reads.run {
