@@ -70,7 +70,7 @@ bench: deps
 	.build/release/botrix-bench commands --baseline $(BASELINE) --runs 3
 	.build/release/botrix-bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
 	tools/http-bench.sh .build/release/botrix 5 3 64
-	tools/dashboard-bench.sh .build/release/botrix 3 10
+	tools/dashboard-bench.sh .build/release/botrix 7 8
 	$(SWIFT) build -c release --product botrix-worker-bench
 	tools/worker-bench.sh .build/release/botrix .build/release/botrix-worker-bench 3 64 2000 200
 
