@@ -55,18 +55,19 @@ test:
 	tools/schemathesis.sh .build/debug/botrix 10 120
 	tools/browser-tests.sh .build/debug/botrix
 
-## bench: release build, the raw-LMDB C baselines, wrk and nginx, then every benchmark
-## with its ratio to the baseline measured in the same run.
+## bench: release build, the raw-LMDB C baselines, wrk, nginx and Redis (the durable-queue
+## peer), then every benchmark with its ratio to the baseline measured in the same run.
 bench: deps
-	@command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 || { \
-	  [ "$$(id -u)" -eq 0 ] || { echo "make bench needs wrk and nginx: run 'sudo apt-get install -y wrk nginx-light'" >&2; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light; }
+	@command -v wrk >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" -eq 0 ] || { echo "make bench needs wrk, nginx and redis: run 'sudo apt-get install -y wrk nginx-light redis-server'" >&2; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx-light redis-server; }
 	mkdir -p .build
 	cc -O2 -Wall -o $(BASELINE) tools/lmdb-append-baseline.c -llmdb
 	cc -O2 -Wall -o $(SCAN) tools/lmdb-scan-baseline.c -llmdb
 	$(SWIFT) build -c release --product botrix
 	$(SWIFT) build -c release --product botrix-bench
 	.build/release/botrix-bench append --baseline $(BASELINE) --runs 5
+	tools/peer-bench.sh .build/release/botrix-bench $(BASELINE) 3
 	.build/release/botrix-bench commands --baseline $(BASELINE) --runs 3
 	.build/release/botrix-bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
 	tools/http-bench.sh .build/release/botrix 5 3 64
