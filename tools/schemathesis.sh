@@ -40,6 +40,7 @@ done
   --phases examples,coverage,fuzzing \
   --max-examples "$examples" \
   --exclude-path /api/events/stream \
+  --exclude-tag dashboard \
   --request-timeout 40 \
   --max-time "$seconds" \
   --seed 1 \

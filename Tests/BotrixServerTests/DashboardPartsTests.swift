@@ -97,4 +97,12 @@ struct DashboardPartsTests {
         #expect(sampler.points(.init(label: "y", rates: [3], now: 3, peak: 3)) == "300,4")
         #expect(sampler.window == "15 s")
     }
+
+    @Test("one replay at a time: a second is refused until the first leaves")
+    func replaySlot() {
+        let slot = ReplaySlot()
+        #expect(slot.enter() && !slot.enter())
+        slot.leave()
+        #expect(slot.enter())
+    }
 }

@@ -43,6 +43,8 @@ struct SecurityTests {
             for route in routes {
                 let parts = route.split(separator: " ", maxSplits: 1).map(String.init)
                 let (method, template) = (parts[0], parts[1])
+                // The dashboard signs in with a session, not a bearer key: DashboardAccessTests.
+                if template == "/" || template.hasPrefix("/ui") { continue }
                 let expected = Self.expectedScope(method, template)
                 let path =
                     template.contains("/api/jobs/{id}")

@@ -50,6 +50,10 @@ struct OperatorQueryTests {
         #expect(second.items.map(\.id) == [high[0]])
         #expect(try f.service.jobs(priority: 2, limit: 10, status: .running).items.isEmpty)
         #expect(try f.service.jobs(priority: 7, limit: 10).total == 0)
+        #expect(!first.totalIsLowerBound)
+        // Looking at 5 entries only: the count says it may be short, and the cursor goes on.
+        let capped = try f.service.jobs(priority: 2, limit: 3, skipLimit: 5)
+        #expect(capped.totalIsLowerBound && capped.total < 4 && capped.next != nil)
     }
 
     @Test("a replay folds up to its cut, and refuses beyond its budget instead of reading it all")

@@ -44,7 +44,7 @@ enum DashboardFormat {
     }
 
     /// The first 12 hex digits of a hash.
-    static func shortHash(_ bytes: [UInt8]) -> String { bytes.prefix(6).map { String(format: "%02x", $0) }.joined() }
+    static func shortHash(_ bytes: [UInt8]) -> String { JSONText.hex(Array(bytes.prefix(6))) }
 
     static func shortID(_ id: UUID) -> String { String(id.text.prefix(8)) }
 

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import JSONCoding
 import Mustache
 
 /// The dashboard's templates, compiled into the binary (`Assets/*.mustache`, embedded by
@@ -91,7 +92,7 @@ struct DashboardAssets: Sendable {
 
     init() {
         func asset(_ bytes: [UInt8], _ type: String) -> Asset {
-            let digest = SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
+            let digest = JSONText.hex(Array(SHA256.hash(data: bytes).prefix(8)))
             return Asset(bytes: bytes, contentType: type, etag: "\"\(digest)\"")
         }
         assets = [
@@ -99,8 +100,7 @@ struct DashboardAssets: Sendable {
             "app.js": asset(PackageResources.app_js, "text/javascript; charset=utf-8"),
         ]
         version = String(
-            SHA256.hash(data: PackageResources.app_css + PackageResources.app_js).map { String(format: "%02x", $0) }
-                .joined().prefix(12))
+            JSONText.hex(Array(SHA256.hash(data: PackageResources.app_css + PackageResources.app_js))).prefix(12))
     }
 
     func response(_ name: String, _ request: Request) -> Response? {

@@ -1,6 +1,7 @@
 import Botrix
 import Crypto
 import Foundation
+import JSONCoding
 import Synchronization
 
 /// One signed-in browser: the API key it signed in with (nil for an anonymous session of
@@ -135,12 +136,10 @@ final class DashboardSessions: Sendable {
     /// 32 random bytes as 64 hex digits.
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        return JSONText.hex((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 
-    static func handle(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
+    static func handle(_ token: String) -> String { JSONText.hex(Array(SHA256.hash(data: Array(token.utf8)))) }
 
     /// Compares two tokens in time that does not depend on where they differ.
     static func same(_ a: String, _ b: String) -> Bool {

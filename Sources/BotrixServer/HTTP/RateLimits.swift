@@ -12,13 +12,13 @@ struct RateLimit: RouterMiddleware {
     typealias Context = BotrixRequestContext
     enum Kind: String, Sendable { case writes, reads }
     let kind: Kind
-    let rate: Double
-    let burst: Double
-    let state = Buckets()
+    let buckets: TokenBuckets
+    var rate: Double { buckets.rate }
+    var burst: Double { buckets.burst }
 
-    /// Each key's tokens and when they were last counted.
-    final class Buckets: Sendable {
-        let buckets = Mutex<[String: (tokens: Double, at: Double)]>([:])
+    init(kind: Kind, rate: Double, burst: Double) {
+        self.kind = kind
+        buckets = TokenBuckets(rate: rate, burst: burst)
     }
 
     func applies(to request: Request) -> Bool {
@@ -36,19 +36,7 @@ struct RateLimit: RouterMiddleware {
         -> Response
     {
         guard applies(to: request) else { return try await next(request, context) }
-        let owner = context.apiKey?.id ?? "open"
-        let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-        let wait = state.buckets.withLock { buckets -> Double in
-            var bucket = buckets[owner] ?? (burst, now)
-            bucket.tokens = min(burst, bucket.tokens + (now - bucket.at) * rate)
-            bucket.at = now
-            defer { buckets[owner] = bucket }
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                return 0
-            }
-            return (1 - bucket.tokens) / rate
-        }
+        let wait = buckets.take(context.apiKey?.id ?? "open")
         guard wait == 0 else {
             throw Problem(
                 status: .tooManyRequests, slug: "rate-limited", title: "Too many requests",

@@ -8,20 +8,10 @@ import Testing
 @testable import Botrix
 @testable import BotrixServer
 
-/// The dashboard's routes as a browser meets them: sign-in, scopes, CSRF, readable 404s,
-/// escaping, and that no secret reaches a page. The browser itself is driven by
-/// Tests/Browser (make test runs it against the built server).
-@Suite("Dashboard routes")
-struct DashboardRouteTests {
-    /// Every page a GET reaches, with ids that exist in ``seeded(_:_:)``.
-    static func pages(job: String, account: Int = 1) -> [String] {
-        [
-            "/ui/", "/ui/jobs", "/ui/jobs?status=pending", "/ui/jobs/\(job)", "/ui/jobs/\(job)/cancel",
-            "/ui/jobs/\(job)?fragment=1", "/ui/accounts", "/ui/accounts?q=user", "/ui/accounts/\(account)",
-            "/ui/events", "/ui/events?stream=job-\(job)", "/ui/replay?seq=2", "/ui/health", "/ui/?fragment=1",
-        ]
-    }
-
+/// Who may see and do what on the dashboard: sign-in, scopes, CSRF, sessions ending, open
+/// mode and the dashboard's own limits. The browser itself is driven by Tests/Browser.
+@Suite("Dashboard access")
+struct DashboardAccessTests: DashboardTesting {
     @Test("without a session every page redirects to sign-in, and every POST and the live feed are refused")
     func signedOut() async throws {
         let h = try APIHarness()
@@ -56,6 +46,20 @@ struct DashboardRouteTests {
         let worker = try Self.token(try h.key(.work))
         let reader = try Self.token(try h.key(.read))
         try await h.app().test(.router) { client in
+            // Behind a proxy that rewrites Host: the browser's host (default port or not) is in
+            // X-Forwarded-Host.
+            for forwarded in ["dash.example", "dash.example:443"] {
+                let proxied = try await Self.post(
+                    client, "/ui/login", ["key": reader],
+                    headers: [.origin: "https://dash.example", .init("X-Forwarded-Host")!: forwarded])
+                #expect(proxied.status == .seeOther, "X-Forwarded-Host: \(forwarded)")
+            }
+            let elsewhere = try await Self.post(
+                client, "/ui/login", ["key": reader],
+                headers: [.origin: "https://evil.example", .init("X-Forwarded-Host")!: "dash.example"])
+            #expect(elsewhere.status == .forbidden)
+            let tooLarge = try await Self.post(client, "/ui/login", ["key": String(repeating: "k", count: 20_000)])
+            #expect(tooLarge.status == .contentTooLarge && tooLarge.text.contains("16 KiB"))
             let wrong = try await Self.post(
                 client, "/ui/login", ["key": "btx_000000000000_" + String(repeating: "0", count: 48)])
             #expect(wrong.status == .unauthorized && wrong.text.contains("class=\"flash error\""))
@@ -136,6 +140,13 @@ struct DashboardRouteTests {
                 client, "/ui/jobs/\(job)/cancel", ["etag": "0-0", "csrf": token], headers: session)
             #expect(stale.status == .preconditionFailed)
             #expect(try await Self.jobStatus(client, job, admin) == "pending")
+            // The reason is limited in bytes, as the API's is: 600 "é" are 1,200 bytes.
+            let long = try await Self.post(
+                client, "/ui/jobs/\(job)/cancel",
+                ["etag": "1-0", "csrf": token, "reason": String(repeating: "é", count: 600)],
+                headers: session)
+            #expect(long.status == .badRequest && long.text.contains("bytes"))
+            #expect(try await Self.jobStatus(client, job, admin) == "pending")
             let done = try await Self.post(
                 client, "/ui/jobs/\(job)/cancel", ["etag": "1-0", "csrf": token, "reason": "dashboard test"],
                 headers: session)
@@ -146,69 +157,6 @@ struct DashboardRouteTests {
             let again = try await Self.post(
                 client, "/ui/jobs/\(job)/cancel", ["etag": "2-0", "csrf": token], headers: session)
             #expect(again.status == .conflict)
-        }
-    }
-
-    @Test("unknown ids and pages answer a readable 404 page")
-    func notFound() async throws {
-        let h = try APIHarness()
-        try await h.app().test(.router) { client in
-            for page in [
-                "/ui/jobs/00000000-0000-4000-8000-000000000000", "/ui/jobs/not-a-uuid", "/ui/accounts/999",
-                "/ui/accounts/abc", "/ui/nope", "/ui/jobs/00000000-0000-4000-8000-000000000000/cancel",
-                "/ui/assets/missing.css",
-            ] {
-                let answer = try await client.call(.get, page)
-                #expect(answer.status == .notFound, "\(page)")
-                #expect(answer.headers[.contentType] == "text/html; charset=utf-8", "\(page)")
-                #expect(answer.text.contains("<h1>Not found</h1>"), "\(page)")
-            }
-            let form = try await Self.post(client, "/ui/nope", ["csrf": "x"])
-            #expect(form.status == .notFound && form.text.contains("<h1>Not found</h1>"))
-        }
-    }
-
-    @Test("what workers and operators typed is shown as text, and no password or code reaches any page")
-    func escapingAndSecrets() async throws {
-        let h = try APIHarness()
-        let admin = try h.key(.admin)
-        let script = "<script>window.__xss=1</script>"
-        let password = "PW-secret-7f3a-dashboard"
-        let code = "CODE-4411-dashboard"
-        try await h.app().test(.router) { client in
-            let job = try #require(
-                try await client.call(.post, "/api/jobs", json: #"{"count":2}"#, headers: admin).body?["job_id"]
-                    as? String)
-            let worker = "w\(script)"
-            let claimBody = try Self.json(["worker_id": worker])
-            let claim = try await client.call(.post, "/api/queue/claim", json: claimBody, headers: admin)
-            #expect(claim.status == .ok)
-            let token = try #require(claim.body?["claim_token"] as? String)
-            let account = try Self.json([
-                "worker_id": worker, "claim_token": token, "email": "x@example.com", "username": "xss_user",
-                "password": password, "verification_code": code, "birthdate": "1990-01-01",
-                "account_data": ["note": script, "password": password],
-            ])
-            #expect(
-                try await client.call(.post, "/api/jobs/\(job)/accounts", json: account, headers: admin).status
-                    == .created)
-            let progress = try Self.json([
-                "worker_id": worker, "claim_token": token, "successful": 1, "message": script,
-            ])
-            #expect(
-                try await client.call(.post, "/api/jobs/\(job)/progress", json: progress, headers: admin).status == .ok)
-            let session = try await Self.signIn(client, try Self.token(admin))
-            for page in Self.pages(job: job) + ["/ui/events?after=0", "/ui/replay"] {
-                let answer = try await client.call(.get, page, headers: session)
-                #expect(answer.status == .ok || (page.hasSuffix("/cancel") && answer.status == .ok), "\(page)")
-                #expect(!answer.text.contains(script), "\(page) holds the raw script")
-                #expect(!answer.text.contains(password) && !answer.text.contains(code), "\(page) holds a secret")
-                #expect(!answer.text.contains("enc1:"), "\(page) holds sealed text")
-            }
-            let jobPage = try await client.call(.get, "/ui/jobs/\(job)", headers: session).text
-            #expect(jobPage.contains("&lt;script&gt;window.__xss=1&lt;/script&gt;"))
-            let accountPage = try await client.call(.get, "/ui/accounts/1", headers: session).text
-            #expect(accountPage.contains("&lt;script&gt;") && accountPage.contains("xss_user"))
         }
     }
 
@@ -256,53 +204,6 @@ struct DashboardRouteTests {
             _ = try h.key(.admin)
             let closed = try await client.call(.get, "/ui/jobs/\(job)", headers: session)
             #expect(closed.status == .seeOther && closed.headers[.location]?.hasPrefix("/ui/login") == true)
-        }
-    }
-
-    @Test("the live feed takes a slot of the key's stream limit, shared with the API's event streams")
-    func liveFeedLimit() async throws {
-        var setup = try APIHarness()
-        setup.configuration.maxStreamsPerKey = 1
-        let h = setup
-        let keys = try APIKeyStore(environment: h.store.environment)
-        let (key, token) = try keys.create(name: "ops", scopes: [.read])
-        let service = try await BotrixService(store: h.store, writer: h.writer)
-        let slots = StreamSlots(limit: 1)
-        let router = try BotrixApplication.makeRouter(
-            service: service, configuration: h.configuration, metrics: ServerMetrics(),
-            access: AccessPolicy(keys: keys, development: true), sampler: ThroughputSampler(), streams: slots)
-        let app = Application(router: router)
-        try await app.test(.router) { client in
-            let session = try await Self.signIn(client, token)
-            // The key's one slot is held (by an API event stream, say): the page is told so.
-            let held = try slots.take(key.id)
-            let answer = try await client.call(.get, "/ui/live", headers: session)
-            #expect(answer.status == .ok && answer.headers[.contentType] == "text/event-stream")
-            #expect(answer.text.contains("event: limit") && answer.text.contains("MAX_STREAMS_PER_KEY"))
-            withExtendedLifetime(held) {}
-        }
-    }
-
-    @Test("a cached live region is never served across scopes, and a new event is seen at once")
-    func fragmentCache() async throws {
-        let h = try APIHarness()
-        let admin = try h.key(.admin)
-        let reader = try Self.token(try h.key(.read))
-        try await h.app().test(.router) { client in
-            let job = try await Self.seeded(client, admin)
-            let operatorSession = try await Self.signIn(client, try Self.token(admin))
-            let readOnly = try await Self.signIn(client, reader)
-            let region = "/ui/jobs/\(job)?fragment=1"
-            let first = try await client.call(.get, region, headers: operatorSession)
-            #expect(first.text.contains("id=\"cancel-link\"") && !first.text.contains("<html"))
-            // Right after, at the same head: the read-only session gets its own region.
-            let other = try await client.call(.get, region, headers: readOnly)
-            #expect(other.status == .ok && !other.text.contains("id=\"cancel-link\""))
-            let overview = try await client.call(.get, "/ui/?fragment=1", headers: readOnly).text
-            #expect(overview.contains("data-figure=\"jobs.total\">2<"))
-            _ = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin)
-            let after = try await client.call(.get, "/ui/?fragment=1", headers: readOnly).text
-            #expect(after.contains("data-figure=\"jobs.total\">3<"), "a region cached at the old head was served")
         }
     }
 
@@ -365,69 +266,4 @@ struct DashboardRouteTests {
             #expect(statuses == [.ok, .ok, .tooManyRequests])
         }
     }
-
-    // MARK: - Helpers
-
-    /// Two jobs and, for the first, a claim and one recorded account.
-    static func seeded(_ client: some TestClientProtocol, _ admin: HTTPFields) async throws -> String {
-        let job = try #require(
-            try await client.call(.post, "/api/jobs", json: #"{"count":2}"#, headers: admin).body?["job_id"] as? String)
-        _ = try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin)
-        return job
-    }
-
-    static func jobStatus(_ client: some TestClientProtocol, _ job: String, _ admin: HTTPFields) async throws -> String?
-    {
-        try await client.call(.get, "/api/jobs/\(job)", headers: admin).body?["status"] as? String
-    }
-
-    static func token(_ header: HTTPFields) throws -> String {
-        String(try #require(header[.authorization]).dropFirst("Bearer ".count))
-    }
-
-    static func session(_ setCookie: String) -> HTTPFields {
-        [.cookie: String(setCookie.prefix { $0 != ";" })]
-    }
-
-    static func signIn(_ client: some TestClientProtocol, _ key: String) async throws -> HTTPFields {
-        let answer = try await post(client, "/ui/login", ["key": key])
-        #expect(answer.status == .seeOther)
-        return session(try #require(answer.headers[.setCookie]))
-    }
-
-    /// The form token of a page (its sign-out form or a cancel form).
-    static func csrf(_ html: String) -> String? {
-        guard let range = html.range(of: #"name="csrf" value=""#) else { return nil }
-        return String(html[range.upperBound...].prefix { $0 != "\"" })
-    }
-
-    static func post(
-        _ client: some TestClientProtocol, _ path: String, _ form: [String: String], headers: HTTPFields = [:]
-    ) async throws -> (status: HTTPResponse.Status, headers: HTTPFields, body: [String: Any]?, text: String) {
-        var headers = headers
-        headers[.contentType] = "application/x-www-form-urlencoded"
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let body = form.sorted { $0.key < $1.key }.map {
-            "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")"
-        }.joined(separator: "&")
-        return try await client.execute(
-            uri: path, method: .post, headers: headers, body: ByteBuffer(string: body)
-        ) { response in
-            (response.status, response.headers, nil, String(buffer: response.body))
-        }
-    }
-
-    static func json(_ object: [String: Any]) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-    }
-}
-
-extension HTTPFields {
-    static func + (lhs: HTTPFields, rhs: HTTPFields) -> HTTPFields {
-        var out = lhs
-        for field in rhs { out[field.name] = field.value }
-        return out
-    }
-
 }
