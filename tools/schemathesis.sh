@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs schemathesis (an independent HTTP client, from PyPI) against a live `botrix serve`
-# on 127.0.0.1 with schemas/openapi.yaml. Fails on any 5xx or any response that breaks
+# on 127.0.0.1 with schemas/openapi.yaml (the JSON API; the dashboard's HTML pages, tagged
+# `dashboard`, are left to its own tests). Fails on any 5xx or any response that breaks
 # the document (status code, content type, headers, body schema).
 #
 #   tools/schemathesis.sh [BOTRIX_BINARY] [MAX_EXAMPLES] [MAX_SECONDS]
