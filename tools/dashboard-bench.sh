@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # What open dashboard pages cost the API: wrk -t2 -c64 GET /api/jobs/{id} against
 # `botrix serve` (open mode, fresh data file, 127.0.0.1) with no dashboard page open, then
-# with PAGES overview pages open (each a `curl -sN` holding GET /ui/live with its own session
-# cookie, and, as the page's script does, a fetch of /ui/?fragment=1 at most once a second
+# with PAGES overview pages open (each a `curl -sN` holding GET /ui/live, and, as the page's script does, a fetch of /ui/?fragment=1 at most once a second
 # when its stream said the head moved), alternating, ROUNDS rounds. In both runs a writer creates one job every ~20 ms,
 # so the live feeds have something to send. Prints every run, the medians and the ratio
 # with/without pages (the aim: at least 0.9).
@@ -92,14 +91,15 @@ start_writer() {
   writer=$!
 }
 
-# open_streams RUN: PAGES sessions (GET /ui/ with a cookie jar), each then holding GET /ui/live.
+# open_streams RUN: PAGES pages (GET /ui/, then each holding GET /ui/live).
 open_streams() {
   local n jar status
   for n in $(seq 1 "$pages"); do
     jar="$work/jar.$1.$n"
+    # Open mode keeps no session: each page is its own cookie-less browser (the jar stays empty).
     status=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -c "$jar" -b "$jar" "$base/ui/")
-    if [ "$status" != 200 ] || ! grep -q botrix_session "$jar"; then
-      echo "GET /ui/ answered $status without a botrix_session cookie: is the dashboard built in, and the server open?" >&2
+    if [ "$status" != 200 ]; then
+      echo "GET /ui/ answered $status: is the dashboard built in, and the server open?" >&2
       exit 1
     fi
     curl -sN -m $((seconds + 40)) -b "$jar" -H 'Accept: text/event-stream' \

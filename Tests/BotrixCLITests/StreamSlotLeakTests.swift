@@ -84,4 +84,35 @@ struct StreamSlotLeakTests {
         }
         #expect(server.stop())
     }
+
+    @Test("a page that reloads gets its stream at once: a closed connection gives its slot back when it closes")
+    func reloadGetsTheSlotBack() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let server = try ServerProcess(
+            binary: binary, database: folder.file("slots.mdb"), environment: ["MAX_STREAMS_PER_KEY": "1"])
+        for path in ["/api/events/stream", "/ui/live"] {
+            for round in 0..<5 {
+                let output = folder.file("reload-\(round).txt")
+                let holder = Process()
+                holder.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                holder.arguments = ["-sN", "--max-time", "20", "-o", output, "\(server.baseURL)\(path)"]
+                try holder.run()
+                for _ in 0..<200 {
+                    if let data = try? Data(contentsOf: URL(fileURLWithPath: output)), !data.isEmpty { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                kill(holder.processIdentifier, SIGKILL)  // the page goes: its connection closes
+                holder.waitUntilExit()
+                // Well inside the quarter second (dashboard) or second (API) a stream's loop
+                // takes to notice by itself.
+                try await Task.sleep(for: .milliseconds(100))
+                let next = try await onOwnThread {
+                    try curl(["-w", "%{http_code}", "--max-time", "1", "\(server.baseURL)\(path)"]).output
+                }
+                #expect(next.hasSuffix("200") && !next.contains("event: limit"), "\(path) round \(round): \(next)")
+            }
+        }
+        #expect(server.stop())
+    }
 }

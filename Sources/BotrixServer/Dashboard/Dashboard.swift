@@ -25,8 +25,7 @@ struct Dashboard: Sendable {
     /// Events a replay page may fold (a few seconds of one read thread); beyond it the page
     /// points at `botrix replay`.
     var replayBudget: UInt64 = 200_000
-    /// One replay at a time: a replay holds one of the read pool's threads for seconds, and
-    /// the API's list reads share that pool.
+    /// One replay at a time: a replay holds the dashboard's read thread for seconds.
     let replays = ReplaySlot()
     let startedAt = Date()
     /// Live regions rendered in the last second, shared by every open page (see ``live(_:_:_:)``).
@@ -85,11 +84,15 @@ struct Dashboard: Sendable {
     }
 
     /// Tokens of the page limit a request takes: filters that walk without an index (a
-    /// priority, an event type) read up to thousands of entries.
+    /// priority, an event type, an account search, a job's accounts of one status) read up
+    /// to 2,000 entries.
     static func cost(_ request: Request) -> Double {
         let query = request.uri.queryParameters
+        let filtered = { (name: String) in !(query[Substring(name)] ?? "").isEmpty }
         let unindexed =
-            (request.uri.path.hasPrefix("/ui/jobs") && !(query["priority"] ?? "").isEmpty)
+            (request.uri.path.hasPrefix("/ui/jobs") && filtered("priority"))
+            || (request.uri.path.hasPrefix("/ui/accounts")
+                && (filtered("q") || (filtered("job") && filtered("status"))))
             || (request.uri.path.hasPrefix("/ui/events") && !(query["type"] ?? "").isEmpty)
             || request.uri.path.hasPrefix("/ui/replay") || request.uri.path.hasPrefix("/ui/health")
         return unindexed ? 10 : 1

@@ -22,7 +22,7 @@ extension Dashboard {
         ]
         let slot: StreamSlot
         do {
-            slot = try streams.take(session.key?.id ?? "open")
+            slot = try streams.take(session.key?.id ?? "open", closingWith: context.channel)
         } catch {
             var w = JSONObjectWriter()
             w.string(

@@ -2,6 +2,7 @@ import Botrix
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Synchronization
 
 /// A token bucket per API key (one shared bucket in open mode): `rate` tokens a second up
@@ -59,7 +60,10 @@ final class StreamSlots: Sendable {
     /// away — whatever path the response takes: its body ran to the end, the client left
     /// mid-stream, or the client left before the head was written and the body never ran
     /// (a slot released only at the end of the body leaked on that path).
-    func take(_ owner: String) throws -> StreamSlot {
+    ///
+    /// With `channel`, the slot is also given back the moment that connection closes: a page
+    /// that reloads opens its next stream before the old one's loop could notice.
+    func take(_ owner: String, closingWith channel: (any Channel)? = nil) throws -> StreamSlot {
         let taken = open.withLock { open -> Bool in
             guard open[owner, default: 0] < limit else { return false }
             open[owner, default: 0] += 1
@@ -71,7 +75,9 @@ final class StreamSlots: Sendable {
                 detail: "this key already has \(limit) event streams open: close one first", headers: [.retryAfter: "5"]
             )
         }
-        return StreamSlot(slots: self, owner: owner)
+        let slot = StreamSlot(slots: self, owner: owner)
+        channel?.closeFuture.whenComplete { [weak slot] _ in slot?.release() }
+        return slot
     }
 
     /// Slots `owner` holds now.
@@ -89,11 +95,19 @@ final class StreamSlots: Sendable {
 final class StreamSlot: Sendable {
     private let slots: StreamSlots
     private let owner: String
+    private let released = Atomic<Bool>(false)
 
     fileprivate init(slots: StreamSlots, owner: String) {
         self.slots = slots
         self.owner = owner
     }
 
-    deinit { slots.release(owner) }
+    /// Gives the slot back once, whichever comes first: the connection closing or the
+    /// slot going away.
+    func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        slots.release(owner)
+    }
+
+    deinit { release() }
 }

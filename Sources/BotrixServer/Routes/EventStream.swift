@@ -41,7 +41,7 @@ struct EventStream: Sendable {
         let owner = context.apiKey?.id ?? "open"
         let channel = context.channel
         // Held by the body closure: freed with it, whether or not the body ever runs.
-        let slot = try slots.take(owner)
+        let slot = try slots.take(owner, closingWith: context.channel)
         let body = ResponseBody { writer in
             defer { withExtendedLifetime(slot) {} }
             let stopping = ShutdownFlag()

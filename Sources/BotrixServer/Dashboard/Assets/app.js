@@ -101,19 +101,28 @@
     if (table) table.hidden = false;
   }
 
+  let limitRetries = 0;
   function connect(url) {
     if (source) source.close();
     setStatus("connecting", null);
     source = new EventSource(url);
     source.addEventListener("open", function () { setStatus("live", "on"); });
+    source.addEventListener("head", function () { limitRetries = 0; }, { once: true });
     source.addEventListener("head", function (message) {
       const head = JSON.parse(message.data).head;
       if (String(head) !== body.dataset.head) { body.dataset.head = String(head); refreshSoon(); }
     });
     source.addEventListener("log", function (message) { addEventRow(JSON.parse(message.data)); });
     source.addEventListener("limit", function (message) {
-      setStatus("paused: " + JSON.parse(message.data).detail, "off");
       source.close();
+      // A page just left may still be giving its stream back: ask again a few times.
+      if (limitRetries < 3) {
+        limitRetries += 1;
+        setStatus("waiting for a free live stream", "off");
+        setTimeout(function () { connect(url); }, 2000 * limitRetries);
+      } else {
+        setStatus("paused: " + JSON.parse(message.data).detail, "off");
+      }
     });
     source.addEventListener("revoked", function () { source.close(); location.reload(); });
     source.addEventListener("error", function () {
@@ -135,7 +144,9 @@
   // connections to this host.
   window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
   window.addEventListener("pageshow", function (event) {
-    if (event.persisted && body.dataset.live === "1" && region) connect("/ui/live");
+    if (!event.persisted) return;
+    if (body.dataset.live === "1" && region) connect("/ui/live");
+    if (follow && follow.getAttribute("aria-pressed") === "true") connect(follow.dataset.follow);
   });
   if (body.dataset.live === "1" && region) connect("/ui/live");
   localizeTimes(document);

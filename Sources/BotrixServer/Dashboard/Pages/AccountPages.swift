@@ -32,7 +32,8 @@ extension Dashboard {
         var model = base(context, nav: "Accounts")
         if !search.isEmpty {
             let found = try await reads.run {
-                try service.searchAccounts(prefix: search, status: status, jobID: jobID, limit: 50)
+                try service.searchAccounts(
+                    prefix: search, status: status, jobID: jobID, limit: 50, budget: Self.priorityScan)
             }
             model["accounts"] = found.accounts.map(Self.accountRow)
             model["anyAccounts"] = !found.accounts.isEmpty
@@ -40,12 +41,15 @@ extension Dashboard {
                 "\(found.accounts.count)\(found.truncated ? "+" : "") account\(found.accounts.count == 1 ? "" : "s") whose email or username starts with “\(search)”\(found.truncated ? " (the first \(found.accounts.count) shown: type more to narrow)" : ""): matching emails in alphabetical order, then matching usernames"
         } else {
             let page = try await reads.run {
-                try service.accounts(limit: 25, status: status, jobID: jobID, after: after)
+                // A job's accounts of one status: filtered while walking, 2,000 entries at most.
+                try service.accounts(
+                    limit: 25, status: status, jobID: jobID, after: after,
+                    skipLimit: jobID != nil && status != nil ? Self.priorityScan : maximumSkip)
             }
             model["accounts"] = page.items.map(Self.accountRow)
             model["anyAccounts"] = !page.items.isEmpty
             // With a job and a status, the count stops at the skip limit.
-            let capped = jobID != nil && status != nil && page.total >= maximumSkip
+            let capped = jobID != nil && status != nil && page.total >= Self.priorityScan
             model["summary"] =
                 "\(page.total)\(capped ? "+" : "") account\(page.total == 1 ? "" : "s")\(filters.isEmpty ? "" : " match"), newest first"
             model["pager"] = Self.pager("/ui/accounts", filters, after: after, next: page.next)
