@@ -214,7 +214,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EventLogTests",
-            dependencies: ["EventLog", "JSONCoding", "LMDB", "Storage", "TestSupport"],
+            // Crypto: the record encoder's test hashes with it independently.
+            dependencies: [
+                "EventLog", "JSONCoding", "LMDB", "Storage", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -3,9 +3,12 @@
  * without Swift. Per event: one record into `events` (u64 big-endian key, MDB_APPEND)
  * and one entry into `streams`; per transaction: one `meta` head update and a commit
  * with the requested durability. Prints "events=N seconds=S rate=R".
+ * STREAMS (default 1) spreads the events round-robin over that many streams
+ * ("bench-0" ... ), as N concurrent appenders of one stream each do: every
+ * transaction then inserts into STREAMS places of the `streams` index.
  *
  *   cc -O2 -o lmdb-append-baseline tools/lmdb-append-baseline.c -llmdb
- *   ./lmdb-append-baseline PATH TOTAL_EVENTS EVENTS_PER_TXN VALUE_BYTES full|nometasync|nosync
+ *   ./lmdb-append-baseline PATH TOTAL_EVENTS EVENTS_PER_TXN VALUE_BYTES full|nometasync|nosync [STREAMS]
  */
 #include <lmdb.h>
 #include <stdint.h>
@@ -28,8 +31,8 @@ static void put_be64(unsigned char *out, uint64_t v) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 6) {
-        fprintf(stderr, "usage: %s PATH TOTAL EVENTS_PER_TXN VALUE_BYTES full|nometasync|nosync\n", argv[0]);
+    if (argc != 6 && argc != 7) {
+        fprintf(stderr, "usage: %s PATH TOTAL EVENTS_PER_TXN VALUE_BYTES full|nometasync|nosync [STREAMS]\n", argv[0]);
         return 2;
     }
     const char *path = argv[1];
@@ -38,7 +41,8 @@ int main(int argc, char **argv) {
     if (strcmp(argv[5], "nometasync") == 0) flags |= MDB_NOMETASYNC;
     else if (strcmp(argv[5], "nosync") == 0) flags |= MDB_NOSYNC;
     else if (strcmp(argv[5], "full") != 0) { fprintf(stderr, "unknown durability %s\n", argv[5]); return 2; }
-    if (total <= 0 || batch <= 0 || value_bytes <= 0) { fprintf(stderr, "counts must be positive\n"); return 2; }
+    long stream_count = argc == 7 ? atol(argv[6]) : 1;
+    if (total <= 0 || batch <= 0 || value_bytes <= 0 || stream_count <= 0) { fprintf(stderr, "counts must be positive\n"); return 2; }
 
     MDB_env *env;
     CHECK(mdb_env_create(&env));
@@ -56,7 +60,7 @@ int main(int argc, char **argv) {
     unsigned char *value = malloc((size_t)value_bytes);
     memset(value, 'x', (size_t)value_bytes);
     unsigned char key[8], stream_key[32], seq_value[8], head[48];
-    memcpy(stream_key, "bench-0", 8); /* name + NUL separator, then version */
+    uint64_t *versions = calloc((size_t)stream_count, sizeof(uint64_t));
     memset(head, 0, sizeof head);
 
     struct timespec start, end;
@@ -69,9 +73,12 @@ int main(int argc, char **argv) {
             put_be64(key, seq);
             MDB_val k = {8, key}, v = {(size_t)value_bytes, value};
             CHECK(mdb_put(txn, events, &k, &v, MDB_APPEND));
-            put_be64(stream_key + 8, seq);
+            /* name + NUL separator, then the stream's version */
+            long stream = (long)(seq % (uint64_t)stream_count);
+            int name_length = snprintf((char *)stream_key, 16, "bench-%ld", stream) + 1;
+            put_be64(stream_key + name_length, ++versions[stream]);
             put_be64(seq_value, seq);
-            MDB_val sk = {16, stream_key}, sv = {8, seq_value};
+            MDB_val sk = {(size_t)name_length + 8, stream_key}, sv = {8, seq_value};
             CHECK(mdb_put(txn, streams, &sk, &sv, 0));
         }
         put_be64(head, seq);
@@ -84,5 +91,6 @@ int main(int argc, char **argv) {
     printf("events=%ld seconds=%.6f rate=%.1f\n", total, seconds, (double)total / seconds);
     mdb_env_close(env);
     free(value);
+    free(versions);
     return 0;
 }

@@ -58,7 +58,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
         say("(raw C puts values of \(bench.recordBytes) bytes: the size of Botrix's stored record for such an event)")
         say(
             column("case", 22, right: false) + column("botrix ev/s", 14) + column("raw C ev/s", 14) + column("ratio", 9)
-        )
+                + column("ops/commit", 12) + column("ms/commit", 11))
         var oneCommitPerEvent = 0.0
         for batch in [1, 10, 100, 1000] where only.isEmpty || only.contains("batch-\(batch)") || batch == 1 {
             let total = count(batch == 1 ? 600 : batch == 10 ? 6000 : batch == 100 ? 40_000 : 100_000)
@@ -66,7 +66,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
             if batch == 1 { oneCommitPerEvent = c }
             guard only.isEmpty || only.contains("batch-\(batch)") else { continue }
             let swift = try await bench.swiftRate(total: total, batch: batch, appenders: 1)
-            printRow("batch \(batch)", swift.rate, c, swift.perCommit)
+            printRow("batch \(batch)", swift.rate, c, swift.perCommit, swift.commitMilliseconds)
         }
         var gain = 0.0
         for appenders in [1, 16, 64] where only.isEmpty || only.contains("appenders-\(appenders)") {
@@ -74,7 +74,7 @@ struct AppendBenchCommand: AsyncParsableCommand {
             let swift = try await bench.swiftRate(total: total, batch: 1, appenders: appenders)
             printRow(
                 "\(appenders) appender\(appenders == 1 ? "" : "s") x 1 event", swift.rate, oneCommitPerEvent,
-                swift.perCommit)
+                swift.perCommit, swift.commitMilliseconds)
             if appenders == 64 { gain = swift.rate / oneCommitPerEvent }
         }
         if gain > 0 {
@@ -84,10 +84,13 @@ struct AppendBenchCommand: AsyncParsableCommand {
 
     private func count(_ base: Int) -> Int { max(10, Int(Double(base) * scale)) }
 
-    private func printRow(_ label: String, _ swift: Double, _ c: Double, _ perCommit: Double) {
+    private func printRow(
+        _ label: String, _ swift: Double, _ c: Double, _ perCommit: Double, _ commitMilliseconds: Double
+    ) {
         say(
             column(label, 22, right: false) + column(formatRate(swift), 14) + column(formatRate(c), 14)
-                + column(String(format: "%.2f", swift / c), 9) + column(String(format: "%.1f", perCommit), 16))
+                + column(String(format: "%.2f", swift / c), 9) + column(String(format: "%.1f", perCommit), 12)
+                + column(String(format: "%.2f", commitMilliseconds), 11))
     }
 }
 

@@ -22,11 +22,14 @@ struct AppendBenchmark {
     /// puts values of this size so both write the same bytes.
     var recordBytes: Int { EventLog.encodedRecordSize(of: event, stream: "bench-0") }
 
-    /// Events per second through `GroupCommitWriter` (median of `runs`), and the mean
-    /// number of operations per commit.
-    func swiftRate(total: Int, batch: Int, appenders: Int) async throws -> (rate: Double, perCommit: Double) {
+    /// Events per second through `GroupCommitWriter` (median of `runs`), the mean number
+    /// of operations per commit and the mean time a commit takes (its puts and its fsync):
+    /// what is left of a cycle is the writer waiting for callers to come back.
+    func swiftRate(
+        total: Int, batch: Int, appenders: Int
+    ) async throws -> (rate: Double, perCommit: Double, commitMilliseconds: Double) {
         var rates: [Double] = []
-        let commits = Mutex((operations: 0, batches: 0))
+        let commits = Mutex((operations: 0, batches: 0, seconds: 0.0))
         for _ in 0..<runs {
             let path = freshPath()
             defer { remove(path) }
@@ -39,6 +42,7 @@ struct AppendBenchmark {
                     commits.withLock {
                         $0.operations += report.operations
                         $0.batches += 1
+                        $0.seconds += report.commitSeconds
                     }
                 })
             let event = self.event
@@ -58,8 +62,11 @@ struct AppendBenchmark {
             await writer.shutdown()
             rates.append(Double(appendsPerTask * batch * appenders) / seconds)
         }
-        let perCommit = commits.withLock { Double($0.operations) / Double(max(1, $0.batches)) }
-        return (median(rates), perCommit)
+        let totals = commits.withLock { $0 }
+        let batches = Double(max(1, totals.batches))
+        let perCommit = Double(totals.operations) / batches
+        let milliseconds = totals.seconds * 1000 / batches
+        return (median(rates), perCommit, milliseconds)
     }
 
     /// Events per second of the raw C program, median of `runs`.

@@ -3,10 +3,6 @@ import Foundation
 import Storage
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The one writer: it owns LMDB's write transaction on a thread of its own and commits
 /// whatever callers queued meanwhile as one transaction with one fsync.
 ///
@@ -67,6 +63,11 @@ public final class GroupCommitWriter: Sendable {
     private struct Queue {
         var pending: [PendingOperation] = []
         var accepting = true
+        /// The writer is parked on `wakeUp` until `pending` holds `wakeAt` operations (or
+        /// shutdown): only the caller that reaches that count pays for a wake-up, the
+        /// others just queue.
+        var parked = false
+        var wakeAt = 1
         /// When the oldest operation of the batch being committed was queued (0: none).
         var inFlightSince: UInt64 = 0
     }
@@ -108,16 +109,18 @@ public final class GroupCommitWriter: Sendable {
                         continuation.resume(returning: .success(value))
                     }
                 })
-            let refusal = queue.withLock { queue -> EventLogError? in
-                guard queue.accepting else { return .writerStopped }
+            let (refusal, wake) = queue.withLock { queue -> (EventLogError?, Bool) in
+                guard queue.accepting else { return (.writerStopped, false) }
                 guard queue.pending.count < options.maximumQueued else {
-                    return .overloaded(queued: queue.pending.count, limit: options.maximumQueued)
+                    return (.overloaded(queued: queue.pending.count, limit: options.maximumQueued), false)
                 }
-                if let fatal = log.environment.fatalError { return .storage(fatal) }
+                if let fatal = log.environment.fatalError { return (.storage(fatal), false) }
                 queue.pending.append(pending)
-                return nil
+                guard queue.parked, queue.pending.count >= queue.wakeAt else { return (nil, false) }
+                queue.parked = false
+                return (nil, true)
             }
-            if let refusal { pending.finish(refusal) } else { wakeUp.signal() }
+            if let refusal { pending.finish(refusal) } else if wake { wakeUp.signal() }
         }
         return try outcome.get()
     }
@@ -134,7 +137,7 @@ public final class GroupCommitWriter: Sendable {
             return queue.accepting
         }
         guard first else { return }
-        wakeUp.signal()
+        wakeUp.signal()  // the writer may be parked: it commits what is queued, then stops
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 self.stopped.wait()
@@ -175,35 +178,43 @@ public final class GroupCommitWriter: Sendable {
     private func run() {
         var previousBatch = 0
         while true {
-            wakeUp.wait()
-            while true {
-                var (batch, accepting) = take(upTo: options.maximumBatch)
-                if batch.isEmpty {
-                    if accepting { break }
+            var (batch, accepting) = take(upTo: options.maximumBatch)
+            if batch.isEmpty {
+                if !accepting {
                     stopped.signal()
                     return
                 }
-                // Callers of the last, larger batch are still coming back with their next
-                // operation: waiting a moment for them saves a whole commit (an fsync).
-                if options.linger > .zero, batch.count < previousBatch, batch.count < options.maximumBatch {
-                    awaitStragglers(until: min(previousBatch, options.maximumBatch) - batch.count)
-                    batch += take(upTo: options.maximumBatch - batch.count).batch
-                    accepting = true
-                }
-                previousBatch = batch.count
-                commit(batch)
+                park(until: 1, deadline: .distantFuture)
+                continue
             }
+            // Callers of the last, larger batch are still coming back with their next
+            // operation: waiting a moment for them saves a whole commit (an fsync).
+            if options.linger > .zero, batch.count < previousBatch, batch.count < options.maximumBatch {
+                let missing = min(previousBatch, options.maximumBatch) - batch.count
+                park(
+                    until: missing,
+                    deadline: .now() + .nanoseconds(Int(options.linger.components.attoseconds / 1_000_000_000)))
+                batch += take(upTo: options.maximumBatch - batch.count).batch
+                accepting = true
+            }
+            previousBatch = batch.count
+            commit(batch)
         }
     }
 
-    /// Yields the CPU (callers need it to come back) until `count` more operations are
-    /// queued or the linger time is up.
-    private func awaitStragglers(until count: Int) {
-        let deadline =
-            DispatchTime.now().uptimeNanoseconds + UInt64(options.linger.components.attoseconds / 1_000_000_000)
-        while queue.withLock({ $0.pending.count }) < count, DispatchTime.now().uptimeNanoseconds < deadline {
-            sched_yield()
+    /// Sleeps (leaving both cores to the callers, who need them to come back) until `count`
+    /// operations are queued, the writer is shut down, or `deadline` passes. The caller that
+    /// brings the queue to `count` wakes it; a stale wake-up only costs one more look.
+    private func park(until count: Int, deadline: DispatchTime) {
+        let ready = queue.withLock { queue -> Bool in
+            guard queue.pending.count < count, queue.accepting else { return true }
+            queue.parked = true
+            queue.wakeAt = count
+            return false
         }
+        guard !ready else { return }
+        _ = wakeUp.wait(timeout: deadline)
+        queue.withLock { $0.parked = false }
     }
 
     private func take(upTo limit: Int) -> (batch: [PendingOperation], accepting: Bool) {

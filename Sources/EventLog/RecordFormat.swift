@@ -23,32 +23,42 @@ enum RecordFormat {
         headerSize + 2 + stream.utf8.count + 2 + type.utf8.count + 4 + data.count + 4 + metadataJSON.count
     }
 
-    /// Encodes a record and fills in its hash.
+    /// Encodes a record and fills in its hash. The writer thread runs this for every event
+    /// while it holds LMDB's write lock, so it writes the fields straight into one buffer of
+    /// the final size (no appends, no growth) and the digest straight into its place.
     static func encode(
         sequence: UInt64, stream: String, version streamVersion: UInt64, type: String,
         recordedAt: Int64, data: [UInt8], metadataJSON: [UInt8], previousHash: [UInt8]
     ) -> (bytes: [UInt8], hash: [UInt8]) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(headerSize + 12 + stream.utf8.count + type.utf8.count + data.count + metadataJSON.count)
-        bytes.append(version)
-        appendInteger(sequence, to: &bytes)
-        appendInteger(streamVersion, to: &bytes)
-        appendInteger(UInt64(bitPattern: recordedAt), to: &bytes)
-        bytes.append(contentsOf: previousHash)
-        bytes.append(contentsOf: repeatElement(0, count: 32))
-        appendInteger(UInt16(stream.utf8.count), to: &bytes)
-        bytes.append(contentsOf: stream.utf8)
-        appendInteger(UInt16(type.utf8.count), to: &bytes)
-        bytes.append(contentsOf: type.utf8)
-        appendInteger(UInt32(data.count), to: &bytes)
-        bytes.append(contentsOf: data)
-        appendInteger(UInt32(metadataJSON.count), to: &bytes)
-        bytes.append(contentsOf: metadataJSON)
-        let hash = computeHash(bytes)
-        bytes.withUnsafeMutableBufferPointer { buffer in
-            for index in 0..<32 { buffer[hashOffset + index] = hash[index] }
+        precondition(previousHash.count == 32, "a previous hash is 32 bytes")
+        var stream = stream
+        var type = type
+        let size = encodedSize(stream: stream, type: type, data: data, metadataJSON: metadataJSON)
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var writer = FieldWriter(base: buffer.baseAddress!)
+            writer.byte(version)
+            writer.integer(sequence)
+            writer.integer(streamVersion)
+            writer.integer(UInt64(bitPattern: recordedAt))
+            writer.bytes(previousHash)
+            writer.zeros(32)
+            writer.integer(UInt16(stream.utf8.count))
+            stream.withUTF8 { writer.raw(UnsafeRawBufferPointer($0)) }
+            writer.integer(UInt16(type.utf8.count))
+            type.withUTF8 { writer.raw(UnsafeRawBufferPointer($0)) }
+            writer.integer(UInt32(data.count))
+            writer.bytes(data)
+            writer.integer(UInt32(metadataJSON.count))
+            writer.bytes(metadataJSON)
+            precondition(writer.offset == size, "encodedSize and encode disagree")
+            let record = UnsafeRawBufferPointer(start: buffer.baseAddress, count: size)
+            hashDigest(record).withUnsafeBytes { digest in
+                UnsafeMutableRawPointer(buffer.baseAddress! + hashOffset).copyMemory(
+                    from: digest.baseAddress!, byteCount: 32)
+            }
+            count = size
         }
-        return (bytes, hash)
+        return (bytes, Array(bytes[hashOffset..<(hashOffset + 32)]))
     }
 
     /// The hash a record *should* carry, computed from its bytes.
@@ -59,10 +69,15 @@ enum RecordFormat {
     /// The hash of a record read in place from the map.
     static func computeHash(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
         guard raw.count >= headerSize else { return [] }
+        return hashDigest(raw).withUnsafeBytes { [UInt8]($0) }
+    }
+
+    /// SHA-256 of every byte but the hash field's 32 (the record must hold a full header).
+    private static func hashDigest(_ raw: UnsafeRawBufferPointer) -> SHA256.Digest {
         var hasher = SHA256()
         hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<hashOffset]))
         hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[(hashOffset + 32)...]))
-        return hasher.finalize().withUnsafeBytes { [UInt8]($0) }
+        return hasher.finalize()
     }
 
     /// Decodes a stored record; `sequence` is its key, used in error messages.
@@ -102,8 +117,36 @@ enum RecordFormat {
         return out
     }
 
-    private static func appendInteger<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
+}
+
+/// Writes a record's fields into a buffer already sized for them, front to back.
+private struct FieldWriter {
+    let base: UnsafeMutablePointer<UInt8>
+    var offset = 0
+
+    mutating func byte(_ value: UInt8) {
+        base[offset] = value
+        offset += 1
+    }
+
+    /// Big-endian, like every integer of the format.
+    mutating func integer<T: FixedWidthInteger>(_ value: T) {
+        withUnsafeBytes(of: value.bigEndian) { raw($0) }
+    }
+
+    mutating func bytes(_ value: [UInt8]) {
+        value.withUnsafeBytes { raw($0) }
+    }
+
+    mutating func raw(_ value: UnsafeRawBufferPointer) {
+        guard let source = value.baseAddress, !value.isEmpty else { return }
+        UnsafeMutableRawPointer(base + offset).copyMemory(from: source, byteCount: value.count)
+        offset += value.count
+    }
+
+    mutating func zeros(_ count: Int) {
+        (base + offset).initialize(repeating: 0, count: count)
+        offset += count
     }
 }
 

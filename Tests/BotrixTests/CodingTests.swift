@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import JSONCoding
+import TestSupport
 import Testing
 
 @testable import Botrix
