@@ -72,6 +72,7 @@ bench: deps
 	.build/release/botrix-bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
 	tools/http-bench.sh .build/release/botrix 5 3 64
 	tools/dashboard-bench.sh .build/release/botrix 7 8
+	tools/memory-bench.sh .build/release/botrix 5 64
 	$(SWIFT) build -c release --product botrix-worker-bench
 	tools/worker-bench.sh .build/release/botrix .build/release/botrix-worker-bench 3 64 2000 200
 

@@ -4,13 +4,19 @@
 # 1000, 64 appenders), the domain commands and a rebuild of EVENTS events once. Prints each
 # case's median per side and the ratio after/before.
 #
+# KINDS (default "append commands rebuild") picks the series; SYNC (default full) the
+# append series' durability — nosync takes the fsync's noise out of a CPU-path change.
+#
 #   make bench            # once: builds .build/lmdb-*-baseline
 #   tools/bench-ab.sh BEFORE/botrix-bench AFTER/botrix-bench [ROUNDS] [EVENTS]
+#   KINDS=append SYNC=nosync tools/bench-ab.sh BEFORE AFTER 7
 set -euo pipefail
 before=${1:?usage: tools/bench-ab.sh BEFORE AFTER [ROUNDS] [EVENTS]}
 after=${2:?usage: tools/bench-ab.sh BEFORE AFTER [ROUNDS] [EVENTS]}
 rounds=${3:-3}
 events=${4:-300000}
+kinds=" ${KINDS:-append commands rebuild} "
+sync=${SYNC:-full}
 root=$(cd "$(dirname "$0")/.." && pwd)
 append_baseline=$root/.build/lmdb-append-baseline
 scan_baseline=$root/.build/lmdb-scan-baseline
@@ -23,10 +29,12 @@ for round in $(seq "$rounds"); do
   for side in before after; do
     binary=$before; [ "$side" = after ] && binary=$after
     echo "round $round/$rounds: $side" >&2
-    "$binary" append --baseline "$append_baseline" --runs 1 --only batch-1 --only batch-1000 \
-      --only appenders-64 >> "$out/append-$side.txt"
-    "$binary" commands --baseline "$append_baseline" --runs 1 >> "$out/commands-$side.txt"
-    "$binary" rebuild --baseline "$scan_baseline" --events "$events" --runs 1 >> "$out/rebuild-$side.txt" 2>/dev/null
+    touch "$out/append-$side.txt" "$out/commands-$side.txt" "$out/rebuild-$side.txt"
+    [[ $kinds == *" append "* ]] && "$binary" append --baseline "$append_baseline" --runs 1 --sync "$sync" \
+      --only batch-1 --only batch-1000 --only appenders-64 >> "$out/append-$side.txt"
+    [[ $kinds == *" commands "* ]] && "$binary" commands --baseline "$append_baseline" --runs 1 >> "$out/commands-$side.txt"
+    [[ $kinds == *" rebuild "* ]] && "$binary" rebuild --baseline "$scan_baseline" --events "$events" --runs 1 \
+      >> "$out/rebuild-$side.txt" 2>/dev/null
   done
 done
 python3 - "$out" <<'PY'

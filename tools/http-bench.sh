@@ -2,19 +2,21 @@
 # HTTP benchmark: `botrix serve` (release build, fsync on every commit) against nginx
 # serving the same JSON bytes as static files, both on 127.0.0.1, measured with wrk in
 # the same run. Prints requests per second and p99 latency, medians of RUNS runs, and
-# the ratio to nginx.
+# the ratio to nginx; then Redis (appendfsync always) as the durable-write peer, and issue
+# 14's HTTP aims with a ✔/✘ each.
 #
 #   tools/http-bench.sh [BOTRIX_BINARY] [SECONDS_PER_RUN] [RUNS] [CONNECTIONS]
 #
-# Needs wrk and nginx (Debian: apt-get install wrk nginx-light; `make bench` installs them).
+# Needs wrk, nginx and redis-server (Debian: apt-get install wrk nginx-light redis-server;
+# `make bench` installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary="${1:-.build/release/botrix}"
 seconds="${2:-5}"
 runs="${3:-3}"
 connections="${4:-64}"
-for tool in wrk nginx curl; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y wrk nginx-light curl" >&2; exit 1; }
+for tool in wrk nginx curl redis-server; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y wrk nginx-light curl redis-server" >&2; exit 1; }
 done
 
 work=$(mktemp -d)
@@ -91,7 +93,30 @@ row() {
   local label=$1 ours=$2 theirs=$3
   awk -v l="$label" -v o="$ours" -v t="$theirs" 'BEGIN {split(o,a," "); split(t,b," "); printf "%-34s %12.0f %10.2f %12.0f %10.2f %8.2f\n", l, a[1], a[2], b[1], b[2], a[1]/b[1]}'
 }
-row "GET /api/jobs/{id}" "$(measure "$base/api/jobs/$job")" "$(measure "$nginx_base/api/jobs/$job")"
-row "GET /api/accounts?page=1&limit=10" "$(measure "$base/api/accounts?page=1&limit=10")" "$(measure "$nginx_base/api/accounts?page=1&limit=10")"
-row "POST /api/jobs (durable write)" "$(measure "$base/api/jobs" "$work/post.lua")" "$(measure "$nginx_base/api/jobs/$job")"
+job_ours=$(measure "$base/api/jobs/$job")
+job_nginx=$(measure "$nginx_base/api/jobs/$job")
+row "GET /api/jobs/{id}" "$job_ours" "$job_nginx"
+page_ours=$(measure "$base/api/accounts?page=1&limit=10")
+page_nginx=$(measure "$nginx_base/api/accounts?page=1&limit=10")
+row "GET /api/accounts?page=1&limit=10" "$page_ours" "$page_nginx"
+post_ours=$(measure "$base/api/jobs" "$work/post.lua")
+row "POST /api/jobs (durable write)" "$post_ours" "$job_nginx"
 echo "(the POST row's nginx column is the static GET of a job: the cost of a durable write against a static read)"
+
+# Issue 14's HTTP aims. The durable-write peer is Redis with appendfsync always, XADD from as
+# many clients as wrk has connections (tools/redis-bench.sh), measured now, in this run.
+redis_out=$(tools/redis-bench.sh "$connections" 50000 "$runs")
+echo "$redis_out"
+redis=$(echo "$redis_out" | awk '/^redis-xadd/ {print $3}')
+echo
+echo "aims (medians of $runs runs, one run of this script):"
+awk -v j="$job_ours" -v jn="$job_nginx" -v p="$page_ours" -v pn="$page_nginx" -v w="$post_ours" -v r="$redis" 'BEGIN {
+  split(j, a, " "); split(jn, b, " "); split(p, c, " "); split(pn, d, " "); split(w, e, " ")
+  row("2  POST /api/jobs / Redis XADD (fsync always), p99 " e[2] " ms", e[1], r, 1.0)
+  row("3a GET /api/jobs/{id} / nginx, same bytes", a[1], b[1], 0.5)
+  row("3b GET a page of 10 accounts / nginx, same bytes", c[1], d[1], 0.4)
+}
+function row(label, x, y, aim,   ratio) {
+  ratio = x / y
+  printf "  %-60s %9.0f / %9.0f = %5.2f  %s (aim >= %.1f)\n", label, x, y, ratio, (ratio >= aim ? "✔" : "✘"), aim
+}'

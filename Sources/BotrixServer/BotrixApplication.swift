@@ -52,8 +52,9 @@ public enum BotrixApplication {
     }
 
     /// Every route behind the middleware stack. Outermost the request id (on every answer),
-    /// then metrics and CORS, then the error middleware that turns errors into answers — so
-    /// 4xx and 5xx are counted and carry CORS headers — then request logs, auth and limits.
+    /// then the access log (one line per answer, once it is complete), metrics and CORS, then
+    /// the error middleware that turns errors into answers — so 4xx and 5xx are logged,
+    /// counted and carry CORS headers — then auth and limits.
     /// The dashboard (`/ui`) has its own sign-in and error pages inside that stack.
     /// Throws only when a dashboard template does not parse (a broken build).
     public static func makeRouter(
@@ -70,10 +71,10 @@ public enum BotrixApplication {
     ) throws -> Router<BotrixRequestContext> {
         let router = Router(context: BotrixRequestContext.self)
         router.add(middleware: RequestIDMiddleware(bodyTimeout: .seconds(configuration.bodyTimeoutSeconds)))
+        router.add(middleware: AccessLogMiddleware())
         router.add(middleware: metrics.middleware())
         router.add(middleware: CORSPolicy(allowed: Set(configuration.corsAllowedOrigins)))
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: AuthMiddleware(access: access, metricsPublic: configuration.metricsPublic))
         router.add(
             middleware: RateLimit(

@@ -1,0 +1,96 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// One access line per request, written when the answer is complete: method, path, status,
+/// duration, body bytes and the request id — what operators grep and ship. It sits just
+/// inside ``RequestIDMiddleware`` so it sees the final status of every answer, errors
+/// included, and the id that answer carries.
+///
+/// An answer of known length is complete when the handler returns it; a streamed answer
+/// (an event stream, the dashboard's live feed) is logged when its stream ends, however it
+/// ends, with the bytes actually written. The query string is left out on purpose: account
+/// searches put email addresses there, and a log line is a copy that erasure cannot reach.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = BotrixRequestContext
+    /// Info by default: on unless LOG_LEVEL is raised above it.
+    var level: Logger.Level = .info
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let started = ContinuousClock.now
+        let method = request.method.rawValue
+        let path = request.uri.path
+        let logger = context.logger
+        let level = self.level
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            // Reached only when an error escaped the error middleware; the outer middleware
+            // still answers, and 500 is what it answers with.
+            Self.log(logger, level, method, path, 500, started, bytes: 0, requestID: context.requestID)
+            throw error
+        }
+        let status = response.status.code
+        let requestID = context.requestID
+        if let length = response.body.contentLength {
+            Self.log(logger, level, method, path, status, started, bytes: length, requestID: requestID)
+            return response
+        }
+        let body = response.body
+        response.body = ResponseBody { writer in
+            let counter = ByteCounter()
+            defer {
+                Self.log(logger, level, method, path, status, started, bytes: counter.total, requestID: requestID)
+            }
+            try await body.write(CountingBodyWriter(inner: writer, counter: counter))
+        }
+        return response
+    }
+
+    /// The line: a short human message, and the fields as metadata for JSON logs.
+    static func log(
+        _ logger: Logger, _ level: Logger.Level, _ method: String, _ path: String, _ status: Int,
+        _ started: ContinuousClock.Instant, bytes: Int, requestID: String
+    ) {
+        guard logger.logLevel <= level else { return }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds =
+            Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let duration = (milliseconds * 1000).rounded() / 1000
+        logger.log(
+            level: level, "\(method) \(path) \(status)",
+            metadata: [
+                "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
+                "duration_ms": .stringConvertible(duration), "bytes": .stringConvertible(bytes),
+                "request_id": .string(requestID),
+            ])
+    }
+}
+
+/// Bytes written so far by a streamed answer (read once the stream has ended).
+final class ByteCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    func add(_ bytes: Int) { count.add(bytes, ordering: .relaxed) }
+    var total: Int { count.load(ordering: .relaxed) }
+}
+
+/// Passes a streamed body through unchanged, counting its bytes.
+struct CountingBodyWriter: ResponseBodyWriter {
+    var inner: any ResponseBodyWriter
+    let counter: ByteCounter
+
+    mutating func write(_ buffer: ByteBuffer) async throws {
+        let bytes = buffer.readableBytes
+        try await inner.write(buffer)
+        counter.add(bytes)
+    }
+
+    consuming func finish(_ trailingHeaders: HTTPFields?) async throws {
+        try await inner.finish(trailingHeaders)
+    }
+}

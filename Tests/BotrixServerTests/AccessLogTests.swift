@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import Botrix
+@testable import BotrixServer
+
+@Suite("Access log")
+struct AccessLogTests {
+    @Test("the real stack logs one line per answer, once, with its final status, bytes and request id")
+    func oneLinePerAnswer() async throws {
+        let harness = try APIHarness()
+        let logs = CapturedLogs()
+        let key = try harness.key(.read, .operate)
+        try await harness.app(logger: logs.logger(level: .info)).test(.router) { client in
+            var headers = key
+            headers[.requestID] = "access-1"
+            let created = try await client.call(
+                .post, "/api/jobs", json: #"{"count":1}"#, headers: headers)
+            #expect(created.status == .created)
+            headers[.requestID] = "access-2"
+            let missing = try await client.call(.get, "/api/jobs/nope?search=secret%40example.com", headers: headers)
+            #expect(missing.status == .notFound)
+            headers[.requestID] = "access-3"
+            let refused = try await client.call(.get, "/api/jobs", headers: [.requestID: "access-3"])
+            #expect(refused.status == .unauthorized)
+
+            let lines = logs.lines.filter { $0.metadata["path"] != nil }
+            #expect(lines.count == 3, "\(lines.map(\.message))")
+            let byID = Dictionary(grouping: lines) { $0.metadata["request_id"] ?? "" }
+            #expect(byID["access-1"]?.first?.metadata["status"] == "201")
+            #expect(byID["access-1"]?.first?.metadata["method"] == "POST")
+            #expect(byID["access-1"]?.first?.metadata["bytes"] == String(created.text.utf8.count))
+            let notFound = byID["access-2"]?.first
+            #expect(notFound?.metadata["status"] == "404")
+            #expect(notFound?.metadata["path"] == "/api/jobs/nope", "the query string stays out of the log")
+            #expect(notFound?.metadata["bytes"] == String(missing.text.utf8.count))
+            #expect(notFound?.message == "GET /api/jobs/nope 404")
+            #expect(byID["access-3"]?.first?.metadata["status"] == "401")
+            #expect(lines.allSatisfy { Double($0.metadata["duration_ms"] ?? "") ?? -1 >= 0 })
+            #expect(!logs.lines.contains { $0.message == "Request" }, "the old arrival line is gone")
+        }
+    }
+
+    @Test("a streamed answer is logged when its stream ends, with the bytes it wrote")
+    func streamedAnswer() async throws {
+        let logs = CapturedLogs()
+        let router = Router(context: BotrixRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: AccessLogMiddleware())
+        let released = Mutex(false)
+        router.get("/stream") { _, _ in
+            Response(
+                status: .ok,
+                body: ResponseBody { writer in
+                    // Nothing is logged while the stream runs.
+                    #expect(logs.lines.filter { $0.metadata["path"] == "/stream" }.isEmpty)
+                    for chunk in ["one,", "two,", "three"] { try await writer.write(ByteBuffer(string: chunk)) }
+                    released.withLock { $0 = true }
+                    try await writer.finish(nil)
+                })
+        }
+        let app = Application(router: router, logger: logs.logger(level: .info))
+        try await app.test(.router) { client in
+            let text = try await client.execute(uri: "/stream", method: .get, headers: [.requestID: "s-1"]) {
+                String(buffer: $0.body)
+            }
+            #expect(text == "one,two,three")
+        }
+        #expect(released.withLock { $0 })
+        let line = logs.lines.first { $0.metadata["path"] == "/stream" }
+        #expect(line?.metadata["bytes"] == "13")
+        #expect(line?.metadata["status"] == "200")
+        #expect(line?.metadata["request_id"] == "s-1")
+        #expect(logs.lines.filter { $0.metadata["path"] == "/stream" }.count == 1)
+    }
+
+    @Test("raising LOG_LEVEL above info turns the access lines off")
+    func quietAboveInfo() async throws {
+        let harness = try APIHarness()
+        let logs = CapturedLogs()
+        try await harness.app(logger: logs.logger(level: .warning)).test(.router) { client in
+            #expect(try await client.call(.get, "/health/ping").status == .ok)
+        }
+        #expect(logs.lines.filter { $0.metadata["path"] != nil }.isEmpty)
+    }
+}
+
+/// Keeps every log line a test's logger receives.
+final class CapturedLogs: Sendable {
+    struct Line: Sendable {
+        let level: Logger.Level
+        let message: String
+        let metadata: [String: String]
+    }
+
+    private let storage = Mutex<[Line]>([])
+    var lines: [Line] { storage.withLock { $0 } }
+
+    func logger(level: Logger.Level) -> Logger {
+        var logger = Logger(label: "test") { _ in Handler(sink: self) }
+        logger.logLevel = level
+        return logger
+    }
+
+    fileprivate func append(_ line: Line) { storage.withLock { $0.append(line) } }
+
+    private struct Handler: LogHandler {
+        let sink: CapturedLogs
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+            sink.append(
+                Line(
+                    level: event.level, message: "\(event.message)",
+                    metadata: merged.mapValues { "\($0)" }))
+        }
+    }
+}

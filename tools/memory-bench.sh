@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Issue 14, aim 6: does `botrix serve` stop growing under steady load? wrk keeps CONNECTIONS
+# connections busy for MINUTES minutes with a mix of reads and durable writes (per three
+# requests: GET one job, GET a page of ten accounts, POST a job), and the server's resident
+# memory (VmRSS) is sampled every minute. The aim: the last sample within 1.2x of the first
+# minute's.
+#
+#   tools/memory-bench.sh [BOTRIX_BINARY] [MINUTES] [CONNECTIONS]   (defaults: release, 5, 64)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+binary="${1:-.build/release/botrix}"
+minutes="${2:-5}"
+connections="${3:-64}"
+for tool in wrk curl; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: apt-get install -y wrk curl" >&2; exit 1; }
+done
+[ "$minutes" -ge 2 ] || { echo "MINUTES must be at least 2 (the first minute is the reference)" >&2; exit 2; }
+work=$(mktemp -d)
+load=""
+cleanup() {
+  [ -n "$load" ] && kill "$load" 2>/dev/null
+  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source tools/lib/start-server.sh
+start_botrix "$binary" "$work"
+base="http://127.0.0.1:$port"
+
+job=$(curl -s -X POST "$base/api/jobs" -H 'Content-Type: application/json' -d '{"count":100}' | sed 's/.*"job_id":"\([^"]*\)".*/\1/')
+curl -s -o /dev/null -X POST "$base/api/queue/claim" -H 'Content-Type: application/json' -d '{"worker_id":"bench"}'
+for n in $(seq 1 20); do
+  curl -s -o /dev/null -X POST "$base/api/jobs/$job/accounts" -H 'Content-Type: application/json' \
+    -d "{\"worker_id\":\"bench\",\"email\":\"user$n@example.com\",\"username\":\"user_$n\",\"password\":\"password-$n\",\"birthdate\":\"1990-01-01\",\"account_data\":{\"n\":$n}}"
+done
+cat > "$work/mixed.lua" <<LUA
+local n = 0
+request = function()
+  n = n + 1
+  if n % 3 == 0 then
+    return wrk.format("POST", "/api/jobs", {["Content-Type"] = "application/json"}, '{"count":1}')
+  elseif n % 3 == 1 then
+    return wrk.format("GET", "/api/jobs/$job")
+  end
+  return wrk.format("GET", "/api/accounts?page=1&limit=10")
+end
+LUA
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }
+echo "memory under mixed load: wrk -t2 -c$connections for $minutes minutes (GET job, GET page, POST job)"
+echo "before load: $(rss) KiB"
+wrk -t2 -c"$connections" -d"$((minutes * 60 + 5))s" -s "$work/mixed.lua" "$base" > "$work/wrk.txt" &
+load=$!
+samples=()
+for minute in $(seq 1 "$minutes"); do
+  sleep 60
+  samples+=("$(rss)")
+  echo "after minute $minute: ${samples[-1]} KiB"
+done
+wait "$load" || true
+load=""
+grep -E "Requests/sec|requests in" "$work/wrk.txt" || true
+awk -v first="${samples[0]}" -v last="${samples[-1]}" 'BEGIN {
+  ratio = last / first
+  printf "aim 6: RSS after the last minute / after the first = %d / %d KiB = %.3f  %s (aim <= 1.2)\n", last, first, ratio, (ratio <= 1.2 ? "✔" : "✘")
+}'
