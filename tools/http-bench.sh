@@ -39,6 +39,9 @@ for n in $(seq 1 50); do
     -d "{\"worker_id\":\"bench\",\"email\":\"user$n@example.com\",\"username\":\"user_$n\",\"password\":\"password-$n\",\"birthdate\":\"1990-01-01\",\"account_data\":{\"n\":$n}}"
 done
 mkdir -p "$work/www/api/jobs" "$work/www/api"
+# nginx's workers run as an unprivileged user: let them into mktemp's private folder, or
+# every static answer is a 403 (which the error check below would refuse).
+chmod 755 "$work"
 curl -s "$base/api/jobs/$job" > "$work/www/api/jobs/$job"
 curl -s "$base/api/accounts?page=1&limit=10" > "$work/www/api/accounts.json"
 
@@ -78,6 +81,12 @@ measure() {
       out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$script" "$url")
     else
       out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$url")
+    fi
+    if echo "$out" | grep -q "Non-2xx"; then
+      # A figure of error answers (429s, 404s) is not the route's: refuse to print it.
+      echo "$url answered errors under load:" >&2
+      echo "$out" >&2
+      exit 1
     fi
     local rps p99
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
