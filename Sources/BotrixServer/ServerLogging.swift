@@ -13,7 +13,7 @@ public enum ServerLogging {
         let format = configuration.logFormat
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler =
-                format == .json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+                format == .json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
             handler.logLevel = level
             return handler
         }
@@ -48,6 +48,14 @@ struct JSONLogHandler: LogHandler {
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) { writer.string(key, value) }
         var line = writer.bytes()
         line.append(UInt8(ascii: "\n"))
+        StandardError.write(line)
+    }
+}
+
+/// Whole lines to standard error with one `write(2)` each, so lines from many threads
+/// never interleave mid-line (and no stdio lock or buffer sits in between).
+enum StandardError {
+    static func write(_ line: [UInt8]) {
         line.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {

@@ -131,3 +131,21 @@ final class CapturedLogs: Sendable {
         }
     }
 }
+
+@Suite("Text log lines")
+struct TextLogLineTests {
+    @Test("time, level, label, message, then metadata sorted by key; line breaks cannot forge a line")
+    func format() {
+        var handler = TextLogHandler(label: "botrix")
+        handler[metadataKey: "request_id"] = "r-1"
+        let event = LogEvent(
+            level: .info, message: "GET /x 200\nforged 500",
+            metadata: ["status": "200", "bytes": .stringConvertible(12)],
+            source: "BotrixServer", file: #fileID, function: #function, line: #line)
+        let line = String(decoding: handler.line(for: event, at: 1_767_323_045_678), as: UTF8.self)
+        #expect(
+            line == "2026-01-02T03:04:05.678Z info botrix: GET /x 200\\nforged 500 bytes=12 request_id=r-1 status=200\n"
+        )
+        #expect(line.filter { $0 == "\n" }.count == 1)
+    }
+}
