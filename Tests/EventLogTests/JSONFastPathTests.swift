@@ -1,3 +1,4 @@
+import Foundation
 import JSONCoding
 import TestSupport
 import Testing
@@ -87,5 +88,43 @@ struct JSONValidatorFastPathTests {
             return true
         }
         return stringIsValid(key) && stringIsValid(value)
+    }
+}
+
+/// String escaping copies unescaped runs whole; this holds it to the byte-at-a-time
+/// escaper it replaced, on random strings rich in what must be escaped.
+@Suite("JSON string escaping fast path")
+struct JSONStringEscapingTests {
+    @Test("random strings: run-copying escape equals the byte-at-a-time reference")
+    func agreesWithReference() {
+        var random = SplitMix(seed: 0xE5C4_9E)
+        let pieces = ["a", "plain text ", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "💡", "/"]
+        for _ in 0..<5_000 {
+            let text = (0..<Int(random.next(upTo: 30))).map { _ in pieces[Int(random.next(upTo: UInt64(pieces.count)))]
+            }
+            .joined()
+            var fast: [UInt8] = []
+            JSONText.appendString(text, to: &fast)
+            #expect(fast == Self.reference(text), "\(text.debugDescription)")
+            guard fast == Self.reference(text) else { return }
+        }
+    }
+
+    /// RFC 8259 escaping one byte at a time, as the writer did before.
+    static func reference(_ text: String) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [92, 34]
+            case UInt8(ascii: "\\"): out += [92, 92]
+            case 0x0A: out += [92, 110]
+            case 0x0D: out += [92, 114]
+            case 0x09: out += [92, 116]
+            case 0..<0x20: out += Array(String(format: "\\u%04x", Int(byte)).utf8)
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+        return out
     }
 }
