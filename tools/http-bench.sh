@@ -82,8 +82,9 @@ measure() {
     else
       out=$(wrk -t2 -c"$connections" -d"${seconds}s" --latency "$url")
     fi
-    if echo "$out" | grep -q "Non-2xx"; then
-      # A figure of error answers (429s, 404s) is not the route's: refuse to print it.
+    if echo "$out" | grep -qE "Non-2xx|Socket errors"; then
+      # A figure of error answers (429s, 404s) is not the route's, and requests that timed
+      # out drop out of the p99: refuse to print either.
       echo "$url answered errors under load:" >&2
       echo "$out" >&2
       exit 1

@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
     else if (strcmp(argv[5], "nosync") == 0) flags |= MDB_NOSYNC;
     else if (strcmp(argv[5], "full") != 0) { fprintf(stderr, "unknown durability %s\n", argv[5]); return 2; }
     long stream_count = argc == 7 ? atol(argv[6]) : 1;
-    if (total <= 0 || batch <= 0 || value_bytes <= 0 || stream_count <= 0) { fprintf(stderr, "counts must be positive\n"); return 2; }
+    if (total <= 0 || batch <= 0 || value_bytes <= 0 || stream_count <= 0 || stream_count > 100000) { fprintf(stderr, "counts must be positive (STREAMS at most 100000)\n"); return 2; }
 
     MDB_env *env;
     CHECK(mdb_env_create(&env));

@@ -52,16 +52,25 @@ struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Whole lines to standard error with one `write(2)` each, so lines from many threads
-/// never interleave mid-line (and no stdio lock or buffer sits in between).
+/// Whole lines to standard error with one `write(2)` each, so lines from many threads do
+/// not interleave mid-line (a pipe keeps writes of up to 4 KiB whole; longer lines, such as
+/// one carrying a path of many kilobytes, may be split) and no stdio lock or buffer sits in
+/// between. An interrupted or would-block write is retried a few times, so a line is not
+/// cut short and glued to the next.
 enum StandardError {
     static func write(_ line: [UInt8]) {
         line.withUnsafeBytes { bytes in
             var offset = 0
+            var retries = 0
             while offset < bytes.count {
                 let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written <= 0 { return }
-                offset += written
+                if written > 0 {
+                    offset += written
+                } else if written < 0, errno == EINTR || errno == EAGAIN, retries < 100 {
+                    retries += 1
+                } else {
+                    return
+                }
             }
         }
     }

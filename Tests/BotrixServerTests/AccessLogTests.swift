@@ -81,6 +81,26 @@ struct AccessLogTests {
         #expect(logs.lines.filter { $0.metadata["path"] == "/stream" }.count == 1)
     }
 
+    @Test("a streamed answer whose body never runs (the client left first) still gets its one line")
+    func unrunBody() {
+        let lines = Mutex<[Int]>([])
+        do {
+            let line = PendingAccessLine { bytes in lines.withLock { $0.append(bytes) } }
+            // What the middleware hands Hummingbird; Hummingbird drops it unrun when writing
+            // the head fails.
+            let body = ResponseBody { _ in line.write() }
+            _ = body
+        }
+        #expect(lines.withLock { $0 } == [0])
+        do {
+            let line = PendingAccessLine { bytes in lines.withLock { $0.append(bytes) } }
+            line.counter.add(42)
+            line.write()
+            line.write()
+        }
+        #expect(lines.withLock { $0 } == [0, 42], "written once when the body ends, not again on release")
+    }
+
     @Test("raising LOG_LEVEL above info turns the access lines off")
     func quietAboveInfo() async throws {
         let harness = try APIHarness()

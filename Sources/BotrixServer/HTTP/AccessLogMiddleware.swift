@@ -37,17 +37,21 @@ struct AccessLogMiddleware: RouterMiddleware {
         }
         let status = response.status.code
         let requestID = context.requestID
+        // A HEAD answer carries the length of the body it does not send.
         if let length = response.body.contentLength {
-            Self.log(logger, level, method, path, status, started, bytes: length, requestID: requestID)
+            let bytes = request.method == .head ? 0 : length
+            Self.log(logger, level, method, path, status, started, bytes: bytes, requestID: requestID)
             return response
+        }
+        // Streamed: logged once its stream ends — or, when the client left before the body
+        // ever ran (Hummingbird then drops it unrun), when the body is released.
+        let line = PendingAccessLine {
+            Self.log(logger, level, method, path, status, started, bytes: $0, requestID: requestID)
         }
         let body = response.body
         response.body = ResponseBody { writer in
-            let counter = ByteCounter()
-            defer {
-                Self.log(logger, level, method, path, status, started, bytes: counter.total, requestID: requestID)
-            }
-            try await body.write(CountingBodyWriter(inner: writer, counter: counter))
+            defer { line.write() }
+            try await body.write(CountingBodyWriter(inner: writer, counter: line.counter))
         }
         return response
     }
@@ -70,6 +74,23 @@ struct AccessLogMiddleware: RouterMiddleware {
                 "request_id": .string(requestID),
             ])
     }
+}
+
+/// A streamed answer's access line, written exactly once: when its body finishes (or
+/// fails), or at the latest when the body is released without having run.
+final class PendingAccessLine: Sendable {
+    let counter = ByteCounter()
+    private let written = Atomic<Bool>(false)
+    private let emit: @Sendable (Int) -> Void
+
+    init(_ emit: @escaping @Sendable (Int) -> Void) { self.emit = emit }
+
+    func write() {
+        guard !written.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        emit(counter.total)
+    }
+
+    deinit { write() }
 }
 
 /// Bytes written so far by a streamed answer (read once the stream has ended).
