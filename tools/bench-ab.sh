@@ -43,7 +43,7 @@ folder = sys.argv[1]
 cases = {
     "append": r"^(batch \d+|\d+ appenders? x 1 event)\s+([\d,]+)",
     "commands": r"^(create-job x\d+|record-account x\d+)\s+([\d,]+)",
-    "rebuild": r"^(botrix rebuild \(all\))\s+([\d,]+)",
+    "rebuild": r"^(botrix rebuild \(all\))(?:, online)?\s+([\d,]+)",
 }
 def rates(path, pattern):
     found = {}

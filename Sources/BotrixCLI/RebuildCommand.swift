@@ -11,14 +11,18 @@ struct RebuildCommand: AsyncParsableCommand {
         commandName: "rebuild",
         abstract: "Drop projections and rebuild them by replaying the log.",
         discussion: """
-            Empties every projection (or the ones named: jobs, accounts) and replays the whole
-            log into them in ONE write transaction: a crash at any moment leaves the old
-            projections or the new ones, never a mix. Shows a progress bar on a terminal and
-            ends with a summary (events replayed, seconds, events per second).
+            Rebuilds every projection (or the ones named: jobs, accounts) by replaying the
+            whole log into a scratch file beside the data file, in many small commits, then
+            swaps the result in with ONE short write transaction (it copies the rebuilt rows
+            and applies what was appended meanwhile): a crash at any moment leaves the old
+            projections or the new ones, never a mix, and the next rebuild removes a scratch
+            file a crash left behind. Shows a progress bar on a terminal and ends with a
+            summary (events replayed, seconds, events per second, how long writes paused).
 
-            Beside a running `botrix serve` on the same file it still works, and says so: the
-            server's writes wait until the rebuild commits, and its reads see the old
-            projections until then.
+            Beside a running `botrix serve` on the same file it works online: the server keeps
+            serving and appending during the replay; its writes pause only for the swap, and
+            its reads see the old projections until the swap commits. The data file's folder
+            needs room for a second copy of the projections while it runs.
 
             EXAMPLES
               botrix rebuild
@@ -46,7 +50,7 @@ struct RebuildCommand: AsyncParsableCommand {
         if let pid = ServerPresence.server(of: path) {
             FileHandle.standardError.write(
                 Data(
-                    "note: botrix serve\(pid > 0 ? " (pid \(pid))" : "") is running on \(path); its writes wait until this rebuild commits\n"
+                    "note: botrix serve\(pid > 0 ? " (pid \(pid))" : "") is running on \(path); it keeps serving, and its writes pause only while the rebuilt projections are swapped in\n"
                         .utf8))
         }
         let botrix = try BotrixFile(
@@ -62,7 +66,9 @@ struct RebuildCommand: AsyncParsableCommand {
         say(
             "rebuilt \(names.joined(separator: ", ")): "
                 + "\(report.events) events replayed in \(JSONWritingFixed.text(report.seconds, 2)) s "
-                + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(head)")
+                + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(report.events); "
+                + "writes paused \(JSONWritingFixed.text(report.swapSeconds, 3)) s for the swap (\(report.rowsSwapped) rows)"
+        )
     }
 }
 

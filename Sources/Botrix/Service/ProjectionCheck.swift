@@ -31,34 +31,17 @@ extension Projections {
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws -> [ProjectionDifference] {
         let live = try Projections(store: store)
-        let path = "\(scratchFolder)/botrix-verify-\(UUID().uuidString).mdb"
-        defer {
-            try? FileManager.default.removeItem(atPath: path)
-            try? FileManager.default.removeItem(atPath: path + "-lock")
-        }
-        let scratchEnvironment = try store.environment.open(
-            StorageOptions(path: path, mapSize: max(1 << 26, store.environment.figures.mapSize), durability: .nosync))
-        let scratchLog = try EventLog(environment: scratchEnvironment)
-        let scratch = try Projections(environment: scratchEnvironment, registered: store.projectionTypes)
-        var rebuiltTo: UInt64 = 0
+        let scratch = try ScratchProjections(store: store, folder: scratchFolder)
+        defer { scratch.remove() }
+        let scratchDatabases = scratch.rebuilt.databases
         /// Replays the live log into the scratch projections up to `target`, page by page.
         func catchUp(to target: UInt64) throws {
-            while rebuiltTo < target {
-                let page = try store.log.read(after: rebuiltTo, limit: 4096).filter { $0.sequence <= target }
-                guard let last = page.last else { break }
-                try scratchEnvironment.write(makingRoom: 8) { scratchTxn in
-                    var ltx = LogTransaction(log: scratchLog, transaction: scratchTxn, now: 0)
-                    for event in page { try scratch.apply(event, nil, in: &ltx) }
-                    try scratch.setCheckpoint(last.sequence, in: &ltx)
-                }
-                rebuiltTo = last.sequence
-                progress(rebuiltTo, target)
-            }
+            try scratch.catchUp(to: target) { progress($0, target) }
         }
         try catchUp(to: try store.log.head().sequence)
 
         var differences: [ProjectionDifference] = []
-        for (liveDatabase, freshDatabase) in zip(live.databases, scratch.databases) {
+        for (liveDatabase, freshDatabase) in zip(live.databases, scratchDatabases) {
             var after: [UInt8]? = nil
             var rowIndex = 0
             while true {
@@ -68,7 +51,7 @@ extension Projections {
                 }
                 try catchUp(to: head)
                 let upTo = liveEnded ? nil : liveRows.last?.key
-                let freshRows = try scratchEnvironment.read { txn in
+                let freshRows = try scratch.read { txn in
                     try Self.rows(of: freshDatabase, after: after, through: upTo, in: txn)
                 }
                 if let difference = Self.firstDifference(

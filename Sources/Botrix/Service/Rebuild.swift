@@ -1,4 +1,5 @@
 public import EventLog
+import Foundation
 import Storage
 
 /// What a rebuild did.
@@ -6,6 +7,10 @@ public struct RebuildReport: Sendable {
     public var events: UInt64
     public var seconds: Double
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
+    /// How long the swap held the live file's write lock (the only pause writers see), and
+    /// the rows it copied in; zero for an in-place rebuild.
+    public var swapSeconds: Double = 0
+    public var rowsSwapped = 0
 }
 
 extension Projections {
@@ -49,13 +54,40 @@ extension Projections {
 }
 
 extension BotrixStore {
-    /// Rebuilds the registered projections (the named ones when `only` is set) in one write
-    /// transaction: `botrix rebuild`. A server on the same file waits for it to commit.
+    /// Rebuilds the registered projections (the named ones when `only` is set) online:
+    /// `botrix rebuild`. The log is replayed into a scratch file beside this one in many
+    /// small commits while a server on the same file keeps serving and appending; the
+    /// scratch copy then catches up with what was appended meanwhile, and one short write
+    /// transaction of the live file swaps it in (copying its rows, then applying the last
+    /// few events). A crash before that transaction commits leaves the old projections; the
+    /// scratch file is removed at the end, or by the next rebuild after a crash.
     public func rebuild(only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }) throws -> RebuildReport {
-        let projections = try Projections(store: self)
+        let live = try Projections(store: self)
         let started = ContinuousClock.now
-        let events = try projections.rebuild(log: log, only: only, progress: progress)
-        return RebuildReport(events: events, seconds: (ContinuousClock.now - started).seconds)
+        let scratch = try ScratchProjections(store: self, only: only)
+        defer { scratch.remove() }
+        try Self.build(scratch, log: log, progress: progress)
+        let swapStarted = ContinuousClock.now
+        let applied = try log.environment.write(makingRoom: 8) { txn in
+            var ltx = LogTransaction(log: log, transaction: txn, now: 0)
+            return try scratch.swap(into: &ltx, live: live)
+        }
+        let finished = ContinuousClock.now
+        return RebuildReport(
+            events: scratch.replayedTo + applied, seconds: (finished - started).seconds,
+            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: scratch.rowsSwapped)
+    }
+
+    /// Replays the log into `scratch` up to its head, then catches up with what was appended
+    /// meanwhile until the rest is small (at most 4,096 events, or after eight rounds), so
+    /// that the swap applies few events while it holds the write lock.
+    static func build(_ scratch: ScratchProjections, log: EventLog, progress: (UInt64) -> Void) throws {
+        for _ in 0..<8 {
+            let head = try log.head().sequence
+            let behind = head - min(head, scratch.replayedTo)
+            try scratch.catchUp(to: head, progress: progress)
+            if behind <= 4096 { break }
+        }
     }
 }
 
@@ -65,12 +97,31 @@ extension Duration {
 }
 
 extension BotrixService {
-    /// Rebuilds every projection through the writer: the rebuild is one operation of one
-    /// batch, so no command interleaves with it.
-    public func rebuild() async throws -> RebuildReport {
+    /// Rebuilds every projection online (see ``BotrixStore/rebuild(only:progress:)``): the
+    /// replay runs beside the writer, and only the swap is an operation of its own batch, so
+    /// no command interleaves with it and commands wait only for it.
+    public func rebuild(progress: @escaping @Sendable (UInt64) -> Void = { _ in }) async throws -> RebuildReport {
         let projections = self.projections
+        let log = writer.log
         let started = ContinuousClock.now
-        let events = try await writer.perform { ltx in try projections.rebuild(in: &ltx) }
-        return RebuildReport(events: events, seconds: (ContinuousClock.now - started).seconds)
+        let scratch = try ScratchProjections(store: store)
+        defer { scratch.remove() }
+        try await onOwnThread { try BotrixStore.build(scratch, log: log, progress: progress) }
+        let swapStarted = ContinuousClock.now
+        let applied = try await writer.perform { ltx in try scratch.swap(into: &ltx, live: projections) }
+        let finished = ContinuousClock.now
+        return RebuildReport(
+            events: scratch.replayedTo + applied, seconds: (finished - started).seconds,
+            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: scratch.rowsSwapped)
+    }
+}
+
+/// Runs blocking work (a replay of the whole log) on a thread of its own, so Swift's
+/// cooperative pool stays free for requests meanwhile.
+private func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.name = "botrix-rebuild"
+        thread.start()
     }
 }

@@ -1,0 +1,124 @@
+public import EventLog
+import Foundation
+import Storage
+
+/// The projections replayed from a live store's log into a file of their own, beside it:
+/// what `verify` compares the live projections with, and what an online rebuild swaps in.
+///
+/// Building it takes no lock on the live file: the log is read in short read transactions,
+/// a page at a time, and each page is applied and committed to the scratch file (durability
+/// off — the file is thrown away). The live server keeps appending meanwhile; ``catchUp(to:progress:)``
+/// brings the scratch copy to a later head, and ``swap(into:live:)`` replaces the live rows
+/// in one transaction of the live file.
+///
+/// Used by one task at a time (build, catch up, then one swap inside one write), hence
+/// `@unchecked Sendable`: the swap runs on the writer's thread.
+public final class ScratchProjections: @unchecked Sendable {
+    /// The scratch file's path: `<db>.rebuild-<pid>-<uuid>.mdb` beside the live file, so it
+    /// is on the same file system and a leftover from a killed run is found and removed.
+    public let path: String
+    /// The last live sequence replayed into the scratch file.
+    public private(set) var replayedTo: UInt64 = 0
+    /// Rows copied by the last swap.
+    public private(set) var rowsSwapped = 0
+
+    private let store: BotrixStore
+    private let only: Set<String>?
+    private let environment: any StorageEngine
+    private let log: EventLog
+    private let projections: Projections
+
+    /// Creates an empty scratch file for the projections named by `only` (all when nil).
+    public init(store: BotrixStore, only: Set<String>? = nil, folder: String? = nil) throws {
+        self.store = store
+        self.only = only
+        let live = store.environment.path
+        let directory = folder ?? (live as NSString).deletingLastPathComponent
+        let name = (live as NSString).lastPathComponent
+        Self.removeLeftovers(of: name, in: directory)
+        path = "\(directory)/\(name).rebuild-\(getpid())-\(UUID().uuidString).mdb"
+        environment = try store.environment.open(
+            StorageOptions(path: path, mapSize: max(1 << 26, store.environment.figures.mapSize), durability: .nosync))
+        log = try EventLog(environment: environment)
+        projections = try Projections(environment: environment, registered: store.projectionTypes)
+    }
+
+    /// The scratch projections, for comparing with the live ones.
+    public var rebuilt: Projections { projections }
+
+    /// Reads as of the scratch file's last commit.
+    func read<T>(_ body: (any TransactionReading) throws -> T) throws -> T {
+        try environment.read(body)
+    }
+
+    /// Replays the live log after ``replayedTo`` up to `target`, a page per commit;
+    /// `progress` gets the sequence reached after each page.
+    public func catchUp(to target: UInt64, progress: (UInt64) -> Void = { _ in }) throws {
+        while replayedTo < target {
+            let page = try store.log.read(after: replayedTo, limit: 4096).filter { $0.sequence <= target }
+            guard let last = page.last else { break }
+            try environment.write(makingRoom: 8) { scratchTxn in
+                var ltx = LogTransaction(log: log, transaction: scratchTxn, now: 0)
+                for event in page { try projections.apply(event, nil, in: &ltx, only: only) }
+                try projections.setCheckpoint(last.sequence, in: &ltx, only: only)
+            }
+            replayedTo = last.sequence
+            progress(replayedTo)
+        }
+    }
+
+    /// Inside a write transaction of the live file: empties the live databases of the
+    /// selected projections, copies the scratch rows in (in key order, as appends), then
+    /// applies to them what the live log holds beyond ``replayedTo`` — straight to the live
+    /// rows, so the scratch file is not touched and a batch that runs again (after the map
+    /// grew) does the same. Returns the events applied after the copy.
+    @discardableResult
+    public func swap(into ltx: inout LogTransaction, live: Projections) throws -> UInt64 {
+        var copied = 0
+        let scratchDatabases = projections.databases(only: only)
+        let liveDatabases = live.databases(only: only)
+        precondition(scratchDatabases.map(\.name) == liveDatabases.map(\.name), "scratch and live differ")
+        try environment.read { scratchTxn in
+            for (from, to) in zip(scratchDatabases, liveDatabases) {
+                try ltx.clear(to)
+                try scratchTxn.withCursor(from) { cursor in
+                    var entry = try cursor.first()
+                    while let row = entry {
+                        try ltx.put(to, Array(row.key), Array(row.value), options: .append)
+                        copied += 1
+                        entry = try cursor.next()
+                    }
+                }
+            }
+        }
+        rowsSwapped = copied
+        var applied: UInt64 = 0
+        var after = replayedTo
+        while true {
+            let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
+            guard let last = page.last else { break }
+            for event in page { try live.apply(event, nil, in: &ltx, only: only) }
+            applied += UInt64(page.count)
+            after = last.sequence
+        }
+        if after > replayedTo { try live.setCheckpoint(after, in: &ltx, only: only) }
+        return applied
+    }
+
+    /// Deletes the scratch file (call when done; a crash leaves it for the next run to remove).
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+        try? FileManager.default.removeItem(atPath: path + "-lock")
+    }
+
+    /// Removes scratch files of `name` left in `directory` by processes that no longer run.
+    static func removeLeftovers(of name: String, in directory: String) {
+        let prefix = "\(name).rebuild-"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for entry in entries where entry.hasPrefix(prefix) {
+            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }  // its process still runs
+            try? FileManager.default.removeItem(atPath: "\(directory)/\(entry)")
+        }
+    }
+}
