@@ -123,14 +123,27 @@ struct RequestMetrics: RouterMiddleware {
         let started = DispatchTime.now().uptimeNanoseconds
         let response = try await next(request, context)
         let route = context.endpointPath ?? "unmatched"
-        let dimensions = [
-            ("route", route), ("method", request.method.rawValue), ("status", String(response.status.code)),
-        ]
-        CoreMetrics.Counter(label: "botrix_http_requests_total", dimensions: dimensions, factory: factory).increment()
-        CoreMetrics.Timer(
-            label: "botrix_http_request_duration_seconds", dimensions: Array(dimensions.prefix(2)), factory: factory
-        )
-        .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
+        // Any token is a method to the parser: an unknown one is "other", so clients cannot
+        // grow the label sets (and the handles kept for them) without bound.
+        let method = Self.knownMethods.contains(request.method) ? request.method.rawValue : "other"
+        let status = response.status.code
+        let key = "\(route) \(method) \(status)"
+        let (counter, timer) = cache.handles.withLock { handles in
+            if let made = handles[key] { return made }
+            let dimensions = [("route", route), ("method", method), ("status", String(status))]
+            let made = (
+                CoreMetrics.Counter(label: "botrix_http_requests_total", dimensions: dimensions, factory: factory),
+                CoreMetrics.Timer(
+                    label: "botrix_http_request_duration_seconds", dimensions: Array(dimensions.prefix(2)),
+                    factory: factory)
+            )
+            handles[key] = made
+            return made
+        }
+        counter.increment()
+        timer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started))
         return response
     }
+
+    static let knownMethods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete, .options]
 }

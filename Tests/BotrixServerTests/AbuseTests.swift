@@ -145,6 +145,22 @@ struct AbuseTests {
         }
     }
 
+    @Test("made-up methods are counted as \"other\": clients cannot add metric series at will")
+    func unknownMethodsShareOneLabel() async throws {
+        let h = try APIHarness()
+        try await h.app().test(.router) { client in
+            for n in 0..<5 {
+                let method = try #require(HTTPRequest.Method("BREW\(n)"))
+                _ = try await client.execute(uri: "/api/jobs", method: method) { _ in () }
+            }
+            _ = try await client.call(.get, "/api/jobs")
+            let metrics = try await client.call(.get, "/metrics").text
+            #expect(!metrics.contains("BREW"), "a made-up method became a label")
+            #expect(metrics.contains("method=\"other\""))
+            #expect(metrics.contains("method=\"GET\""))
+        }
+    }
+
     @Test("JSON with +1, 01, .5, 1. or a repeated key is malformed (400) and changes nothing")
     func strictJSON() async throws {
         let h = try APIHarness()
