@@ -32,12 +32,7 @@ start_botrix "$binary" "$work"
 base="http://127.0.0.1:$port"
 
 # Seed: one job with 50 accounts, so the list page is full.
-job=$(curl -s -X POST "$base/api/jobs" -H 'Content-Type: application/json' -d '{"count":100}' | sed 's/.*"job_id":"\([^"]*\)".*/\1/')
-curl -s -o /dev/null -X POST "$base/api/queue/claim" -H 'Content-Type: application/json' -d '{"worker_id":"bench"}'
-for n in $(seq 1 50); do
-  curl -s -o /dev/null -X POST "$base/api/jobs/$job/accounts" -H 'Content-Type: application/json' \
-    -d "{\"worker_id\":\"bench\",\"email\":\"user$n@example.com\",\"username\":\"user_$n\",\"password\":\"password-$n\",\"birthdate\":\"1990-01-01\",\"account_data\":{\"n\":$n}}"
-done
+job=$(seed_job_with_accounts "$base" 50)
 mkdir -p "$work/www/api/jobs" "$work/www/api"
 # nginx's workers run as an unprivileged user: let them into mktemp's private folder, or
 # every static answer is a 403 (which the error check below would refuse).

@@ -30,12 +30,7 @@ source tools/lib/start-server.sh
 start_botrix "$binary" "$work"
 base="http://127.0.0.1:$port"
 
-job=$(curl -s -X POST "$base/api/jobs" -H 'Content-Type: application/json' -d '{"count":100}' | sed 's/.*"job_id":"\([^"]*\)".*/\1/')
-curl -s -o /dev/null -X POST "$base/api/queue/claim" -H 'Content-Type: application/json' -d '{"worker_id":"bench"}'
-for n in $(seq 1 20); do
-  curl -s -o /dev/null -X POST "$base/api/jobs/$job/accounts" -H 'Content-Type: application/json' \
-    -d "{\"worker_id\":\"bench\",\"email\":\"user$n@example.com\",\"username\":\"user_$n\",\"password\":\"password-$n\",\"birthdate\":\"1990-01-01\",\"account_data\":{\"n\":$n}}"
-done
+job=$(seed_job_with_accounts "$base" 20)
 cat > "$work/mixed.lua" <<LUA
 local n = 0
 request = function()

@@ -23,16 +23,24 @@ public enum ServerLogging {
     }
 }
 
-/// One JSON object per line on standard error, keys sorted, so log shippers can parse it.
-struct JSONLogHandler: LogHandler {
-    let label: String
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
+/// A log handler that keeps its metadata in a dictionary, as both of ours do: the
+/// subscript swift-log requires, written once.
+protocol MetadataStoringLogHandler: LogHandler {
+    var metadata: Logger.Metadata { get set }
+}
 
+extension MetadataStoringLogHandler {
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
+}
+
+/// One JSON object per line on standard error, keys sorted, so log shippers can parse it.
+struct JSONLogHandler: MetadataStoringLogHandler {
+    let label: String
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
 
     /// Builds the line with the project's own JSON writer and clock text: no encoder or
     /// date formatter is made per line.

@@ -13,15 +13,10 @@ import Logging
 /// Here the time is UTC from integers, metadata keys are sorted once per line, and the line
 /// goes out in one write. Line breaks inside a message or value are escaped, so no value
 /// can forge a line of its own.
-struct TextLogHandler: LogHandler {
+struct TextLogHandler: MetadataStoringLogHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
 
     func log(event: LogEvent) {
         StandardError.write(line(for: event, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))

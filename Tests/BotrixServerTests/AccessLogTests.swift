@@ -132,15 +132,10 @@ final class CapturedLogs: Sendable {
 
     fileprivate func append(_ line: Line) { storage.withLock { $0.append(line) } }
 
-    private struct Handler: LogHandler {
+    private struct Handler: MetadataStoringLogHandler {
         let sink: CapturedLogs
         var logLevel: Logger.Level = .trace
         var metadata: Logger.Metadata = [:]
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
 
         func log(event: LogEvent) {
             let merged = metadata.merging(event.metadata ?? [:]) { $1 }

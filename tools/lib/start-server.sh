@@ -18,3 +18,16 @@ start_botrix() {
   cat "$work/server.log" >&2
   return 1
 }
+
+# seed_job_with_accounts BASE N   creates a job of 100, claims it as worker "bench" and records
+# N accounts in it (so list pages are full); prints the job's id.
+seed_job_with_accounts() {
+  local base=$1 count=$2 job n
+  job=$(curl -s -X POST "$base/api/jobs" -H 'Content-Type: application/json' -d '{"count":100}' | sed 's/.*"job_id":"\([^"]*\)".*/\1/')
+  curl -s -o /dev/null -X POST "$base/api/queue/claim" -H 'Content-Type: application/json' -d '{"worker_id":"bench"}'
+  for n in $(seq 1 "$count"); do
+    curl -s -o /dev/null -X POST "$base/api/jobs/$job/accounts" -H 'Content-Type: application/json' \
+      -d "{\"worker_id\":\"bench\",\"email\":\"user$n@example.com\",\"username\":\"user_$n\",\"password\":\"password-$n\",\"birthdate\":\"1990-01-01\",\"account_data\":{\"n\":$n}}"
+  done
+  echo "$job"
+}
