@@ -159,9 +159,32 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                     try record(ENOSPC, "commit (a short write: \(free) bytes left on the file system)")
                 }
                 try record(code, "commit")
+                coverCountedPages()
                 return result
             }
         }
+    }
+
+    /// LMDB counts in its meta page every page a transaction allocated, but does not write
+    /// one it allocated and freed again in that transaction (a "loose" page): a large
+    /// transaction (an online rebuild's swap) can leave the file a page or more short of
+    /// that count, which ``checkLength(of:path:)`` — the guard against truncated copies —
+    /// would refuse at the next open. Extending the file with zeros to the counted size
+    /// keeps the two in step; the missing pages are free and never read. A no-op (two
+    /// system calls) on almost every commit.
+    private func coverCountedPages() {
+        guard !configuration.readOnly else { return }
+        var envInfo = MDB_envinfo()
+        mdb_env_info(handle, &envInfo)
+        var pages = MDB_stat()
+        mdb_env_stat(handle, &pages)
+        let counted = off_t((envInfo.me_last_pgno + 1) * Int(pages.ms_psize))
+        var descriptor: Int32 = -1
+        var fileStat = stat()
+        guard mdb_env_get_fd(handle, &descriptor) == 0, fstat(descriptor, &fileStat) == 0,
+            fileStat.st_size < counted
+        else { return }
+        if ftruncate(descriptor, counted) == 0, configuration.durability == .full { _ = fsync(descriptor) }
     }
 
     /// Like ``write(_:)``, but when the map fills it aborts, grows the map and runs `body`

@@ -37,22 +37,27 @@ struct OnlineRebuildTests {
         #expect(try f.snapshot().digests == online.digests)
     }
 
-    @Test("the scratch file is removed after a rebuild, and a dead process's leftover by the next one")
+    @Test("the scratch file is removed after a rebuild, and a dead run's leftover by the next one")
     func scratchFiles() async throws {
         let f = try await DomainFixture.make()
         _ = try await f.service.createJob(CreateJob(count: 1))
         let folder = (f.store.environment.path as NSString).deletingLastPathComponent
         let name = (f.store.environment.path as NSString).lastPathComponent
-        // No process has pid Int32.max (Linux's limit is far below it); one named after this
-        // process is live and must be left alone.
-        let dead = "\(folder)/\(name).rebuild-\(Int32.max)-left.mdb"
+        // Left by a killed run: its owner file is there but nobody holds its lock. Left by a
+        // run killed before it made the owner file. And one whose run still holds its lock
+        // (here: this test), under this process's pid: ownership is the lock, not the pid.
+        let dead = "\(folder)/\(name).rebuild-1-dead.mdb"
+        let ownerless = "\(folder)/\(name).rebuild-1-ownerless.mdb"
         let live = "\(folder)/\(name).rebuild-\(getpid())-running.mdb"
-        for path in [dead, dead + "-lock", live] {
+        for path in [dead, dead + "-lock", dead + "-owner", ownerless, live, live + "-owner"] {
             #expect(FileManager.default.createFile(atPath: path, contents: Data([1])))
         }
+        let held = open(live + "-owner", O_RDWR)
+        defer { close(held) }
+        #expect(flock(held, LOCK_EX | LOCK_NB) == 0)
         _ = try await f.service.rebuild()
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".rebuild-") }
-        #expect(left == [(live as NSString).lastPathComponent])
+        #expect(Set(left) == [(live as NSString).lastPathComponent, (live as NSString).lastPathComponent + "-owner"])
     }
 
     @Test("a rebuild of one projection swaps only its databases")

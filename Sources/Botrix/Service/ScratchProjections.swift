@@ -16,7 +16,11 @@ import Storage
 public final class ScratchProjections: @unchecked Sendable {
     /// The scratch file's path: `<db>.rebuild-<pid>-<uuid>.mdb` beside the live file, so it
     /// is on the same file system and a leftover from a killed run is found and removed.
+    /// Beside it, `<path>-owner` carries an exclusive `flock` for as long as this run lives:
+    /// a file whose owner lock can be taken is a leftover (pids are no proof — a container's
+    /// rebuild is often pid 1 or 2, and pids are reused).
     public let path: String
+    private let owner: Int32
     /// The last live sequence replayed into the scratch file.
     public private(set) var replayedTo: UInt64 = 0
     /// Rows copied by the last swap.
@@ -37,6 +41,16 @@ public final class ScratchProjections: @unchecked Sendable {
         let name = (live as NSString).lastPathComponent
         Self.removeLeftovers(of: name, in: directory)
         path = "\(directory)/\(name).rebuild-\(getpid())-\(UUID().uuidString).mdb"
+        // The owner lock first: a crash after it leaves nothing that looks alive.
+        owner = open(path + "-owner", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard owner >= 0, flock(owner, LOCK_EX | LOCK_NB) == 0 else {
+            let code = errno
+            if owner >= 0 { close(owner) }
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [NSLocalizedDescriptionKey: "cannot create \(path)-owner: \(String(cString: strerror(code)))"]
+            )
+        }
         environment = try store.environment.open(
             StorageOptions(path: path, mapSize: max(1 << 26, store.environment.figures.mapSize), durability: .nosync))
         log = try EventLog(environment: environment)
@@ -107,18 +121,22 @@ public final class ScratchProjections: @unchecked Sendable {
 
     /// Deletes the scratch file (call when done; a crash leaves it for the next run to remove).
     public func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-        try? FileManager.default.removeItem(atPath: path + "-lock")
+        for suffix in ["", "-lock", "-owner"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        close(owner)
     }
 
-    /// Removes scratch files of `name` left in `directory` by processes that no longer run.
+    /// Removes scratch files of `name` left in `directory` by runs that no longer hold their
+    /// owner lock (killed, crashed), with their lock and owner files.
     static func removeLeftovers(of name: String, in directory: String) {
         let prefix = "\(name).rebuild-"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for entry in entries where entry.hasPrefix(prefix) {
-            guard let pid = Int32(entry.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0 else { continue }
-            if kill(pid, 0) == 0 || errno == EPERM { continue }  // its process still runs
-            try? FileManager.default.removeItem(atPath: "\(directory)/\(entry)")
+        for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".mdb") {
+            let scratch = "\(directory)/\(entry)"
+            let descriptor = open(scratch + "-owner", O_RDWR | O_CLOEXEC)
+            defer { if descriptor >= 0 { close(descriptor) } }
+            // No owner file (a crash before it was made) or a lock that can be taken: no run owns it.
+            guard descriptor < 0 || flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            for suffix in ["", "-lock", "-owner"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
         }
     }
 }
