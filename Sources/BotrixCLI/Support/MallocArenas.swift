@@ -16,7 +16,7 @@
 enum MallocArenas {
     static let arenaMaximumOption: Int32 = -8
 
-    /// Returns whether `mallopt` was found and called (false on another C library).
+    /// Returns whether glibc took the setting (false on another C library).
     @discardableResult
     static func limit() -> Bool {
         #if canImport(Glibc)
