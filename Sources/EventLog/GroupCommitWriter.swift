@@ -178,9 +178,10 @@ public final class GroupCommitWriter: Sendable {
     private func run() {
         var previousBatch = 0
         while true {
-            var (batch, accepting) = take(upTo: options.maximumBatch)
+            let taken = take(upTo: options.maximumBatch)
+            var batch = taken.batch
             if batch.isEmpty {
-                if !accepting {
+                if !taken.accepting {
                     stopped.signal()
                     return
                 }
@@ -191,11 +192,8 @@ public final class GroupCommitWriter: Sendable {
             // operation: waiting a moment for them saves a whole commit (an fsync).
             if options.linger > .zero, batch.count < previousBatch, batch.count < options.maximumBatch {
                 let missing = min(previousBatch, options.maximumBatch) - batch.count
-                park(
-                    until: missing,
-                    deadline: .now() + .nanoseconds(Int(options.linger.components.attoseconds / 1_000_000_000)))
+                park(until: missing, deadline: .now() + .nanoseconds(Int(options.linger / .nanoseconds(1))))
                 batch += take(upTo: options.maximumBatch - batch.count).batch
-                accepting = true
             }
             previousBatch = batch.count
             commit(batch)

@@ -72,10 +72,7 @@ extension BotrixStore {
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
             return try scratch.swap(into: &ltx, live: live)
         }
-        let finished = ContinuousClock.now
-        return RebuildReport(
-            events: scratch.replayedTo + applied, seconds: (finished - started).seconds,
-            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: scratch.rowsSwapped)
+        return scratch.report(started: started, swapStarted: swapStarted, applied: applied)
     }
 
     /// Replays the log into `scratch` up to its head, then catches up with what was appended
@@ -109,10 +106,20 @@ extension BotrixService {
         try await onOwnThread { try BotrixStore.build(scratch, log: log, progress: progress) }
         let swapStarted = ContinuousClock.now
         let applied = try await writer.perform { ltx in try scratch.swap(into: &ltx, live: projections) }
+        return scratch.report(started: started, swapStarted: swapStarted, applied: applied)
+    }
+}
+
+extension ScratchProjections {
+    /// What an online rebuild through this scratch copy did, its swap having applied
+    /// `applied` events after the copy.
+    func report(started: ContinuousClock.Instant, swapStarted: ContinuousClock.Instant, applied: UInt64)
+        -> RebuildReport
+    {
         let finished = ContinuousClock.now
         return RebuildReport(
-            events: scratch.replayedTo + applied, seconds: (finished - started).seconds,
-            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: scratch.rowsSwapped)
+            events: replayedTo + applied, seconds: (finished - started).seconds,
+            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: rowsSwapped)
     }
 }
 

@@ -62,10 +62,7 @@ struct AccessLogMiddleware: RouterMiddleware {
         _ started: ContinuousClock.Instant, bytes: Int, requestID: String
     ) {
         guard logger.logLevel <= level else { return }
-        let elapsed = ContinuousClock.now - started
-        let milliseconds =
-            Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        let duration = (milliseconds * 1000).rounded() / 1000
+        let duration = ((ContinuousClock.now - started) / .microseconds(1)).rounded() / 1000
         logger.log(
             level: level, "\(method) \(path) \(status)",
             metadata: [
