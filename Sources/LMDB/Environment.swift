@@ -169,7 +169,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// one it allocated and freed again in that transaction (a "loose" page): a large
     /// transaction (an online rebuild's swap) can leave the file a page or more short of
     /// that count, which ``checkLength(of:path:)`` — the guard against truncated copies —
-    /// would refuse at the next open. Extending the file with zeros to the counted size
+    /// would refuse at the next open. Extending the file to the counted size
     /// keeps the two in step; the missing pages are free and never read. A no-op (two
     /// system calls) on almost every commit.
     private func coverCountedPages() {
@@ -184,7 +184,9 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         guard mdb_env_get_fd(handle, &descriptor) == 0, fstat(descriptor, &fileStat) == 0,
             fileStat.st_size < counted
         else { return }
-        if ftruncate(descriptor, counted) == 0, configuration.durability == .full { _ = fsync(descriptor) }
+        // posix_fallocate only ever grows a file: another process may have committed (and
+        // grown it) since this commit released the write lock; ftruncate could cut that off.
+        if posix_fallocate(descriptor, 0, counted) == 0, configuration.durability == .full { _ = fsync(descriptor) }
     }
 
     /// Like ``write(_:)``, but when the map fills it aborts, grows the map and runs `body`

@@ -2,7 +2,8 @@ public import EventLog
 import Foundation
 import Storage
 
-/// The projections replayed from a live store's log into a file of their own, beside it:
+/// The projections replayed from a live store's log into a file of their own (beside it for
+/// a rebuild; in a temporary folder for `verify`):
 /// what `verify` compares the live projections with, and what an online rebuild swaps in.
 ///
 /// Building it takes no lock on the live file: the log is read in short read transactions,
@@ -132,10 +133,13 @@ public final class ScratchProjections: @unchecked Sendable {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".mdb") {
             let scratch = "\(directory)/\(entry)"
-            let descriptor = open(scratch + "-owner", O_RDWR | O_CLOEXEC)
+            // Read-only is enough for flock, and another user's 0600 file must not look ownerless.
+            let descriptor = open(scratch + "-owner", O_RDONLY | O_CLOEXEC)
+            let missing = descriptor < 0 && errno == ENOENT
             defer { if descriptor >= 0 { close(descriptor) } }
-            // No owner file (a crash before it was made) or a lock that can be taken: no run owns it.
-            guard descriptor < 0 || flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { continue }
+            // No owner file (a crash before it was made) or a lock that can be taken: no run
+            // owns it. An owner file that cannot be opened is left alone.
+            guard missing || (descriptor >= 0 && flock(descriptor, LOCK_EX | LOCK_NB) == 0) else { continue }
             for suffix in ["", "-lock", "-owner"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
         }
     }
