@@ -149,6 +149,9 @@ let package = Package(
                 "StorageBackends",
                 "TerminalOutput",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // http-floor: the framework alone, the ceiling for the HTTP read figures.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -23,6 +23,7 @@ work=$(mktemp -d)
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
+  [ -n "${floor:-}" ] && kill "$floor" 2>/dev/null && wait "$floor" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -58,6 +59,25 @@ http {
 CONF
 nginx -c "$work/nginx.conf" -p "$work"
 nginx_base="http://127.0.0.1:$nginx_port"
+
+# The framework's ceiling: bare Hummingbird 2 serving the same files from memory (no
+# middleware, no storage), so each read row also says how near Botrix is to its framework.
+floor_binary="$(dirname "$binary")/botrix-bench"
+[ -x "$floor_binary" ] || { echo "$floor_binary is missing: swift build -c release --product botrix-bench" >&2; exit 1; }
+"$floor_binary" http-floor --root "$work/www" --port 0 > "$work/floor.log" 2>&1 &
+floor=$!
+floor_port=""
+for _ in $(seq 1 200); do
+  floor_port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/floor.log" | head -1 | sed 's/.*://' || true)
+  [ -n "$floor_port" ] && break
+  sleep 0.05
+done
+[ -n "$floor_port" ] || { echo "http-floor did not start:" >&2; cat "$work/floor.log" >&2; exit 1; }
+floor_base="http://127.0.0.1:$floor_port"
+for path in "/api/jobs/$job" "/api/accounts?page=1&limit=10"; do
+  cmp -s <(curl -s "$nginx_base$path") <(curl -s "$floor_base$path") ||
+    { echo "http-floor and nginx do not serve the same bytes for $path" >&2; exit 1; }
+done
 sleep 0.3
 
 cat > "$work/post.lua" <<'LUA'
@@ -93,20 +113,27 @@ measure() {
 }
 
 echo "HTTP throughput: wrk -t2 -c$connections, ${seconds}s per run, median of $runs runs, fsync on every commit"
-printf '%-34s %12s %10s %12s %10s %8s\n' "case" "botrix rps" "p99 ms" "nginx rps" "p99 ms" "ratio"
+printf '%-34s %11s %8s %11s %8s %11s %8s %7s %7s\n' "case" "botrix rps" "p99 ms" "nginx rps" "p99 ms" "floor rps" "p99 ms" "/nginx" "/floor"
 row() {
-  local label=$1 ours=$2 theirs=$3
-  awk -v l="$label" -v o="$ours" -v t="$theirs" 'BEGIN {split(o,a," "); split(t,b," "); printf "%-34s %12.0f %10.2f %12.0f %10.2f %8.2f\n", l, a[1], a[2], b[1], b[2], a[1]/b[1]}'
+  local label=$1 ours=$2 theirs=$3 floor=${4:-}
+  awk -v l="$label" -v o="$ours" -v t="$theirs" -v f="$floor" 'BEGIN {
+    split(o,a," "); split(t,b," ")
+    if (f == "") printf "%-34s %11.0f %8.2f %11.0f %8.2f %11s %8s %7.2f %7s\n", l, a[1], a[2], b[1], b[2], "-", "-", a[1]/b[1], "-"
+    else { split(f,c," "); printf "%-34s %11.0f %8.2f %11.0f %8.2f %11.0f %8.2f %7.2f %7.2f\n", l, a[1], a[2], b[1], b[2], c[1], c[2], a[1]/b[1], a[1]/c[1] }
+  }'
 }
 job_ours=$(measure "$base/api/jobs/$job")
 job_nginx=$(measure "$nginx_base/api/jobs/$job")
-row "GET /api/jobs/{id}" "$job_ours" "$job_nginx"
+job_floor=$(measure "$floor_base/api/jobs/$job")
+row "GET /api/jobs/{id}" "$job_ours" "$job_nginx" "$job_floor"
 page_ours=$(measure "$base/api/accounts?page=1&limit=10")
 page_nginx=$(measure "$nginx_base/api/accounts?page=1&limit=10")
-row "GET /api/accounts?page=1&limit=10" "$page_ours" "$page_nginx"
+page_floor=$(measure "$floor_base/api/accounts?page=1&limit=10")
+row "GET /api/accounts?page=1&limit=10" "$page_ours" "$page_nginx" "$page_floor"
 post_ours=$(measure "$base/api/jobs" "$work/post.lua")
 row "POST /api/jobs (durable write)" "$post_ours" "$job_nginx"
-echo "(the POST row's nginx column is the static GET of a job: the cost of a durable write against a static read)"
+echo "(floor: bare Hummingbird 2 serving the same bytes from memory, \`botrix-bench http-floor\`: the framework's own ceiling."
+echo " The POST row's nginx column is the static GET of a job: the cost of a durable write against a static read.)"
 
 # Issue 14's HTTP aims. The durable-write peer is Redis with appendfsync always, XADD from as
 # many clients as wrk has connections (tools/redis-bench.sh), measured now, in this run.
@@ -115,11 +142,13 @@ echo "$redis_out"
 redis=$(echo "$redis_out" | awk '/^redis-xadd/ {print $3}')
 echo
 echo "aims (medians of $runs runs, one run of this script):"
-awk -v j="$job_ours" -v jn="$job_nginx" -v p="$page_ours" -v pn="$page_nginx" -v w="$post_ours" -v r="$redis" 'BEGIN {
-  split(j, a, " "); split(jn, b, " "); split(p, c, " "); split(pn, d, " "); split(w, e, " ")
+awk -v j="$job_ours" -v jn="$job_nginx" -v p="$page_ours" -v pn="$page_nginx" -v w="$post_ours" -v r="$redis" \
+  -v jf="$job_floor" -v pf="$page_floor" 'BEGIN {
+  split(j, a, " "); split(jn, b, " "); split(p, c, " "); split(pn, d, " "); split(w, e, " "); split(jf, f, " "); split(pf, g, " ")
   row("2  POST /api/jobs / Redis XADD (fsync always), p99 " e[2] " ms", e[1], r, 1.0)
   row("3a GET /api/jobs/{id} / nginx, same bytes", a[1], b[1], 0.5)
   row("3b GET a page of 10 accounts / nginx, same bytes", c[1], d[1], 0.4)
+  printf "  the framework alone (bare Hummingbird 2, same bytes) / nginx: one job %.2f, a page %.2f\n", f[1] / b[1], g[1] / d[1]
 }
 function row(label, x, y, aim,   ratio) {
   ratio = x / y

@@ -17,6 +17,8 @@ struct BotrixBenchCommand: AsyncParsableCommand {
               make bench
               botrix-bench append --baseline .build/lmdb-append-baseline --runs 5
             """,
-        subcommands: [AppendBenchCommand.self, CommandsBenchCommand.self, RebuildBenchCommand.self]
+        subcommands: [
+            AppendBenchCommand.self, CommandsBenchCommand.self, RebuildBenchCommand.self, HTTPFloorCommand.self,
+        ]
     )
 }

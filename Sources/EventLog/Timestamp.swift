@@ -2,7 +2,43 @@
 /// allocation-light and free of `DateFormatter`'s locale and thread pitfalls.
 public enum Timestamp {
     /// `2026-01-02T03:04:05.678Z` for a count of milliseconds since 1970.
+    ///
+    /// Every job event formats one (its `updated_at`), so years 0–9999 are written straight
+    /// into the string's 24 bytes; others (never recorded, but representable) go through
+    /// ``rfc3339Padded(milliseconds:)``, which the tests also use as the reference.
     public static func rfc3339(milliseconds: Int64) -> String {
+        let (days, msOfDay) = floorDivide(milliseconds, 86_400_000)
+        let (year, month, day) = civil(fromDays: days)
+        guard (0...9999).contains(year) else { return rfc3339Padded(milliseconds: milliseconds) }
+        return String(unsafeUninitializedCapacity: 24) { out in
+            func put(_ value: Int64, _ width: Int, at offset: Int) {
+                var rest = value
+                for index in stride(from: offset + width - 1, through: offset, by: -1) {
+                    out[index] = UInt8(truncatingIfNeeded: 48 + rest % 10)
+                    rest /= 10
+                }
+            }
+            put(year, 4, at: 0)
+            out[4] = 45  // -
+            put(month, 2, at: 5)
+            out[7] = 45
+            put(day, 2, at: 8)
+            out[10] = 84  // T
+            put(msOfDay / 3_600_000, 2, at: 11)
+            out[13] = 58  // :
+            put(msOfDay / 60_000 % 60, 2, at: 14)
+            out[16] = 58
+            put(msOfDay / 1000 % 60, 2, at: 17)
+            out[19] = 46  // .
+            put(msOfDay % 1000, 3, at: 20)
+            out[23] = 90  // Z
+            return 24
+        }
+    }
+
+    /// ``rfc3339(milliseconds:)`` built from padded parts: any year (a negative one keeps
+    /// its sign inside the padding, as it always did).
+    public static func rfc3339Padded(milliseconds: Int64) -> String {
         let (days, msOfDay) = floorDivide(milliseconds, 86_400_000)
         let (year, month, day) = civil(fromDays: days)
         let hours = msOfDay / 3_600_000

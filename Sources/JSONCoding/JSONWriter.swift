@@ -1,41 +1,65 @@
 /// Writes JSON objects with sorted keys, by hand: stored event data must be byte-stable
 /// (it is hashed), and Foundation's encoder costs more than the rest of a command.
 public struct JSONObjectWriter {
-    private var fields: [(key: String, value: [UInt8])] = []
+    /// The object so far, from its `{`: each field is written here once, as it is added.
+    private var out: [UInt8] = [UInt8(ascii: "{")]
+    /// Each field's key and the bytes of its `"key":value` in `out`, for the sort that a
+    /// key added out of order needs.
+    private var fields: [(key: String, start: Int, end: Int)] = []
+    /// True while every key was greater than the one before (then `out` is the answer).
+    private var ordered = true
 
     public init() {}
 
-    public mutating func string(_ key: String, _ value: String) { fields.append((key, JSONWriting.string(value))) }
+    public mutating func string(_ key: String, _ value: String) {
+        field(key) { JSONText.appendString(value, to: &$0) }
+    }
     public mutating func string(_ key: String, _ value: String?) { if let value { string(key, value) } }
     public mutating func int<T: BinaryInteger>(_ key: String, _ value: T) {
-        fields.append((key, Array("\(value)".utf8)))
+        field(key) { $0.append(contentsOf: "\(value)".utf8) }
     }
     public mutating func int<T: BinaryInteger>(_ key: String, _ value: T?) { if let value { int(key, value) } }
     public mutating func bool(_ key: String, _ value: Bool) {
-        fields.append((key, Array((value ? "true" : "false").utf8)))
+        field(key) { $0.append(contentsOf: (value ? "true" : "false").utf8) }
     }
-    public mutating func value(_ key: String, _ value: JSONValue) { fields.append((key, JSONWriting.value(value))) }
+    public mutating func value(_ key: String, _ value: JSONValue) {
+        field(key) { $0.append(contentsOf: JSONWriting.value(value)) }
+    }
     public mutating func object(_ key: String, _ value: JSONObject?) {
-        if let value { fields.append((key, JSONWriting.value(.object(value)))) }
+        if let value { field(key) { $0.append(contentsOf: JSONWriting.value(.object(value))) } }
     }
     /// A field whose value is already JSON (a nested object written elsewhere).
-    public mutating func raw(_ key: String, _ json: [UInt8]) { fields.append((key, json)) }
-    public mutating func null(_ key: String) { fields.append((key, Array("null".utf8))) }
+    public mutating func raw(_ key: String, _ json: [UInt8]) { field(key) { $0.append(contentsOf: json) } }
+    public mutating func null(_ key: String) { field(key) { $0.append(contentsOf: "null".utf8) } }
 
-    /// The object, keys in byte order (fields added in order skip the sort).
+    /// Writes `"key":` and then the value, straight into the object's bytes.
+    private mutating func field(_ key: String, _ writeValue: (inout [UInt8]) -> Void) {
+        if ordered, let last = fields.last, !last.key.utf8.lexicographicallyPrecedes(key.utf8) { ordered = false }
+        if !fields.isEmpty { out.append(UInt8(ascii: ",")) }
+        let start = out.count
+        JSONText.appendString(key, to: &out)
+        out.append(UInt8(ascii: ":"))
+        writeValue(&out)
+        fields.append((key, start, out.count))
+    }
+
+    /// The object, keys in byte order. Fields added in order (as every view's writer adds
+    /// them) are already in place; otherwise they are reordered, equal keys keeping the
+    /// order they were added in.
     public func bytes() -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        out.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.value.count + 4 })
-        let ordered = zip(fields, fields.dropFirst()).allSatisfy { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-        let sorted = ordered ? fields : fields.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
-        for (index, field) in sorted.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out += JSONWriting.string(field.key)
-            out.append(UInt8(ascii: ":"))
-            out += field.value
+        if ordered { return out + [UInt8(ascii: "}")] }
+        let order = fields.indices.sorted { a, b in
+            let (x, y) = (fields[a].key.utf8, fields[b].key.utf8)
+            return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a < b)
         }
-        out.append(UInt8(ascii: "}"))
-        return out
+        var sorted: [UInt8] = [UInt8(ascii: "{")]
+        sorted.reserveCapacity(out.count + 1)
+        for (position, index) in order.enumerated() {
+            if position > 0 { sorted.append(UInt8(ascii: ",")) }
+            sorted.append(contentsOf: out[fields[index].start..<fields[index].end])
+        }
+        sorted.append(UInt8(ascii: "}"))
+        return sorted
     }
 }
 

@@ -20,7 +20,9 @@ struct AccountRoutes: Sendable {
             }
             let job = try request.query("job_id", "a job id (a UUID)") { UUID(text: $0) }
             let service = self.service
-            let result = try await reads.run {
+            // Without a job filter the first page (or a cursor page) reads at most `limit` rows.
+            let bounded = job == nil && (page == 1 || after != nil)
+            let result = try await reads.run(bounded: bounded) {
                 try service.accounts(page: page, limit: limit, status: status, jobID: job, after: after)
             }
             return Render.response(.ok, Render.list(result) { Render.account($0) })

@@ -70,7 +70,10 @@ struct JobRoutes: Sendable {
             JobStatus(rawValue: $0)
         }
         let service = self.service
-        let result = try await reads.run { try service.jobs(page: page, limit: limit, status: status, after: after) }
+        // The first page (or a cursor page) reads at most `limit` rows by index.
+        let result = try await reads.run(bounded: page == 1 || after != nil) {
+            try service.jobs(page: page, limit: limit, status: status, after: after)
+        }
         return Render.response(.ok, Render.list(result) { Render.job($0) })
     }
 
