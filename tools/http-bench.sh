@@ -131,8 +131,10 @@ page_nginx=$(measure "$nginx_base/api/accounts?page=1&limit=10")
 page_floor=$(measure "$floor_base/api/accounts?page=1&limit=10")
 row "GET /api/accounts?page=1&limit=10" "$page_ours" "$page_nginx" "$page_floor"
 post_ours=$(measure "$base/api/jobs" "$work/post.lua")
-row "POST /api/jobs (durable write)" "$post_ours" "$job_nginx"
-echo "(floor: bare Hummingbird 2 serving the same bytes from memory, \`botrix-bench http-floor\`: the framework's own ceiling."
+post_floor=$(measure "$floor_base/api/jobs" "$work/post.lua")
+row "POST /api/jobs (durable write)" "$post_ours" "$job_nginx" "$post_floor"
+echo "(floor: bare Hummingbird 2 serving the same bytes from memory, or reading a POST and storing nothing,"
+echo " \`botrix-bench http-floor\`: the framework's own ceiling on this machine."
 echo " The POST row's nginx column is the static GET of a job: the cost of a durable write against a static read.)"
 
 # Issue 14's HTTP aims. The durable-write peer is Redis with appendfsync always, XADD from as
@@ -143,12 +145,14 @@ redis=$(echo "$redis_out" | awk '/^redis-xadd/ {print $3}')
 echo
 echo "aims (medians of $runs runs, one run of this script):"
 awk -v j="$job_ours" -v jn="$job_nginx" -v p="$page_ours" -v pn="$page_nginx" -v w="$post_ours" -v r="$redis" \
-  -v jf="$job_floor" -v pf="$page_floor" 'BEGIN {
+  -v jf="$job_floor" -v pf="$page_floor" -v wf="$post_floor" 'BEGIN {
   split(j, a, " "); split(jn, b, " "); split(p, c, " "); split(pn, d, " "); split(w, e, " "); split(jf, f, " "); split(pf, g, " ")
+  split(wf, h, " ")
   row("2  POST /api/jobs / Redis XADD (fsync always), p99 " e[2] " ms", e[1], r, 1.0)
   row("3a GET /api/jobs/{id} / nginx, same bytes", a[1], b[1], 0.5)
   row("3b GET a page of 10 accounts / nginx, same bytes", c[1], d[1], 0.4)
   printf "  the framework alone (bare Hummingbird 2, same bytes) / nginx: one job %.2f, a page %.2f\n", f[1] / b[1], g[1] / d[1]
+  printf "  the framework alone, a POST that stores nothing / Redis XADD: %.2f\n", h[1] / r
 }
 function row(label, x, y, aim,   ratio) {
   ratio = x / y

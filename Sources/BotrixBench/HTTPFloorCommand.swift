@@ -5,8 +5,8 @@ import Logging
 
 /// `botrix-bench http-floor`: the HTTP framework alone, serving files from memory.
 ///
-/// Botrix's read figures are compared with nginx serving the same bytes; this server shows
-/// how much of the gap is the framework itself: Hummingbird 2 with the server's thread
+/// Botrix's read figures are compared with nginx serving the same bytes, its writes with
+/// Redis; this server shows how much of each gap is the framework itself: Hummingbird 2 with the server's thread
 /// count, one route, no middleware, no logging, no storage. `tools/http-bench.sh` runs it
 /// beside nginx, so every read row has two ratios: against nginx and against this floor.
 struct HTTPFloorCommand: AsyncParsableCommand {
@@ -16,6 +16,7 @@ struct HTTPFloorCommand: AsyncParsableCommand {
         discussion: """
             Loads every file under --root into memory and answers GET PATH with the file at
             PATH (query ignored), else PATH.json, as application/json; anything else is 404.
+            POST to any path reads the body and answers 201 without storing anything.
             Prints `listening on 127.0.0.1:PORT` once it accepts connections, and runs until
             stopped (SIGINT or SIGTERM).
 
@@ -41,6 +42,13 @@ struct HTTPFloorCommand: AsyncParsableCommand {
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        // A POST reads its body and answers 201 with nothing stored: the framework's ceiling
+        // for a write, whatever the storage behind it.
+        let created = ByteBuffer(string: #"{"stored":false}"#)
+        router.post("**") { request, _ -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: created))
         }
         var logger = Logger(label: "http-floor")
         logger.logLevel = .error

@@ -12,7 +12,9 @@ extension JobView {
     public func json(now: Int64? = nil) -> [UInt8] {
         let job = self
         let now = now ?? Int64(Date().timeIntervalSince1970 * 1000)
+        // Keys in byte order, so the writer never reorders them.
         var w = JSONObjectWriter()
+        w.int("accounts_recorded", job.accountsRecorded)
         w.int("attempts", job.attempts)
         optional(&w, "available_at", job.status == .pending ? job.availableAt : nil)
         optional(&w, "completed_at", job.completedAt)
@@ -32,7 +34,6 @@ extension JobView {
         w.raw("percentage", JSONWriting.fixed(Double(job.progress) * 100 / Double(max(1, job.count)), decimals: 1))
         w.int("priority", job.priority)
         w.int("progress", job.progress)
-        w.int("accounts_recorded", job.accountsRecorded)
         optional(&w, "started_at", job.startedAt)
         w.string("status", job.status.rawValue)
         w.int("successful", job.successful)
