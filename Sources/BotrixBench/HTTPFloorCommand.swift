@@ -48,7 +48,8 @@ struct HTTPFloorCommand: AsyncParsableCommand {
         let created = ByteBuffer(string: #"{"stored":false}"#)
         router.post("**") { request, _ -> Response in
             _ = try await request.body.collect(upTo: 1 << 20)
-            return Response(status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: created))
+            return Response(
+                status: .created, headers: [.contentType: "application/json"], body: .init(byteBuffer: created))
         }
         var logger = Logger(label: "http-floor")
         logger.logLevel = .error

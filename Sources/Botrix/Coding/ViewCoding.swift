@@ -104,6 +104,13 @@ extension JobView {
         return w.bytes
     }
 
+    /// True when ``init(row:)`` of ``row()`` gives this view back. Two things do not
+    /// survive: holders are kept one per line (an empty one, or one holding a line break,
+    /// reads back differently), and a negative lease length reads back as none.
+    var survivesRow: Bool {
+        (leaseSeconds ?? 0) >= 0 && holders.allSatisfy { !$0.isEmpty && !$0.utf8.contains(UInt8(ascii: "\n")) }
+    }
+
     init(row: [UInt8]) throws {
         var r = try ViewReader(row, versions: 1...Self.rowVersion)
         let id = try r.uuid()

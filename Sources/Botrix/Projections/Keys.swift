@@ -61,6 +61,12 @@ struct Counters {
         try ltx.put(database, Array(name.utf8), Keys.integer(value))
     }
 
+    /// Writes each changed counter once: its value plus the summed change (written even
+    /// when the sum is zero, as adding and then subtracting one by one would leave it).
+    func apply(_ changes: CounterChanges, in ltx: inout LogTransaction) throws {
+        for (name, delta) in changes.deltas { try set(try value(name, in: ltx.reading) + delta, name, in: &ltx) }
+    }
+
     /// Every counter but the checkpoint, for tests and `stats`.
     func all(in txn: some TransactionReading) throws -> [String: Int64] {
         var out: [String: Int64] = [:]
@@ -73,5 +79,17 @@ struct Counters {
             }
         }
         return out
+    }
+}
+
+/// Counter changes summed over a step or a replay's page, so each counter is read and
+/// written once (see ``Counters/apply(_:in:)``). A zero change is no change, as in
+/// ``Counters/add(_:to:in:)``.
+struct CounterChanges {
+    private(set) var deltas: [String: Int64] = [:]
+
+    mutating func add(_ delta: Int64, to name: String) {
+        guard delta != 0 else { return }
+        deltas[name, default: 0] += delta
     }
 }

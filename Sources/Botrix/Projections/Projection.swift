@@ -27,11 +27,21 @@ public protocol Projection: Sendable {
 
     /// Folds one event into its rows, inside the transaction that appends (or replays) it.
     func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws
+
+    /// Folds a page of a replay (rebuild, verify, an online rebuild's catch-up), in order.
+    /// A projection may fold the page in memory and write each row once, provided the rows
+    /// it leaves are byte-identical to applying the events one by one; the default does that.
+    func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws
 }
 
 extension Projection {
     /// Its name, from an instance.
     public var name: String { Self.name }
+
+    /// One event at a time.
+    public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
+        for (event, position) in page { try apply(event, position, in: &ltx) }
+    }
 }
 
 /// A list of projections that cannot work: a reserved or repeated name, or a standard

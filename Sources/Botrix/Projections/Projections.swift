@@ -86,6 +86,19 @@ public struct Projections: Sendable {
         for projection in selected(only) { try projection.apply(event, position, in: &ltx) }
     }
 
+    /// Folds a page of recorded events into the (named) projections during a replay: each
+    /// event is decoded once, then every projection takes the whole page (see
+    /// ``Projection/apply(page:in:)``). Projections never read one another, so one
+    /// projection's page before the next is the same as event by event.
+    public func apply(page recorded: [RecordedEvent], in ltx: inout LogTransaction, only: Set<String>? = nil) throws {
+        var page: [(event: DomainEvent, position: EventPosition)] = []
+        page.reserveCapacity(recorded.count)
+        for event in recorded {
+            if let domain = try DomainEvent(event) { page.append((domain, EventPosition(event))) }
+        }
+        for projection in selected(only) { try projection.apply(page: page, in: &ltx) }
+    }
+
     /// Records that the (named) projections have applied the log up to `sequence`.
     public func setCheckpoint(_ sequence: UInt64, in ltx: inout LogTransaction, only: Set<String>? = nil) throws {
         let checkpoint = Keys.integer(Int64(bitPattern: sequence))

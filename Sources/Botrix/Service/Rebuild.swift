@@ -16,7 +16,8 @@ public struct RebuildReport: Sendable {
 extension Projections {
     /// Empties every projection and replays the whole log into it, inside `ltx`'s
     /// transaction: a crash before the commit leaves the old projections, after it the
-    /// new ones, never a mix. `progress` receives the sequence reached every 10,000 events.
+    /// new ones, never a mix. `progress` receives the sequence reached each time another
+    /// 10,000 events are replayed (after the page that crosses the mark).
     public func rebuild(
         in ltx: inout LogTransaction, only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }
     ) throws -> UInt64 {
@@ -27,11 +28,10 @@ extension Projections {
             // Pages keep memory bounded while the cursor over `events` stays short-lived.
             let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
             guard let last = page.last else { break }
-            for event in page {
-                try apply(event, nil, in: &ltx, only: only)
-                replayed += 1
-                if replayed % 10_000 == 0 { progress(event.sequence) }
-            }
+            try apply(page: page, in: &ltx, only: only)
+            let before = replayed
+            replayed += UInt64(page.count)
+            if replayed / 10_000 > before / 10_000 { progress(last.sequence) }
             after = last.sequence
         }
         if after > 0 { try setCheckpoint(after, in: &ltx, only: only) }

@@ -74,7 +74,7 @@ public final class ScratchProjections: @unchecked Sendable {
             guard let last = page.last else { break }
             try environment.write(makingRoom: 8) { scratchTxn in
                 var ltx = LogTransaction(log: log, transaction: scratchTxn, now: 0)
-                for event in page { try projections.apply(event, nil, in: &ltx, only: only) }
+                try projections.apply(page: page, in: &ltx, only: only)
                 try projections.setCheckpoint(last.sequence, in: &ltx, only: only)
             }
             replayedTo = last.sequence
@@ -112,7 +112,7 @@ public final class ScratchProjections: @unchecked Sendable {
         while true {
             let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
             guard let last = page.last else { break }
-            for event in page { try live.apply(event, nil, in: &ltx, only: only) }
+            try live.apply(page: page, in: &ltx, only: only)
             applied += UInt64(page.count)
             after = last.sequence
         }
