@@ -6,7 +6,8 @@ import JSONCoding
 /// Operators' account routes: list, read (password only when revealed), edit, delete, stats.
 struct AccountRoutes: Sendable {
     let service: BotrixService
-    /// Where list pages are read (off the cooperative pool).
+    /// Where deep or job-filtered list pages are read (off the cooperative pool); first and
+    /// cursor pages of an index, bounded by their limit, are read in place.
     let reads: ReadPool
     var commands: CommandRunner { CommandRunner(service: service) }
 

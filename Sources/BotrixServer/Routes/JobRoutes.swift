@@ -6,7 +6,8 @@ import JSONCoding
 /// Operators' job routes: create, list, read, stats, cancel, and the queue.
 struct JobRoutes: Sendable {
     let service: BotrixService
-    /// Where list pages are read (off the cooperative pool).
+    /// Where deep list pages are read (off the cooperative pool); first and cursor pages,
+    /// bounded by their limit, are read in place.
     let reads: ReadPool
     var commands: CommandRunner { CommandRunner(service: service) }
 
