@@ -23,9 +23,54 @@ public enum JSONReader {
         return object
     }
 
+    /// The bytes as a JSON object's members, in document order (see ``JSONMembers``).
+    /// Accepts and refuses exactly what ``object(_:)`` does.
+    public static func members(_ bytes: [UInt8]) throws -> JSONMembers {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(bytes: buffer)
+            let members = try parser.members(depth: 0)
+            parser.skipSpace()
+            guard parser.index == buffer.count else { throw Failure(offset: parser.index) }
+            return JSONMembers(members: members)
+        }
+    }
+
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
+
+        /// An object's members in order, the object's values parsed as usual; a repeated key
+        /// is refused, as ``value(depth:)`` refuses it (checked by a scan while the object is
+        /// small, then by a set).
+        mutating func members(depth: Int) throws -> [(key: String, value: JSONValue)] {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw Failure(offset: index) }
+            index += 1
+            var members: [(key: String, value: JSONValue)] = []
+            var seen: Set<String> = []
+            skipSpace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return members
+            }
+            while true {
+                skipSpace()
+                let key = try string()
+                skipSpace()
+                try expect(UInt8(ascii: ":"))
+                let repeated: Bool
+                if members.count < 16 {
+                    repeated = members.contains { $0.key == key }
+                } else {
+                    if seen.isEmpty { seen = Set(members.map(\.key)) }
+                    repeated = !seen.insert(key).inserted
+                }
+                guard !repeated else { throw Failure(offset: index, reason: "duplicate key \"\(key)\"") }
+                members.append((key, try value(depth: depth + 1)))
+                skipSpace()
+                if try separator(close: UInt8(ascii: "}")) { return members }
+            }
+        }
 
         mutating func skipSpace() {
             while index < bytes.count,

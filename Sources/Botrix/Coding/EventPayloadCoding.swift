@@ -6,7 +6,7 @@ import JSONCoding
 // what is hashed is reproducible. `EventSchemaTests` holds them to the schemas and to a round
 // trip; this file has the shared field readers and the dispatch by event type.
 
-extension JSONObject {
+extension StoredFields {
     func uuid(_ key: String) throws -> UUID {
         guard let value = UUID(text: try string(key)) else { throw FieldMissing(key: key) }
         return value
@@ -51,7 +51,7 @@ extension DomainEvent {
         return w.bytes()
     }
 
-    static func readJSON(type: String, _ o: JSONObject) throws -> DomainEvent? {
+    static func readJSON(type: String, _ o: some StoredFields) throws -> DomainEvent? {
         switch type {
         case "JobCreated": return .jobCreated(try JobCreated.read(o))
         case "JobClaimed": return .jobClaimed(try JobClaimed.read(o))

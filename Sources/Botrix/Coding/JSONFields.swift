@@ -1,7 +1,16 @@
 import JSONCoding
 
+/// A stored payload's fields by key: the members an event is decoded from (``JSONMembers``,
+/// in order) or a dictionary (``JSONObject``).
+protocol StoredFields {
+    subscript(key: String) -> JSONValue? { get }
+}
+
+extension JSONMembers: StoredFields {}
+extension Dictionary: StoredFields where Key == String, Value == JSONValue {}
+
 /// Typed reads of a stored payload's fields, for the events' `read(_:)`.
-extension JSONObject {
+extension StoredFields {
     /// A required string field, or a decoding failure naming it.
     func string(_ key: String) throws -> String {
         guard case .string(let value)? = self[key] else { throw FieldMissing(key: key) }

@@ -47,7 +47,7 @@ extension AccountCreated {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> AccountCreated {
+    static func read(_ o: some StoredFields) throws -> AccountCreated {
         guard let status = try o.accountStatus("status") else { throw FieldMissing(key: "status") }
         return AccountCreated(
             accountID: try o.int64("account_id"), jobID: try o.uuid("job_id"),

@@ -22,7 +22,7 @@ extension AccountDeleted {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> AccountDeleted {
+    static func read(_ o: some StoredFields) throws -> AccountDeleted {
         return AccountDeleted(accountID: try o.int64("account_id"), jobID: try o.uuid("job_id"))
     }
 }

@@ -38,7 +38,7 @@ extension AccountUpdated {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> AccountUpdated {
+    static func read(_ o: some StoredFields) throws -> AccountUpdated {
         return AccountUpdated(
             accountID: try o.int64("account_id"), status: try o.accountStatus("status"),
             verificationCode: try o.optionalString("verification_code"),

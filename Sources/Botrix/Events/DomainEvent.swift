@@ -95,7 +95,7 @@ public enum DomainEvent: Sendable, Equatable {
     /// Decodes a recorded event of the catalogue; nil for a type Botrix does not know.
     public init?(type: String, data: [UInt8]) throws {
         guard DomainEvent.allTypes.contains(type) else { return nil }
-        guard let event = try DomainEvent.readJSON(type: type, try JSONReader.object(data)) else { return nil }
+        guard let event = try DomainEvent.readJSON(type: type, try JSONReader.members(data)) else { return nil }
         self = event
     }
 

@@ -22,7 +22,7 @@ extension JobCancelled {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobCancelled {
+    static func read(_ o: some StoredFields) throws -> JobCancelled {
         return JobCancelled(jobID: try o.uuid("job_id"), reason: try o.optionalString("reason"))
     }
 }

@@ -43,7 +43,7 @@ extension JobClaimed {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobClaimed {
+    static func read(_ o: some StoredFields) throws -> JobClaimed {
         return JobClaimed(
             jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"),
             leaseExpiresAt: try o.string("lease_expires_at"), attempt: try o.int("attempt"),

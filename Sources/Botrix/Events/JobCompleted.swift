@@ -22,7 +22,7 @@ extension JobCompleted {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobCompleted {
+    static func read(_ o: some StoredFields) throws -> JobCompleted {
         return JobCompleted(jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"))
     }
 }

@@ -28,7 +28,7 @@ extension JobCreated {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobCreated {
+    static func read(_ o: some StoredFields) throws -> JobCreated {
         return JobCreated(
             jobID: try o.uuid("job_id"), count: try o.int("count"), priority: try o.int("priority"),
             verificationEnabled: try o.bool("verification_enabled"))

@@ -32,7 +32,7 @@ extension JobFailed {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobFailed {
+    static func read(_ o: some StoredFields) throws -> JobFailed {
         return JobFailed(
             jobID: try o.uuid("job_id"), workerID: try o.optionalString("worker_id"),
             error: try o.string("error"), requeued: try o.bool("requeued"),

@@ -29,7 +29,7 @@ extension JobLeaseExpired {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobLeaseExpired {
+    static func read(_ o: some StoredFields) throws -> JobLeaseExpired {
         return JobLeaseExpired(
             jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"),
             leaseExpiresAt: try o.string("lease_expires_at"), requeued: try o.bool("requeued"))

@@ -24,7 +24,7 @@ extension JobReleased {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobReleased {
+    static func read(_ o: some StoredFields) throws -> JobReleased {
         return JobReleased(
             jobID: try o.uuid("job_id"), workerID: try o.string("worker_id"),
             reason: try o.optionalString("reason"))

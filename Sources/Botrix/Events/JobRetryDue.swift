@@ -23,7 +23,7 @@ extension JobRetryDue {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> JobRetryDue {
+    static func read(_ o: some StoredFields) throws -> JobRetryDue {
         return JobRetryDue(jobID: try o.uuid("job_id"), availableAt: try o.string("available_at"))
     }
 }

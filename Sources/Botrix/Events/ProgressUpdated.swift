@@ -38,7 +38,7 @@ extension ProgressUpdated {
     }
 
     /// Reads it back from a stored event's data.
-    static func read(_ o: JSONObject) throws -> ProgressUpdated {
+    static func read(_ o: some StoredFields) throws -> ProgressUpdated {
         return ProgressUpdated(
             jobID: try o.uuid("job_id"), workerID: try o.optionalString("worker_id"),
             progress: try o.optionalInt("progress"), successful: try o.optionalInt("successful"),
