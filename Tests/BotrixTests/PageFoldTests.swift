@@ -7,7 +7,7 @@ import Testing
 @testable import Botrix
 
 /// Replays fold a page at a time (the jobs projection keeps each job's view in memory
-/// through the page and sums counter changes); these hold that to applying the same events
+/// through the page; both projections sum counter changes); these hold that to applying the same events
 /// one by one, as the write path does, byte for byte — including worker ids that a view's
 /// row does not keep as they are (empty, or with a line break) and a negative lease length.
 @Suite("Page fold of a replay")
@@ -33,6 +33,7 @@ struct PageFoldTests {
         let workers = ["w1", "w2", "", "a\nb", "line\n", "ünï"]
         let lease = "2026-01-02T03:09:05.678Z"
         var nextAccount: Int64 = 1
+        var accounts: [(id: Int64, job: UUID)] = []
         var events: [DomainEvent] = jobs.map {
             .jobCreated(
                 JobCreated(jobID: $0, count: 5, priority: Int(random.next(upTo: 3)), verificationEnabled: false))
@@ -40,6 +41,20 @@ struct PageFoldTests {
         for _ in 0..<count {
             let job = jobs[Int(random.next(upTo: UInt64(jobs.count)))]
             let worker = workers[Int(random.next(upTo: UInt64(workers.count)))]
+            if !accounts.isEmpty, random.next(upTo: 4) == 0 {
+                // Account histories: status and identity changes, deletions (the counters that
+                // go up and down again within a page).
+                let (account, owner) = accounts[Int(random.next(upTo: UInt64(accounts.count)))]
+                if random.next(upTo: 3) == 0 {
+                    events.append(.accountDeleted(AccountDeleted(accountID: account, jobID: owner)))
+                } else {
+                    let status = AccountStatus.allCases[Int(random.next(upTo: UInt64(AccountStatus.allCases.count)))]
+                    let renamed = random.next(upTo: 2) == 0 ? "r\(account)-\(random.next(upTo: 3))@Example.com" : nil
+                    events.append(
+                        .accountUpdated(AccountUpdated(accountID: account, status: status, email: renamed)))
+                }
+                continue
+            }
             switch random.next(upTo: 9) {
             case 0, 1:
                 let seconds: Int? = random.next(upTo: 4) == 0 ? -5 : Int(random.next(upTo: 600))
@@ -55,6 +70,7 @@ struct PageFoldTests {
                             accountID: nextAccount, jobID: job, workerID: worker, email: "u\(nextAccount)@example.com",
                             username: "u\(nextAccount)", password: "p", birthdate: "1990-01-01", status: .pending,
                             accountData: [:])))
+                accounts.append((nextAccount, job))
                 nextAccount += 1
             case 4: events.append(.progressUpdated(ProgressUpdated(jobID: job, workerID: worker, successful: 1)))
             case 5:
@@ -111,6 +127,7 @@ struct PageFoldTests {
             $0.type == "JobClaimed" && String(decoding: $0.data, as: UTF8.self).contains("\\n")
         }
         #expect(awkward, "seed \(seed): no claim by a worker id with a line break")
+        #expect(recorded.contains { $0.type == "AccountDeleted" } && recorded.contains { $0.type == "AccountUpdated" })
     }
 
     private func recordedJobs(_ recorded: [RecordedEvent]) throws -> [UUID] {

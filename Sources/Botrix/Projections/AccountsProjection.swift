@@ -49,6 +49,27 @@ public struct AccountsProjection: Projection {
     }
 
     public func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {
+        var changes = CounterChanges()
+        var nextID: Int64?
+        try fold(event, position, counting: &changes, nextID: &nextID, in: &ltx)
+        try write(changes, nextID: nextID, in: &ltx)
+    }
+
+    /// Folds a replay's page: rows and indexes change event by event, the counters (and
+    /// the next id) are written once with the page's sum (and highest id).
+    public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
+        var changes = CounterChanges()
+        var nextID: Int64?
+        for (event, position) in page { try fold(event, position, counting: &changes, nextID: &nextID, in: &ltx) }
+        try write(changes, nextID: nextID, in: &ltx)
+    }
+
+    /// One event's row and index changes; its counter changes go to `changes`, and a new
+    /// account raises `nextID` to its id + 1.
+    private func fold(
+        _ event: DomainEvent, _ position: EventPosition, counting changes: inout CounterChanges, nextID: inout Int64?,
+        in ltx: inout LogTransaction
+    ) throws {
         guard let id = event.accountID else { return }
         let old = try view(id, in: ltx.reading)
         let new = AccountView.evolve(old, event, position)
@@ -58,22 +79,22 @@ public struct AccountsProjection: Projection {
         } else if old != nil {
             try ltx.delete(views, key)
         }
-        if old == nil, new != nil {
-            try counters.add(1, to: "total", in: &ltx)
-            try counters.set(max(try nextID(in: ltx.reading), id + 1), "next_id", in: &ltx)
-            try ltx.put(byJob, Keys.uuid(new!.jobID) + key, [])
+        if old == nil, let new {
+            changes.add(1, to: "total")
+            nextID = max(nextID ?? 0, id + 1)
+            try ltx.put(byJob, Keys.uuid(new.jobID) + key, [])
         } else if let old, new == nil {
-            try counters.add(-1, to: "total", in: &ltx)
+            changes.add(-1, to: "total")
             try ltx.delete(byJob, Keys.uuid(old.jobID) + key)
         }
         if old?.status != new?.status {
             if let old {
                 try ltx.delete(byStatus, [old.status.code] + key)
-                try counters.add(-1, to: "status.\(old.status.rawValue)", in: &ltx)
+                changes.add(-1, to: "status.\(old.status.rawValue)")
             }
             if let new {
                 try ltx.put(byStatus, [new.status.code] + key, [])
-                try counters.add(1, to: "status.\(new.status.rawValue)", in: &ltx)
+                changes.add(1, to: "status.\(new.status.rawValue)")
             }
         }
         try reindex(
@@ -83,6 +104,12 @@ public struct AccountsProjection: Projection {
         try reindex(
             usernames, old.map { AccountRules.uniquenessKey($0.username) },
             new.map { AccountRules.uniquenessKey($0.username) }, key, in: &ltx)
+    }
+
+    /// Writes the counters a step or a page changed, and the next id when an account was added.
+    private func write(_ changes: CounterChanges, nextID: Int64?, in ltx: inout LogTransaction) throws {
+        try counters.apply(changes, in: &ltx)
+        if let nextID { try counters.set(max(try self.nextID(in: ltx.reading), nextID), "next_id", in: &ltx) }
     }
 
     private func reindex(
