@@ -1,15 +1,42 @@
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 
 @testable import BotrixServer
 
-/// Bounded page reads run on the caller's thread; everything else still waits for (and is
-/// limited by) the pool. These hold both halves with the pool's only slot taken.
-@Suite("Read pool")
+/// The read pool runs reads on threads of its own (not Dispatch's, which come and go with
+/// load, each keeping a malloc arena), at most `limit` at once, refuses beyond its queue,
+/// and its threads end with it.
+@Suite("Read pool", .serialized)
 struct ReadPoolTests {
-    /// A pool whose single slot is held by a read blocked until `release` is signalled.
-    private static func occupiedPool() async throws -> (ReadPool, DispatchSemaphore, Task<Int, any Error>) {
+    /// How many of this process's threads are named `prefix`-something.
+    static func threads(named prefix: String) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").filter { task in
+            let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            return name?.hasPrefix(prefix + "-") == true
+        }.count
+    }
+
+    @Test("reads run on the pool's own threads")
+    func ownThreads() async throws {
+        let pool = ReadPool(limit: 2)
+        let names = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await pool.run {
+                        (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+                            .trimmingCharacters(in: .newlines) ?? ""
+                    }
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+        }
+        #expect(!names.isEmpty && names.isSubset(of: ["botrix-read-0", "botrix-read-1"]), "\(names)")
+    }
+
+    @Test("with its only slot taken and no queue, a read is refused at once; the holder finishes")
+    func refusesBeyondTheQueue() async throws {
         let pool = ReadPool(limit: 1, queueLimit: 0)
         let release = DispatchSemaphore(value: 0)
         let entered = Atomic<Bool>(false)
@@ -25,24 +52,24 @@ struct ReadPoolTests {
         }
         let started = entered.load(ordering: .sequentiallyConsistent)
         try #require(started, "the holding read never started")
-        return (pool, release, holder)
-    }
-
-    @Test("a bounded read answers while every pool slot is taken")
-    func boundedRunsInline() async throws {
-        let (pool, release, holder) = try await Self.occupiedPool()
-        defer { release.signal() }
-        let answer = try await pool.run(bounded: true) { 42 }
-        #expect(answer == 42)
+        await #expect(throws: Problem.self) { try await pool.run { 7 } }
         release.signal()
         #expect(try await holder.value == 1)
     }
 
-    @Test("an unbounded read still goes to the pool: with its slot taken and no queue, it is refused")
-    func unboundedUsesThePool() async throws {
-        let (pool, release, holder) = try await Self.occupiedPool()
-        await #expect(throws: Problem.self) { try await pool.run(bounded: false) { 7 } }
-        release.signal()
-        #expect(try await holder.value == 1)
+    @Test("a pool has its limit of threads, and they end when the pool is gone")
+    func threadsEnd() async throws {
+        let name = "rpt\(Int.random(in: 1000...9999))"
+        do {
+            let pool = ReadPool(limit: 3, name: name)
+            #expect(try await pool.run { 5 } == 5)
+            #expect(try Self.threads(named: name) == 3)
+        }
+        var left = try Self.threads(named: name)
+        for _ in 0..<200 where left > 0 {
+            try await Task.sleep(for: .milliseconds(10))
+            left = try Self.threads(named: name)
+        }
+        #expect(left == 0, "\(left) read threads outlived their pool")
     }
 }

@@ -1,28 +1,30 @@
 import Dispatch
+import Foundation
 import Synchronization
 
 /// Runs the reads that walk LMDB (list pages, log pages) on threads of their own, at most
 /// `limit` at once, so Swift's cooperative pool — which answers health probes and every
 /// other request — is never occupied by them. A read waits its turn here, not there.
+///
+/// The threads are the pool's own, `limit` of them for its whole life. Handing reads to
+/// Dispatch's global queue instead let Dispatch start threads as load came and went, and
+/// each new thread took a malloc arena of its own that kept its peak: the server's memory
+/// grew for minutes under steady load (see README, Performance).
 final class ReadPool: Sendable {
     private let limit: Int
     /// Reads that may wait for a thread; beyond it a read gets 503 at once.
     private let queueLimit: Int
     private let state = Mutex<(running: Int, waiting: [CheckedContinuation<Bool, Never>])>((0, []))
+    private let threads: ReadThreads
 
-    init(limit: Int, queueLimit: Int = 256) {
+    /// `name` prefixes its threads' names (`botrix-read-0`, …; at most 15 bytes are kept).
+    init(limit: Int, queueLimit: Int = 256, name: String = "botrix-read") {
         self.limit = max(1, limit)
         self.queueLimit = queueLimit
+        threads = ReadThreads(count: self.limit, name: name)
     }
 
-    /// Runs `body` on the caller's thread when `bounded` (a first page or a cursor page
-    /// read by index: one seek and at most a page-limit of point reads, like `GET` of one
-    /// row), else on a pool thread as ``run(_:)``. For such a read the hop to a pool
-    /// thread and back costs more than the read: it was 12% of an account page's CPU.
-    func run<T: Sendable>(bounded: Bool, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-        if bounded { return try body() }
-        return try await run(body)
-    }
+    deinit { threads.stop() }
 
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         guard await enter() else {
@@ -35,7 +37,7 @@ final class ReadPool: Sendable {
         // A read whose client went away while it waited is not worth doing.
         try Task.checkCancellation()
         return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async { continuation.resume(with: Result { try body() }) }
+            threads.submit { continuation.resume(with: Result { try body() }) }
         }
     }
 
@@ -65,5 +67,52 @@ final class ReadPool: Sendable {
             return state.waiting.removeFirst()
         }
         next?.resume(returning: true)
+    }
+}
+
+/// The read pool's threads: each takes the next submitted read, runs it, and waits for the
+/// next. A read is submitted only while it holds one of the pool's `limit` slots, so one of
+/// the `limit` threads is always free for it. ``stop()`` lets them finish and end.
+private final class ReadThreads: Sendable {
+    private let work = Mutex<(reads: [@Sendable () -> Void], stopping: Bool)>(([], false))
+    private let available = DispatchSemaphore(value: 0)
+    private let count: Int
+
+    init(count: Int, name: String) {
+        self.count = count
+        for index in 0..<count {
+            let thread = Thread { [self] in
+                // Named from inside (Linux keeps 15 bytes): what `ps -L`, perf and /proc show.
+                // The C call that names a thread is not visible to Swift; its file is.
+                try? Data("\(name)-\(index)".utf8.prefix(15)).write(to: URL(fileURLWithPath: "/proc/thread-self/comm"))
+                loop()
+            }
+            thread.start()
+        }
+    }
+
+    func submit(_ read: @escaping @Sendable () -> Void) {
+        work.withLock { $0.reads.append(read) }
+        available.signal()
+    }
+
+    /// Ends every thread once the reads already submitted have run.
+    func stop() {
+        work.withLock { $0.stopping = true }
+        for _ in 0..<count { available.signal() }
+    }
+
+    private func loop() {
+        while true {
+            available.wait()
+            let next = work.withLock { work -> (@Sendable () -> Void)? in
+                work.reads.isEmpty ? nil : work.reads.removeFirst()
+            }
+            if let next {
+                next()
+            } else if work.withLock({ $0.stopping }) {
+                return
+            }
+        }
     }
 }

@@ -6,8 +6,7 @@ import JSONCoding
 /// Operators' account routes: list, read (password only when revealed), edit, delete, stats.
 struct AccountRoutes: Sendable {
     let service: BotrixService
-    /// Where deep or job-filtered list pages are read (off the cooperative pool); first and
-    /// cursor pages of an index, bounded by their limit, are read in place.
+    /// Where list pages are read (off the cooperative pool).
     let reads: ReadPool
     var commands: CommandRunner { CommandRunner(service: service) }
 
@@ -21,9 +20,7 @@ struct AccountRoutes: Sendable {
             }
             let job = try request.query("job_id", "a job id (a UUID)") { UUID(text: $0) }
             let service = self.service
-            // Without a job filter the first page (or a cursor page) reads at most `limit` rows.
-            let bounded = job == nil && (page == 1 || after != nil)
-            let result = try await reads.run(bounded: bounded) {
+            let result = try await reads.run {
                 try service.accounts(page: page, limit: limit, status: status, jobID: job, after: after)
             }
             return Render.response(.ok, Render.list(result) { Render.account($0) })

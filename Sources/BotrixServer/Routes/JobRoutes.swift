@@ -6,8 +6,7 @@ import JSONCoding
 /// Operators' job routes: create, list, read, stats, cancel, and the queue.
 struct JobRoutes: Sendable {
     let service: BotrixService
-    /// Where deep list pages are read (off the cooperative pool); first and cursor pages,
-    /// bounded by their limit, are read in place.
+    /// Where list pages are read (off the cooperative pool).
     let reads: ReadPool
     var commands: CommandRunner { CommandRunner(service: service) }
 
@@ -71,10 +70,7 @@ struct JobRoutes: Sendable {
             JobStatus(rawValue: $0)
         }
         let service = self.service
-        // The first page (or a cursor page) reads at most `limit` rows by index.
-        let result = try await reads.run(bounded: page == 1 || after != nil) {
-            try service.jobs(page: page, limit: limit, status: status, after: after)
-        }
+        let result = try await reads.run { try service.jobs(page: page, limit: limit, status: status, after: after) }
         return Render.response(.ok, Render.list(result) { Render.job($0) })
     }
 
