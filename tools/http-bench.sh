@@ -70,6 +70,7 @@ floor_port=""
 for _ in $(seq 1 200); do
   floor_port=$(grep -o 'listening on 127.0.0.1:[0-9]*' "$work/floor.log" | head -1 | sed 's/.*://' || true)
   [ -n "$floor_port" ] && break
+  kill -0 "$floor" 2>/dev/null || break  # it exited: say so now, not after ten seconds
   sleep 0.05
 done
 [ -n "$floor_port" ] || { echo "http-floor did not start:" >&2; cat "$work/floor.log" >&2; exit 1; }

@@ -46,18 +46,35 @@ struct OnlineRebuildTests {
         // Left by a killed run: its owner file is there but nobody holds its lock. Left by a
         // run killed before it made the owner file. And one whose run still holds its lock
         // (here: this test), under this process's pid: ownership is the lock, not the pid.
+        // And the lock and owner files of a run that failed to make its scratch file (a full disk).
+        let failed = "\(folder)/\(name).rebuild-1-failed.mdb"
+        // A run that has just made its owner file and not yet locked it: kept.
+        let starting = "\(folder)/\(name).rebuild-1-starting.mdb"
         let dead = "\(folder)/\(name).rebuild-1-dead.mdb"
         let ownerless = "\(folder)/\(name).rebuild-1-ownerless.mdb"
         let live = "\(folder)/\(name).rebuild-\(getpid())-running.mdb"
-        for path in [dead, dead + "-lock", dead + "-owner", ownerless, live, live + "-owner"] {
+        for path in [
+            dead, dead + "-lock", dead + "-owner", ownerless, live, live + "-owner", failed + "-lock",
+            failed + "-owner", starting + "-owner",
+        ] {
             #expect(FileManager.default.createFile(atPath: path, contents: Data([1])))
+        }
+        // The failed run's files are old enough to be leftovers (a fresh owner file without
+        // its scratch file may be a run that has not locked it yet).
+        for path in [failed + "-lock", failed + "-owner"] {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date(timeIntervalSinceNow: -120)], ofItemAtPath: path)
         }
         let held = open(live + "-owner", O_RDWR)
         defer { close(held) }
         #expect(flock(held, LOCK_EX | LOCK_NB) == 0)
         _ = try await f.service.rebuild()
         let left = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.contains(".rebuild-") }
-        #expect(Set(left) == [(live as NSString).lastPathComponent, (live as NSString).lastPathComponent + "-owner"])
+        #expect(
+            Set(left) == [
+                (live as NSString).lastPathComponent, (live as NSString).lastPathComponent + "-owner",
+                (starting as NSString).lastPathComponent + "-owner",
+            ])
     }
 
     @Test("a rebuild of one projection swaps only its databases")

@@ -46,16 +46,37 @@ public final class ScratchProjections: @unchecked Sendable {
         owner = open(path + "-owner", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard owner >= 0, flock(owner, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
-            if owner >= 0 { close(owner) }
+            if owner >= 0 {
+                close(owner)
+                Self.removeFiles(of: path)
+            }
             throw CocoaError(
                 .fileWriteUnknown,
                 userInfo: [NSLocalizedDescriptionKey: "cannot create \(path)-owner: \(String(cString: strerror(code)))"]
             )
         }
-        environment = try store.environment.open(
-            StorageOptions(path: path, mapSize: max(1 << 26, store.environment.figures.mapSize), durability: .nosync))
-        log = try EventLog(environment: environment)
-        projections = try Projections(environment: environment, registered: store.projectionTypes)
+        // A scratch file that cannot be made (a full disk fails on its lock file) leaves nothing.
+        do {
+            environment = try store.environment.open(
+                StorageOptions(
+                    path: path, mapSize: max(1 << 26, store.environment.figures.mapSize), durability: .nosync))
+            log = try EventLog(environment: environment)
+            projections = try Projections(environment: environment, registered: store.projectionTypes)
+        } catch {
+            Self.removeFiles(of: path)
+            close(owner)
+            throw error
+        }
+    }
+
+    /// When `path` was last modified, or nil when it is missing.
+    private static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    /// Deletes a scratch file with its lock and owner files.
+    private static func removeFiles(of path: String) {
+        for suffix in ["", "-lock", "-owner"] { try? FileManager.default.removeItem(atPath: path + suffix) }
     }
 
     /// The scratch projections, for comparing with the live ones.
@@ -122,7 +143,7 @@ public final class ScratchProjections: @unchecked Sendable {
 
     /// Deletes the scratch file (call when done; a crash leaves it for the next run to remove).
     public func remove() {
-        for suffix in ["", "-lock", "-owner"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        Self.removeFiles(of: path)
         close(owner)
     }
 
@@ -131,8 +152,20 @@ public final class ScratchProjections: @unchecked Sendable {
     static func removeLeftovers(of name: String, in directory: String) {
         let prefix = "\(name).rebuild-"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
-        for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(".mdb") {
+        // A run that failed or died may have left only the lock or owner file.
+        let scratchFiles = Set(
+            entries.filter { $0.hasPrefix(prefix) }.map { entry in
+                ["-lock", "-owner"].first(where: entry.hasSuffix).map { String(entry.dropLast($0.count)) } ?? entry
+            }.filter { $0.hasSuffix(".mdb") })
+        for entry in scratchFiles.sorted() {
             let scratch = "\(directory)/\(entry)"
+            // Without its scratch file, an owner file may belong to a run that has just made it
+            // and not yet locked it: only one a minute old is a leftover.
+            if !entries.contains(entry), let made = modified(scratch + "-owner") ?? modified(scratch + "-lock"),
+                made > Date(timeIntervalSinceNow: -60)
+            {
+                continue
+            }
             // Read-only is enough for flock, and another user's 0600 file must not look ownerless.
             let descriptor = open(scratch + "-owner", O_RDONLY | O_CLOEXEC)
             let missing = descriptor < 0 && errno == ENOENT
@@ -140,7 +173,7 @@ public final class ScratchProjections: @unchecked Sendable {
             // No owner file (a crash before it was made) or a lock that can be taken: no run
             // owns it. An owner file that cannot be opened is left alone.
             guard missing || (descriptor >= 0 && flock(descriptor, LOCK_EX | LOCK_NB) == 0) else { continue }
-            for suffix in ["", "-lock", "-owner"] { try? FileManager.default.removeItem(atPath: scratch + suffix) }
+            removeFiles(of: scratch)
         }
     }
 }

@@ -34,7 +34,8 @@ final class ReadPool: Sendable {
                 headers: [.retryAfter: "1"])
         }
         defer { leave() }
-        // A read whose client went away while it waited is not worth doing.
+        // A read whose task was cancelled while it waited is not worth doing. (Hummingbird 2
+        // does not cancel a handler when its client disconnects, so that read still runs.)
         try Task.checkCancellation()
         return try await withCheckedThrowingContinuation { continuation in
             threads.submit { continuation.resume(with: Result { try body() }) }
