@@ -8,9 +8,14 @@ public enum JSONReader {
     }
 
     public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+        try whole(bytes) { try $0.value(depth: 0) }
+    }
+
+    /// What `read` takes from the start of `bytes`, which must be all of them but spaces.
+    private static func whole<T>(_ bytes: [UInt8], _ read: (inout Parser) throws -> T) throws -> T {
         try bytes.withUnsafeBufferPointer { buffer in
             var parser = Parser(bytes: buffer)
-            let value = try parser.value(depth: 0)
+            let value = try read(&parser)
             parser.skipSpace()
             guard parser.index == buffer.count else { throw Failure(offset: parser.index) }
             return value
@@ -26,13 +31,7 @@ public enum JSONReader {
     /// The bytes as a JSON object's members, in document order (see ``JSONMembers``).
     /// Accepts and refuses exactly what ``object(_:)`` does.
     public static func members(_ bytes: [UInt8]) throws -> JSONMembers {
-        try bytes.withUnsafeBufferPointer { buffer in
-            var parser = Parser(bytes: buffer)
-            let members = try parser.members(depth: 0)
-            parser.skipSpace()
-            guard parser.index == buffer.count else { throw Failure(offset: parser.index) }
-            return JSONMembers(members: members)
-        }
+        JSONMembers(members: try whole(bytes) { try $0.members(depth: 0) })
     }
 
     private struct Parser {
