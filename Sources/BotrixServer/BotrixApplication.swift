@@ -97,7 +97,7 @@ public enum BotrixApplication {
         ).register(on: router)
         Dashboard(
             service: service, access: access, sessions: DashboardSessions(),
-            reads: ReadPool(limit: 1, queueLimit: 64),
+            reads: ReadPool(limit: 1, queueLimit: 64, name: "botrix-dash"),
             pageLimits: DashboardLimits(
                 rate: configuration.dashboardRequestsPerSecond, burst: configuration.dashboardRequestBurst),
             signInLimits: DashboardLimits(
