@@ -25,6 +25,22 @@ extension TransactionReading {
     public func get(_ database: Database, _ key: [UInt8]) throws -> [UInt8]? {
         try withValue(database, key) { $0.map { Array($0) } }
     }
+
+    /// Calls `body` with a copy of every row of `database`, in key order, and returns how
+    /// many there were: what copying a database into another file (`.append` puts) needs.
+    @discardableResult
+    public func forEachRow(of database: Database, _ body: ([UInt8], [UInt8]) throws -> Void) throws -> Int {
+        try withCursor(database) { cursor in
+            var rows = 0
+            var entry = try cursor.first()
+            while let row = entry {
+                try body(Array(row.key), Array(row.value))
+                rows += 1
+                entry = try cursor.next()
+            }
+            return rows
+        }
+    }
 }
 
 /// How a put treats the key it writes.

@@ -86,10 +86,16 @@ struct Counters {
 /// written once (see ``Counters/apply(_:in:)``). A zero change is no change, as in
 /// ``Counters/add(_:to:in:)``.
 struct CounterChanges {
-    private(set) var deltas: [String: Int64] = [:]
+    /// At most a few per event and a score per page (the counters' names are few): a list
+    /// scanned costs less than hashing each name into a dictionary on the write path.
+    private(set) var deltas: [(name: String, delta: Int64)] = []
 
     mutating func add(_ delta: Int64, to name: String) {
         guard delta != 0 else { return }
-        deltas[name, default: 0] += delta
+        if let index = deltas.firstIndex(where: { $0.name == name }) {
+            deltas[index].delta += delta
+        } else {
+            deltas.append((name, delta))
+        }
     }
 }

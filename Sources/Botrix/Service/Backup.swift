@@ -117,14 +117,7 @@ extension BotrixStore {
                 }
                 for name in snapshotNames {
                     guard let from = sources[name], let to = targets[name] else { continue }
-                    try source.withCursor(from) { cursor in
-                        var entry = try cursor.first()
-                        while let current = entry {
-                            try target.put(to, Array(current.key), Array(current.value), options: .append)
-                            finalEntries += 1
-                            entry = try cursor.next()
-                        }
-                    }
+                    finalEntries += try source.forEachRow(of: from) { try target.put(to, $0, $1, options: .append) }
                 }
             }
             return head.sequence

@@ -117,14 +117,7 @@ public final class ScratchProjections: @unchecked Sendable {
         try environment.read { scratchTxn in
             for (from, to) in zip(scratchDatabases, liveDatabases) {
                 try ltx.clear(to)
-                try scratchTxn.withCursor(from) { cursor in
-                    var entry = try cursor.first()
-                    while let row = entry {
-                        try ltx.put(to, Array(row.key), Array(row.value), options: .append)
-                        copied += 1
-                        entry = try cursor.next()
-                    }
-                }
+                copied += try scratchTxn.forEachRow(of: from) { try ltx.put(to, $0, $1, options: .append) }
             }
         }
         rowsSwapped = copied
