@@ -66,7 +66,7 @@ struct RebuildCommand: AsyncParsableCommand {
         say(
             "rebuilt \(names.joined(separator: ", ")): "
                 + "\(report.events) events replayed in \(JSONWritingFixed.text(report.seconds, 2)) s "
-                + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(report.events); "
+                + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(report.checkpoint ?? head); "
                 + "writes paused \(JSONWritingFixed.text(report.swapSeconds, 3)) s for the swap (\(report.rowsSwapped) rows)"
         )
     }

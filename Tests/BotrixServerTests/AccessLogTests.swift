@@ -48,6 +48,19 @@ struct AccessLogTests {
         }
     }
 
+    @Test("a HEAD answer is logged with 0 bytes: its body is not sent")
+    func headCountsNoBytes() async throws {
+        let harness = try APIHarness()
+        let logs = CapturedLogs()
+        try await harness.app(logger: logs.logger(level: .info)).test(.router) { client in
+            let answer = try await client.call(.head, "/api/nothing-here", headers: [.requestID: "head-1"])
+            #expect(answer.status == .notFound)
+            let line = logs.lines.first { $0.metadata["request_id"] == "head-1" && $0.metadata["path"] != nil }
+            #expect(line?.metadata["method"] == "HEAD")
+            #expect(line?.metadata["bytes"] == "0", "\(line?.metadata ?? [:])")
+        }
+    }
+
     @Test("a streamed answer is logged when its stream ends, with the bytes it wrote")
     func streamedAnswer() async throws {
         let logs = CapturedLogs()

@@ -11,6 +11,9 @@ public struct RebuildReport: Sendable {
     /// the rows it copied in; zero for an in-place rebuild.
     public var swapSeconds: Double = 0
     public var rowsSwapped = 0
+    /// The last log sequence the rebuilt projections include (nil for an in-place rebuild,
+    /// whose checkpoint is the log's head).
+    public var checkpoint: UInt64? = nil
 }
 
 extension Projections {
@@ -119,7 +122,7 @@ extension ScratchProjections {
         let finished = ContinuousClock.now
         return RebuildReport(
             events: replayedTo + applied, seconds: (finished - started).seconds,
-            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: rowsSwapped)
+            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: rowsSwapped, checkpoint: checkpoint)
     }
 }
 

@@ -26,6 +26,8 @@ public final class ScratchProjections: @unchecked Sendable {
     public private(set) var replayedTo: UInt64 = 0
     /// Rows copied by the last swap.
     public private(set) var rowsSwapped = 0
+    /// The last live sequence the swapped-in projections include: their checkpoint.
+    public private(set) var checkpoint: UInt64 = 0
 
     private let store: BotrixStore
     private let only: Set<String>?
@@ -131,6 +133,7 @@ public final class ScratchProjections: @unchecked Sendable {
             after = last.sequence
         }
         if after > replayedTo { try live.setCheckpoint(after, in: &ltx, only: only) }
+        checkpoint = after
         return applied
     }
 

@@ -84,7 +84,8 @@ private final class ReadThreads: Sendable {
         for index in 0..<count {
             let thread = Thread { [self] in
                 // Named from inside (Linux keeps 15 bytes): what `ps -L`, perf and /proc show.
-                // The C call that names a thread is not visible to Swift; its file is.
+                // On Linux, Foundation's `Thread.name` does not reach the system thread (the
+                // tests saw the process's name), and `pthread_setname_np` is not imported.
                 try? Data("\(name)-\(index)".utf8.prefix(15)).write(to: URL(fileURLWithPath: "/proc/thread-self/comm"))
                 loop()
             }
