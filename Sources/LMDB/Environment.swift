@@ -90,7 +90,9 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     }
 
     /// A file shorter than the pages its meta page counts was truncated (an interrupted
-    /// copy); reading past its end through the map would kill the process with SIGBUS.
+    /// copy) unless every missing page is free (LMDB does not write a page a transaction
+    /// allocated and freed again; see ``FreePages``). Reading a missing page of the tree
+    /// through the map would kill the process with SIGBUS, so such a file is refused here.
     private static func checkLength(of env: OpaquePointer, path: String) throws {
         var envInfo = MDB_envinfo()
         mdb_env_info(env, &envInfo)
@@ -99,7 +101,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         var fileStat = stat()
         guard stat(path, &fileStat) == 0 else { return }
         let expected = (envInfo.me_last_pgno + 1) * Int(pages.ms_psize)
-        if Int(fileStat.st_size) < expected {
+        if Int(fileStat.st_size) < expected && !FreePages.coverMissingTail(of: path, fileBytes: Int(fileStat.st_size)) {
             throw LMDBError.truncated(path: path, bytes: Int(fileStat.st_size), expected: expected)
         }
     }
@@ -159,34 +161,9 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                     try record(ENOSPC, "commit (a short write: \(free) bytes left on the file system)")
                 }
                 try record(code, "commit")
-                coverCountedPages()
                 return result
             }
         }
-    }
-
-    /// LMDB counts in its meta page every page a transaction allocated, but does not write
-    /// one it allocated and freed again in that transaction (a "loose" page): a large
-    /// transaction (an online rebuild's swap) can leave the file a page or more short of
-    /// that count, which ``checkLength(of:path:)`` — the guard against truncated copies —
-    /// would refuse at the next open. Extending the file to the counted size
-    /// keeps the two in step; the missing pages are free and never read. A no-op (two
-    /// system calls) on almost every commit.
-    private func coverCountedPages() {
-        guard !configuration.readOnly else { return }
-        var envInfo = MDB_envinfo()
-        mdb_env_info(handle, &envInfo)
-        var pages = MDB_stat()
-        mdb_env_stat(handle, &pages)
-        let counted = off_t((envInfo.me_last_pgno + 1) * Int(pages.ms_psize))
-        var descriptor: Int32 = -1
-        var fileStat = stat()
-        guard mdb_env_get_fd(handle, &descriptor) == 0, fstat(descriptor, &fileStat) == 0,
-            fileStat.st_size < counted
-        else { return }
-        // posix_fallocate only ever grows a file: another process may have committed (and
-        // grown it) since this commit released the write lock; ftruncate could cut that off.
-        if posix_fallocate(descriptor, 0, counted) == 0, configuration.durability == .full { _ = fsync(descriptor) }
     }
 
     /// Like ``write(_:)``, but when the map fills it aborts, grows the map and runs `body`
