@@ -21,6 +21,21 @@ struct LiveServerTests {
         text.split(separator: "\n").compactMap { line in line.hasPrefix("id: ") ? Int(line.dropFirst(4)) : nil }
     }
 
+    /// Reads a stream until what arrived satisfies `done` (or 20 s passed: a loaded server
+    /// can take seconds to answer), then 300 ms more for anything that should not come (a
+    /// repeat), and returns it all.
+    func streamed(_ url: String, headers: [String] = [], until done: (String) -> Bool) async throws -> String {
+        let stream = try StreamingCurl(url: url, headers: headers, maxSeconds: 60)
+        let deadline = Date().addingTimeInterval(20)
+        while !done(stream.text) && stream.process.isRunning && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        if stream.process.isRunning { kill(stream.process.processIdentifier, SIGKILL) }  // as StreamReader.stop
+        _ = stream.waitForExit(seconds: 10)
+        return stream.text
+    }
+
     @Test(
         "SSE: a client gets events appended after it connected and resumes from Last-Event-ID without gaps or repeats")
     func serverSentEvents() async throws {
@@ -44,12 +59,12 @@ struct LiveServerTests {
         let received = stream.text
         #expect(eventIDs(received) == [2, 3, 4, 5], "\(received)")
         #expect(received.contains("event: JobCreated\ndata: {\"data\":"))
-        let resumed = try curl([
-            "-N", "--max-time", "1", "-H", "Last-Event-ID: 4", "\(server.baseURL)/api/events/stream",
-        ])
-        #expect(eventIDs(resumed.output) == [5])
-        let live = try curl(["-N", "--max-time", "1", "\(server.baseURL)/api/events/stream"])
-        #expect(eventIDs(live.output).isEmpty && live.output.hasPrefix(": connected at 5"))
+        let resumed = try await streamed("\(server.baseURL)/api/events/stream", headers: ["Last-Event-ID: 4"]) {
+            eventIDs($0).contains(5)
+        }
+        #expect(eventIDs(resumed) == [5], "\(resumed)")
+        let live = try await streamed("\(server.baseURL)/api/events/stream") { $0.hasPrefix(": connected at 5\n") }
+        #expect(eventIDs(live).isEmpty && live.hasPrefix(": connected at 5"), "\(live)")
         #expect(server.stop())
     }
 

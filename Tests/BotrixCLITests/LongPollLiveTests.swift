@@ -6,12 +6,16 @@ import Testing
 /// job is leased to it), and a shutdown answers every waiting claim at once.
 @Suite("Long-poll claims, live", .serialized)
 struct LongPollLiveTests {
-    /// Waits (up to 20 s) until the server's gauge shows one claim waiting. It blocks its
-    /// thread on purpose: it must not wait for a loaded cooperative pool to resume it.
-    static func claimWaits(_ server: ServerProcess) throws -> Bool {
+    /// Waits (up to 20 s) until the server's gauge shows `count` claims waiting (one unless
+    /// told). It blocks its thread on purpose: it must not wait for a loaded cooperative pool
+    /// to resume it.
+    static func claimWaits(_ server: ServerProcess, count: Int = 1) throws -> Bool {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if try curl(["\(server.baseURL)/metrics"]).output.contains("botrix_claims_waiting 1") { return true }
+            // The gauge's line, "botrix_claims_waiting 1.0": read as a number, so 1 is not 10.
+            let lines = try curl(["\(server.baseURL)/metrics"]).output.split(separator: "\n")
+            let value = lines.first { $0.hasPrefix("botrix_claims_waiting ") }.flatMap { Double($0.dropFirst(22)) }
+            if value == Double(count) { return true }
             Thread.sleep(forTimeInterval: 0.05)
         }
         return false
@@ -28,7 +32,10 @@ struct LongPollLiveTests {
             "-d", #"{"worker_id":"ghost","wait_seconds":20}"#,
         ])
         #expect(ghost.status == 28, "curl did not give up waiting (exit \(ghost.status))")
-        try await Task.sleep(for: .milliseconds(500))
+        // The server has let the claim go (a loaded one can take seconds to notice) before the
+        // job comes; a claim that keeps waiting for a client gone fails here.
+        let released = try await onOwnThread { try Self.claimWaits(server, count: 0) }
+        #expect(released, "the claim kept waiting for a client gone")
         let created = try curl([
             "-X", "POST", "\(server.baseURL)/api/jobs", "-H", "Content-Type: application/json", "-d", #"{"count":1}"#,
         ])

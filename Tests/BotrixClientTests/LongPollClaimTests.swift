@@ -38,7 +38,7 @@ struct LongPollClaimTests {
         let client = BotrixClient(baseURL: server.baseURL, requestTimeout: .seconds(10))
         let metrics = "\(server.baseURL)/metrics"
 
-        let waiting = Task { try await client.claim(workerID: "w-wait", leaseSeconds: patientLease, waitSeconds: 15) }
+        let waiting = Task { try await client.claim(workerID: "w-wait", leaseSeconds: patientLease, waitSeconds: 30) }
         let isWaiting = await eventually(patience) {
             (try? curl([metrics]).output.contains("botrix_claims_waiting 1")) ?? false
         }

@@ -101,7 +101,8 @@ struct WorkerFlowTests {
                 try await context.record(fakeAccount("cxl"))
                 recordedOne.open()
                 do {
-                    try await context.sleep(for: .seconds(20))  // only the cancel can cut this short
+                    // Only the cancel can cut this short; far longer than a late heartbeat.
+                    try await context.sleep(for: .seconds(600))
                 } catch {
                     thrown.append("\(type(of: error))")
                     throw error

@@ -241,7 +241,7 @@ struct ErasureTests {
         #expect(try live.service.account(1) == nil, "the deletion itself is committed")
         #expect(try KeyringCopy(path + "-keyring").epochs.count == 2)
         _ = try await live.service.createJob(CreateJob(count: 1))  // any write retries the rewrite
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(120)
         // The flag clears only after the file is rewritten, so wait on the flag, then check the file.
         while live.service.vault.erasurePending && Date() < deadline {
             try await Task.sleep(for: .milliseconds(20))

@@ -95,8 +95,10 @@ struct LongPollTests {
         let f = try await DomainFixture.make()
         let service = try await BotrixService(
             store: f.store, writer: f.writer, settings: .init(waitingClaimsPerKey: 2))
-        let first = Task { try await service.claim(workerID: "a", maxJobs: 1, wait: .seconds(10), owner: "k") }
-        let second = Task { try await service.claim(workerID: "b", maxJobs: 1, wait: .seconds(10), owner: "k") }
+        // Waits far longer than the test: a slow machine must not let a waiter time out before
+        // the third claim is tried. `stop()` below answers them.
+        let first = Task { try await service.claim(workerID: "a", maxJobs: 1, wait: .seconds(600), owner: "k") }
+        let second = Task { try await service.claim(workerID: "b", maxJobs: 1, wait: .seconds(600), owner: "k") }
         let deadline = Date().addingTimeInterval(20)
         while service.claimWaiters.count < 2 && Date() < deadline { try await Task.sleep(for: .milliseconds(5)) }
         await #expect(throws: ClaimWaitRefused.self) {

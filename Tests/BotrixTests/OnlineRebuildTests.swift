@@ -26,7 +26,7 @@ struct OnlineRebuildTests {
                 }
                 done.signal()
             }
-            _ = done.wait(timeout: .now() + 30)
+            _ = done.wait(timeout: .now() + 120)
         }
         let created = try #require(midRebuild.ids.withLock { $0.first }, "a command could not commit during the replay")
         #expect(try s.job(created) != nil)
