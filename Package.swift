@@ -50,6 +50,8 @@ let package = Package(
             pkgConfig: "lmdb",
             providers: [.apt(["liblmdb-dev"])]
         ),
+        // glibc's <malloc.h>: `botrix serve` limits the allocator's arenas (MallocArenas).
+        .systemLibrary(name: "CMalloc"),
         // The storage seam: protocols for ordered keys, snapshot reads, one serialized write
         // transaction and a durable commit; no dependencies. Everything above is written
         // against it; LMDB below implements it.
@@ -128,6 +130,7 @@ let package = Package(
             name: "BotrixCLI",
             dependencies: [
                 "Botrix",
+                "CMalloc",
                 "BotrixServer",
                 "EventLog",
                 "JSONCoding",

@@ -28,6 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on (default SERVER_PORT or 8080).") var port: Int?
 
     func run() async throws {
+        MallocArenas.limitForServer(environment: ProcessInfo.processInfo.environment)
         var configuration = try await store.configuration()
         if let host { configuration.serverHost = host }
         if let port { configuration.serverPort = port }

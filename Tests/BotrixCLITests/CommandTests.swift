@@ -19,6 +19,14 @@ struct CommandTests {
         #expect(throws: (any Error).self) { _ = try BotrixCommand.parseAsRoot(["nonsense"]) }
     }
 
+    @Test("serve limits glibc to two malloc arenas unless the operator chose a limit")
+    func mallocArenas() {
+        #expect(MallocArenas.limit(environment: [:]) == 2)
+        #expect(MallocArenas.limit(environment: ["MALLOC_ARENA_MAX": "8"]) == nil)
+        #expect(MallocArenas.limit(environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=4"]) == nil)
+        #expect(MallocArenas.limit(environment: ["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"]) == 2)
+    }
+
     @Test("`botrix events` prints what the CrashWriter appended, one public-shape JSON line each")
     func eventsThroughBinary() async throws {
         let botrix = try #require(builtExecutable("botrix"))
