@@ -78,6 +78,8 @@ let package = Package(
         ),
         .target(
             name: "EventLog",
+            // swift-crypto: its BoringSSL module (CCryptoBoringSSL) hashes each record with a
+            // context on the stack, which swift-crypto's SHA256 type does not allow (RecordFormat).
             dependencies: [
                 "JSONCoding",
                 "Storage",

@@ -1,4 +1,4 @@
-import Crypto
+import CCryptoBoringSSL
 import Foundation
 import JSONCoding
 
@@ -52,10 +52,7 @@ enum RecordFormat {
             writer.bytes(metadataJSON)
             precondition(writer.offset == size, "encodedSize and encode disagree")
             let record = UnsafeRawBufferPointer(start: buffer.baseAddress, count: size)
-            hashDigest(record).withUnsafeBytes { digest in
-                UnsafeMutableRawPointer(buffer.baseAddress! + hashOffset).copyMemory(
-                    from: digest.baseAddress!, byteCount: 32)
-            }
+            hashDigest(record, into: buffer.baseAddress! + hashOffset)
             count = size
         }
         return (bytes, Array(bytes[hashOffset..<(hashOffset + 32)]))
@@ -69,15 +66,28 @@ enum RecordFormat {
     /// The hash of a record read in place from the map.
     static func computeHash(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
         guard raw.count >= headerSize else { return [] }
-        return hashDigest(raw).withUnsafeBytes { [UInt8]($0) }
+        return [UInt8](unsafeUninitializedCapacity: 32) { digest, count in
+            hashDigest(raw, into: digest.baseAddress!)
+            count = 32
+        }
     }
 
-    /// SHA-256 of every byte but the hash field's 32 (the record must hold a full header).
-    private static func hashDigest(_ raw: UnsafeRawBufferPointer) -> SHA256.Digest {
-        var hasher = SHA256()
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[0..<hashOffset]))
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: raw[(hashOffset + 32)...]))
-        return hasher.finalize()
+    /// SHA-256 of every byte but the hash field's 32 (the record must hold a full header),
+    /// written to the 32 bytes at `digest` (which may be the record's own hash field: that
+    /// field is not read).
+    ///
+    /// BoringSSL's SHA-256 with its context on the stack. swift-crypto's `SHA256` (the same
+    /// BoringSSL code underneath) allocates a context object per hash and returns a digest to
+    /// copy out: on the writer thread, which hashes every event while it holds LMDB's write
+    /// lock, that wrapper was 40% of the hashing time (`perf`, README "Performance").
+    /// `RecordEncodingTests` checks every hash against swift-crypto's `SHA256`.
+    private static func hashDigest(_ raw: UnsafeRawBufferPointer, into digest: UnsafeMutablePointer<UInt8>) {
+        let base = raw.baseAddress!
+        var context = SHA256_CTX()
+        CCryptoBoringSSL_SHA256_Init(&context)
+        CCryptoBoringSSL_SHA256_Update(&context, base, hashOffset)
+        CCryptoBoringSSL_SHA256_Update(&context, base + hashOffset + 32, raw.count - hashOffset - 32)
+        CCryptoBoringSSL_SHA256_Final(digest, &context)
     }
 
     /// Decodes a stored record; `sequence` is its key, used in error messages.
