@@ -100,7 +100,10 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         mdb_env_stat(env, &pages)
         var fileStat = stat()
         guard stat(path, &fileStat) == 0 else { return }
-        let expected = (envInfo.me_last_pgno + 1) * Int(pages.ms_psize)
+        // A damaged header can count any number of pages: one that overflows is refused.
+        let counted = envInfo.me_last_pgno.addingReportingOverflow(1)
+        let product = counted.partialValue.multipliedReportingOverflow(by: Int(pages.ms_psize))
+        let expected = envInfo.me_last_pgno < 0 || counted.overflow || product.overflow ? Int.max : product.partialValue
         if Int(fileStat.st_size) < expected && !FreePages.coverMissingTail(of: path, fileBytes: Int(fileStat.st_size)) {
             throw LMDBError.truncated(path: path, bytes: Int(fileStat.st_size), expected: expected)
         }

@@ -59,10 +59,17 @@ private struct PageReader {
         pageSize = current.pageSize
         let firstMissing = UInt64(fileBytes / pageSize)
         guard firstMissing <= current.lastPage else { return true }
+        // Every missing page must be named by an 8-byte id somewhere in the file: a header
+        // that counts more (a damaged last-page field) is refused before anything is allocated.
+        guard current.lastPage - firstMissing < UInt64(fileBytes / 8) else { return false }
         var missing = [Bool](repeating: false, count: Int(current.lastPage - firstMissing) + 1)
         var remaining = missing.count
         var pending = current.freeRoot == Self.noPage ? [] : [current.freeRoot]
+        // A tree reaches each page once: a page named twice (a loop in a damaged file) ends the
+        // walk, so its memory stays within the file's page count.
+        var seen = Set<UInt64>()
         while let page = pending.popLast() {
+            guard seen.insert(page).inserted else { throw Unreadable() }
             let bytes = try read(page: page, count: 1)
             let flags = bytes.uint16(at: 10)
             let nodes = (Int(bytes.uint16(at: 12)) - Self.headerSize) / 2
@@ -73,6 +80,7 @@ private struct PageReader {
                 let low = UInt64(bytes.uint16(at: node)) | UInt64(bytes.uint16(at: node + 2)) << 16
                 let nodeFlags = bytes.uint16(at: node + 4)
                 if flags & Self.branch != 0 {
+                    guard pending.count + seen.count < fileBytes / pageSize else { throw Unreadable() }
                     pending.append(low | UInt64(nodeFlags) << 32)
                     continue
                 }

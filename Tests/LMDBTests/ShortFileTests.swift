@@ -81,6 +81,31 @@ struct ShortFileTests {
         }
     }
 
+    @Test("a damaged header counting far more pages than the file holds is refused: nothing huge allocated, no trap")
+    func damagedPageCount() throws {
+        let folder = TemporaryFolder()
+        let source = try Self.fileWithFreeTail(in: folder)
+        // The page count LMDB uses is the current meta page's: of the two at the front, the one
+        // with the higher transaction id (offset 144); its last page number is at offset 136.
+        let header = try #require(FileHandle(forReadingAtPath: source.path)).readData(ofLength: 2 * Self.pageSize)
+        func field(_ offset: Int) -> UInt64 {
+            header[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        let current = field(144) > field(Self.pageSize + 144) ? 0 : Self.pageSize
+        let counts: [UInt64] = [UInt64(source.pages) + 5, 1 << 33, 1 << 52, UInt64(Int.max), UInt64.max]
+        for (index, count) in counts.enumerated() {
+            let path = try Self.cutCopy(
+                of: source.path, to: source.pages * Self.pageSize, in: folder, name: "count-\(index).mdb")
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.seek(toOffset: UInt64(current + 136))
+            handle.write(Data((0..<8).map { UInt8(truncatingIfNeeded: count >> ($0 * 8)) }))
+            try handle.close()
+            #expect(throws: LMDBError.self, "a header counting \(count) pages") {
+                _ = try Environment(.init(path: path, mapSize: 1 << 26, durability: .nosync))
+            }
+        }
+    }
+
     @Test("a read-only open of a file cut within its free tail reads it; one cut to its header is refused")
     func readOnly() throws {
         let folder = TemporaryFolder()
