@@ -23,6 +23,7 @@ struct CommandTests {
     func mallocArenas() {
         #expect(MallocArenas.limit(environment: [:]) == 2)
         #expect(MallocArenas.limit(environment: ["MALLOC_ARENA_MAX": "8"]) == nil)
+        #expect(MallocArenas.limit(environment: ["MALLOC_ARENA_MAX": ""]) == 2)
         #expect(MallocArenas.limit(environment: ["GLIBC_TUNABLES": "glibc.malloc.arena_max=4"]) == nil)
         #expect(MallocArenas.limit(environment: ["GLIBC_TUNABLES": "glibc.malloc.trim_threshold=0"]) == 2)
     }
