@@ -26,10 +26,12 @@ struct LongPollLiveTests {
         let binary = try #require(builtExecutable("botrix"))
         let folder = TemporaryFolder()
         let server = try ServerProcess(binary: binary, database: folder.file("ghost.mdb"))
+        // It asks to wait 30 s (the most a claim may), longer than the 20 s the gauge is watched
+        // below: a claim that only timed out, never noticing its client left, fails.
         let ghost = try curl([
             "--max-time", "1", "-X", "POST", "\(server.baseURL)/api/queue/claim", "-H",
             "Content-Type: application/json",
-            "-d", #"{"worker_id":"ghost","wait_seconds":20}"#,
+            "-d", #"{"worker_id":"ghost","wait_seconds":30}"#,
         ])
         #expect(ghost.status == 28, "curl did not give up waiting (exit \(ghost.status))")
         // The server has let the claim go (a loaded one can take seconds to notice) before the

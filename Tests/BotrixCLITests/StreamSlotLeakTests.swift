@@ -36,14 +36,15 @@ struct StreamSlotLeakTests {
         return (stream, isOpen)
     }
 
-    /// Opens a stream, asked again every 200 ms while it does not open, for up to `seconds`.
-    /// A slot is given back when the server notices the connection closed, which a loaded
-    /// machine can delay by seconds; a slot that leaked stays taken for good and still
-    /// fails. The open stream (nil if it never opened) and the last answer's text.
+    /// Opens a stream, asked again every 200 ms while it does not open, for up to `seconds`;
+    /// each answer is awaited for up to 20 s however short that is. A slot is given back
+    /// when the server notices the connection closed, which a loaded machine can delay;
+    /// a slot that leaked stays taken for good and still fails. The open stream (nil if it
+    /// never opened) and the last answer's text.
     static func openStream(_ url: String, seconds: Double = 20) throws -> (curl: StreamingCurl?, last: String) {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
-            let (stream, isOpen) = try Self.open(url, until: deadline)
+            let (stream, isOpen) = try Self.open(url, until: max(deadline, Date().addingTimeInterval(20)))
             if isOpen { return (stream, stream.text) }
             Self.close(stream)
             if Date() >= deadline { return (nil, stream.text) }
@@ -71,14 +72,15 @@ struct StreamSlotLeakTests {
         ])
         // Both slots of the (open-mode) key are free: two streams open, a third is refused.
         // A loaded server can take seconds to notice the last resets, so while either of
-        // the two is refused both are closed and asked again, for up to 20 s (a slot that
-        // leaked stays taken for good). Each is held until it has its first line, so the
-        // third is asked only once both are open, however slow the machine.
+        // the two is refused both are closed and asked again, for up to 10 s: less than the
+        // 15 s heartbeat, the write that would free a leaked slot late. Each is held until it
+        // has its first line, so the third is asked only once both are open.
         let url = "\(server.baseURL)/api/events/stream"
         let (holders, last) = try await onOwnThread { () throws -> ([StreamingCurl], String) in
-            let deadline = Date().addingTimeInterval(20)
+            let deadline = Date().addingTimeInterval(10)
             while true {
-                let pair = try [Self.open(url, until: deadline), Self.open(url, until: deadline)]
+                let answerBy = max(deadline, Date().addingTimeInterval(20))
+                let pair = try [Self.open(url, until: answerBy), Self.open(url, until: answerBy)]
                 if pair.allSatisfy({ $0.isOpen }) { return (pair.map { $0.curl }, "") }
                 for (stream, _) in pair { Self.close(stream) }
                 if Date() >= deadline { return ([], pair.map { $0.curl.text }.joined(separator: "\n---\n")) }
@@ -120,7 +122,9 @@ struct StreamSlotLeakTests {
         #expect(server.stop())
     }
 
-    @Test("a page that reloads gets its stream at once: a closed connection gives its slot back when it closes")
+    // That the slot is given back the moment the connection closes, not by the stream's
+    // one-second check, is proven without timing in StreamSlotTests (an embedded channel).
+    @Test("a page that reloads gets its stream: a closed connection gives its slot back")
     func reloadGetsTheSlotBack() async throws {
         let binary = try #require(builtExecutable("botrix"))
         let folder = TemporaryFolder()
@@ -137,10 +141,9 @@ struct StreamSlotLeakTests {
                     break
                 }
                 Self.close(holder)  // the page goes: its connection closes
-                // The reload, asked again while refused for up to 20 s: a loaded server can take
-                // seconds to notice the closed connection. A slot never given back still fails
-                // (one given back only by the stream loop's own check, within a second, passes).
-                let (next, answer) = try await onOwnThread { try Self.openStream(url) }
+                // The reload, asked again while refused for up to 10 s (less than the 15 s
+                // heartbeat): a loaded server can take seconds to notice the closed connection.
+                let (next, answer) = try await onOwnThread { try Self.openStream(url, seconds: 10) }
                 #expect(next != nil, "\(path) round \(round): the slot of the page that left is still taken: \(answer)")
                 if let next { Self.close(next) }
             }

@@ -6,6 +6,7 @@ import HummingbirdTesting
 import InMemoryLogging
 import LMDB
 import Logging
+import NIOEmbedded
 import Storage
 import TestSupport
 import Testing
@@ -246,6 +247,21 @@ struct StreamSlotTests {
 }
 
 extension StreamSlotTests {
+    @Test("a slot taken with a connection is given back the moment that connection closes")
+    func releasedWhenTheConnectionCloses() throws {
+        let slots = StreamSlots(limit: 1)
+        let channel = EmbeddedChannel()
+        let slot = try slots.take("k", closingWith: channel)
+        #expect(slots.count("k") == 1)
+        channel.close(promise: nil)
+        channel.embeddedEventLoop.run()  // runs what the close scheduled, as a real loop would
+        // The slot itself is still held (its response body has not gone away): only the
+        // connection's close gave it back.
+        #expect(slots.count("k") == 0)
+        withExtendedLifetime(slot) {}
+        _ = try slots.take("k")
+    }
+
     @Test("a slot taken for a response whose body never runs is released when the response goes away")
     func releasedWithoutBody() throws {
         let slots = StreamSlots(limit: 1)
