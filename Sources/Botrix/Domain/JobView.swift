@@ -37,8 +37,10 @@ public struct JobView: Codable, Sendable, Equatable {
     /// Accounts recorded for the job (`AccountCreated`), apart from the progress a worker
     /// reports: reporting ahead never blocks recording the rest.
     public var accountsRecorded: Int = 0
-    /// The worker id of every claim so far, in order (the current holder last): a worker
-    /// id that held an earlier attempt is ambiguous without its claim token.
+    /// The worker id of the claims so far, in order (the current holder last): a worker id
+    /// that held an earlier attempt is ambiguous without its claim token. Bounded by
+    /// ``keptHolders`` (see ``boundedHolders(_:)``): releases do not count as attempts, so a
+    /// claim/release loop would otherwise grow the job's row without end.
     public var holders: [String] = []
     /// A pending job failed with retry waits until then (its backoff) before it can be
     /// claimed; nil: claimable at once. Cleared by the next claim.
@@ -77,6 +79,7 @@ public struct JobView: Codable, Sendable, Equatable {
             job.claimTokenHash = e.claimTokenHash
             job.claimKey = e.apiKey
             job.holders.append(e.workerID)
+            job.holders = Self.boundedHolders(job.holders)
             job.availableAt = nil
             if job.startedAt == nil { job.startedAt = time }
         case .progressUpdated(let e):

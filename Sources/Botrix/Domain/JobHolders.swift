@@ -1,0 +1,26 @@
+extension JobView {
+    /// The most worker ids a job keeps in ``holders``.
+    public static let keptHolders = 64
+
+    /// `holders` once a claim has been appended, cut to at most ``keptHolders`` entries
+    /// without changing the one question they answer: did a claimer hold an earlier attempt?
+    ///
+    /// A list within the bound is returned as it is (rows written before the bound existed
+    /// stay byte for byte what a rebuild gives). A longer one keeps the current holder, once
+    /// more before it when it held an earlier attempt, and the other earlier holders once
+    /// each, newest first, as many as fit; the oldest of those are forgotten, so a worker
+    /// that last held the job more than 60 distinct claimers ago can, when it claims again,
+    /// act without its claim token (with the token, as workers do, nothing changes).
+    public static func boundedHolders(_ holders: [String]) -> [String] {
+        guard holders.count > keptHolders, let current = holders.last else { return holders }
+        let earlier = holders.dropLast()
+        let heldEarlier = earlier.contains(current)
+        let room = keptHolders - (heldEarlier ? 2 : 1)
+        var others: [String] = []
+        var seen: Set<String> = [current]
+        for holder in earlier.reversed() where others.count < room && seen.insert(holder).inserted {
+            others.append(holder)
+        }
+        return others.reversed() + (heldEarlier ? [current, current] : [current])
+    }
+}
