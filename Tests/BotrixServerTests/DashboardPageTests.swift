@@ -75,6 +75,31 @@ struct DashboardPageTests: DashboardTesting {
         }
     }
 
+    @Test("a job page names each recent holder once, though the job keeps the current holder twice")
+    func holdersOnce() async throws {
+        let h = try APIHarness()
+        let admin = try h.key(.admin)
+        try await h.app().test(.router) { client in
+            let job = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin).body?["job_id"]
+                    as? String)
+            // 70 claims by "again" (each released but the last): past the bound, the job keeps
+            // "again" twice (it held earlier attempts); the page must not repeat it.
+            for round in 0..<70 {
+                let claim = try await client.call(
+                    .post, "/api/queue/claim", json: #"{"worker_id":"again"}"#, headers: admin)
+                let token = try #require(claim.body?["claim_token"] as? String)
+                if round < 69 {
+                    let body = try Self.json(["worker_id": "again", "claim_token": token])
+                    _ = try await client.call(.post, "/api/jobs/\(job)/release", json: body, headers: admin)
+                }
+            }
+            let session = try await Self.signIn(client, try Self.token(admin))
+            let page = try await client.call(.get, "/ui/jobs/\(job)", headers: session).text
+            #expect(page.contains("Held by (the most recent workers): again</p>"), "\(page)")
+        }
+    }
+
     @Test("the live feed takes a slot of the key's stream limit, shared with the API's event streams")
     func liveFeedLimit() async throws {
         var setup = try APIHarness()

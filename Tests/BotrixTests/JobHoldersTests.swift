@@ -63,5 +63,13 @@ struct JobHoldersTests {
         let live = try f.snapshot()
         _ = try await f.service.rebuild()
         #expect(try f.snapshot().digests == live.digests)
+
+        // A row written before the bound, with every claim's holder: read back, it is cut
+        // claim by claim, exactly as a rebuild cuts it.
+        var legacy = view
+        legacy.holders = (0..<300).map { "w\($0 % 90)" }
+        let read = try JobView(row: legacy.row())
+        let rebuilt = legacy.holders.reduce(into: [String]()) { $0 = JobView.boundedHolders($0 + [$1]) }
+        #expect(read.holders == rebuilt && read.holders.count <= JobView.keptHolders)
     }
 }

@@ -133,6 +133,11 @@ extension JobView {
         claimKey = try r.optionalString()
         let holders = try r.string()
         self.holders = holders.isEmpty ? [] : holders.split(separator: "\n").map(String.init)
+        // A row written before holders were bounded: cut it claim by claim, as a rebuild does,
+        // so its answers are a rebuild's at once (its stored bytes change at its next write).
+        if self.holders.count > JobView.keptHolders {
+            self.holders = self.holders.reduce(into: []) { $0 = JobView.boundedHolders($0 + [$1]) }
+        }
         accountsRecorded = Int(try r.int())
         if r.version >= 3 { availableAt = try r.optionalString() }
     }

@@ -5,8 +5,10 @@ extension JobView {
     /// `holders` once a claim has been appended, cut to at most ``keptHolders`` entries
     /// without changing the one question they answer: did a claimer hold an earlier attempt?
     ///
-    /// A list within the bound is returned as it is (rows written before the bound existed
-    /// stay byte for byte what a rebuild gives). A longer one keeps the current holder, once
+    /// A list within the bound is returned as it is, so rows of jobs claimed at most 64 times
+    /// stay byte for byte what a rebuild gives (a longer row written before the bound is cut
+    /// claim by claim when it is read; `verify` reports its stored bytes until the job's next
+    /// write or `botrix rebuild`). A longer one keeps the current holder, once
     /// more before it when it held an earlier attempt, and the other earlier holders once
     /// each, newest first, as many as fit; the oldest of those are forgotten, so a worker
     /// that last held the job more than 60 distinct claimers ago can, when it claims again,
