@@ -155,7 +155,7 @@ struct OperationsTests {
         #expect(backup.status == 0, "\(backup.error)")
         // Let the producer go on appending after the copy, so the copy is a strict prefix.
         let acknowledged = (try? String(contentsOfFile: folder.file("acks"), encoding: .utf8))?.count ?? 0
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(60)
         while ((try? String(contentsOfFile: folder.file("acks"), encoding: .utf8))?.count ?? 0) <= acknowledged + 50,
             Date() < deadline
         {
