@@ -74,7 +74,11 @@ struct LiveServerTests {
         let folder = TemporaryFolder()
         let database = folder.file("shutdown.mdb")
         let server = try ServerProcess(binary: binary, database: database)
-        let stream = Task { try curl(["-N", "--max-time", "120", "\(server.baseURL)/api/events/stream"]) }
+        // A child process, open before the shutdown: a curl in a task could start late, after
+        // the server is gone, and meet another test's server on the reused port.
+        let stream = try StreamingCurl(url: "\(server.baseURL)/api/events/stream", maxSeconds: 120)
+        let connected = try await onOwnThread { stream.waitUntilConnected(seconds: 60) }
+        #expect(connected, "the stream did not open")
         let writes = Task {
             try await withThrowingTaskGroup(of: String?.self) { group in
                 for _ in 0..<40 { group.addTask { try createJob(server) } }
@@ -85,8 +89,10 @@ struct LiveServerTests {
         #expect(server.stop(timeout: 15), "the server did not stop: \(server.log())")
         #expect(server.process.terminationStatus == 0, "\(server.log())")
         // The server closed the stream: curl ended on its own, not on its --max-time (exit 28).
-        let streamed = try await stream.value
-        #expect(streamed.status != 28, "the stream outlived the server's shutdown")
+        let streamed = try await onOwnThread { stream.waitForExit(seconds: 60) }
+        #expect(
+            streamed != nil && streamed != 28,
+            "the stream outlived the server's shutdown (\(String(describing: streamed)))")
         let acknowledged = try await writes.value
         #expect(server.log().contains("stopped cleanly"))
         let (status, output, _) = try runProgram(binary, ["events", "--db", database])

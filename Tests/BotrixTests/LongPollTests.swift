@@ -20,8 +20,9 @@ struct LongPollTests {
                 Task {
                     try await f.service.claim(workerID: "w\(n)", maxJobs: 1, wait: wait, owner: "open")
                 })
-            // Generous: the test suite runs many suites at once on two cores.
-            let deadline = Date().addingTimeInterval(120)
+            // Generous: the test suite runs many suites at once on two cores, and a slow full
+            // run once left a claim task unscheduled for more than 120 s.
+            let deadline = Date().addingTimeInterval(300)
             while f.service.claimWaiters.arrivals == before && Date() < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
