@@ -39,8 +39,8 @@ public enum JSONReader {
         var index = 0
 
         /// An object's members in order, the object's values parsed as usual; a repeated key
-        /// is refused, as ``value(depth:)`` refuses it (checked by a scan while the object is
-        /// small, then by a set).
+        /// is refused, since readers disagree on which value wins (checked by a scan while the
+        /// object is small, then by a set). ``value(depth:)`` reads its objects through this.
         mutating func members(depth: Int) throws -> [(key: String, value: JSONValue)] {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw Failure(offset: index) }
@@ -85,24 +85,9 @@ public enum JSONReader {
             guard index < bytes.count else { throw Failure(offset: index) }
             switch bytes[index] {
             case UInt8(ascii: "{"):
-                index += 1
-                var object: JSONObject = [:]
-                skipSpace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return .object(object)
-                }
-                while true {
-                    skipSpace()
-                    let key = try string()
-                    skipSpace()
-                    try expect(UInt8(ascii: ":"))
-                    // A repeated key is refused: readers disagree on which value wins.
-                    guard object[key] == nil else { throw Failure(offset: index, reason: "duplicate key \"\(key)\"") }
-                    object[key] = try value(depth: depth + 1)
-                    skipSpace()
-                    if try separator(close: UInt8(ascii: "}")) { return .object(object) }
-                }
+                // `members` refuses a repeated key, so the keys are unique here.
+                return .object(
+                    JSONObject(uniqueKeysWithValues: try members(depth: depth).lazy.map { ($0.key, $0.value) }))
             case UInt8(ascii: "["):
                 index += 1
                 var array: [JSONValue] = []
