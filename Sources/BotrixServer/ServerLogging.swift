@@ -63,20 +63,25 @@ struct JSONLogHandler: MetadataStoringLogHandler {
 /// Whole lines to standard error with one `write(2)` each, so lines from many threads do
 /// not interleave mid-line (a pipe keeps writes of up to 4 KiB whole; longer lines, such as
 /// one carrying a path of many kilobytes, may be split) and no stdio lock or buffer sits in
-/// between. An interrupted write is retried, and a would-block one waits for the pipe (up
-/// to a second in all), so a line is not cut short and glued to the next.
+/// between. An interrupted write is retried, and a would-block one waits for the pipe up to
+/// 100 ms a line (a reader that stopped must not hold every logging thread, event loops
+/// included, for long); after that the rest of the line is dropped.
 enum StandardError {
     static func write(_ line: [UInt8]) {
         line.withUnsafeBytes { bytes in
             var offset = 0
             var retries = 0
+            var waits = 0
             while offset < bytes.count {
                 let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
                 if written > 0 {
                     offset += written
                 } else if written < 0, errno == EINTR || errno == EAGAIN, retries < 100 {
-                    // A full non-blocking pipe: wait (at most 10 ms a time) until it takes more.
+                    // A full non-blocking pipe: wait (at most 10 ms a time, ten times a line)
+                    // until it takes more.
                     if errno == EAGAIN {
+                        guard waits < 10 else { return }
+                        waits += 1
                         var wait = pollfd(fd: 2, events: Int16(POLLOUT), revents: 0)
                         _ = poll(&wait, 1, 10)
                     }

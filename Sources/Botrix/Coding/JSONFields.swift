@@ -1,13 +1,12 @@
 import JSONCoding
 
 /// A stored payload's fields by key: the members an event is decoded from (``JSONMembers``,
-/// in order) or a dictionary (``JSONObject``).
+/// in document order).
 protocol StoredFields {
     subscript(key: String) -> JSONValue? { get }
 }
 
 extension JSONMembers: StoredFields {}
-extension Dictionary: StoredFields where Key == String, Value == JSONValue {}
 
 /// Typed reads of a stored payload's fields, for the events' `read(_:)`.
 extension StoredFields {
