@@ -51,7 +51,12 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; nil when malformed.
     public static func parse(_ text: String) -> Int64? {
-        let chars = Array(text.utf8)
+        var text = text
+        return text.withUTF8(parse(utf8:))
+    }
+
+    /// ``parse(_:)`` of UTF-8 bytes in place (a projection parses a lease time per event).
+    private static func parse(utf8 chars: UnsafeBufferPointer<UInt8>) -> Int64? {
         func number(_ start: Int, _ count: Int) -> Int64? {
             guard start + count <= chars.count else { return nil }
             var value: Int64 = 0

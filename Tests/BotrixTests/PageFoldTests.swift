@@ -31,7 +31,8 @@ struct PageFoldTests {
     static func randomEvents(_ random: inout SplitMix, count: Int) -> [DomainEvent] {
         let jobs = (0..<4).map { _ in UUID() }
         let workers = ["w1", "w2", "", "a\nb", "line\n", "ünï"]
-        let lease = "2026-01-02T03:09:05.678Z"
+        // Claims and renewals move leases between times (their index entries with them).
+        let leases = ["2026-01-02T03:09:05.678Z", "2026-01-02T03:19:05.678Z", "2026-01-02T02:59:05.000Z"]
         var nextAccount: Int64 = 1
         var accounts: [(id: Int64, job: UUID)] = []
         var events: [DomainEvent] = jobs.map {
@@ -61,7 +62,9 @@ struct PageFoldTests {
                 events.append(
                     .jobClaimed(
                         JobClaimed(
-                            jobID: job, workerID: worker, leaseExpiresAt: lease, attempt: Int(random.next(upTo: 3)) + 1,
+                            jobID: job, workerID: worker,
+                            leaseExpiresAt: leases[Int(random.next(upTo: UInt64(leases.count)))],
+                            attempt: Int(random.next(upTo: 3)) + 1,
                             leaseSeconds: seconds)))
             case 2, 3:
                 events.append(
@@ -72,7 +75,11 @@ struct PageFoldTests {
                             accountData: [:])))
                 accounts.append((nextAccount, job))
                 nextAccount += 1
-            case 4: events.append(.progressUpdated(ProgressUpdated(jobID: job, workerID: worker, successful: 1)))
+            case 4:
+                let renewal = random.next(upTo: 2) == 0 ? leases[Int(random.next(upTo: UInt64(leases.count)))] : nil
+                events.append(
+                    .progressUpdated(
+                        ProgressUpdated(jobID: job, workerID: worker, successful: 1, leaseExpiresAt: renewal)))
             case 5:
                 let retry = random.next(upTo: 2) == 0
                 events.append(

@@ -6,34 +6,60 @@ enum UUIDText {
     private static let digits = Array("0123456789abcdef".utf8)
 
     static func format(_ id: UUID) -> String {
-        withUnsafeBytes(of: id.uuid) { raw in
-            var out = [UInt8]()
-            out.reserveCapacity(36)
-            for (index, byte) in raw.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 { out.append(UInt8(ascii: "-")) }
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 15)])
+        String(unsafeUninitializedCapacity: 36) { out in
+            withUnsafeBytes(of: id.uuid) { raw in
+                var at = 0
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[at] = UInt8(ascii: "-")
+                        at += 1
+                    }
+                    out[at] = digits[Int(byte >> 4)]
+                    out[at + 1] = digits[Int(byte & 15)]
+                    at += 2
+                }
+                return at
             }
-            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
+    /// Whether `text` is ``format(_:)`` of `id` (lowercase, as streams spell it).
+    static func spells(_ id: UUID, _ text: some Collection<UInt8>) -> Bool {
+        guard text.count == 36 else { return false }
+        return withUnsafeBytes(of: id.uuid) { raw in
+            var byte = 0
+            var high = true
+            for (index, c) in text.enumerated() {
+                if index == 8 || index == 13 || index == 18 || index == 23 {
+                    guard c == UInt8(ascii: "-") else { return false }
+                    continue
+                }
+                let nibble = high ? raw[byte] >> 4 : raw[byte] & 15
+                guard c == digits[Int(nibble)] else { return false }
+                if !high { byte += 1 }
+                high.toggle()
+            }
+            return true
         }
     }
 
     static func parse(_ text: String) -> UUID? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count == 36, utf8[8] == 45, utf8[13] == 45, utf8[18] == 45, utf8[23] == 45 else { return nil }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(16)
-        var index = 0
-        while index < 36 {
-            if index == 8 || index == 13 || index == 18 || index == 23 { index += 1 }
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
+        var text = text
+        return text.withUTF8 { utf8 -> UUID? in
+            guard utf8.count == 36, utf8[8] == 45, utf8[13] == 45, utf8[18] == 45, utf8[23] == 45 else { return nil }
+            var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+            let parsed = withUnsafeMutableBytes(of: &uuid) { bytes -> Bool in
+                var index = 0
+                for at in 0..<16 {
+                    if index == 8 || index == 13 || index == 18 || index == 23 { index += 1 }
+                    guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return false }
+                    bytes[at] = high << 4 | low
+                    index += 2
+                }
+                return true
+            }
+            return parsed ? UUID(uuid: uuid) : nil
         }
-        let b = bytes
-        return UUID(
-            uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
-        )
     }
 
     private static func nibble(_ c: UInt8) -> UInt8? {

@@ -7,13 +7,20 @@ import JSONCoding
 struct ViewWriter {
     var bytes: [UInt8]
 
-    init(version: UInt8) { bytes = [version] }
+    init(version: UInt8) {
+        bytes = [version]
+        bytes.reserveCapacity(256)  // most rows fit: one allocation per row
+    }
 
     mutating func int(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { bytes += $0 } }
     mutating func uint(_ value: UInt64) { withUnsafeBytes(of: value.bigEndian) { bytes += $0 } }
     mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
     mutating func string(_ value: String) {
-        let utf8 = Array(value.utf8)
+        withUnsafeBytes(of: UInt32(value.utf8.count).bigEndian) { bytes += $0 }
+        bytes += value.utf8
+    }
+    /// A string field whose UTF-8 is already at hand (JSON text just written).
+    mutating func string(utf8: [UInt8]) {
         withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
         bytes += utf8
     }
@@ -156,7 +163,7 @@ extension AccountView {
         w.string(verificationCode)
         w.string(status.rawValue)
         w.uuid(jobID)
-        w.string(String(decoding: JSONWriting.value(.object(accountData)), as: UTF8.self))
+        w.string(utf8: JSONWriting.value(.object(accountData)))
         w.string(createdAt)
         w.string(updatedAt)
         w.uint(version)

@@ -26,7 +26,7 @@ public struct AccountView: Codable, Sendable, Equatable {
 
     /// Folds one event of this account's stream; nil once deleted. Pure, like ``JobView/evolve(_:_:_:)``.
     public static func evolve(_ state: AccountView?, _ event: DomainEvent, _ recorded: EventPosition) -> AccountView? {
-        let time = Timestamp.rfc3339(milliseconds: recorded.recordedAt)
+        let time = recorded.recordedTime
         switch event {
         case .accountCreated(let e):
             return AccountView(

@@ -57,7 +57,7 @@ public struct JobView: Codable, Sendable, Equatable {
     /// Folds one event of this job's stream into its state. Pure: reads only the event,
     /// its recorded time and its sequence, so a rebuild reproduces every byte.
     public static func evolve(_ state: JobView?, _ event: DomainEvent, _ recorded: EventPosition) -> JobView? {
-        let time = Timestamp.rfc3339(milliseconds: recorded.recordedAt)
+        let time = recorded.recordedTime
         if case .jobCreated(let e) = event {
             return JobView(
                 id: e.jobID, count: e.count, status: .pending, progress: 0, successful: 0, failed: 0,
@@ -67,7 +67,7 @@ public struct JobView: Codable, Sendable, Equatable {
         }
         guard var job = state else { return nil }
         job.updatedAt = time
-        if recorded.stream == Streams.job(job.id) { job.version = recorded.version }
+        if Streams.isJob(recorded.stream, job.id) { job.version = recorded.version }
         switch event {
         case .jobCreated: break
         case .jobClaimed(let e):
@@ -138,19 +138,42 @@ public struct JobView: Codable, Sendable, Equatable {
 
 /// Where an event sits in the log: what `evolve` may read besides the payload.
 public struct EventPosition: Sendable, Equatable {
-    public var sequence: UInt64
-    public var stream: String
-    public var version: UInt64
-    public var recordedAt: Int64
+    public let sequence: UInt64
+    public let stream: String
+    public let version: UInt64
+    public let recordedAt: Int64
+    /// `recordedAt` as the views spell it (RFC 3339, milliseconds, UTC): formatted once
+    /// here rather than by each projection that stamps it.
+    public let recordedTime: String
 
     public init(sequence: UInt64, stream: String, version: UInt64, recordedAt: Int64) {
-        self.sequence = sequence
-        self.stream = stream
-        self.version = version
-        self.recordedAt = recordedAt
+        self.init(
+            sequence: sequence, stream: stream, version: version, recordedAt: recordedAt,
+            recordedTime: Timestamp.rfc3339(milliseconds: recordedAt))
     }
 
     public init(_ event: RecordedEvent) {
         self.init(sequence: event.sequence, stream: event.stream, version: event.version, recordedAt: event.recordedAt)
+    }
+
+    /// The position of `event`, whose time `earlier` (the position of an event before it)
+    /// has already formatted when both were recorded in the same millisecond (events of
+    /// one commit share their time): a replay then formats each commit's time once.
+    init(_ event: RecordedEvent, after earlier: EventPosition?) {
+        guard let earlier, earlier.recordedAt == event.recordedAt else {
+            self.init(event)
+            return
+        }
+        self.init(
+            sequence: event.sequence, stream: event.stream, version: event.version, recordedAt: event.recordedAt,
+            recordedTime: earlier.recordedTime)
+    }
+
+    private init(sequence: UInt64, stream: String, version: UInt64, recordedAt: Int64, recordedTime: String) {
+        self.sequence = sequence
+        self.stream = stream
+        self.version = version
+        self.recordedAt = recordedAt
+        self.recordedTime = recordedTime
     }
 }

@@ -108,5 +108,13 @@ public enum DomainEvent: Sendable, Equatable {
 /// Stream names of the two aggregates.
 public enum Streams {
     public static func job(_ id: UUID) -> String { "job-" + id.text }
+
+    /// Whether `stream` is ``job(_:)`` of `id`, without spelling the id out: a replay asks
+    /// this for every event of a job.
+    public static func isJob(_ stream: String, _ id: UUID) -> Bool {
+        let bytes = stream.utf8
+        guard bytes.count == 40, bytes.starts(with: "job-".utf8) else { return false }
+        return UUIDText.spells(id, bytes.dropFirst(4))
+    }
     public static func account(_ id: Int64) -> String { "account-\(id)" }
 }

@@ -77,7 +77,12 @@ public struct JobsProjection: Projection {
     }
 
     /// Every index and counter change of one step of a job, from `old` (nil: it did not
-    /// exist) to `new`; the view row itself is the caller's to write.
+    /// exist) to `new` (the same job); the view row itself is the caller's to write.
+    ///
+    /// Each index key is a function of a few fields (see ``Keys``). A step that changes
+    /// none of an index's fields leaves its entry and counter as they are, so that index is
+    /// skipped without building its keys: most steps of a replay (an account recorded, a
+    /// progress report) change one index or none.
     private func reindex(
         from old: JobView?, to new: JobView, counting changes: inout CounterChanges, in ltx: inout LogTransaction
     ) throws {
@@ -86,27 +91,47 @@ public struct JobsProjection: Projection {
             try ltx.put(byCreated, BigEndian.bytes(new.createdSequence), id)
             changes.add(1, to: "total")
         }
-        try move(byStatus, from: old.map(Keys.jobStatus), to: Keys.jobStatus(new), value: id, in: &ltx)
-        if old?.status != new.status {
-            if let old { changes.add(-1, to: "status.\(old.status.rawValue)") }
-            changes.add(1, to: "status.\(new.status.rawValue)")
+        // Keys.jobStatus reads status and createdSequence.
+        if old.map({ ($0.status, $0.createdSequence) != (new.status, new.createdSequence) }) ?? true {
+            try move(byStatus, from: old.map(Keys.jobStatus), to: Keys.jobStatus(new), value: id, in: &ltx)
+            if old?.status != new.status {
+                if let old { changes.add(-1, to: "status.\(old.status.rawValue)") }
+                changes.add(1, to: "status.\(new.status.rawValue)")
+            }
         }
-        let oldQueue = old.flatMap { $0.status == .pending && Keys.delayed($0) == nil ? Keys.queue($0) : nil }
-        let newQueue = new.status == .pending && Keys.delayed(new) == nil ? Keys.queue(new) : nil
-        try move(queue, from: oldQueue, to: newQueue, value: id, in: &ltx)
-        if (oldQueue == nil) != (newQueue == nil) {
-            changes.add(newQueue == nil ? -1 : 1, to: "queue.priority.\(new.priority)")
+        // The queue entry reads status, availableAt (through Keys.delayed), priority,
+        // requeued and createdSequence.
+        if old.map({ Self.queueFields($0) != Self.queueFields(new) }) ?? true {
+            let oldQueue = old.flatMap { $0.status == .pending && Keys.delayed($0) == nil ? Keys.queue($0) : nil }
+            let newQueue = new.status == .pending && Keys.delayed(new) == nil ? Keys.queue(new) : nil
+            try move(queue, from: oldQueue, to: newQueue, value: id, in: &ltx)
+            if (oldQueue == nil) != (newQueue == nil) {
+                changes.add(newQueue == nil ? -1 : 1, to: "queue.priority.\(new.priority)")
+            }
         }
-        let oldDelayed = old.flatMap { $0.status == .pending ? Keys.delayed($0) : nil }
-        let newDelayed = new.status == .pending ? Keys.delayed(new) : nil
-        try move(delayed, from: oldDelayed, to: newDelayed, value: [], in: &ltx)
-        if (oldDelayed == nil) != (newDelayed == nil) {
-            changes.add(newDelayed == nil ? -1 : 1, to: "queue.delayed")
+        // The retry wait reads status and availableAt (and the id).
+        if old.map({ ($0.status, $0.availableAt) != (new.status, new.availableAt) }) ?? true {
+            let oldDelayed = old.flatMap { $0.status == .pending ? Keys.delayed($0) : nil }
+            let newDelayed = new.status == .pending ? Keys.delayed(new) : nil
+            try move(delayed, from: oldDelayed, to: newDelayed, value: [], in: &ltx)
+            if (oldDelayed == nil) != (newDelayed == nil) {
+                changes.add(newDelayed == nil ? -1 : 1, to: "queue.delayed")
+            }
         }
-        let oldLease = old.flatMap(Keys.lease)
-        let newLease = Keys.lease(new)
-        try move(leases, from: oldLease, to: newLease, value: [], in: &ltx)
-        if (oldLease == nil) != (newLease == nil) { changes.add(newLease == nil ? -1 : 1, to: "leases") }
+        // The lease reads status and leaseExpiresAt (and the id).
+        if old.map({ ($0.status, $0.leaseExpiresAt) != (new.status, new.leaseExpiresAt) }) ?? true {
+            let oldLease = old.flatMap(Keys.lease)
+            let newLease = Keys.lease(new)
+            try move(leases, from: oldLease, to: newLease, value: [], in: &ltx)
+            if (oldLease == nil) != (newLease == nil) { changes.add(newLease == nil ? -1 : 1, to: "leases") }
+        }
+    }
+
+    /// What a job's queue entry is made from.
+    private static func queueFields(_ job: JobView) -> QueueFields {
+        QueueFields(
+            status: job.status, availableAt: job.availableAt, priority: job.priority, requeued: job.requeued,
+            createdSequence: job.createdSequence)
     }
 
     /// Replaces an index entry when its key changed.
@@ -210,4 +235,13 @@ public struct JobsProjection: Projection {
             activeLeases: counts["leases"] ?? 0, retriesWaiting: counts["queue.delayed"] ?? 0,
             successRate: completed + failed == 0 ? nil : Double(completed) / Double(completed + failed))
     }
+}
+
+/// The fields of a job its queue entry is made from (see ``JobsProjection``'s reindex).
+private struct QueueFields: Equatable {
+    var status: JobStatus
+    var availableAt: String?
+    var priority: Int
+    var requeued: Bool
+    var createdSequence: UInt64
 }

@@ -91,11 +91,30 @@ public struct Projections: Sendable {
     /// ``Projection/apply(page:in:)``). Projections never read one another, so one
     /// projection's page before the next is the same as event by event.
     public func apply(page recorded: [RecordedEvent], in ltx: inout LogTransaction, only: Set<String>? = nil) throws {
+        try apply(decoded: try Self.decode(page: recorded), in: &ltx, only: only)
+    }
+
+    /// The events of a page this version knows, decoded, with their positions: what
+    /// ``apply(decoded:in:only:)`` folds (a replay decodes ahead on another thread).
+    public static func decode(page recorded: [RecordedEvent]) throws -> [(event: DomainEvent, position: EventPosition)]
+    {
         var page: [(event: DomainEvent, position: EventPosition)] = []
         page.reserveCapacity(recorded.count)
+        var previous: EventPosition?
         for event in recorded {
-            if let domain = try DomainEvent(event) { page.append((domain, EventPosition(event))) }
+            guard let domain = try DomainEvent(event) else { continue }
+            let position = EventPosition(event, after: previous)
+            page.append((domain, position))
+            previous = position
         }
+        return page
+    }
+
+    /// Folds a decoded page (see ``decode(page:)``) into the (named) projections.
+    public func apply(
+        decoded page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction,
+        only: Set<String>? = nil
+    ) throws {
         for projection in selected(only) { try projection.apply(page: page, in: &ltx) }
     }
 

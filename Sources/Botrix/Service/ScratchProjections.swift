@@ -89,18 +89,18 @@ public final class ScratchProjections: @unchecked Sendable {
         try environment.read(body)
     }
 
-    /// Replays the live log after ``replayedTo`` up to `target`, a page per commit;
-    /// `progress` gets the sequence reached after each page.
+    /// Replays the live log after ``replayedTo`` up to `target`, a page per commit, the
+    /// pages read and decoded ahead on another thread (``ReplayReader``); `progress` gets
+    /// the sequence reached after each page.
     public func catchUp(to target: UInt64, progress: (UInt64) -> Void = { _ in }) throws {
-        while replayedTo < target {
-            let page = try store.log.read(after: replayedTo, limit: 4096).filter { $0.sequence <= target }
-            guard let last = page.last else { break }
+        guard replayedTo < target else { return }
+        try ReplayReader.replay(store.log, after: replayedTo, through: target) { page in
             try environment.write(makingRoom: 8) { scratchTxn in
                 var ltx = LogTransaction(log: log, transaction: scratchTxn, now: 0)
-                try projections.apply(page: page, in: &ltx, only: only)
-                try projections.setCheckpoint(last.sequence, in: &ltx, only: only)
+                try projections.apply(decoded: page.events, in: &ltx, only: only)
+                try projections.setCheckpoint(page.last, in: &ltx, only: only)
             }
-            replayedTo = last.sequence
+            replayedTo = page.last
             progress(replayedTo)
         }
     }
