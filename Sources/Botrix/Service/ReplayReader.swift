@@ -58,13 +58,17 @@ enum ReplayReader {
                 }
                 handoff.put(.success(decoded))
                 position = decoded.last
+                handoff.dropRetired()
             }
             handoff.finish()
         }
         reader.name = "botrix-replay-reader"
         reader.start()
         defer { handoff.stop() }
-        while let page = handoff.take() { try fold(page.get()) }
+        while let page = handoff.take() {
+            try fold(page.get())
+            handoff.retire(page)
+        }
     }
 }
 
@@ -78,6 +82,9 @@ private final class Handoff: @unchecked Sendable {
     private var pages: [Result<DecodedPage, any Error>] = []
     private var finished = false
     private var stopped = false
+    /// Pages the folder is done with, for the reader to free: freeing a page's events (their
+    /// strings and arrays) is a twentieth of a replay's work, which this keeps off the folder.
+    private var retired: [Result<DecodedPage, any Error>] = []
 
     init(capacity: Int) { self.capacity = capacity }
 
@@ -96,6 +103,22 @@ private final class Handoff: @unchecked Sendable {
         while pages.count >= capacity && !stopped { condition.wait() }
         if !stopped { pages.append(page) }
         condition.broadcast()
+    }
+
+    /// The folder hands back a page it has folded.
+    func retire(_ page: consuming Result<DecodedPage, any Error>) {
+        condition.lock()
+        defer { condition.unlock() }
+        retired.append(page)
+    }
+
+    /// The reader frees the pages handed back (outside the lock).
+    func dropRetired() {
+        condition.lock()
+        let done = retired
+        retired = []
+        condition.unlock()
+        _ = consume done
     }
 
     /// The reader has ended: no page follows.
