@@ -88,8 +88,10 @@ public final class GroupCommitWriter: Sendable {
         self.options = options
         self.clock = clock
         self.onBatch = onBatch
-        let thread = Thread { [self] in run() }
-        thread.name = "botrix-writer"
+        let thread = Thread { [self] in
+            ThreadName.set("botrix-writer")
+            run()
+        }
         thread.start()
     }
 

@@ -134,8 +134,17 @@ struct ReplayPathTests {
     final class Reads: @unchecked Sendable {
         private let lock = NSLock()
         private var made = 0
+        private var threads: Set<String> = []
         var count: Int { lock.withLock { made } }
-        func add() { lock.withLock { made += 1 } }
+        /// The system names of the threads that read.
+        var names: Set<String> { lock.withLock { threads } }
+        func add() {
+            let name = ThreadName.current
+            lock.withLock {
+                made += 1
+                threads.insert(name)
+            }
+        }
     }
 
     @Test("a fold that throws ends the replay at once, the reader stopped with it, a bounded way ahead")
@@ -163,6 +172,7 @@ struct ReplayPathTests {
             }
         }
         #expect(folded == 2)
+        #expect(reads.names == ["botrix-replay"])
         // Two pages folded, at most `ahead` waiting and one in hand when it was stopped.
         let atReturn = reads.count
         #expect(atReturn >= 2 && atReturn <= 2 + ReplayReader.ahead + 1)

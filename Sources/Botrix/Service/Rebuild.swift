@@ -130,8 +130,10 @@ extension ScratchProjections {
 /// cooperative pool stays free for requests meanwhile.
 private func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.name = "botrix-rebuild"
+        let thread = Thread {
+            ThreadName.set("botrix-rebuild")
+            continuation.resume(with: Result { try body() })
+        }
         thread.start()
     }
 }

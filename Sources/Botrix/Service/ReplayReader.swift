@@ -44,6 +44,7 @@ enum ReplayReader {
     ) throws {
         let handoff = Handoff(capacity: ahead)
         let reader = Thread {
+            ThreadName.set("botrix-replay")
             var position = after
             while position < target, handoff.wanted {
                 let page = Result { () throws -> DecodedPage? in
@@ -62,7 +63,6 @@ enum ReplayReader {
             }
             handoff.finish()
         }
-        reader.name = "botrix-replay-reader"
         reader.start()
         defer { handoff.stop() }
         while let page = handoff.take() {

@@ -1,4 +1,5 @@
 import Dispatch
+import EventLog
 import Foundation
 import Synchronization
 
@@ -83,10 +84,7 @@ private final class ReadThreads: Sendable {
         self.count = count
         for index in 0..<count {
             let thread = Thread { [self] in
-                // Named from inside (Linux keeps 15 bytes): what `ps -L`, perf and /proc show.
-                // On Linux, Foundation's `Thread.name` does not reach the system thread (the
-                // tests saw the process's name), and `pthread_setname_np` is not imported.
-                try? Data("\(name)-\(index)".utf8.prefix(15)).write(to: URL(fileURLWithPath: "/proc/thread-self/comm"))
+                ThreadName.set("\(name)-\(index)")
                 loop()
             }
             thread.start()
