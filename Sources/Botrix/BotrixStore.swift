@@ -78,7 +78,7 @@ public final class BotrixStore: Sendable {
     /// Starts the single writer for this store (servers and benchmarks; readers need none).
     public func makeWriter(
         onBatch: @escaping @Sendable (GroupCommitWriter.BatchReport) -> Void = { _ in }
-    ) -> GroupCommitWriter {
-        GroupCommitWriter(log: log, options: .init(maximumQueued: writerQueueLimit), onBatch: onBatch)
+    ) throws -> GroupCommitWriter {
+        try GroupCommitWriter(log: log, options: .init(maximumQueued: writerQueueLimit), onBatch: onBatch)
     }
 }

@@ -36,7 +36,7 @@ struct AppendBenchmark {
             let log = try StorageBackends.open(StorageOptions(path: path, mapSize: 1 << 32, durability: durability)) {
                 try EventLog(environment: $0)
             }
-            let writer = GroupCommitWriter(
+            let writer = try GroupCommitWriter(
                 log: log,
                 onBatch: { report in
                     commits.withLock {

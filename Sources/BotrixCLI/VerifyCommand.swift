@@ -47,7 +47,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 failed = failed || !differences.isEmpty
             } catch {
                 rebuild.finish()
-                say("FAIL projections: a rebuild from this log is impossible: \(error)")
+                say("FAIL projections: could not rebuild them to compare: \(error)")
                 failed = true
             }
         }

@@ -75,7 +75,8 @@ public final class GroupCommitWriter: Sendable {
     /// Milliseconds since 1970 from the system clock.
     public static let wallClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
 
-    /// Starts the writer thread.
+    /// Starts the writer thread; throws ``SystemThread/Refused`` when the system will not
+    /// start one (every command would otherwise wait for a writer that never runs).
     /// - Parameters:
     ///   - clock: milliseconds since 1970 for `recorded_at`; tests inject their own.
     ///   - onBatch: called on the writer thread after each batch; keep it cheap.
@@ -83,16 +84,12 @@ public final class GroupCommitWriter: Sendable {
         log: EventLog, options: Options = Options(),
         clock: @escaping @Sendable () -> Int64 = GroupCommitWriter.wallClock,
         onBatch: @escaping @Sendable (BatchReport) -> Void = { _ in }
-    ) {
+    ) throws {
         self.log = log
         self.options = options
         self.clock = clock
         self.onBatch = onBatch
-        let thread = Thread { [self] in
-            ThreadName.set("botrix-writer")
-            run()
-        }
-        thread.start()
+        try SystemThread.start(named: "botrix-writer") { [self] in run() }
     }
 
     /// Runs `operation` inside the next batch's transaction and returns its result once

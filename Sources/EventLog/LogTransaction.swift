@@ -46,6 +46,13 @@ public struct LogTransaction {
         try transaction.put(database, key, value, options: options)
     }
 
+    /// Writes a row read from another database's cursor as it is (see
+    /// ``WriteTransaction/put(_:key:value:options:)``).
+    public mutating func put(_ database: Database, entry: CursorEntry, options: PutOptions = []) throws {
+        hasWritten = true
+        try transaction.put(database, key: entry.key, value: entry.value, options: options)
+    }
+
     /// Removes a projection row; returns false when it was not there.
     @discardableResult
     public mutating func delete(_ database: Database, _ key: [UInt8]) throws -> Bool {

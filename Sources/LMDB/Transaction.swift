@@ -54,14 +54,21 @@ extension LMDBWriteTransaction {
     public func put(_ database: Database, _ key: [UInt8], _ value: [UInt8], options: PutOptions)
         throws
     {
-        try withMDBValue(key) { keyValue in
-            try value.withUnsafeBytes { bytes in
-                var data = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-                let code =
-                    faults.failure(at: .put) ?? mdb_put(handle, database.dbi, &keyValue, &data, options.flags)
-                try check(code, "put into \(database.name)")
-            }
+        try key.withUnsafeBytes { key in
+            try value.withUnsafeBytes { value in try put(database, key: key, value: value, options: options) }
         }
+    }
+
+    public func put(
+        _ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions
+    ) throws {
+        guard key.count > 0, key.count <= maximumKeySize else {
+            throw LMDBError.invalidKey(length: key.count, maximum: maximumKeySize)
+        }
+        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let code = faults.failure(at: .put) ?? mdb_put(handle, database.dbi, &keyValue, &data, options.flags)
+        try check(code, "put into \(database.name)")
     }
 
     /// Removes `key`; returns false when it was not there.

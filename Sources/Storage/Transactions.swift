@@ -27,14 +27,22 @@ extension TransactionReading {
     }
 
     /// Calls `body` with a copy of every row of `database`, in key order, and returns how
-    /// many there were: what copying a database into another file (`.append` puts) needs.
+    /// many there were.
     @discardableResult
     public func forEachRow(of database: Database, _ body: ([UInt8], [UInt8]) throws -> Void) throws -> Int {
+        try forEachEntry(of: database) { try body(Array($0.key), Array($0.value)) }
+    }
+
+    /// Calls `body` with every row of `database` as the backend holds it (valid during the
+    /// call only), in key order, and returns how many there were: what copying a database
+    /// into another file (`.append` puts of each entry) needs.
+    @discardableResult
+    public func forEachEntry(of database: Database, _ body: (CursorEntry) throws -> Void) throws -> Int {
         try withCursor(database) { cursor in
             var rows = 0
             var entry = try cursor.first()
             while let row = entry {
-                try body(Array(row.key), Array(row.value))
+                try body(row)
                 rows += 1
                 entry = try cursor.next()
             }
@@ -61,6 +69,12 @@ public struct PutOptions: OptionSet, Sendable {
 public protocol WriteTransaction: TransactionReading {
     /// Stores `value` at `key`.
     func put(_ database: Database, _ key: [UInt8], _ value: [UInt8], options: PutOptions) throws
+
+    /// Stores `value` at `key`, both borrowed for the call: copying a database row by row
+    /// (an online rebuild's swap, with writers waiting) puts each cursor entry as it is,
+    /// without two arrays a row.
+    func put(_ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions)
+        throws
 
     /// Removes `key`; returns false when it was not there.
     @discardableResult

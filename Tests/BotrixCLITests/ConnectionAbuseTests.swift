@@ -216,7 +216,7 @@ struct ConnectionAbuseTests {
         do {
             let environment = try Environment(.init(path: database, mapSize: 1 << 28, durability: .nosync))
             let log = try EventLog(environment: environment)
-            let writer = GroupCommitWriter(log: log)
+            let writer = try GroupCommitWriter(log: log)
             let data = Array(#"{"n":1}"#.utf8)
             for _ in 0..<100 {
                 _ = try await writer.perform { ltx in
@@ -284,7 +284,7 @@ struct ConnectionAbuseTests {
         let database = folder.file("noread.mdb")
         do {
             let environment = try Environment(.init(path: database, mapSize: 1 << 26, durability: .nosync))
-            let writer = GroupCommitWriter(log: try EventLog(environment: environment))
+            let writer = try GroupCommitWriter(log: try EventLog(environment: environment))
             let data = Array(String(repeating: "x", count: 300).utf8)
             let payload = Array(#"{"pad":""#.utf8) + data + Array(#""}"#.utf8)
             _ = try await writer.perform { ltx in

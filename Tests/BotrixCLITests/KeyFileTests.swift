@@ -79,7 +79,7 @@ struct KeyFileTests {
     /// A data file with one account (password and code known) sealed under `key`.
     static func storeWithAccount(_ path: String, key: String) async throws {
         let store = try BotrixStore(.init(path: path, mapSize: 1 << 24))
-        let writer = store.makeWriter()
+        let writer = try store.makeWriter()
         let service = try await BotrixService(
             store: store, writer: writer, secrets: try SecretBox(masterKey: Array(Data(base64Encoded: key)!)))
         let job = try await service.createJob(CreateJob(count: 1))

@@ -15,7 +15,7 @@ struct OperationsTests {
     static func filledStore(_ folder: TemporaryFolder, name: String = "ops.mdb") async throws -> (String, UUID) {
         let path = folder.file(name)
         let store = try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
-        let writer = store.makeWriter()
+        let writer = try store.makeWriter()
         let service = try await BotrixService(store: store, writer: writer)
         let first = try await service.createJob(CreateJob(count: 3, priority: 2))
         _ = try await service.createJob(CreateJob(count: 1))

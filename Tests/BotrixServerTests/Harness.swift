@@ -22,7 +22,7 @@ struct APIHarness {
     init(leaseSeconds: Int = 60, maxAttempts: Int = 3) throws {
         store = try BotrixStore(.init(path: folder.file("botrix.mdb"), mapSize: 1 << 26, durability: .nosync))
         let clock = self.clock
-        writer = GroupCommitWriter(log: store.log, clock: { clock.now })
+        writer = try GroupCommitWriter(log: store.log, clock: { clock.now })
         configuration.serverHost = "127.0.0.1"
         configuration.serverPort = 0
         configuration.leaseSeconds = leaseSeconds

@@ -13,7 +13,7 @@ struct BotrixStoreTests {
         let path = folder.file("nested/dir/botrix.mdb")
         do {
             let store = try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
-            let writer = store.makeWriter()
+            let writer = try store.makeWriter()
             _ = try await writer.append(
                 AppendRequest(stream: "job-1", events: [ProposedEvent(type: "JobCreated", data: Array("{}".utf8))]))
             await writer.shutdown()

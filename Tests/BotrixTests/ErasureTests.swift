@@ -41,7 +41,7 @@ struct ErasureTests {
         static func open(_ path: String, buckets: Int? = nil) async throws -> Opened {
             let store = try ErasureTests.openStore(path)
             if let buckets { try seedScheme(store.environment, buckets: buckets) }
-            let writer = store.makeWriter()
+            let writer = try store.makeWriter()
             let service = try await BotrixService(
                 store: store, writer: writer,
                 secrets: try SecretBox(masterKey: ErasureTests.master, source: "the test key"))
@@ -290,7 +290,7 @@ struct ErasureTests {
 
         func refusal(_ expected: String, box: SecretBox? = nil, file: String? = nil) async throws {
             let store = try Self.openStore(file ?? path)
-            let writer = store.makeWriter()
+            let writer = try store.makeWriter()
             do {
                 _ = try await BotrixService(
                     store: store, writer: writer, secrets: try box ?? SecretBox(masterKey: Self.master))

@@ -18,7 +18,7 @@ struct MapGrowthTests {
     func growsUnderLoad() async throws {
         let folder = TemporaryFolder()
         let store = try BotrixStore(.init(path: folder.file("small.mdb"), mapSize: 1 << 20, durability: .nosync))
-        let writer = GroupCommitWriter(log: store.log)
+        let writer = try GroupCommitWriter(log: store.log)
         let service = try await BotrixService(store: store, writer: writer)
         let created = Shared<[UUID]>([])
         let cancelled = Shared<Set<UUID>>([])

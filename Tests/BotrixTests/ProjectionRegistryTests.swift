@@ -110,7 +110,7 @@ struct ProjectionRegistryTests {
         // A history written before the projection existed.
         do {
             let store = try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
-            let writer = store.makeWriter()
+            let writer = try store.makeWriter()
             let service = try await BotrixService(store: store, writer: writer)
             let job = try await service.createJob(CreateJob(count: 2))
             _ = try #require(try await service.claim(workerID: "w"))
@@ -123,7 +123,7 @@ struct ProjectionRegistryTests {
             let store = try retryingWhileOpen {
                 try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync, projections: registered))
             }
-            let writer = store.makeWriter()
+            let writer = try store.makeWriter()
             let service = try await BotrixService(store: store, writer: writer)
             let added = try EventTypeCounts(environment: store.environment)
 
@@ -161,7 +161,7 @@ struct ProjectionRegistryTests {
         let store = try retryingWhileOpen {
             try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync, projections: more))
         }
-        let writer = store.makeWriter()
+        let writer = try store.makeWriter()
         _ = try await BotrixService(store: store, writer: writer)
         let counted = try EventTypeCounts(environment: store.environment)
         #expect(try store.environment.read { try counted.read(in: $0) } == Self.countsInLog(store))

@@ -152,7 +152,7 @@ struct RetryBackoffTests {
         let store = try BotrixStore(.init(path: folder.file("b.mdb"), mapSize: 1 << 24, durability: .nosync))
         let wall = TestClock()
         let steady = Mutex<Int64>(wall.milliseconds)
-        let writer = GroupCommitWriter(log: store.log, clock: { wall.milliseconds })
+        let writer = try GroupCommitWriter(log: store.log, clock: { wall.milliseconds })
         let s = try await BotrixService(
             store: store, writer: writer, settings: .init(leaseSeconds: 60),
             leaseClock: { steady.withLock { $0 } })

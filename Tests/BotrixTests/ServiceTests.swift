@@ -205,7 +205,7 @@ struct CatchUpTests {
         let job = UUID()
         do {
             let store = try BotrixStore(.init(path: path, mapSize: 1 << 24, durability: .nosync))
-            let writer = store.makeWriter()
+            let writer = try store.makeWriter()
             let event = DomainEvent.jobCreated(
                 JobCreated(jobID: job, count: 2, priority: 1, verificationEnabled: false))
             _ = try await writer.append(

@@ -30,7 +30,7 @@ struct DomainFixture {
         let folder = TemporaryFolder()
         let store = try BotrixStore(.init(path: folder.file("botrix.mdb"), mapSize: 1 << 26, durability: .nosync))
         let clock = TestClock()
-        let writer = GroupCommitWriter(log: store.log, clock: { clock.milliseconds })
+        let writer = try GroupCommitWriter(log: store.log, clock: { clock.milliseconds })
         let service = try await BotrixService(
             store: store, writer: writer,
             settings: .init(

@@ -30,7 +30,7 @@ guard arguments.count == 3 else {
 }
 let environment = try Environment(.init(path: arguments[1], mapSize: 1 << 24, durability: .full))
 let log = try EventLog(environment: environment)
-let writer = GroupCommitWriter(log: log)
+let writer = try GroupCommitWriter(log: log)
 let ackDescriptor = open(arguments[2], O_WRONLY | O_CREAT | O_APPEND, 0o644)
 guard ackDescriptor >= 0 else { exit(3) }
 

@@ -16,7 +16,7 @@ struct LogFixture {
         folder = TemporaryFolder()
         environment = try folder.environment(mapSize: mapSize)
         log = try EventLog(environment: environment, limits: .init(maximumRecordBytes: maximumRecordBytes))
-        writer = GroupCommitWriter(log: log, clock: clock ?? GroupCommitWriter.wallClock)
+        writer = try GroupCommitWriter(log: log, clock: clock ?? GroupCommitWriter.wallClock)
     }
 }
 

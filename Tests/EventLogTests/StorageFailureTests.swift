@@ -103,7 +103,7 @@ struct StorageFailureTests {
         let folder = TemporaryFolder()
         let environment = try folder.environment()
         let log = try EventLog(environment: environment)
-        let writer = GroupCommitWriter(log: log, options: .init(maximumQueued: 4))
+        let writer = try GroupCommitWriter(log: log, options: .init(maximumQueued: 4))
         let gate = WriterGate()
         await gate.close(writer)
         let queued = (0..<4).map { n in

@@ -34,7 +34,7 @@ public struct MasterKeyRotation: Sendable {
     public static func rotate(store: BotrixStore, current: SecretBox, new: SecretBox) async throws
         -> MasterKeyRotation
     {
-        let writer = store.makeWriter()
+        let writer = try store.makeWriter()
         do {
             let rotation = try await run(store: store, writer: writer, current: current, new: new)
             await writer.shutdown()

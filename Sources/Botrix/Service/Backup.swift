@@ -117,7 +117,9 @@ extension BotrixStore {
                 }
                 for name in snapshotNames {
                     guard let from = sources[name], let to = targets[name] else { continue }
-                    finalEntries += try source.forEachRow(of: from) { try target.put(to, $0, $1, options: .append) }
+                    finalEntries += try source.forEachEntry(of: from) {
+                        try target.put(to, key: $0.key, value: $0.value, options: .append)
+                    }
                 }
             }
             return head.sequence

@@ -52,7 +52,7 @@ extension BotrixService {
                 durability: options.durability, writerQueueLimit: options.writerQueueLimit))
         try whenOpened(store.environment.path, try store.log.head().sequence)
         let box = try secrets(store.environment.path)
-        let writer = store.makeWriter(onBatch: onBatch)
+        let writer = try store.makeWriter(onBatch: onBatch)
         do {
             return try await BotrixService(
                 store: store, writer: writer, settings: settings, secrets: box, leaseClock: leaseClock)

@@ -130,10 +130,10 @@ extension ScratchProjections {
 /// cooperative pool stays free for requests meanwhile.
 private func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            ThreadName.set("botrix-rebuild")
-            continuation.resume(with: Result { try body() })
+        do {
+            try SystemThread.start(named: "botrix-rebuild") { continuation.resume(with: Result { try body() }) }
+        } catch {
+            continuation.resume(throwing: error)
         }
-        thread.start()
     }
 }

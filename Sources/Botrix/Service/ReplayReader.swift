@@ -27,9 +27,10 @@ enum ReplayReader {
 
     /// Calls `fold` with each page of `log` after `after` up to `target` (inclusive), in
     /// order, read and decoded on another thread. Returns when the pages ran out or `fold`
-    /// threw; either way the reader thread has stopped by then (it never outlives the call,
-    /// so it never reads a store its caller has closed). A read or decode error is thrown
-    /// here once the pages before it are folded.
+    /// threw; either way the reader has made its last read by then, so it never reads a
+    /// store its caller has closed (its thread may still be releasing what it held for a
+    /// moment after). A read or decode error is thrown here once the pages before it are
+    /// folded; a thread the system refuses is thrown at once (``SystemThread/Refused``).
     static func replay(
         _ log: EventLog, after: UInt64, through target: UInt64, fold: (DecodedPage) throws -> Void
     ) throws {
@@ -43,8 +44,8 @@ enum ReplayReader {
         fold: (DecodedPage) throws -> Void
     ) throws {
         let handoff = Handoff(capacity: ahead)
-        let reader = Thread {
-            ThreadName.set("botrix-replay")
+        // A thread the system refuses is an error here, not a wait for pages that never come.
+        try SystemThread.start(named: "botrix-replay") {
             var position = after
             while position < target, handoff.wanted {
                 let page = Result { () throws -> DecodedPage? in
@@ -63,7 +64,6 @@ enum ReplayReader {
             }
             handoff.finish()
         }
-        reader.start()
         defer { handoff.stop() }
         while let page = handoff.take() {
             try fold(page.get())

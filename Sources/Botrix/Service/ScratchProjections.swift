@@ -119,7 +119,7 @@ public final class ScratchProjections: @unchecked Sendable {
         try environment.read { scratchTxn in
             for (from, to) in zip(scratchDatabases, liveDatabases) {
                 try ltx.clear(to)
-                copied += try scratchTxn.forEachRow(of: from) { try ltx.put(to, $0, $1, options: .append) }
+                copied += try scratchTxn.forEachEntry(of: from) { try ltx.put(to, entry: $0, options: .append) }
             }
         }
         rowsSwapped = copied
