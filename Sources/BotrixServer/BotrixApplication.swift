@@ -85,7 +85,7 @@ public enum BotrixApplication {
                 kind: .reads, rate: configuration.rateLimitReadsPerSecond,
                 burst: Double(configuration.rateLimitReadBurst)))
         // Two threads even on two cores: one slow read must not queue every cheap one.
-        let reads = ReadPool(limit: max(2, System.coreCount - 1))
+        let reads = try ReadPool(limit: max(2, System.coreCount - 1))
         HealthRoutes(service: service).register(on: router)
         JobRoutes(service: service, reads: reads).register(on: router)
         AccountRoutes(service: service, reads: reads).register(on: router)
@@ -97,7 +97,7 @@ public enum BotrixApplication {
         ).register(on: router)
         Dashboard(
             service: service, access: access, sessions: DashboardSessions(),
-            reads: ReadPool(limit: 1, queueLimit: 64, name: "botrix-dash"),
+            reads: try ReadPool(limit: 1, queueLimit: 64, name: "botrix-dash"),
             pageLimits: DashboardLimits(
                 rate: configuration.dashboardRequestsPerSecond, burst: configuration.dashboardRequestBurst),
             signInLimits: DashboardLimits(

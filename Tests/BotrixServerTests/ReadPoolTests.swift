@@ -20,7 +20,7 @@ struct ReadPoolTests {
 
     @Test("reads run on the pool's own threads")
     func ownThreads() async throws {
-        let pool = ReadPool(limit: 2)
+        let pool = try ReadPool(limit: 2)
         let names = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<8 {
                 group.addTask {
@@ -37,7 +37,7 @@ struct ReadPoolTests {
 
     @Test("with its only slot taken and no queue, a read is refused at once; the holder finishes")
     func refusesBeyondTheQueue() async throws {
-        let pool = ReadPool(limit: 1, queueLimit: 0)
+        let pool = try ReadPool(limit: 1, queueLimit: 0)
         let release = DispatchSemaphore(value: 0)
         let entered = Atomic<Bool>(false)
         let holder = Task {
@@ -61,7 +61,7 @@ struct ReadPoolTests {
     func threadsEnd() async throws {
         let name = "rpt\(Int.random(in: 1000...9999))"
         do {
-            let pool = ReadPool(limit: 3, name: name)
+            let pool = try ReadPool(limit: 3, name: name)
             #expect(try await pool.run { 5 } == 5)
             // Each thread names itself when it first runs: on a busy machine some start late.
             var started = try Self.threads(named: name)

@@ -19,10 +19,12 @@ final class ReadPool: Sendable {
     private let threads: ReadThreads
 
     /// `name` prefixes its threads' names (`botrix-read-0`, …; at most 15 bytes are kept).
-    init(limit: Int, queueLimit: Int = 256, name: String = "botrix-read") {
+    /// Starts the pool's threads; throws ``SystemThread/Refused`` when the system will not
+    /// start them all (reads would otherwise wait for threads that never run).
+    init(limit: Int, queueLimit: Int = 256, name: String = "botrix-read") throws {
         self.limit = max(1, limit)
         self.queueLimit = queueLimit
-        threads = ReadThreads(count: self.limit, name: name)
+        threads = try ReadThreads(count: self.limit, name: name)
     }
 
     deinit { threads.stop() }
@@ -80,14 +82,15 @@ private final class ReadThreads: Sendable {
     private let available = DispatchSemaphore(value: 0)
     private let count: Int
 
-    init(count: Int, name: String) {
+    init(count: Int, name: String) throws {
         self.count = count
         for index in 0..<count {
-            let thread = Thread { [self] in
-                ThreadName.set("\(name)-\(index)")
-                loop()
+            do {
+                try SystemThread.start(named: "\(name)-\(index)") { [self] in loop() }
+            } catch {
+                stop()  // the threads already started end
+                throw error
             }
-            thread.start()
         }
     }
 
