@@ -19,20 +19,39 @@ public enum SystemThread {
     /// Runs `body` on a new detached thread named `name` (see ``ThreadName``); throws
     /// ``Refused`` when the system will not start one, in which case `body` never runs.
     public static func start(named name: String, _ body: @escaping @Sendable () -> Void) throws {
-        try start(named: name, stackBytes: nil, body)
+        try start(named: name, create: pthread_create, body)
     }
 
-    /// ``start(named:_:)`` with the thread's stack size given (nil: the system's default);
-    /// the tests ask for a stack no system can map, to see a refusal.
-    static func start(named name: String, stackBytes: Int?, _ body: @escaping @Sendable () -> Void) throws {
+    /// Runs blocking `body` (a replay of the whole log) on a thread of its own named `name`
+    /// and returns what it returns, so Swift's cooperative pool stays free meanwhile.
+    public static func run<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws
+        -> T
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            do {
+                try start(named: name) { continuation.resume(with: Result { try body() }) }
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// What starts a thread: `pthread_create`'s shape, so the tests can stand in a refusal.
+    typealias Create = (
+        UnsafeMutablePointer<pthread_t>, UnsafePointer<pthread_attr_t>?,
+        @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer?, UnsafeMutableRawPointer?
+    ) -> Int32
+
+    /// ``start(named:_:)`` through `create` (the tests pass one that refuses, as a full
+    /// pids cgroup or `RLIMIT_NPROC` would).
+    static func start(named name: String, create: Create, _ body: @escaping @Sendable () -> Void) throws {
         let work = Unmanaged.passRetained(Work(name: name, body: body)).toOpaque()
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
         pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        if let stackBytes { pthread_attr_setstacksize(&attributes, stackBytes) }
         var thread = pthread_t()
-        let code = pthread_create(
+        let code = create(
             &thread, &attributes,
             { context in
                 let work = Unmanaged<Work>.fromOpaque(context!).takeRetainedValue()
@@ -47,7 +66,7 @@ public enum SystemThread {
     }
 
     /// What the new thread runs, passed to it through `pthread_create`'s context pointer.
-    private final class Work {
+    private final class Work: Sendable {
         let name: String
         let body: @Sendable () -> Void
         init(name: String, body: @escaping @Sendable () -> Void) {

@@ -62,9 +62,7 @@ extension LMDBWriteTransaction {
     public func put(
         _ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions
     ) throws {
-        guard key.count > 0, key.count <= maximumKeySize else {
-            throw LMDBError.invalidKey(length: key.count, maximum: maximumKeySize)
-        }
+        try validateKey(length: key.count)
         var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
         let code = faults.failure(at: .put) ?? mdb_put(handle, database.dbi, &keyValue, &data, options.flags)
@@ -118,12 +116,18 @@ extension LMDBWriteTransaction {
 }
 
 func withMDBValue<R>(_ key: [UInt8], _ body: (inout MDB_val) throws -> R) throws -> R {
-    guard !key.isEmpty, key.count <= maximumKeySize else {
-        throw LMDBError.invalidKey(length: key.count, maximum: maximumKeySize)
-    }
+    try validateKey(length: key.count)
     return try key.withUnsafeBytes { bytes in
         var value = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
         return try body(&value)
+    }
+}
+
+/// Refuses a key LMDB cannot store (empty, or longer than ``maximumKeySize``) with an error
+/// that says so, before LMDB's own MDB_BAD_VALSIZE.
+func validateKey(length: Int) throws {
+    guard length > 0, length <= maximumKeySize else {
+        throw LMDBError.invalidKey(length: length, maximum: maximumKeySize)
     }
 }
 

@@ -57,22 +57,18 @@ struct SystemThreadTests {
 
     @Test("a started thread runs its work under its name")
     func runs() async throws {
-        let name: String = try await withCheckedThrowingContinuation { continuation in
-            do {
-                try SystemThread.start(named: "botrix-started") { continuation.resume(returning: ThreadName.current) }
-            } catch {
-                continuation.resume(throwing: error)
-            }
-        }
+        let name = try await SystemThread.run(named: "botrix-started") { ThreadName.current }
         #expect(name == "botrix-started")
+        struct Failed: Error {}
+        await #expect(throws: Failed.self) { try await SystemThread.run(named: "botrix-failing") { throw Failed() } }
     }
 
     @Test("a thread the system cannot start throws, and its work never runs")
     func refused() throws {
         let ran = Ran()
-        // A stack of 64 TiB cannot be mapped: pthread_create fails as under a thread limit.
+        // What pthread_create answers under a full pids cgroup or RLIMIT_NPROC.
         let error = #expect(throws: SystemThread.Refused.self) {
-            try SystemThread.start(named: "botrix-refused", stackBytes: 1 << 46) { ran.mark() }
+            try SystemThread.start(named: "botrix-refused", create: { _, _, _, _ in EAGAIN }) { ran.mark() }
         }
         #expect(error?.description.contains("cannot start the botrix-refused thread") == true)
         Thread.sleep(forTimeInterval: 0.2)

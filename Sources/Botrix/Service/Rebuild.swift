@@ -106,7 +106,9 @@ extension BotrixService {
         let started = ContinuousClock.now
         let scratch = try ScratchProjections(store: store)
         defer { scratch.remove() }
-        try await onOwnThread { try BotrixStore.build(scratch, log: log, progress: progress) }
+        try await SystemThread.run(named: "botrix-rebuild") {
+            try BotrixStore.build(scratch, log: log, progress: progress)
+        }
         let swapStarted = ContinuousClock.now
         let applied = try await writer.perform { ltx in try scratch.swap(into: &ltx, live: projections) }
         return scratch.report(started: started, swapStarted: swapStarted, applied: applied)
@@ -123,17 +125,5 @@ extension ScratchProjections {
         return RebuildReport(
             events: replayedTo + applied, seconds: (finished - started).seconds,
             swapSeconds: (finished - swapStarted).seconds, rowsSwapped: rowsSwapped, checkpoint: checkpoint)
-    }
-}
-
-/// Runs blocking work (a replay of the whole log) on a thread of its own, so Swift's
-/// cooperative pool stays free for requests meanwhile.
-private func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        do {
-            try SystemThread.start(named: "botrix-rebuild") { continuation.resume(with: Result { try body() }) }
-        } catch {
-            continuation.resume(throwing: error)
-        }
     }
 }

@@ -16,8 +16,9 @@ public struct DecodedPage: Sendable {
 /// of its time reading records and decoding their JSON, which this moves off the thread
 /// that writes the projections.
 ///
-/// At most ``ahead`` pages wait decoded (a few MB), so memory stays bounded however far
-/// the reader could run. Each page is read in a short read transaction of its own, as
+/// At most ``ahead`` pages wait decoded; with the one being decoded, the one being folded
+/// and folded ones not yet freed, a handful of pages of ``pageSize`` events are in memory
+/// at once however far the reader could run. Each page is read in a short read transaction of its own, as
 /// before, so the reader pins no old pages of a live file.
 enum ReplayReader {
     /// Decoded pages the reader may hold before it waits for the folder.
