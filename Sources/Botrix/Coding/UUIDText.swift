@@ -7,39 +7,34 @@ enum UUIDText {
 
     static func format(_ id: UUID) -> String {
         String(unsafeUninitializedCapacity: 36) { out in
-            withUnsafeBytes(of: id.uuid) { raw in
-                var at = 0
-                for (index, byte) in raw.enumerated() {
-                    if index == 4 || index == 6 || index == 8 || index == 10 {
-                        out[at] = UInt8(ascii: "-")
-                        at += 1
-                    }
-                    out[at] = digits[Int(byte >> 4)]
-                    out[at + 1] = digits[Int(byte & 15)]
-                    at += 2
-                }
-                return at
-            }
+            write(id, into: out)
+            return 36
         }
     }
 
-    /// Whether `text` is ``format(_:)`` of `id` (lowercase, as streams spell it).
+    /// Whether `text` is ``format(_:)`` of `id` (lowercase, as streams spell it), spelled
+    /// on the stack rather than into a new string.
     static func spells(_ id: UUID, _ text: some Collection<UInt8>) -> Bool {
         guard text.count == 36 else { return false }
-        return withUnsafeBytes(of: id.uuid) { raw in
-            var byte = 0
-            var high = true
-            for (index, c) in text.enumerated() {
-                if index == 8 || index == 13 || index == 18 || index == 23 {
-                    guard c == UInt8(ascii: "-") else { return false }
-                    continue
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { spelled in
+            write(id, into: spelled)
+            return text.elementsEqual(spelled)
+        }
+    }
+
+    /// The 36 bytes of ``format(_:)`` into `out`.
+    private static func write(_ id: UUID, into out: UnsafeMutableBufferPointer<UInt8>) {
+        withUnsafeBytes(of: id.uuid) { raw in
+            var at = 0
+            for (index, byte) in raw.enumerated() {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    out[at] = UInt8(ascii: "-")
+                    at += 1
                 }
-                let nibble = high ? raw[byte] >> 4 : raw[byte] & 15
-                guard c == digits[Int(nibble)] else { return false }
-                if !high { byte += 1 }
-                high.toggle()
+                out[at] = digits[Int(byte >> 4)]
+                out[at + 1] = digits[Int(byte & 15)]
+                at += 2
             }
-            return true
         }
     }
 

@@ -15,12 +15,9 @@ struct ViewWriter {
     mutating func int(_ value: Int64) { withUnsafeBytes(of: value.bigEndian) { bytes += $0 } }
     mutating func uint(_ value: UInt64) { withUnsafeBytes(of: value.bigEndian) { bytes += $0 } }
     mutating func bool(_ value: Bool) { bytes.append(value ? 1 : 0) }
-    mutating func string(_ value: String) {
-        withUnsafeBytes(of: UInt32(value.utf8.count).bigEndian) { bytes += $0 }
-        bytes += value.utf8
-    }
-    /// A string field whose UTF-8 is already at hand (JSON text just written).
-    mutating func string(utf8: [UInt8]) {
+    mutating func string(_ value: String) { string(utf8: value.utf8) }
+    /// A string field from its UTF-8 (also JSON text just written, without making a String).
+    mutating func string(utf8: some Collection<UInt8>) {
         withUnsafeBytes(of: UInt32(utf8.count).bigEndian) { bytes += $0 }
         bytes += utf8
     }

@@ -18,8 +18,8 @@ public struct DecodedPage: Sendable {
 ///
 /// At most ``ahead`` pages wait decoded; with the one being decoded, the one being folded
 /// and folded ones not yet freed, a handful of pages of ``pageSize`` events are in memory
-/// at once however far the reader could run. Each page is read in a short read transaction of its own, as
-/// before, so the reader pins no old pages of a live file.
+/// at once however far the reader could run. Each page is read in a short read transaction
+/// of its own, so the reader pins no old pages of a live file.
 enum ReplayReader {
     /// Decoded pages the reader may hold before it waits for the folder.
     static let ahead = 2
@@ -75,7 +75,7 @@ enum ReplayReader {
 
 /// The bounded queue between the reader thread and the folder, with the two ends' ways
 /// of stopping: the reader finishes (no more pages), the folder stops (an error; the
-/// reader's next wait returns, and ``stop()`` waits for it to end).
+/// reader's next wait returns, and ``stop()`` waits for its last read).
 private final class Handoff: @unchecked Sendable {
     // Every field below is read and written with `condition` locked.
     private let condition = NSCondition()
@@ -142,7 +142,7 @@ private final class Handoff: @unchecked Sendable {
     }
 
     /// The folder is done (all taken, or it failed): wakes the reader if it waits, and
-    /// returns once it has ended.
+    /// returns once it has finished (made its last read).
     func stop() {
         condition.lock()
         defer { condition.unlock() }
