@@ -72,7 +72,8 @@ struct OperationsTests {
     }
 
     @Test(
-        "verify names each kind of damage on copies: an event byte, a removed event, a projection row, an index entry")
+        "verify names each kind of damage on copies: an event byte, a removed event, a projection row, an index entry, an event no rebuild can decode"
+    )
     func verifyFindsDamage() async throws {
         let binary = try #require(builtExecutable("botrix"))
         let folder = TemporaryFolder()
@@ -116,6 +117,20 @@ struct OperationsTests {
                     key.append(0)
                     BigEndian.append(1, to: &key)
                     try env.write { txn in try txn.put(streams, key, BigEndian.bytes(2)) }
+                }
+            ),
+            (
+                // A well-formed, correctly chained record whose payload is not a JobCreated:
+                // the log checks pass, and the comparison says it could not rebuild.
+                "undecodable-event", "FAIL projections: could not rebuild them to compare:",
+                { env in
+                    let log = try EventLog(environment: env)
+                    try env.write { txn in
+                        var ltx = LogTransaction(log: log, transaction: txn, now: 1_767_323_045_678)
+                        _ = try ltx.append(
+                            AppendRequest(
+                                stream: "job-x", events: [ProposedEvent(type: "JobCreated", data: Array("{}".utf8))]))
+                    }
                 }
             ),
         ]
