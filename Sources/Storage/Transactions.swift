@@ -26,13 +26,6 @@ extension TransactionReading {
         try withValue(database, key) { $0.map { Array($0) } }
     }
 
-    /// Calls `body` with a copy of every row of `database`, in key order, and returns how
-    /// many there were.
-    @discardableResult
-    public func forEachRow(of database: Database, _ body: ([UInt8], [UInt8]) throws -> Void) throws -> Int {
-        try forEachEntry(of: database) { try body(Array($0.key), Array($0.value)) }
-    }
-
     /// Calls `body` with every row of `database` as the backend holds it (valid during the
     /// call only), in key order, and returns how many there were: what copying a database
     /// into another file (`.append` puts of each entry) needs.

@@ -97,6 +97,21 @@ struct DashboardPageTests: DashboardTesting {
             let session = try await Self.signIn(client, try Self.token(admin))
             let page = try await client.call(.get, "/ui/jobs/\(job)", headers: session).text
             #expect(page.contains("Held by (the most recent workers): again</p>"), "\(page)")
+            // Claims by a, b, then a again: each once, where it last held the job (current last).
+            let other = try #require(
+                try await client.call(.post, "/api/jobs", json: #"{"count":1}"#, headers: admin).body?["job_id"]
+                    as? String)
+            for (index, worker) in ["a", "b", "a"].enumerated() {
+                let claim = try await client.call(
+                    .post, "/api/queue/claim", json: #"{"worker_id":"\#(worker)"}"#, headers: admin)
+                let token = try #require(claim.body?["claim_token"] as? String)
+                if index < 2 {
+                    let body = try Self.json(["worker_id": worker, "claim_token": token])
+                    _ = try await client.call(.post, "/api/jobs/\(other)/release", json: body, headers: admin)
+                }
+            }
+            let otherPage = try await client.call(.get, "/ui/jobs/\(other)", headers: session).text
+            #expect(otherPage.contains("Held by (the most recent workers): b, a</p>"), "\(otherPage)")
         }
     }
 

@@ -72,4 +72,44 @@ struct JobHoldersTests {
         let rebuilt = legacy.holders.reduce(into: [String]()) { $0 = JobView.boundedHolders($0 + [$1]) }
         #expect(read.holders == rebuilt && read.holders.count <= JobView.keptHolders)
     }
+
+    @Test("a worker forgotten after 70 other claimers still cannot act without its claim token")
+    func forgottenHolderNeedsToken() async throws {
+        let f = try await DomainFixture.make()
+        let job = try await f.service.createJob(CreateJob(count: 1))
+        let first = try #require(try await f.service.claim(workerID: "w0"))
+        _ = try await f.service.release(jobID: job.id, workerID: "w0", claimToken: first.claimToken)
+        for n in 1...70 {
+            let claimed = try #require(try await f.service.claim(workerID: "w\(n)"))
+            _ = try await f.service.release(jobID: job.id, workerID: "w\(n)", claimToken: claimed.claimToken)
+        }
+        let again = try #require(try await f.service.claim(workerID: "w0"))
+        let view = try #require(try f.service.job(job.id))
+        #expect(!view.holders.dropLast().contains("w0"), "w0 is forgotten by the bounded list")
+        #expect(view.holdersMayBeIncomplete)
+        // The old token is stale; no token is refused as well: the list lost the evidence.
+        await #expect(throws: DomainError.self) {
+            _ = try await f.service.heartbeat(jobID: job.id, workerID: "w0", claimToken: first.claimToken)
+        }
+        await #expect(throws: DomainError.self) {
+            _ = try await f.service.heartbeat(jobID: job.id, workerID: "w0")
+        }
+        _ = try await f.service.heartbeat(jobID: job.id, workerID: "w0", claimToken: again.claimToken)
+    }
+
+    @Test("a list below the bound forgot nobody; one cut to the bound is at it")
+    func incompleteOnlyAtTheBound() {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var full: [String] = []
+            var bounded: [String] = []
+            for _ in 0..<Int.random(in: 1...300, using: &random) {
+                let worker = "w\(Int.random(in: 0..<90, using: &random))"
+                full.append(worker)
+                bounded = JobView.boundedHolders(bounded + [worker])
+            }
+            let forgotSomeone = Set(full.dropLast()) != Set(bounded.dropLast())
+            if forgotSomeone { #expect(bounded.count == JobView.keptHolders, "\(bounded.count)") }
+        }
+    }
 }

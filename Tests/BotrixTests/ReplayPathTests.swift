@@ -24,7 +24,7 @@ struct ReplayPathTests {
     /// Every row of `database`.
     private static func rows(_ database: Database, in txn: some TransactionReading) throws -> [[UInt8]: [UInt8]] {
         var out: [[UInt8]: [UInt8]] = [:]
-        try txn.forEachRow(of: database) { out[$0] = $1 }
+        try txn.forEachEntry(of: database) { out[Array($0.key)] = Array($0.value) }
         return out
     }
 

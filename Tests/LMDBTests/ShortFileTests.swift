@@ -24,7 +24,8 @@ struct ShortFileTests {
         // LMDB's own walk of its free-page database (database 0): which pages are free.
         var free = Set<UInt64>()
         try environment.read { (txn) throws in
-            _ = try txn.forEachRow(of: Database(name: "free pages", id: 0)) { _, list in
+            _ = try txn.forEachEntry(of: Database(name: "free pages", id: 0)) { entry in
+                let list = Array(entry.value)
                 let ids = stride(from: 0, to: list.count, by: 8).map { offset in
                     list[offset..<offset + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 }

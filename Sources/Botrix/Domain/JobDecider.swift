@@ -311,6 +311,11 @@ public enum JobDecider {
                 "worker \(call.workerID) also held an earlier attempt of job \(job.id.text): send the claim_token of this attempt",
                 kind: .tokenRequired)
         }
+        if call.claimToken == nil, job.claimTokenHash != nil, job.holdersMayBeIncomplete {
+            throw DomainError.conflict(
+                "job \(job.id.text) has had too many claimers to tell whether \(call.workerID) held an earlier attempt: send the claim_token of this attempt",
+                kind: .tokenRequired)
+        }
         if let key = job.claimKey, key != call.apiKey {
             throw DomainError.conflict(
                 "job \(job.id.text) was claimed with another API key: only the key that claimed may act for the attempt",

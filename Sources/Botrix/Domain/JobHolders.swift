@@ -10,9 +10,10 @@ extension JobView {
     /// claim by claim when it is read; `verify` reports its stored bytes until the job's next
     /// write or `botrix rebuild`). A longer one keeps the current holder, once
     /// more before it when it held an earlier attempt, and the other earlier holders once
-    /// each, newest first, as many as fit; the oldest of those are forgotten, so a worker
-    /// that last held the job more than 60 distinct claimers ago can, when it claims again,
-    /// act without its claim token (with the token, as workers do, nothing changes).
+    /// each, newest first, as many as fit; the oldest of those are forgotten. A list that
+    /// forgot someone is therefore exactly at the bound (while there is room, every earlier
+    /// holder is kept), which ``holdersMayBeIncomplete`` reports: calls without a token are
+    /// then refused, so a forgotten earlier holder cannot act without its claim token.
     public static func boundedHolders(_ holders: [String]) -> [String] {
         guard holders.count > keptHolders, let current = holders.last else { return holders }
         let earlier = holders.dropLast()
@@ -25,4 +26,9 @@ extension JobView {
         }
         return others.reversed() + (heldEarlier ? [current, current] : [current])
     }
+
+    /// Whether ``holders`` may have forgotten an earlier holder (see ``boundedHolders(_:)``):
+    /// true for every list at the bound, so the answer "held no earlier attempt" is never
+    /// given from a list that lost the evidence.
+    public var holdersMayBeIncomplete: Bool { holders.count >= Self.keptHolders }
 }

@@ -160,10 +160,10 @@ extension Dashboard {
         if let value = job.availableAt, job.status == .pending { model["availableAt"] = value }
         if let value = job.message { model["message"] = value }
         if let value = job.errorMessage { model["errorMessage"] = value }
-        // Each worker once, in the order it first appears (the list names the current holder
-        // twice when it held an earlier attempt; see JobView.boundedHolders).
+        // Each worker once, where it last held the job, so the current holder comes last (the
+        // list names it twice when it held an earlier attempt; see JobView.boundedHolders).
         var named = Set<String>()
-        let holders = job.holders.filter { named.insert($0).inserted }
+        let holders = Array(job.holders.reversed().filter { named.insert($0).inserted }.reversed())
         if !holders.isEmpty { model["holders"] = holders.joined(separator: ", ") }
         if job.status == .running, let worker = job.workerID {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
