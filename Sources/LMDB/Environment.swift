@@ -29,8 +29,9 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     let handle: OpaquePointer
     /// Injected failures for tests; see ``FaultInjector``.
     public let faults = FaultInjector()
-    /// Set once LMDB reported `MDB_PANIC`: the environment refuses every write until the
-    /// process restarts (LMDB's own rule after a failed meta-page write).
+    /// Set once LMDB reported `MDB_PANIC` (or a map written through could be neither
+    /// allocated nor shrunk back): the environment refuses every write until the process
+    /// restarts (LMDB's own rule after a failed meta-page write).
     private let fatal = Mutex<LMDBError?>(nil)
     private let mapLock = ReadWriteLock()
     let sightings = ReaderSightings()
@@ -52,8 +53,11 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                 try check(mdb_env_set_mapsize(env, configuration.mapSize), "set map size")
                 var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS) | configuration.durability.flags
                 if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
+                let throughMap = configuration.writesThroughMap && !configuration.readOnly
+                if throughMap { flags |= UInt32(MDB_WRITEMAP) }
                 try Self.reserveLockFile(of: canonical, readers: configuration.maxReaders)
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")
+                if throughMap { try Self.reserveMap(of: env, path: canonical) }
                 try Self.checkLength(of: env, path: canonical)
                 // Slots left by dead processes pin old pages: clear them before anything else.
                 var dead: Int32 = 0
@@ -89,6 +93,22 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         }
     }
 
+    /// With `MDB_WRITEMAP` LMDB sizes the data file to the map with `ftruncate`, leaving a
+    /// hole, and writes pages by storing into the map: on a full file system the first store
+    /// into the hole kills the process with SIGBUS. Allocating every byte of the map first
+    /// (LMDB has no page beyond it) turns that into ENOSPC here, before anything is written.
+    /// Called after opening and after every change of the map's size.
+    static func reserveMap(of env: OpaquePointer, path: String) throws {
+        var envInfo = MDB_envinfo()
+        mdb_env_info(env, &envInfo)
+        var descriptor: Int32 = -1
+        try check(mdb_env_get_fd(env, &descriptor), "find the file of \(path)")
+        let code = posix_fallocate(descriptor, 0, off_t(envInfo.me_mapsize))
+        guard code == 0 else {
+            throw LMDBError.lmdb(code: code, operation: "reserve \(envInfo.me_mapsize) bytes of disk for \(path)")
+        }
+    }
+
     /// A file shorter than the pages its meta page counts was truncated (an interrupted
     /// copy) unless every missing page is free (LMDB does not write a page a transaction
     /// allocated and freed again; see ``FreePages``). Reading a missing page of the tree
@@ -110,8 +130,11 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     }
 
     deinit {
-        // Without full durability the last commits may sit in OS buffers: flush them on close.
-        if configuration.durability != .full && !configuration.readOnly { _ = mdb_env_sync(handle, 1) }
+        // Without full durability the last commits may sit in OS buffers: flush them on close,
+        // except for a throwaway store written through its map (usually deleted by now).
+        if configuration.durability != .full && !configuration.readOnly && !configuration.writesThroughMap {
+            _ = mdb_env_sync(handle, 1)
+        }
         mdb_env_close(handle)
         OpenFiles.unregister(path)
     }
@@ -191,6 +214,25 @@ public final class Environment: StorageEngine, @unchecked Sendable {
             let maximum = configuration.maximumMapSize
             guard current < maximum else { throw LMDBError.mapSizeLimit(current: current, maximum: maximum) }
             try check(mdb_env_set_mapsize(handle, min(current * 2, maximum)), "grow map")
+            try reserveResizedMap(previous: current)
+        }
+    }
+
+    /// After the map's size changed (held exclusively): a map written through must be
+    /// allocated on disk before any write (see ``reserveMap(of:path:)``). When the disk
+    /// cannot hold a map this process grew, the map goes back to `previous` (allocated
+    /// before; LMDB truncates the file to the map) and the error is thrown. A size another
+    /// process chose (`previous` nil) is never shrunk: that process may have written there.
+    /// When no shrink is possible the environment refuses every later write rather than
+    /// risk a store into a hole.
+    private func reserveResizedMap(previous: Int?) throws {
+        guard configuration.writesThroughMap && !configuration.readOnly else { return }
+        do {
+            try Self.reserveMap(of: handle, path: path)
+        } catch {
+            let restored = previous.map { mdb_env_set_mapsize(handle, $0) } ?? EINVAL
+            if restored != 0 { fatal.withLock { $0 = $0 ?? (error as? LMDBError) } }
+            throw error
         }
     }
 
@@ -297,6 +339,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
             } catch let error as LMDBError where error.isMapResized {
                 try mapLock.withExclusive { () in
                     try check(mdb_env_set_mapsize(handle, 0), "adopt resized map")
+                    try reserveResizedMap(previous: nil)
                 }
             }
         }
@@ -337,8 +380,9 @@ public final class Environment: StorageEngine, @unchecked Sendable {
 
     private func begin(flags: UInt32) throws -> OpaquePointer {
         var txn: OpaquePointer?
-        if flags & UInt32(MDB_RDONLY) == 0, let code = faults.failure(at: .beginWrite) {
-            try record(code, "begin write transaction")
+        if flags & UInt32(MDB_RDONLY) == 0 {
+            if let fatal = fatal.withLock({ $0 }) { throw fatal }
+            if let code = faults.failure(at: .beginWrite) { try record(code, "begin write transaction") }
         }
         try record(
             mdb_txn_begin(handle, nil, flags, &txn),

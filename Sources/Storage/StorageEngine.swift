@@ -13,10 +13,17 @@ public struct StorageOptions: Sendable {
     public var durability: Durability
     /// Open without write access (tools that read while a server writes).
     public var readOnly: Bool
+    /// A bulk fill of a throwaway store (a rebuild's scratch file): a backend with a
+    /// memory map may write pages straight into it instead of copying them with `write`
+    /// calls, provided that running out of disk still fails a write with an error rather
+    /// than killing the process. The LMDB backend allocates the whole map on disk before
+    /// writing through it (see `Environment`), so opening needs the map's size free, and
+    /// does not flush the store when it closes.
+    public var writesThroughMap: Bool
 
     public init(
         path: String, mapSize: Int = 1 << 30, maximumMapSize: Int = 1 << 40, maxReaders: Int = 510,
-        durability: Durability = .full, readOnly: Bool = false
+        durability: Durability = .full, readOnly: Bool = false, writesThroughMap: Bool = false
     ) {
         self.path = path
         self.mapSize = mapSize
@@ -24,6 +31,7 @@ public struct StorageOptions: Sendable {
         self.maxReaders = maxReaders
         self.durability = durability
         self.readOnly = readOnly
+        self.writesThroughMap = writesThroughMap
     }
 }
 

@@ -110,13 +110,10 @@ struct UnopenableFileTests {
         let folder = TemporaryFolder()
         let source = folder.file("source.mdb")
         try makeStore(source)
-        let disk = folder.file("disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
         let size = try #require(FileManager.default.attributesOfItem(atPath: source)[.size] as? Int)
-        let mounted = try runProgram(
-            "/bin/mount", ["-t", "tmpfs", "-o", "size=\(size + 64 * 1024)", "tmpfs", disk])
-        try #require(mounted.status == 0, "cannot mount a tmpfs (tests must run as root): \(mounted.error)")
-        defer { _ = try? runProgram("/bin/umount", ["-l", disk]) }
+        let small = try SmallDisk(bytes: size + 64 * 1024)
+        defer { small.unmount() }
+        let disk = small.path
         let db = "\(disk)/full.mdb"
         try FileManager.default.copyItem(atPath: source, toPath: db)
         // Fill what is left, so LMDB cannot give its lock file real pages.
@@ -127,12 +124,9 @@ struct UnopenableFileTests {
     @Test("a new store on a full disk: one line, no stub left behind, and it starts once space is freed")
     func newStoreOnFullDisk() throws {
         let binary = try #require(builtExecutable("botrix"))
-        let folder = TemporaryFolder()
-        let disk = folder.file("disk")
-        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        let mounted = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk])
-        try #require(mounted.status == 0, "cannot mount a tmpfs (tests must run as root): \(mounted.error)")
-        defer { _ = try? runProgram("/bin/umount", ["-l", disk]) }
+        let small = try SmallDisk(bytes: 1 << 20)
+        defer { small.unmount() }
+        let disk = small.path
         _ = try runProgram("/bin/dd", ["if=/dev/zero", "of=\(disk)/filler", "bs=4096"])
         _ = try runProgram("/usr/bin/truncate", ["-s", "-40K", "\(disk)/filler"])
         let db = "\(disk)/new.mdb"

@@ -100,6 +100,28 @@ struct OnlineRebuildTests {
         }
         #expect(after.digests[accounts.name] != before.digests[accounts.name], "accounts left as they were")
     }
+
+    @Test("the scratch file is written through its map where its disk holds the map, else as before: same rows")
+    func scratchThroughTheMap() async throws {
+        let roomy = try await DomainFixture.make()
+        // The map to allocate is at least 64 MiB, which this disk cannot hold.
+        let disk = try SmallDisk(bytes: 24 << 20)
+        defer { disk.unmount() }
+        let cramped = try await DomainFixture.make(path: disk.file("botrix.mdb"))
+        var throughMap: [Bool] = []
+        for f in [roomy, cramped] {
+            for n in 0..<30 { _ = try await f.service.createJob(CreateJob(count: 2, priority: n % 3)) }
+            let claimed = try #require(try await f.service.claimNext(workerID: "w"))
+            _ = try await f.service.recordAccount(account(claimed.id, worker: "w", 1))
+            let scratch = try ScratchProjections(store: f.store, throughMap: true)
+            defer { scratch.remove() }
+            try scratch.catchUp(to: try f.store.log.head().sequence)
+            let rebuilt = try scratch.read { try scratch.rebuilt.digests(in: $0) }
+            #expect(rebuilt == (try f.snapshot().digests))
+            throughMap.append(scratch.writesThroughMap)
+        }
+        #expect(throughMap == [true, false])
+    }
 }
 
 /// Job ids recorded from another task.

@@ -25,10 +25,11 @@ struct DomainFixture {
 
     static func make(
         leaseSeconds: Int = 60, maxAttempts: Int = 3, maxJobCount: Int = 100, retryBackoffBaseSeconds: Int = 0,
-        retryBackoffMaxSeconds: Int = 600
+        retryBackoffMaxSeconds: Int = 600, path: String? = nil
     ) async throws -> DomainFixture {
         let folder = TemporaryFolder()
-        let store = try BotrixStore(.init(path: folder.file("botrix.mdb"), mapSize: 1 << 26, durability: .nosync))
+        let store = try BotrixStore(
+            .init(path: path ?? folder.file("botrix.mdb"), mapSize: 1 << 26, durability: .nosync))
         let clock = TestClock()
         let writer = try GroupCommitWriter(log: store.log, clock: { clock.milliseconds })
         let service = try await BotrixService(

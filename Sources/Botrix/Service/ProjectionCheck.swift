@@ -31,6 +31,8 @@ extension Projections {
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws -> [ProjectionDifference] {
         let live = try Projections(store: store)
+        // Not written through its map: the temporary folder is often memory (tmpfs), where
+        // allocating the whole map ahead would hold as much memory as the live file uses.
         let scratch = try ScratchProjections(store: store, folder: scratchFolder)
         defer { scratch.remove() }
         let scratchDatabases = scratch.rebuilt.databases

@@ -67,7 +67,7 @@ extension BotrixStore {
     public func rebuild(only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }) throws -> RebuildReport {
         let live = try Projections(store: self)
         let started = ContinuousClock.now
-        let scratch = try ScratchProjections(store: self, only: only)
+        let scratch = try ScratchProjections(store: self, only: only, throughMap: true)
         defer { scratch.remove() }
         try Self.build(scratch, log: log, progress: progress)
         let swapStarted = ContinuousClock.now
@@ -104,7 +104,7 @@ extension BotrixService {
         let projections = self.projections
         let log = writer.log
         let started = ContinuousClock.now
-        let scratch = try ScratchProjections(store: store)
+        let scratch = try ScratchProjections(store: store, throughMap: true)
         defer { scratch.remove() }
         try await SystemThread.run(named: "botrix-rebuild") {
             try BotrixStore.build(scratch, log: log, progress: progress)
