@@ -137,6 +137,32 @@ struct PageFoldTests {
         #expect(recorded.contains { $0.type == "AccountDeleted" } && recorded.contains { $0.type == "AccountUpdated" })
     }
 
+    @Test("a job evolved in place equals the job evolved by value, step by step", arguments: [6, 7, 8])
+    func inPlaceEqualsByValue(seed: UInt64) throws {
+        let folder = TemporaryFolder()
+        let store = try BotrixStore(.init(path: folder.file("botrix.mdb"), mapSize: 1 << 26, durability: .nosync))
+        var random = SplitMix(seed: seed)
+        var events = Self.randomEvents(&random, count: 300)
+        // A job created again mid-history: evolve starts it afresh, in place too.
+        events.insert(events[0], at: 150)
+        let page = try Projections.decode(page: try Self.record(events, in: store))
+        var byValue: [UUID: JobView] = [:]
+        var inPlace: [UUID: JobView] = [:]
+        var steps = 0
+        for (event, position) in page {
+            guard let id = event.jobID else { continue }
+            byValue[id] = JobView.evolve(byValue[id], event, position)
+            if inPlace[id] != nil {
+                JobView.evolve(&inPlace[id]!, event, position)
+                steps += 1
+            } else {
+                inPlace[id] = JobView.evolve(nil, event, position)
+            }
+            #expect(inPlace[id] == byValue[id], "seed \(seed): \(event.type) at \(position.sequence)")
+        }
+        #expect(steps > 200)
+    }
+
     private func recordedJobs(_ recorded: [RecordedEvent]) throws -> [UUID] {
         try recorded.filter { $0.type == "JobCreated" }.compactMap { try DomainEvent($0)?.jobID }
     }

@@ -57,82 +57,103 @@ public struct JobView: Codable, Sendable, Equatable {
     /// Folds one event of this job's stream into its state. Pure: reads only the event,
     /// its recorded time and its sequence, so a rebuild reproduces every byte.
     public static func evolve(_ state: JobView?, _ event: DomainEvent, _ recorded: EventPosition) -> JobView? {
-        let time = recorded.recordedTime
-        if case .jobCreated(let e) = event {
-            return JobView(
-                id: e.jobID, count: e.count, status: .pending, progress: 0, successful: 0, failed: 0,
-                priority: e.priority, verificationEnabled: e.verificationEnabled, errorMessage: nil, message: nil,
-                attempts: 0, workerID: nil, leaseExpiresAt: nil, createdAt: time, updatedAt: time, startedAt: nil,
-                completedAt: nil, version: recorded.version, createdSequence: recorded.sequence, requeued: false)
-        }
+        if let created = created(by: event, recorded) { return created }
         guard var job = state else { return nil }
-        job.updatedAt = time
-        if Streams.isJob(recorded.stream, job.id) { job.version = recorded.version }
+        job.fold(event, recorded)
+        return job
+    }
+
+    /// ``evolve(_:_:_:)`` of an existing job, changing it where it is: a replay folds many
+    /// events into one job it keeps in memory, and a copy of the view per event (a score of
+    /// reference-counted fields) was a large part of its work.
+    public static func evolve(_ job: inout JobView, _ event: DomainEvent, _ recorded: EventPosition) {
+        if let created = created(by: event, recorded) {
+            job = created
+        } else {
+            job.fold(event, recorded)
+        }
+    }
+
+    /// The job a `JobCreated` makes (whatever came before it), or nil for any other event.
+    private static func created(by event: DomainEvent, _ recorded: EventPosition) -> JobView? {
+        guard case .jobCreated(let e) = event else { return nil }
+        let time = recorded.recordedTime
+        return JobView(
+            id: e.jobID, count: e.count, status: .pending, progress: 0, successful: 0, failed: 0,
+            priority: e.priority, verificationEnabled: e.verificationEnabled, errorMessage: nil, message: nil,
+            attempts: 0, workerID: nil, leaseExpiresAt: nil, createdAt: time, updatedAt: time, startedAt: nil,
+            completedAt: nil, version: recorded.version, createdSequence: recorded.sequence, requeued: false)
+    }
+
+    /// Folds an event other than `JobCreated` into this job.
+    private mutating func fold(_ event: DomainEvent, _ recorded: EventPosition) {
+        let time = recorded.recordedTime
+        updatedAt = time
+        if Streams.isJob(recorded.stream, id) { version = recorded.version }
         switch event {
         case .jobCreated: break
         case .jobClaimed(let e):
-            job.status = .running
-            job.workerID = e.workerID
-            job.leaseExpiresAt = e.leaseExpiresAt
-            job.attempts = e.attempt
-            job.leaseSeconds = e.leaseSeconds
-            job.claimTokenHash = e.claimTokenHash
-            job.claimKey = e.apiKey
-            job.holders.append(e.workerID)
-            job.holders = Self.boundedHolders(job.holders)
-            job.availableAt = nil
-            if job.startedAt == nil { job.startedAt = time }
+            status = .running
+            workerID = e.workerID
+            leaseExpiresAt = e.leaseExpiresAt
+            attempts = e.attempt
+            leaseSeconds = e.leaseSeconds
+            claimTokenHash = e.claimTokenHash
+            claimKey = e.apiKey
+            holders.append(e.workerID)
+            holders = Self.boundedHolders(holders)
+            availableAt = nil
+            if startedAt == nil { startedAt = time }
         case .progressUpdated(let e):
-            if let p = e.progress { job.progress = p }
-            if let s = e.successful { job.successful = s }
-            if let f = e.failed { job.failed = f }
-            if let m = e.message { job.message = m }
-            if let lease = e.leaseExpiresAt { job.leaseExpiresAt = lease }
+            if let p = e.progress { progress = p }
+            if let s = e.successful { successful = s }
+            if let f = e.failed { failed = f }
+            if let m = e.message { message = m }
+            if let lease = e.leaseExpiresAt { leaseExpiresAt = lease }
         case .accountCreated:
-            job.accountsRecorded += 1
-            job.progress = max(job.progress, job.accountsRecorded)
+            accountsRecorded += 1
+            progress = max(progress, accountsRecorded)
         case .jobCompleted:
-            job.status = .completed
-            job.completedAt = time
-            job.leaseExpiresAt = nil
+            status = .completed
+            completedAt = time
+            leaseExpiresAt = nil
         case .jobFailed(let e):
-            job.errorMessage = e.error
-            job.leaseExpiresAt = nil
+            errorMessage = e.error
+            leaseExpiresAt = nil
             if e.requeued {
-                job.status = .pending
-                job.workerID = nil
-                job.requeued = true
-                job.availableAt = e.availableAt
+                status = .pending
+                workerID = nil
+                requeued = true
+                availableAt = e.availableAt
             } else {
-                job.status = .failed
-                job.completedAt = time
+                status = .failed
+                completedAt = time
             }
         case .jobCancelled(let e):
-            job.status = .cancelled
-            job.completedAt = time
-            job.leaseExpiresAt = nil
-            if let reason = e.reason { job.errorMessage = reason }
+            status = .cancelled
+            completedAt = time
+            leaseExpiresAt = nil
+            if let reason = e.reason { errorMessage = reason }
         case .jobLeaseExpired(let e):
-            job.leaseExpiresAt = nil
-            job.errorMessage = "lease of worker \(e.workerID) expired at \(e.leaseExpiresAt)"
+            leaseExpiresAt = nil
+            errorMessage = "lease of worker \(e.workerID) expired at \(e.leaseExpiresAt)"
             if e.requeued {
-                job.status = .pending
-                job.workerID = nil
-                job.requeued = true
+                status = .pending
+                workerID = nil
+                requeued = true
             }
         case .jobReleased(let e):
-            job.status = .pending
-            job.workerID = nil
-            job.leaseExpiresAt = nil
-            job.requeued = true
-            job.attempts = max(0, job.attempts - 1)
-            job.message = e.reason.map { "released by \(e.workerID): \($0)" } ?? "released by \(e.workerID)"
+            status = .pending
+            workerID = nil
+            leaseExpiresAt = nil
+            requeued = true
+            attempts = max(0, attempts - 1)
+            message = e.reason.map { "released by \(e.workerID): \($0)" } ?? "released by \(e.workerID)"
         case .jobRetryDue:
-            job.availableAt = nil
+            availableAt = nil
         case .accountUpdated, .accountDeleted:
             break
         }
-        return job
     }
 }
 

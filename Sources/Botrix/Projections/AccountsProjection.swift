@@ -60,7 +60,10 @@ public struct AccountsProjection: Projection {
     public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
         var changes = CounterChanges()
         var nextID: Int64?
-        for (event, position) in page { try fold(event, position, counting: &changes, nextID: &nextID, in: &ltx) }
+        // By index, not `for (event, position) in page`: binding the tuple copies the event.
+        for i in page.indices {
+            try fold(page[i].event, page[i].position, counting: &changes, nextID: &nextID, in: &ltx)
+        }
         try write(changes, nextID: nextID, in: &ltx)
     }
 

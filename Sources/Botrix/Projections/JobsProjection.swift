@@ -49,7 +49,7 @@ public struct JobsProjection: Projection {
         guard let new = JobView.evolve(old, event, position) else { return }
         try ltx.put(views, Keys.uuid(jobID), new.row())
         var changes = CounterChanges()
-        try reindex(from: old, to: new, counting: &changes, in: &ltx)
+        try reindex(from: old.map(JobIndexFields.init), to: JobIndexFields(new), counting: &changes, in: &ltx)
         try counters.apply(changes, in: &ltx)
     }
 
@@ -57,20 +57,31 @@ public struct JobsProjection: Projection {
     /// page and written once at its end, and each counter is written once with the page's
     /// sum. Index entries change as they do event by event. In a rebuild every account
     /// event rewrites its job's row, so this saves a row decode, encode and write per event.
+    /// A job already in memory is evolved where it is (no copy of the view per event); only
+    /// its index fields are taken before the step, to move its index entries.
     public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
         var latest: [UUID: JobView] = [:]
         var order: [UUID] = []
         var changes = CounterChanges()
-        for (event, position) in page {
-            guard let jobID = event.jobID else { continue }
-            // What reading the job's row would give: the last view evolved here, as its row
-            // keeps it, else the stored row.
-            let old =
-                try latest[jobID].map { $0.survivesRow ? $0 : try JobView(row: $0.row()) }
-                ?? view(jobID, in: ltx.reading)
-            guard let new = JobView.evolve(old, event, position) else { continue }
-            if latest.updateValue(new, forKey: jobID) == nil { order.append(jobID) }
-            try reindex(from: old, to: new, counting: &changes, in: &ltx)
+        // By index, not `for (event, position) in page`: binding the tuple copies the event.
+        for i in page.indices {
+            guard let jobID = page[i].event.jobID else { continue }
+            if let slot = latest.index(forKey: jobID) {
+                // What reading the job's row would give: the last view evolved here, as its
+                // row keeps it.
+                if !latest.values[slot].survivesRow {
+                    latest.values[slot] = try JobView(row: latest.values[slot].row())
+                }
+                let old = JobIndexFields(latest.values[slot])
+                JobView.evolve(&latest.values[slot], page[i].event, page[i].position)
+                try reindex(from: old, to: JobIndexFields(latest.values[slot]), counting: &changes, in: &ltx)
+            } else {
+                let old = try view(jobID, in: ltx.reading)
+                guard let new = JobView.evolve(old, page[i].event, page[i].position) else { continue }
+                latest[jobID] = new
+                order.append(jobID)
+                try reindex(from: old.map(JobIndexFields.init), to: JobIndexFields(new), counting: &changes, in: &ltx)
+            }
         }
         for jobID in order { try ltx.put(views, Keys.uuid(jobID), latest[jobID]!.row()) }
         try counters.apply(changes, in: &ltx)
@@ -84,24 +95,22 @@ public struct JobsProjection: Projection {
     /// skipped without building its keys: most steps of a replay (an account recorded, a
     /// progress report) change one index or none.
     private func reindex(
-        from old: JobView?, to new: JobView, counting changes: inout CounterChanges, in ltx: inout LogTransaction
+        from old: JobIndexFields?, to new: JobIndexFields, counting changes: inout CounterChanges,
+        in ltx: inout LogTransaction
     ) throws {
         let id = Keys.uuid(new.id)
         if old == nil {
             try ltx.put(byCreated, BigEndian.bytes(new.createdSequence), id)
             changes.add(1, to: "total")
         }
-        // Keys.jobStatus reads status and createdSequence.
-        if old.map({ ($0.status, $0.createdSequence) != (new.status, new.createdSequence) }) ?? true {
+        if old?.statusKeyDiffers(from: new) ?? true {
             try move(byStatus, from: old.map(Keys.jobStatus), to: Keys.jobStatus(new), value: id, in: &ltx)
             if old?.status != new.status {
                 if let old { changes.add(-1, to: "status.\(old.status.rawValue)") }
                 changes.add(1, to: "status.\(new.status.rawValue)")
             }
         }
-        // The queue entry reads status, availableAt (through Keys.delayed), priority,
-        // requeued and createdSequence.
-        if old.map({ Self.queueFields($0) != Self.queueFields(new) }) ?? true {
+        if old?.queueKeyDiffers(from: new) ?? true {
             let oldQueue = old.flatMap { $0.status == .pending && Keys.delayed($0) == nil ? Keys.queue($0) : nil }
             let newQueue = new.status == .pending && Keys.delayed(new) == nil ? Keys.queue(new) : nil
             try move(queue, from: oldQueue, to: newQueue, value: id, in: &ltx)
@@ -109,8 +118,7 @@ public struct JobsProjection: Projection {
                 changes.add(newQueue == nil ? -1 : 1, to: "queue.priority.\(new.priority)")
             }
         }
-        // The retry wait reads status and availableAt (and the id).
-        if old.map({ ($0.status, $0.availableAt) != (new.status, new.availableAt) }) ?? true {
+        if old?.delayedKeyDiffers(from: new) ?? true {
             let oldDelayed = old.flatMap { $0.status == .pending ? Keys.delayed($0) : nil }
             let newDelayed = new.status == .pending ? Keys.delayed(new) : nil
             try move(delayed, from: oldDelayed, to: newDelayed, value: [], in: &ltx)
@@ -118,20 +126,12 @@ public struct JobsProjection: Projection {
                 changes.add(newDelayed == nil ? -1 : 1, to: "queue.delayed")
             }
         }
-        // The lease reads status and leaseExpiresAt (and the id).
-        if old.map({ ($0.status, $0.leaseExpiresAt) != (new.status, new.leaseExpiresAt) }) ?? true {
+        if old?.leaseKeyDiffers(from: new) ?? true {
             let oldLease = old.flatMap(Keys.lease)
             let newLease = Keys.lease(new)
             try move(leases, from: oldLease, to: newLease, value: [], in: &ltx)
             if (oldLease == nil) != (newLease == nil) { changes.add(newLease == nil ? -1 : 1, to: "leases") }
         }
-    }
-
-    /// What a job's queue entry is made from.
-    private static func queueFields(_ job: JobView) -> QueueFields {
-        QueueFields(
-            status: job.status, availableAt: job.availableAt, priority: job.priority, requeued: job.requeued,
-            createdSequence: job.createdSequence)
     }
 
     /// Replaces an index entry when its key changed.
@@ -235,13 +235,4 @@ public struct JobsProjection: Projection {
             activeLeases: counts["leases"] ?? 0, retriesWaiting: counts["queue.delayed"] ?? 0,
             successRate: completed + failed == 0 ? nil : Double(completed) / Double(completed + failed))
     }
-}
-
-/// The fields of a job its queue entry is made from (see ``JobsProjection``'s reindex).
-private struct QueueFields: Equatable {
-    var status: JobStatus
-    var availableAt: String?
-    var priority: Int
-    var requeued: Bool
-    var createdSequence: UInt64
 }

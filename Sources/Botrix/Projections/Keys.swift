@@ -19,27 +19,32 @@ enum Keys {
     static func integer(_ value: Int64) -> [UInt8] { BigEndian.bytes(UInt64(bitPattern: value)) }
 
     /// Queue order: higher priority first, then requeued jobs, then FIFO by `JobCreated` sequence.
-    static func queue(_ job: JobView) -> [UInt8] {
+    static func queue(_ job: JobIndexFields) -> [UInt8] {
         var key: [UInt8] = [UInt8(255 - job.priority), job.requeued ? 0 : 1]
         BigEndian.append(job.createdSequence, to: &key)
         return key
     }
 
     /// A pending retry's backoff: its `available_at`, then job id; nil when it has none.
-    static func delayed(_ job: JobView) -> [UInt8]? {
+    static func delayed(_ job: JobIndexFields) -> [UInt8]? {
         guard let text = job.availableAt, let ms = Timestamp.parse(text) else { return nil }
         return integer(ms) + uuid(job.id)
     }
 
     /// Leases by expiry time, then job id.
-    static func lease(_ job: JobView) -> [UInt8]? {
+    static func lease(_ job: JobIndexFields) -> [UInt8]? {
         guard job.status == .running, let text = job.leaseExpiresAt, let ms = Timestamp.parse(text) else { return nil }
         return integer(ms) + uuid(job.id)
     }
 
-    static func jobStatus(_ job: JobView) -> [UInt8] {
+    static func jobStatus(_ job: JobIndexFields) -> [UInt8] {
         [job.status.code] + BigEndian.bytes(job.createdSequence)
     }
+
+    static func queue(_ job: JobView) -> [UInt8] { queue(JobIndexFields(job)) }
+    static func delayed(_ job: JobView) -> [UInt8]? { delayed(JobIndexFields(job)) }
+    static func lease(_ job: JobView) -> [UInt8]? { lease(JobIndexFields(job)) }
+    static func jobStatus(_ job: JobView) -> [UInt8] { jobStatus(JobIndexFields(job)) }
 }
 
 /// Named `i64` counters in one database, so every total the API shows is a lookup.
