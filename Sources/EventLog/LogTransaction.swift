@@ -53,6 +53,13 @@ public struct LogTransaction {
         try transaction.put(database, key: entry.key, value: entry.value, options: options)
     }
 
+    /// Appends rows to a projection database in key order (see
+    /// ``WriteTransaction/withAppender(_:_:)``).
+    public mutating func withAppender<R>(_ database: Database, _ body: (any Appender) throws -> R) throws -> R {
+        hasWritten = true
+        return try transaction.withAppender(database, body)
+    }
+
     /// Removes a projection row; returns false when it was not there.
     @discardableResult
     public mutating func delete(_ database: Database, _ key: [UInt8]) throws -> Bool {

@@ -69,6 +69,17 @@ extension LMDBWriteTransaction {
         try check(code, "put into \(database.name)")
     }
 
+    /// Runs `body` with an appender over one write cursor on `database`
+    /// (`mdb_cursor_put` with `MDB_APPEND`): the cursor stays at the tree's last leaf, so a
+    /// row costs no descent from the root, which `mdb_put` makes for every row.
+    public func withAppender<R>(_ database: Database, _ body: (any Appender) throws -> R) throws -> R {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, database.dbi, &cursor), "open a cursor on \(database.name)")
+        guard let cursor else { throw LMDBError.lmdb(code: 12, operation: "open a cursor on \(database.name)") }
+        defer { mdb_cursor_close(cursor) }
+        return try body(LMDBAppender(cursor: cursor, database: database, faults: faults))
+    }
+
     /// Removes `key`; returns false when it was not there.
     @discardableResult
     public func delete(_ database: Database, _ key: [UInt8]) throws -> Bool {
@@ -144,4 +155,19 @@ extension PutOptions {
 extension Database {
     /// LMDB's handle for this database.
     var dbi: MDB_dbi { id }
+}
+
+/// ``Appender`` over one LMDB write cursor; valid inside ``LMDBWriteTransaction/withAppender(_:_:)`` only.
+struct LMDBAppender: Appender {
+    let cursor: OpaquePointer
+    let database: Database
+    let faults: FaultInjector
+
+    func append(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
+        try validateKey(length: key.count)
+        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
+        let code = faults.failure(at: .put) ?? mdb_cursor_put(cursor, &keyValue, &data, UInt32(MDB_APPEND))
+        try check(code, "append to \(database.name)")
+    }
 }

@@ -69,6 +69,11 @@ public protocol WriteTransaction: TransactionReading {
     func put(_ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions)
         throws
 
+    /// Runs `body` with an ``Appender`` for `database`, which writes each row after the
+    /// last without searching the tree for its place, as a put does. Copying a sorted
+    /// database (an online rebuild's swap, with writers waiting; a backup) is such a walk.
+    func withAppender<R>(_ database: Database, _ body: (any Appender) throws -> R) throws -> R
+
     /// Removes `key`; returns false when it was not there.
     @discardableResult
     func delete(_ database: Database, _ key: [UInt8]) throws -> Bool
@@ -88,6 +93,20 @@ extension WriteTransaction {
     public func put(_ database: Database, _ key: [UInt8], _ value: [UInt8]) throws {
         try put(database, key, value, options: [])
     }
+}
+
+/// Writes rows at the end of one database through one position kept from row to row
+/// (see ``WriteTransaction/withAppender(_:_:)``). Valid only inside that call.
+public protocol Appender {
+    /// Stores a row after the last one: its key must sort after every key already in the
+    /// database (the promise of ``PutOptions/append``), or the backend's key-exists error
+    /// is thrown. Both buffers are read during the call only.
+    func append(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws
+}
+
+extension Appender {
+    /// Appends a row read from another database's cursor as it is.
+    public func append(_ entry: CursorEntry) throws { try append(key: entry.key, value: entry.value) }
 }
 
 /// One key and value, borrowed from the backend: valid until the cursor moves or its

@@ -117,8 +117,8 @@ extension BotrixStore {
                 }
                 for name in snapshotNames {
                     guard let from = sources[name], let to = targets[name] else { continue }
-                    finalEntries += try source.forEachEntry(of: from) {
-                        try target.put(to, key: $0.key, value: $0.value, options: .append)
+                    finalEntries += try target.withAppender(to) { appender in
+                        try source.forEachEntry(of: from) { try appender.append($0) }
                     }
                 }
             }

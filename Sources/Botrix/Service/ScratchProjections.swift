@@ -144,7 +144,9 @@ public final class ScratchProjections: @unchecked Sendable {
         try environment.read { scratchTxn in
             for (from, to) in zip(scratchDatabases, liveDatabases) {
                 try ltx.clear(to)
-                copied += try scratchTxn.forEachEntry(of: from) { try ltx.put(to, entry: $0, options: .append) }
+                copied += try ltx.withAppender(to) { appender in
+                    try scratchTxn.forEachEntry(of: from) { try appender.append($0) }
+                }
             }
         }
         rowsSwapped = copied
