@@ -41,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
         let (service, source) = try await configuration.openService(
             whenOpened: { path, head in
                 presence = try ServerPresence(dataFile: configuration.databasePath)
+                for leftover in ScratchProjections.removeLeftovers(besideDataFile: path) {
+                    logger.warning("removed \(leftover), left by a rebuild that was killed")
+                }
                 logger.info(
                     "opened store",
                     metadata: [

@@ -34,6 +34,8 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// restarts (LMDB's own rule after a failed meta-page write).
     private let fatal = Mutex<LMDBError?>(nil)
     private let mapLock = ReadWriteLock()
+    /// Set by ``finishWriting()``: write transactions are refused from then on.
+    private let writingFinished = Atomic<Bool>(false)
     let sightings = ReaderSightings()
     /// The last page number at the last growth-triggered reader check.
     let lastReaderCheckPage = Atomic<Int>(0)
@@ -54,7 +56,10 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                 var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS) | configuration.durability.flags
                 if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
                 let throughMap = configuration.writesThroughMap && !configuration.readOnly
-                if throughMap { flags |= UInt32(MDB_WRITEMAP) }
+                if throughMap {
+                    try Self.checkReservesAhead(folderOf: canonical)
+                    flags |= UInt32(MDB_WRITEMAP)
+                }
                 try Self.reserveLockFile(of: canonical, readers: configuration.maxReaders)
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")
                 if throughMap { try Self.reserveMap(of: env, path: canonical) }
@@ -90,6 +95,27 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         let code = posix_fallocate(descriptor, 0, off_t(readers * 64 + 8192))
         if code == ENOSPC || code == EDQUOT {
             throw LMDBError.lmdb(code: code, operation: "reserve space for the lock file \(lockPath)")
+        }
+    }
+
+    /// File systems on which a block allocated ahead (`posix_fallocate`) stays writable
+    /// whatever fills the disk later: ext2/3/4, XFS and tmpfs. On copy-on-write file
+    /// systems (btrfs, ZFS) a store into an allocated page still needs new space, so a disk
+    /// filled by something else kills a process writing through its map with SIGBUS; an
+    /// unknown file system is treated as one of those.
+    static let reservingFileSystems: Set<Int> = [0xEF53, 0x5846_5342, 0x0102_1994]
+
+    /// Refuses to write through the map of a file in a folder whose file system does not
+    /// keep allocated blocks writable (see ``reservingFileSystems``).
+    private static func checkReservesAhead(folderOf path: String) throws {
+        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let type = botrix_filesystem_type(folder.isEmpty ? "/" : folder)
+        guard reservingFileSystems.contains(type) else {
+            throw LMDBError.lmdb(
+                code: EOPNOTSUPP,
+                operation:
+                    "write through the map of \(path): its file system (type 0x\(String(type, radix: 16))) may need new "
+                    + "space for pages allocated ahead; only ext4, XFS and tmpfs are known not to")
         }
     }
 
@@ -213,7 +239,10 @@ public final class Environment: StorageEngine, @unchecked Sendable {
             let current = unlockedInfo.mapSize
             let maximum = configuration.maximumMapSize
             guard current < maximum else { throw LMDBError.mapSizeLimit(current: current, maximum: maximum) }
-            try check(mdb_env_set_mapsize(handle, min(current * 2, maximum)), "grow map")
+            // A map written through is allocated on disk in full: it grows by a quarter (at
+            // least 16 MiB), not by doubling, so as not to claim disk it will not fill.
+            let grown = configuration.writesThroughMap ? current + max(current / 4, 1 << 24) : current * 2
+            try check(mdb_env_set_mapsize(handle, min(grown, maximum)), "grow map")
             try reserveResizedMap(previous: current)
         }
     }
@@ -325,6 +354,26 @@ public final class Environment: StorageEngine, @unchecked Sendable {
             "copy to \(destination)")
     }
 
+    /// Refuses every later write and, for a map written through, gives back the disk
+    /// allocated beyond the last page in use (punching a hole: reads of the pages in use
+    /// are unaffected, and no page beyond them is stored into again). Waits for a write
+    /// in progress in this process to end.
+    public func finishWriting() throws {
+        try mapLock.withExclusive { () in
+            writingFinished.store(true, ordering: .releasing)
+            guard configuration.writesThroughMap && !configuration.readOnly else { return }
+            let info = unlockedInfo
+            let used = info.usedBytes
+            guard info.mapSize > used else { return }
+            var descriptor: Int32 = -1
+            try check(mdb_env_get_fd(handle, &descriptor), "find the file of \(path)")
+            let code = botrix_punch_hole(descriptor, off_t(used), off_t(info.mapSize - used))
+            guard code == 0 else {
+                throw LMDBError.lmdb(code: code, operation: "give back the unused space of \(path)")
+            }
+        }
+    }
+
     /// Flushes buffers to disk; needed only with `nosync` / `nometasync` durability.
     public func sync() throws {
         try check(mdb_env_sync(handle, 1), "sync")
@@ -382,6 +431,9 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         var txn: OpaquePointer?
         if flags & UInt32(MDB_RDONLY) == 0 {
             if let fatal = fatal.withLock({ $0 }) { throw fatal }
+            if writingFinished.load(ordering: .acquiring) {
+                throw LMDBError.lmdb(code: EROFS, operation: "write to \(path) after its writing was finished")
+            }
             if let code = faults.failure(at: .beginWrite) { try record(code, "begin write transaction") }
         }
         try record(

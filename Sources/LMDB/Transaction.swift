@@ -39,6 +39,13 @@ extension LMDBReading {
         return stat.ms_entries
     }
 
+    /// Branch, leaf and overflow pages times the page size, from LMDB's page statistics.
+    public func storedBytes(_ database: Database) throws -> Int {
+        var stat = MDB_stat()
+        try check(mdb_stat(handle, database.dbi, &stat), "stat \(database.name)")
+        return (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) * Int(stat.ms_psize)
+    }
+
     /// Opens a cursor for the duration of `body`.
     public func withCursor<R>(_ database: Database, _ body: (any Cursor) throws -> R) throws -> R {
         var cursor: OpaquePointer?

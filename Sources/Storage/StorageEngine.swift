@@ -17,8 +17,10 @@ public struct StorageOptions: Sendable {
     /// memory map may write pages straight into it instead of copying them with `write`
     /// calls, provided that running out of disk still fails a write with an error rather
     /// than killing the process. The LMDB backend allocates the whole map on disk before
-    /// writing through it (see `Environment`), so opening needs the map's size free, and
-    /// does not flush the store when it closes.
+    /// writing through it (see `Environment`), so opening needs the map's size free; it
+    /// refuses to open such a store on a file system where allocating ahead does not
+    /// reserve room for later stores (copy-on-write ones: btrfs, ZFS), and does not flush
+    /// the store when it closes.
     public var writesThroughMap: Bool
 
     public init(
@@ -127,6 +129,12 @@ public protocol StorageEngine: AnyObject, Sendable {
     /// Opens another store of the same backend: a scratch store to rebuild into, or a
     /// backup copy to check. It must not be the store itself.
     func open(_ options: StorageOptions) throws -> any StorageEngine
+
+    /// Ends writing: every later write is refused, and disk reserved ahead beyond what the
+    /// store holds (``StorageOptions/writesThroughMap``) is given back. A rebuild's scratch
+    /// store calls it once it is complete, before the swap reads it and the live store
+    /// grows by a copy of its rows.
+    func finishWriting() throws
 }
 
 extension StorageEngine {

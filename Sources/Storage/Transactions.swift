@@ -16,6 +16,10 @@ public protocol TransactionReading {
     /// Number of entries in `database`, as this snapshot sees it.
     func count(_ database: Database) throws -> Int
 
+    /// Bytes of storage `database` occupies in this snapshot (its pages, for LMDB): how
+    /// much room a copy of it needs, without reading it.
+    func storedBytes(_ database: Database) throws -> Int
+
     /// Opens a cursor over `database` in key order (bytewise, unsigned) for `body`.
     func withCursor<R>(_ database: Database, _ body: (any Cursor) throws -> R) throws -> R
 }

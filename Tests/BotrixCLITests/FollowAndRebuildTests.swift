@@ -76,4 +76,30 @@ struct FollowAndRebuildTests {
         }
     }
 
+    @Test("serve removes the scratch files of killed rebuilds, and leaves a running rebuild's")
+    func serveRemovesLeftovers() throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let db = folder.file("leftovers.mdb")
+        // A killed run's scratch file, lock and owner (nobody holds its lock), and a running
+        // run's, whose owner lock this test holds.
+        let dead = "\(db).rebuild-7-dead.mdb"
+        let running = "\(db).rebuild-8-running.mdb"
+        for path in [dead, dead + "-lock", dead + "-owner", running, running + "-owner"] {
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 4096)))
+        }
+        let held = open(running + "-owner", O_RDWR)
+        defer { close(held) }
+        #expect(flock(held, LOCK_EX | LOCK_NB) == 0)
+        let server = try ServerProcess(binary: binary, database: db)
+        #expect(server.stop())
+        for path in [dead, dead + "-lock", dead + "-owner"] {
+            #expect(!FileManager.default.fileExists(atPath: path), "\(path) was left")
+        }
+        #expect(
+            FileManager.default.fileExists(atPath: running)
+                && FileManager.default.fileExists(atPath: running + "-owner"))
+        #expect(server.log().contains("left by a rebuild that was killed"), "\(server.log())")
+    }
+
 }

@@ -104,8 +104,8 @@ struct OnlineRebuildTests {
     @Test("the scratch file is written through its map where its disk holds the map, else as before: same rows")
     func scratchThroughTheMap() async throws {
         let roomy = try await DomainFixture.make()
-        // The map to allocate is at least 64 MiB, which this disk cannot hold.
-        let disk = try SmallDisk(bytes: 24 << 20)
+        // The map to allocate is at least 16 MiB, which this disk cannot hold.
+        let disk = try SmallDisk(bytes: 12 << 20)
         defer { disk.unmount() }
         let cramped = try await DomainFixture.make(path: disk.file("botrix.mdb"))
         var throughMap: [Bool] = []
@@ -121,6 +121,52 @@ struct OnlineRebuildTests {
             throughMap.append(scratch.writesThroughMap)
         }
         #expect(throughMap == [true, false])
+        // Nor on a file system that may need new space for allocated pages.
+        let ram = try SmallDisk(bytes: 1 << 20, fileSystem: "ramfs")
+        defer { ram.unmount() }
+        let unreserving = try await DomainFixture.make(path: ram.file("botrix.mdb"))
+        _ = try await unreserving.service.createJob(CreateJob(count: 1))
+        let plain = try ScratchProjections(store: unreserving.store, throughMap: true)
+        defer { plain.remove() }
+        #expect(!plain.writesThroughMap)
+    }
+
+    @Test("the scratch map is sized by the live projections, not the log, and its unused part is given back")
+    func scratchReservation() async throws {
+        let f = try await DomainFixture.make()
+        let job = try await f.service.createJob(CreateJob(count: 1))
+        // A log far bigger than the projections: 40 progress reports of 400 KB (the view
+        // keeps the last message only).
+        let message = String(repeating: "m", count: 400_000)
+        _ = try PageFoldTests.record(
+            (0..<40).map { _ in .progressUpdated(ProgressUpdated(jobID: job.id, message: message)) }, in: f.store)
+        _ = try f.store.rebuild()
+        let live = try Projections(store: f.store)
+        let projections = try f.store.environment.read { txn in
+            try live.databases.reduce(0) { $0 + (try txn.storedBytes($1)) }
+        }
+        let logUsed = f.store.environment.figures.usedBytes
+        #expect(logUsed > 16_000_000 && projections < 2_000_000, "\(logUsed) \(projections)")
+        let scratch = try ScratchProjections(store: f.store, throughMap: true)
+        defer { scratch.remove() }
+        #expect(scratch.writesThroughMap)
+        let reserved = Self.allocated(scratch.path)
+        #expect(reserved >= projections && reserved <= projections + projections / 4 + (17 << 20), "\(reserved)")
+        try scratch.catchUp(to: try f.store.log.head().sequence)
+        try scratch.finishWriting()
+        #expect(Self.allocated(scratch.path) < 4_000_000, "the unused reservation was kept")
+        // Writing is over: one more event cannot be replayed into it.
+        _ = try PageFoldTests.record([.progressUpdated(ProgressUpdated(jobID: job.id, progress: 1))], in: f.store)
+        #expect(throws: (any Error).self) { try scratch.catchUp(to: try f.store.log.head().sequence) }
+        let rebuilt = try scratch.read { try scratch.rebuilt.digests(in: $0) }
+        _ = try f.store.rebuild()
+        #expect(rebuilt != (try f.snapshot().digests), "the refused event changed nothing in the scratch copy")
+    }
+
+    /// Bytes of disk a file holds.
+    static func allocated(_ path: String) -> Int {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_blocks) * 512 : -1
     }
 }
 

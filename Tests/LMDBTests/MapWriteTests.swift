@@ -60,15 +60,15 @@ struct MapWriteTests {
 
     @Test("a map that cannot grow on a full disk stays at its size, refuses with ENOSPC, and grows once room is freed")
     func growthOnAFullDisk() throws {
-        let disk = try SmallDisk(bytes: 10 << 20)
+        let disk = try SmallDisk(bytes: 24 << 20)
         defer { disk.unmount() }
-        // 4 MiB of the 10 to give back later.
-        try Data(repeating: 1, count: 4 << 20).write(to: URL(fileURLWithPath: disk.file("filler")))
+        // 12 MiB of the 24 to give back later.
+        try Data(repeating: 1, count: 12 << 20).write(to: URL(fileURLWithPath: disk.file("filler")))
         let environment = try Environment(Self.options(disk.file("grow.mdb"), mapSize: 4 << 20))
         let rows = try environment.database("rows")
         var written = 0
         var refusal: LMDBError?
-        // Fills the 4 MiB map; doubling it to 8 MiB cannot be allocated in the 6 MiB left.
+        // Fills the 4 MiB map; growing it by 16 MiB cannot be allocated in the 8 MiB left.
         func fill(upTo limit: Int) {
             while written < limit {
                 do {
@@ -99,10 +99,47 @@ struct MapWriteTests {
         refusal = nil
         fill(upTo: before + 200)
         #expect(refusal == nil, "\(String(describing: refusal))")
-        #expect(environment.info.mapSize == 8 << 20)
-        #expect(Self.allocated(environment.path) >= 8 << 20)
+        #expect(environment.info.mapSize == 20 << 20)
+        #expect(Self.allocated(environment.path) >= 20 << 20)
         try environment.read { (txn) throws in
             for n in 0..<written { #expect(try txn.get(rows, Self.key(n)) == Self.value(n)) }
+        }
+    }
+
+    @Test("a file system that may need new space for allocated pages (ramfs here) is refused, with why")
+    func refusesFileSystemsWithoutReservation() throws {
+        let disk = try SmallDisk(bytes: 8 << 20, fileSystem: "ramfs")
+        defer { disk.unmount() }
+        do {
+            _ = try Environment(Self.options(disk.file("ram.mdb"), mapSize: 8 << 20))
+            Issue.record("opened for writes through the map on ramfs")
+        } catch let error as LMDBError {
+            #expect(error.code == EOPNOTSUPP, "\(error)")
+            #expect("\(error)".contains("only ext4, XFS and tmpfs"), "\(error)")
+        }
+        // The ordinary way still opens there.
+        _ = try Environment(.init(path: disk.file("plain.mdb"), mapSize: 8 << 20, durability: .nosync))
+    }
+
+    @Test("finishing gives back the disk beyond the pages in use, refuses writes, and keeps every row readable")
+    func finishWriting() throws {
+        let folder = TemporaryFolder()
+        let environment = try Environment(Self.options(folder.file("done.mdb"), mapSize: 32 << 20))
+        let rows = try environment.database("rows")
+        try environment.write { txn in for n in 0..<400 { try txn.put(rows, Self.key(n), Self.value(n)) } }
+        #expect(Self.allocated(environment.path) >= 32 << 20)
+        try environment.finishWriting()
+        let used = environment.info.usedBytes
+        #expect(Self.allocated(environment.path) <= used + (64 << 10), "the reserved tail was kept")
+        #expect(used > 400 * 3000)
+        do {
+            try environment.write { txn in try txn.put(rows, Self.key(1), Self.value(9)) }
+            Issue.record("a write after finishWriting was accepted")
+        } catch let error as LMDBError {
+            #expect(error.code == EROFS, "\(error)")
+        }
+        try environment.read { (txn) throws in
+            for n in 0..<400 { #expect(try txn.get(rows, Self.key(n)) == Self.value(n)) }
         }
     }
 }

@@ -87,3 +87,24 @@ struct AppenderTests {
         }
     }
 }
+
+/// What a database occupies, as a copy of it would need room for.
+@Suite("Storage conformance: stored bytes")
+struct StoredBytesTests {
+    @Test(
+        "an empty database occupies nothing; rows occupy at least their bytes; a clear gives it back",
+        arguments: Backend.all)
+    func storedBytes(backend: Backend) throws {
+        let folder = TemporaryFolder("storage-bytes")
+        let engine = try backend.fresh(in: folder)
+        let table = try engine.database("table")
+        #expect(try engine.read { try $0.storedBytes(table) } == 0)
+        try engine.write { txn throws in
+            for n: UInt64 in 0..<1000 { try txn.put(table, key(n), [UInt8](repeating: 1, count: 100)) }
+        }
+        let filled = try engine.read { try $0.storedBytes(table) }
+        #expect(filled >= 1000 * 108 && filled < 1000 * 108 * 3, "\(filled)")
+        try engine.write { txn throws in try txn.clear(table) }
+        #expect(try engine.read { try $0.storedBytes(table) } == 0)
+    }
+}

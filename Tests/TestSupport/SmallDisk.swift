@@ -15,14 +15,15 @@ public final class SmallDisk: @unchecked Sendable {
         public let description: String
     }
 
-    /// Mounts a tmpfs of `bytes` bytes (rounded up to whole pages by the kernel).
-    public init(bytes: Int) throws {
+    /// Mounts a tmpfs of `bytes` bytes (rounded up to whole pages by the kernel), or another
+    /// memory file system (`ramfs`, which has no size limit and ignores `bytes`).
+    public init(bytes: Int, fileSystem: String = "tmpfs") throws {
         folder = TemporaryFolder("botrix-disk")
         path = folder.file("disk")
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let mounted = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes)", "tmpfs", path])
+        let mounted = try runProgram("/bin/mount", ["-t", fileSystem, "-o", "size=\(bytes)", fileSystem, path])
         guard mounted.status == 0 else {
-            throw MountFailed(description: "cannot mount a tmpfs (tests must run as root): \(mounted.error)")
+            throw MountFailed(description: "cannot mount a \(fileSystem) (tests must run as root): \(mounted.error)")
         }
     }
 

@@ -70,6 +70,7 @@ extension BotrixStore {
         let scratch = try ScratchProjections(store: self, only: only, throughMap: true)
         defer { scratch.remove() }
         try Self.build(scratch, log: log, progress: progress)
+        try scratch.finishWriting()
         let swapStarted = ContinuousClock.now
         let applied = try log.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
@@ -109,6 +110,7 @@ extension BotrixService {
         try await SystemThread.run(named: "botrix-rebuild") {
             try BotrixStore.build(scratch, log: log, progress: progress)
         }
+        try scratch.finishWriting()
         let swapStarted = ContinuousClock.now
         let applied = try await writer.perform { ltx in try scratch.swap(into: &ltx, live: projections) }
         return scratch.report(started: started, swapStarted: swapStarted, applied: applied)

@@ -42,9 +42,11 @@ public final class ScratchProjections: @unchecked Sendable {
     ///
     /// With `throughMap`, pages are stored straight into the memory map (a fifth less work
     /// for a rebuild than copying them with `write` calls) once the whole map is allocated
-    /// on disk: as many bytes as the live file uses, which bounds the projections it holds.
-    /// Where the disk cannot spare that much, the file is written as before, growing as it
-    /// fills; see ``writesThroughMap``.
+    /// on disk: a quarter more than the live projections occupy, plus 16 MiB (the map grows
+    /// by a quarter when that is not enough). Where the disk cannot spare that much, or its
+    /// file system does not keep allocated space (btrfs, ZFS), the file is written as
+    /// before, growing as it fills; see ``writesThroughMap``. ``finishWriting()`` gives the
+    /// unused part back before the swap.
     public init(store: BotrixStore, only: Set<String>? = nil, folder: String? = nil, throughMap: Bool = false) throws {
         self.store = store
         self.only = only
@@ -68,8 +70,9 @@ public final class ScratchProjections: @unchecked Sendable {
         }
         // A scratch file that cannot be made (a full disk fails on its lock file) leaves nothing.
         do {
+            let reservation = throughMap ? try Self.reservation(for: store, only: only) : nil
             (environment, writesThroughMap) = try Self.openStore(
-                path, beside: store.environment, throughMap: throughMap)
+                path, beside: store.environment, reserving: reservation)
             log = try EventLog(environment: environment)
             projections = try Projections(environment: environment, registered: store.projectionTypes)
         } catch {
@@ -79,21 +82,38 @@ public final class ScratchProjections: @unchecked Sendable {
         }
     }
 
-    /// Opens the scratch store at `path`, written through its map when asked and the disk
-    /// can hold the map; otherwise (or when that open fails) written with `write` calls.
-    private static func openStore(_ path: String, beside live: any StorageEngine, throughMap: Bool) throws
+    /// The map to allocate for a scratch copy of the live projections named by `only`: a
+    /// quarter more than they occupy (a rebuilt tree is no denser than a live one), plus
+    /// 16 MiB, in whole MiB.
+    static func reservation(for store: BotrixStore, only: Set<String>?) throws -> Int {
+        let live = try Projections(store: store)
+        let occupied = try store.environment.read { txn in
+            try live.databases(only: only).reduce(0) { $0 + (try txn.storedBytes($1)) }
+        }
+        let megabyte = 1 << 20
+        return (occupied + occupied / 4 + 16 * megabyte + megabyte - 1) / megabyte * megabyte
+    }
+
+    /// Opens the scratch store at `path`: written through its map when a `reserving` size
+    /// is given and the disk can hold that map, otherwise (or when that open fails) written
+    /// with `write` calls.
+    private static func openStore(_ path: String, beside live: any StorageEngine, reserving: Int?) throws
         -> (any StorageEngine, Bool)
     {
-        let figures = live.figures
-        if throughMap {
-            let megabyte = 1 << 20
-            let size = max(1 << 26, (figures.usedBytes + megabyte - 1) / megabyte * megabyte)
-            let options = StorageOptions(path: path, mapSize: size, durability: .nosync, writesThroughMap: true)
+        if let reserving {
+            let options = StorageOptions(path: path, mapSize: reserving, durability: .nosync, writesThroughMap: true)
             if let mapped = try? live.open(options) { return (mapped, true) }
             for suffix in ["", "-lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        let options = StorageOptions(path: path, mapSize: max(1 << 26, figures.mapSize), durability: .nosync)
+        let options = StorageOptions(path: path, mapSize: max(1 << 26, live.figures.mapSize), durability: .nosync)
         return (try live.open(options), false)
+    }
+
+    /// Ends the replay into this scratch copy before its swap: later catch-ups are refused,
+    /// and the disk allocated beyond the rows it holds is given back, as room for the copy
+    /// of them the swap adds to the live file.
+    public func finishWriting() throws {
+        try environment.finishWriting()
     }
 
     /// When `path` was last modified, or nil when it is missing.
@@ -170,11 +190,23 @@ public final class ScratchProjections: @unchecked Sendable {
         close(owner)
     }
 
+    /// Removes the scratch files that rebuilds of `dataFile` left beside it when they were
+    /// killed (see ``removeLeftovers(of:in:)``); returns their paths. `botrix serve` calls it
+    /// on start: a leftover holds the disk its run had reserved until something removes it.
+    @discardableResult
+    public static func removeLeftovers(besideDataFile dataFile: String) -> [String] {
+        let directory = (dataFile as NSString).deletingLastPathComponent
+        return removeLeftovers(
+            of: (dataFile as NSString).lastPathComponent, in: directory.isEmpty ? "." : directory)
+    }
+
     /// Removes scratch files of `name` left in `directory` by runs that no longer hold their
-    /// owner lock (killed, crashed), with their lock and owner files.
-    static func removeLeftovers(of name: String, in directory: String) {
+    /// owner lock (killed, crashed), with their lock and owner files; returns their paths.
+    @discardableResult
+    static func removeLeftovers(of name: String, in directory: String) -> [String] {
         let prefix = "\(name).rebuild-"
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var removed: [String] = []
         // A run that failed or died may have left only the lock or owner file.
         let scratchFiles = Set(
             entries.filter { $0.hasPrefix(prefix) }.map { entry in
@@ -197,6 +229,8 @@ public final class ScratchProjections: @unchecked Sendable {
             // owns it. An owner file that cannot be opened is left alone.
             guard missing || (descriptor >= 0 && flock(descriptor, LOCK_EX | LOCK_NB) == 0) else { continue }
             removeFiles(of: scratch)
+            removed.append(scratch)
         }
+        return removed
     }
 }
