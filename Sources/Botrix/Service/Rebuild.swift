@@ -44,14 +44,27 @@ extension Projections {
 
 extension Projections {
     /// ``rebuild(in:only:progress:)`` in a write transaction of its own on `log`'s store,
-    /// growing the store when it fills: for code that owns the store outright (the CLI, a
-    /// backup's copy, the benchmark), with no writer of this process running on it.
+    /// growing the store when it fills: for code that owns the store outright (a backup's
+    /// copy, the benchmark), with no writer of this process running on it. As in an online
+    /// rebuild, the log is read and decoded ahead on another thread (``ReplayReader``, in
+    /// read transactions of their own: the log is committed, and only projections change
+    /// in this transaction), while this one folds.
     public func rebuild(
         log: EventLog, only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }
     ) throws -> UInt64 {
         try log.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
-            return try rebuild(in: &ltx, only: only, progress: progress)
+            try reset(in: &ltx, only: only)
+            let head = try log.head(in: txn).sequence
+            var replayed: UInt64 = 0
+            try ReplayReader.replay(log, after: 0, through: head) { page in
+                try apply(decoded: page.events, in: &ltx, only: only)
+                let before = replayed
+                replayed += UInt64(page.recorded)
+                if replayed / 10_000 > before / 10_000 { progress(page.last) }
+            }
+            if head > 0 { try setCheckpoint(head, in: &ltx, only: only) }
+            return replayed
         }
     }
 }
