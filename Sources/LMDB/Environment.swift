@@ -34,6 +34,8 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// restarts (LMDB's own rule after a failed meta-page write).
     private let fatal = Mutex<LMDBError?>(nil)
     private let mapLock = ReadWriteLock()
+    /// Serializes writes against reads of a store without LMDB's lock file; see ``ownUse(writing:_:)``.
+    private let useLock = ReadWriteLock()
     /// Set by ``finishWriting()``: write transactions are refused from then on.
     private let writingFinished = Atomic<Bool>(false)
     let sightings = ReaderSightings()
@@ -55,12 +57,15 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                 try check(mdb_env_set_mapsize(env, configuration.mapSize), "set map size")
                 var flags = UInt32(MDB_NOSUBDIR | MDB_NOTLS) | configuration.durability.flags
                 if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
+                if configuration.singleProcess { flags |= UInt32(MDB_NOLOCK) }
                 let throughMap = configuration.writesThroughMap && !configuration.readOnly
                 if throughMap {
                     try Self.checkReservesAhead(folderOf: canonical)
                     flags |= UInt32(MDB_WRITEMAP)
                 }
-                try Self.reserveLockFile(of: canonical, readers: configuration.maxReaders)
+                if !configuration.singleProcess {
+                    try Self.reserveLockFile(of: canonical, readers: configuration.maxReaders)
+                }
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")
                 if throughMap { try Self.reserveMap(of: env, path: canonical) }
                 try Self.checkLength(of: env, path: canonical)
@@ -123,15 +128,19 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// hole, and writes pages by storing into the map: on a full file system the first store
     /// into the hole kills the process with SIGBUS. Allocating every byte of the map first
     /// (LMDB has no page beyond it) turns that into ENOSPC here, before anything is written.
-    /// Called after opening and after every change of the map's size.
-    static func reserveMap(of env: OpaquePointer, path: String) throws {
+    /// Called after opening and after every change of the map's size, with `from` the part
+    /// already allocated (XFS sets aside room for the whole range asked before skipping
+    /// what it holds, so asking again from 0 would need the whole map free).
+    static func reserveMap(of env: OpaquePointer, path: String, from: Int = 0) throws {
         var envInfo = MDB_envinfo()
         mdb_env_info(env, &envInfo)
+        guard envInfo.me_mapsize > from else { return }
         var descriptor: Int32 = -1
         try check(mdb_env_get_fd(env, &descriptor), "find the file of \(path)")
-        let code = posix_fallocate(descriptor, 0, off_t(envInfo.me_mapsize))
+        let code = posix_fallocate(descriptor, off_t(from), off_t(envInfo.me_mapsize - from))
         guard code == 0 else {
-            throw LMDBError.lmdb(code: code, operation: "reserve \(envInfo.me_mapsize) bytes of disk for \(path)")
+            throw LMDBError.lmdb(
+                code: code, operation: "reserve \(envInfo.me_mapsize - from) more bytes of disk for \(path)")
         }
     }
 
@@ -175,11 +184,22 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     func readLMDB<R>(_ body: (LMDBReadTransaction) throws -> R) throws -> R {
         try adoptingResizedMap {
             try mapLock.withShared {
-                let txn = try begin(flags: UInt32(MDB_RDONLY))
-                defer { mdb_txn_abort(txn) }
-                return try body(LMDBReadTransaction(handle: txn))
+                try ownUse(writing: false) {
+                    let txn = try begin(flags: UInt32(MDB_RDONLY))
+                    defer { mdb_txn_abort(txn) }
+                    return try body(LMDBReadTransaction(handle: txn))
+                }
             }
         }
+    }
+
+    /// For a store without LMDB's lock file (``StorageOptions/singleProcess``), LMDB tracks
+    /// no readers and takes no writer lock: a write here excludes every other transaction
+    /// of this process (a commit may reuse pages an open reader still sees). Other stores
+    /// rely on LMDB's own locking.
+    private func ownUse<R>(writing: Bool, _ body: () throws -> R) rethrows -> R {
+        guard configuration.singleProcess else { return try body() }
+        return writing ? try useLock.withExclusive(body) : try useLock.withShared(body)
     }
 
     /// Runs `body` in the single write transaction and commits when it returns.
@@ -193,29 +213,32 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// ``write(_:)`` with LMDB's own transaction type, for code of this backend.
     func writeLMDB<R>(_ body: (LMDBWriteTransaction) throws -> R) throws -> R {
         try adoptingResizedMap {
-            try mapLock.withShared {
-                let txn = try begin(flags: 0)
-                let result: R
-                do {
-                    result = try body(LMDBWriteTransaction(handle: txn, faults: faults))
-                } catch {
-                    // The transaction is still ours: LMDB ends it only in commit or abort.
-                    mdb_txn_abort(txn)
-                    throw error
-                }
-                // LMDB rule: `mdb_txn_commit` frees the transaction whether it succeeds or
-                // fails ("the transaction handle is freed ... even if an error is returned").
-                // Never abort it after a failed commit: for the top-level transaction that
-                // frees LMDB's reused `me_txn0` and the next write touches freed memory.
-                let code = commit(txn, at: .commit)
-                // LMDB reports a short write ("filesystem full?") as EIO: name it for what it is.
-                if code == EIO, let free = availableBytes(), free < Self.nearlyFull {
-                    try record(ENOSPC, "commit (a short write: \(free) bytes left on the file system)")
-                }
-                try record(code, "commit")
-                return result
-            }
+            try mapLock.withShared { try ownUse(writing: true) { try writeLocked(body) } }
         }
+    }
+
+    /// ``writeLMDB(_:)`` once its locks are held.
+    private func writeLocked<R>(_ body: (LMDBWriteTransaction) throws -> R) throws -> R {
+        let txn = try begin(flags: 0)
+        let result: R
+        do {
+            result = try body(LMDBWriteTransaction(handle: txn, faults: faults))
+        } catch {
+            // The transaction is still ours: LMDB ends it only in commit or abort.
+            mdb_txn_abort(txn)
+            throw error
+        }
+        // LMDB rule: `mdb_txn_commit` frees the transaction whether it succeeds or
+        // fails ("the transaction handle is freed ... even if an error is returned").
+        // Never abort it after a failed commit: for the top-level transaction that
+        // frees LMDB's reused `me_txn0` and the next write touches freed memory.
+        let code = commit(txn, at: .commit)
+        // LMDB reports a short write ("filesystem full?") as EIO: name it for what it is.
+        if code == EIO, let free = availableBytes(), free < Self.nearlyFull {
+            try record(ENOSPC, "commit (a short write: \(free) bytes left on the file system)")
+        }
+        try record(code, "commit")
+        return result
     }
 
     /// Like ``write(_:)``, but when the map fills it aborts, grows the map and runs `body`
@@ -257,7 +280,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     private func reserveResizedMap(previous: Int?) throws {
         guard configuration.writesThroughMap && !configuration.readOnly else { return }
         do {
-            try Self.reserveMap(of: handle, path: path)
+            try Self.reserveMap(of: handle, path: path, from: previous ?? 0)
         } catch {
             let restored = previous.map { mdb_env_set_mapsize(handle, $0) } ?? EINVAL
             if restored != 0 { fatal.withLock { $0 = $0 ?? (error as? LMDBError) } }

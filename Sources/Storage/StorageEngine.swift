@@ -22,10 +22,17 @@ public struct StorageOptions: Sendable {
     /// reserve room for later stores (copy-on-write ones: btrfs, ZFS), and does not flush
     /// the store when it closes.
     public var writesThroughMap: Bool
+    /// Only this process uses the store, never two transactions of it at once when one of
+    /// them writes (a rebuild's scratch file: filled, then read): LMDB keeps no lock file
+    /// for it (`MDB_NOLOCK`) and `Environment` serializes its writes against its reads. A
+    /// lock file is a shared map LMDB stores into on every commit, which a full copy-on-write
+    /// file system (btrfs) answers with SIGBUS however it was allocated.
+    public var singleProcess: Bool
 
     public init(
         path: String, mapSize: Int = 1 << 30, maximumMapSize: Int = 1 << 40, maxReaders: Int = 510,
-        durability: Durability = .full, readOnly: Bool = false, writesThroughMap: Bool = false
+        durability: Durability = .full, readOnly: Bool = false, writesThroughMap: Bool = false,
+        singleProcess: Bool = false
     ) {
         self.path = path
         self.mapSize = mapSize
@@ -34,6 +41,7 @@ public struct StorageOptions: Sendable {
         self.durability = durability
         self.readOnly = readOnly
         self.writesThroughMap = writesThroughMap
+        self.singleProcess = singleProcess
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import LMDB
 import Storage
+import Synchronization
 import TestSupport
 import Testing
 
@@ -141,5 +142,37 @@ struct MapWriteTests {
         try environment.read { (txn) throws in
             for n in 0..<400 { #expect(try txn.get(rows, Self.key(n)) == Self.value(n)) }
         }
+    }
+}
+
+/// A store only this process uses (`singleProcess`: no LMDB lock file) serializes its
+/// writes against its reads itself, since LMDB then tracks neither.
+@Suite("Single-process stores")
+struct SingleProcessTests {
+    @Test("no lock file is made, and a read waits for a write in progress to end")
+    func noLockFileAndWritesExcludeReads() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("single.mdb")
+        let environment = try Environment(
+            .init(path: path, mapSize: 8 << 20, durability: .nosync, singleProcess: true))
+        #expect(!FileManager.default.fileExists(atPath: path + "-lock"))
+        let rows = try environment.database("rows")
+        try environment.write { try $0.put(rows, [1], [1]) }
+        let order = Mutex<[String]>([])
+        let writing = DispatchSemaphore(value: 0)
+        let writer = Thread {
+            try? environment.write { txn in
+                writing.signal()
+                Thread.sleep(forTimeInterval: 0.3)
+                try txn.put(rows, [1], [2])
+                order.withLock { $0.append("write") }
+            }
+        }
+        writer.start()
+        writing.wait()
+        let seen = try environment.read { try $0.get(rows, [1]) }
+        order.withLock { $0.append("read") }
+        #expect(order.withLock { $0 } == ["write", "read"], "a read ran beside a write")
+        #expect(seen == [2])
     }
 }

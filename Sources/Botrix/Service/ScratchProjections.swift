@@ -96,16 +96,20 @@ public final class ScratchProjections: @unchecked Sendable {
 
     /// Opens the scratch store at `path`: written through its map when a `reserving` size
     /// is given and the disk can hold that map, otherwise (or when that open fails) written
-    /// with `write` calls.
+    /// with `write` calls. Either way without a lock file (only this run uses it, filling it
+    /// and then reading it): a lock file is a map LMDB stores into at every commit, which
+    /// kills the process with SIGBUS once a copy-on-write file system (btrfs) is full.
     private static func openStore(_ path: String, beside live: any StorageEngine, reserving: Int?) throws
         -> (any StorageEngine, Bool)
     {
         if let reserving {
-            let options = StorageOptions(path: path, mapSize: reserving, durability: .nosync, writesThroughMap: true)
+            let options = StorageOptions(
+                path: path, mapSize: reserving, durability: .nosync, writesThroughMap: true, singleProcess: true)
             if let mapped = try? live.open(options) { return (mapped, true) }
             for suffix in ["", "-lock"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
-        let options = StorageOptions(path: path, mapSize: max(1 << 26, live.figures.mapSize), durability: .nosync)
+        let options = StorageOptions(
+            path: path, mapSize: max(1 << 26, live.figures.mapSize), durability: .nosync, singleProcess: true)
         return (try live.open(options), false)
     }
 
