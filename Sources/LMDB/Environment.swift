@@ -196,7 +196,8 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// For a store without LMDB's lock file (``StorageOptions/singleProcess``), LMDB tracks
     /// no readers and takes no writer lock: a write here excludes every other transaction
     /// of this process (a commit may reuse pages an open reader still sees). Other stores
-    /// rely on LMDB's own locking.
+    /// rely on LMDB's own locking. The lock is not re-entrant: on such a store, never start
+    /// a transaction (nor open a new database, which writes) inside another of its own.
     private func ownUse<R>(writing: Bool, _ body: () throws -> R) rethrows -> R {
         guard configuration.singleProcess else { return try body() }
         return writing ? try useLock.withExclusive(body) : try useLock.withShared(body)
