@@ -32,12 +32,12 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// Set once LMDB reported `MDB_PANIC` (or a map written through could be neither
     /// allocated nor shrunk back): the environment refuses every write until the process
     /// restarts (LMDB's own rule after a failed meta-page write).
-    private let fatal = Mutex<LMDBError?>(nil)
-    private let mapLock = ReadWriteLock()
+    let fatal = Mutex<LMDBError?>(nil)
+    let mapLock = ReadWriteLock()
     /// Serializes writes against reads of a store without LMDB's lock file; see ``ownUse(writing:_:)``.
     private let useLock = ReadWriteLock()
     /// Set by ``finishWriting()``: write transactions are refused from then on.
-    private let writingFinished = Atomic<Bool>(false)
+    let writingFinished = Atomic<Bool>(false)
     let sightings = ReaderSightings()
     /// The last page number at the last growth-triggered reader check.
     let lastReaderCheckPage = Atomic<Int>(0)
@@ -85,89 +85,10 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         self.configuration = configuration
     }
 
-    /// LMDB sizes its lock file with `ftruncate` (leaving holes) and then writes reader
-    /// slots through a shared map: on a full file system the first write into a hole kills
-    /// the process with SIGBUS. Allocating the whole file first turns that into ENOSPC here.
-    /// A file that cannot be opened is left to LMDB, which reports it properly.
-    private static func reserveLockFile(of path: String, readers: Int) throws {
-        let lockPath = path + "-lock"
-        let descriptor = Glibc.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { return }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return }
-        // A reader slot is one 64-byte cache line; the header is under 8 KiB.
-        let code = posix_fallocate(descriptor, 0, off_t(readers * 64 + 8192))
-        if code == ENOSPC || code == EDQUOT {
-            throw LMDBError.lmdb(code: code, operation: "reserve space for the lock file \(lockPath)")
-        }
-    }
-
-    /// File systems on which a block allocated ahead (`posix_fallocate`) stays writable
-    /// whatever fills the disk later: ext2/3/4, XFS and tmpfs. On copy-on-write file
-    /// systems (btrfs, ZFS) a store into an allocated page still needs new space, so a disk
-    /// filled by something else kills a process writing through its map with SIGBUS; an
-    /// unknown file system is treated as one of those.
-    static let reservingFileSystems: Set<Int> = [0xEF53, 0x5846_5342, 0x0102_1994]
-
-    /// Refuses to write through the map of a file in a folder whose file system does not
-    /// keep allocated blocks writable (see ``reservingFileSystems``).
-    private static func checkReservesAhead(folderOf path: String) throws {
-        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        let type = botrix_filesystem_type(folder.isEmpty ? "/" : folder)
-        guard reservingFileSystems.contains(type) else {
-            throw LMDBError.lmdb(
-                code: EOPNOTSUPP,
-                operation:
-                    "write through the map of \(path): its file system (type 0x\(String(type, radix: 16))) may need new "
-                    + "space for pages allocated ahead; only ext4, XFS and tmpfs are known not to")
-        }
-    }
-
-    /// With `MDB_WRITEMAP` LMDB sizes the data file to the map with `ftruncate`, leaving a
-    /// hole, and writes pages by storing into the map: on a full file system the first store
-    /// into the hole kills the process with SIGBUS. Allocating every byte of the map first
-    /// (LMDB has no page beyond it) turns that into ENOSPC here, before anything is written.
-    /// Called after opening and after every change of the map's size, with `from` the part
-    /// already allocated (XFS sets aside room for the whole range asked before skipping
-    /// what it holds, so asking again from 0 would need the whole map free).
-    static func reserveMap(of env: OpaquePointer, path: String, from: Int = 0) throws {
-        var envInfo = MDB_envinfo()
-        mdb_env_info(env, &envInfo)
-        guard envInfo.me_mapsize > from else { return }
-        var descriptor: Int32 = -1
-        try check(mdb_env_get_fd(env, &descriptor), "find the file of \(path)")
-        let code = posix_fallocate(descriptor, off_t(from), off_t(envInfo.me_mapsize - from))
-        guard code == 0 else {
-            throw LMDBError.lmdb(
-                code: code, operation: "reserve \(envInfo.me_mapsize - from) more bytes of disk for \(path)")
-        }
-    }
-
-    /// A file shorter than the pages its meta page counts was truncated (an interrupted
-    /// copy) unless every missing page is free (LMDB does not write a page a transaction
-    /// allocated and freed again; see ``FreePages``). Reading a missing page of the tree
-    /// through the map would kill the process with SIGBUS, so such a file is refused here.
-    private static func checkLength(of env: OpaquePointer, path: String) throws {
-        var envInfo = MDB_envinfo()
-        mdb_env_info(env, &envInfo)
-        var pages = MDB_stat()
-        mdb_env_stat(env, &pages)
-        var fileStat = stat()
-        guard stat(path, &fileStat) == 0 else { return }
-        // A damaged header can count any number of pages: one that overflows is refused.
-        let counted = envInfo.me_last_pgno.addingReportingOverflow(1)
-        let product = counted.partialValue.multipliedReportingOverflow(by: Int(pages.ms_psize))
-        let expected = envInfo.me_last_pgno < 0 || counted.overflow || product.overflow ? Int.max : product.partialValue
-        if Int(fileStat.st_size) < expected && !FreePages.coverMissingTail(of: path, fileBytes: Int(fileStat.st_size)) {
-            throw LMDBError.truncated(path: path, bytes: Int(fileStat.st_size), expected: expected)
-        }
-    }
-
     deinit {
         // Without full durability the last commits may sit in OS buffers: flush them on close,
         // except for a throwaway store written through its map (usually deleted by now).
-        if configuration.durability != .full && !configuration.readOnly && !configuration.writesThroughMap {
+        if configuration.durability != .full && !configuration.readOnly && !writesThroughMap {
             _ = mdb_env_sync(handle, 1)
         }
         mdb_env_close(handle)
@@ -271,24 +192,6 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         }
     }
 
-    /// After the map's size changed (held exclusively): a map written through must be
-    /// allocated on disk before any write (see ``reserveMap(of:path:)``). When the disk
-    /// cannot hold a map this process grew, the map goes back to `previous` (allocated
-    /// before; LMDB truncates the file to the map) and the error is thrown. A size another
-    /// process chose (`previous` nil) is never shrunk: that process may have written there.
-    /// When no shrink is possible the environment refuses every later write rather than
-    /// risk a store into a hole.
-    private func reserveResizedMap(previous: Int?) throws {
-        guard configuration.writesThroughMap && !configuration.readOnly else { return }
-        do {
-            try Self.reserveMap(of: handle, path: path, from: previous ?? 0)
-        } catch {
-            let restored = previous.map { mdb_env_set_mapsize(handle, $0) } ?? EINVAL
-            if restored != 0 { fatal.withLock { $0 = $0 ?? (error as? LMDBError) } }
-            throw error
-        }
-    }
-
     /// Returns the handle of the named database, creating it when `create` is true.
     public func database(_ name: String, create: Bool) throws -> Database {
         if let known = databases.withLock({ $0[name] }) { return known }
@@ -332,7 +235,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     }
 
     /// ``info`` for callers that already hold the map lock.
-    private var unlockedInfo: Info {
+    var unlockedInfo: Info {
         var envInfo = MDB_envinfo()
         mdb_env_info(handle, &envInfo)
         var stat = MDB_stat()
@@ -376,26 +279,6 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         try check(
             mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
             "copy to \(destination)")
-    }
-
-    /// Refuses every later write and, for a map written through, gives back the disk
-    /// allocated beyond the last page in use (punching a hole: reads of the pages in use
-    /// are unaffected, and no page beyond them is stored into again). Waits for a write
-    /// in progress in this process to end.
-    public func finishWriting() throws {
-        try mapLock.withExclusive { () in
-            writingFinished.store(true, ordering: .releasing)
-            guard configuration.writesThroughMap && !configuration.readOnly else { return }
-            let info = unlockedInfo
-            let used = info.usedBytes
-            guard info.mapSize > used else { return }
-            var descriptor: Int32 = -1
-            try check(mdb_env_get_fd(handle, &descriptor), "find the file of \(path)")
-            let code = botrix_punch_hole(descriptor, off_t(used), off_t(info.mapSize - used))
-            guard code == 0 else {
-                throw LMDBError.lmdb(code: code, operation: "give back the unused space of \(path)")
-            }
-        }
     }
 
     /// Flushes buffers to disk; needed only with `nosync` / `nometasync` durability.

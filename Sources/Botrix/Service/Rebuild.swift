@@ -83,7 +83,6 @@ extension BotrixStore {
         let scratch = try ScratchProjections(store: self, only: only, throughMap: true)
         defer { scratch.remove() }
         try Self.build(scratch, log: log, progress: progress)
-        try scratch.finishWriting()
         let swapStarted = ContinuousClock.now
         let applied = try log.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
@@ -94,7 +93,8 @@ extension BotrixStore {
 
     /// Replays the log into `scratch` up to its head, then catches up with what was appended
     /// meanwhile until the rest is small (at most 4,096 events, or after eight rounds), so
-    /// that the swap applies few events while it holds the write lock.
+    /// that the swap applies few events while it holds the write lock; then ends the
+    /// scratch copy's writing (``ScratchProjections/finishWriting()``), ready to swap.
     static func build(_ scratch: ScratchProjections, log: EventLog, progress: (UInt64) -> Void) throws {
         for _ in 0..<8 {
             let head = try log.head().sequence
@@ -102,6 +102,7 @@ extension BotrixStore {
             try scratch.catchUp(to: head, progress: progress)
             if behind <= 4096 { break }
         }
+        try scratch.finishWriting()
     }
 }
 
@@ -123,7 +124,6 @@ extension BotrixService {
         try await SystemThread.run(named: "botrix-rebuild") {
             try BotrixStore.build(scratch, log: log, progress: progress)
         }
-        try scratch.finishWriting()
         let swapStarted = ContinuousClock.now
         let applied = try await writer.perform { ltx in try scratch.swap(into: &ltx, live: projections) }
         return scratch.report(started: started, swapStarted: swapStarted, applied: applied)
