@@ -46,13 +46,6 @@ public struct LogTransaction {
         try transaction.put(database, key, value, options: options)
     }
 
-    /// Writes a row read from another database's cursor as it is (see
-    /// ``WriteTransaction/put(_:key:value:options:)``).
-    public mutating func put(_ database: Database, entry: CursorEntry, options: PutOptions = []) throws {
-        hasWritten = true
-        try transaction.put(database, key: entry.key, value: entry.value, options: options)
-    }
-
     /// Appends rows to a projection database in key order (see
     /// ``WriteTransaction/withAppender(_:_:)``).
     public mutating func withAppender<R>(_ database: Database, _ body: (any Appender) throws -> R) throws -> R {

@@ -66,7 +66,8 @@ extension LMDBWriteTransaction {
         }
     }
 
-    public func put(
+    /// The array put, on borrowed bytes.
+    private func put(
         _ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions
     ) throws {
         try validateKey(length: key.count)

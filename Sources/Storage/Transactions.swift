@@ -67,12 +67,6 @@ public protocol WriteTransaction: TransactionReading {
     /// Stores `value` at `key`.
     func put(_ database: Database, _ key: [UInt8], _ value: [UInt8], options: PutOptions) throws
 
-    /// Stores `value` at `key`, both borrowed for the call: copying a database row by row
-    /// (an online rebuild's swap, with writers waiting) puts each cursor entry as it is,
-    /// without two arrays a row.
-    func put(_ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, options: PutOptions)
-        throws
-
     /// Runs `body` with an ``Appender`` for `database`, which writes each row after the
     /// last without searching the tree for its place, as a put does. Copying a sorted
     /// database (an online rebuild's swap, with writers waiting; a backup) is such a walk.

@@ -151,7 +151,7 @@ struct OnlineRebuildTests {
         defer { scratch.remove() }
         #expect(scratch.writesThroughMap)
         let reserved = Self.allocated(scratch.path)
-        #expect(reserved >= projections && reserved <= projections + projections / 4 + (17 << 20), "\(reserved)")
+        #expect(reserved >= projections && reserved <= 2 * projections + (17 << 20), "\(reserved)")
         try scratch.catchUp(to: try f.store.log.head().sequence)
         try scratch.finishWriting()
         #expect(Self.allocated(scratch.path) < 4_000_000, "the unused reservation was kept")

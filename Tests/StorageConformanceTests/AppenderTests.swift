@@ -29,7 +29,8 @@ struct AppenderTests {
         let put = try engine.database("put")
         let copied = try engine.write { txn throws in
             try txn.forEachEntry(of: source) { entry in
-                try txn.put(put, key: entry.key, value: entry.value, options: .append)
+                let row = entry.copied
+                try txn.put(put, row.key, row.value, options: .append)
             }
             return try txn.withAppender(appended) { appender in
                 try txn.forEachEntry(of: source) { try appender.append($0) }

@@ -52,7 +52,10 @@ extension Projections {
     public func rebuild(
         log: EventLog, only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }
     ) throws -> UInt64 {
-        try log.environment.write(makingRoom: 8) { txn in
+        // The replay thread reads while this write is open: a single-process store, whose
+        // writes exclude its reads, would wait on itself.
+        precondition(!log.environment.options.singleProcess, "an in-place rebuild of a single-process store")
+        return try log.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
             try reset(in: &ltx, only: only)
             let head = try log.head(in: txn).sequence
