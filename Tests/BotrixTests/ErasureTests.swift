@@ -152,34 +152,6 @@ struct ErasureTests {
         await copy.close()
     }
 
-    @Test("a backup taken after a delete opens the other accounts but not the deleted one")
-    func backupAfterDelete() async throws {
-        let folder = TemporaryFolder()
-        let path = folder.file("erase.mdb")
-        let live = try await Opened.open(path)
-        try await Self.recordAccounts(live.service)
-        try await live.service.deleteAccount(id: 1)
-        let backup = folder.file("backup.mdb")
-        try live.store.environment.copy(to: backup, compact: true)
-        let outcome = try {
-            let copy = try BotrixStore(.init(path: backup, readOnly: true))
-            return try Keyring.writeBackupKeyring(of: path, copy: copy.environment)
-        }()
-        guard case .written(let keyringPath, _) = outcome else {
-            Issue.record("no keyring written beside the backup: \(outcome)")
-            return
-        }
-        #expect(keyringPath == backup + "-keyring")
-        let sealed = try SealedSecrets(log: live.store.log)
-        await live.close()
-        let search = try Search(data: backup, keyring: keyringPath)
-        #expect(search.opens(sealed.of(1)).isEmpty)
-        #expect(search.opens(sealed.of(3)) == Set([Self.secrets[3]!.password, Self.secrets[3]!.code]))
-        let restored = try await Opened.open(backup)
-        #expect(try restored.service.revealPassword(accountID: 3) == Self.secrets[3]!.password)
-        await restored.close()
-    }
-
     @Test("a crash after the commit (keyring with both epochs) is finished on reopen; the old root is gone")
     func crashAfterCommit() async throws {
         let folder = TemporaryFolder()

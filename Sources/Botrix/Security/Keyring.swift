@@ -145,8 +145,8 @@ extension Keyring {
         /// The copy holds no keyring-protected secrets (a file without accounts, or one in
         /// the scheme from before keyrings, still to be converted by a server start).
         case notNeeded
-        /// The live keyring moved past the copy's epoch between the copy and now (an
-        /// erasure committed meanwhile): copy again.
+        /// The live keyring moved past the copy's epoch before it could be read (an erasure
+        /// committed and finished meanwhile): copy again.
         case epochGone(UInt64)
     }
 
@@ -154,6 +154,14 @@ extension Keyring {
     /// of the copy's epoch from the live keyring of `dataFile`, and nothing else, so the
     /// backup holds no root of an erased state. Needs no master key: entries stay wrapped.
     public static func writeBackupKeyring(of dataFile: String, copy: any StorageEngine) throws -> BackupOutcome {
+        try writeBackupKeyring(of: dataFile, copy: copy, captured: [])
+    }
+
+    /// As ``writeBackupKeyring(of:copy:)``, looking for the copy's epoch first in `captured`:
+    /// the live keyring as read around the copy's snapshot, when its root was surely there.
+    static func writeBackupKeyring(of dataFile: String, copy: any StorageEngine, captured: [Contents]) throws
+        -> BackupOutcome
+    {
         let state: (epoch: UInt64, store: String, buckets: Int)?
         do {
             let meta = try copy.database(SecretsLayout.meta, create: false)
@@ -170,18 +178,19 @@ extension Keyring {
         }
         guard let state else { return .notNeeded }
         let live = Keyring(dataFile: dataFile)
-        guard let contents = try live.load() else {
+        let readings = captured + [try live.load()].compactMap { $0 }
+        guard !readings.isEmpty else {
             if state.buckets == 0 { return .notNeeded }
             throw SecretBoxError.keyring(
                 path: live.path, problem: "is missing, so the copy's secrets could not be saved with it",
                 fix: "restore the keyring of \(dataFile)")
         }
-        guard contents.store == state.store else {
+        for contents in readings where contents.store != state.store {
             throw SecretBoxError.keyring(
                 path: live.path, problem: "belongs to another data file than \(dataFile)",
                 fix: "put the keyring saved with this data file in its place")
         }
-        guard let entry = contents.epochs.first(where: { $0.epoch == state.epoch }) else {
+        guard let entry = readings.lazy.flatMap(\.epochs).first(where: { $0.epoch == state.epoch }) else {
             return .epochGone(state.epoch)
         }
         let target = Keyring(dataFile: copy.path)

@@ -2,7 +2,17 @@ import EventLog
 import Foundation
 import Storage
 
-/// What ``BotrixStore/backup(to:pageSize:progress:)`` wrote.
+/// The moments of a backup's snapshot (step 2 of ``BotrixStore/backup(to:pageSize:progress:atSnapshot:)``).
+public enum SnapshotMoment: Sendable, Equatable {
+    /// Just before the snapshot's read transaction begins.
+    case beginning
+    /// Just after it began: the copy is of the file as it is now.
+    case begun
+    /// After the snapshot is copied, before the projections are rebuilt in the copy.
+    case taken
+}
+
+/// What ``BotrixStore/backup(to:pageSize:progress:atSnapshot:)`` wrote.
 public struct BackupReport: Sendable {
     /// The copy's head: the copy holds the log up to here, and matching everything else.
     public var head: UInt64
@@ -26,9 +36,12 @@ extension BotrixStore {
     /// 3. The projections are rebuilt in the copy from its own log (invariant 1: the result
     ///    is what the live server built), with no transaction open on this store.
     /// The copy holds only live entries: no free pages and none of their stale bytes.
-    /// `progress` receives (events copied, events to copy).
+    /// `progress` receives (events copied, events to copy). `atSnapshot` is called at each
+    /// ``SnapshotMoment`` of step 2, so state kept outside the file (the keyring) can be read
+    /// at the instant the copy is of.
     public func backup(
-        to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in }
+        to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in },
+        atSnapshot: (SnapshotMoment) throws -> Void = { _ in }
     ) throws -> BackupReport {
         let names = try environment.databaseNames()
         // A projection owns the databases named after it ("jobs.views", "accounts.emails").
@@ -100,10 +113,13 @@ extension BotrixStore {
         let targets = try Dictionary(uniqueKeysWithValues: snapshotNames.map { ($0, try copy.database($0)) })
         let sources = try Dictionary(
             uniqueKeysWithValues: snapshotNames.map { ($0, try environment.database($0, create: false)) })
-        var finalEntries = 0
-        let head = try environment.read { source in
+        try atSnapshot(.beginning)
+        let (head, finalEntries) = try environment.read { source in
+            try atSnapshot(.begun)
             let head = try log.head(in: source)
-            try copy.write(makingRoom: 8) { target in
+            // Counted inside the write: a write that had to grow the map runs again.
+            let entries = try copy.write(makingRoom: 8) { target -> Int in
+                var finalEntries = 0
                 try log.forEach(after: last, in: source) { event in
                     guard event.sequence <= head.sequence else { return false }
                     let key = BigEndian.bytes(event.sequence)
@@ -121,9 +137,11 @@ extension BotrixStore {
                         try source.forEachEntry(of: from) { try appender.append($0) }
                     }
                 }
+                return finalEntries
             }
-            return head.sequence
+            return (head.sequence, entries)
         }
+        try atSnapshot(.taken)
 
         // 3. Projections rebuilt from the copy's own log; no transaction open on this store.
         if !projectionNames.isEmpty {

@@ -125,7 +125,8 @@ extension BotrixFile {
 
     /// Writes a verified, compacted copy of the file to `destination`, with the keyring of
     /// the copy's epoch beside it (`DEST-keyring`), all fsynced before it returns; see
-    /// ``BotrixStore/backup(to:pageSize:progress:)`` for how it stays short beside a server.
+    /// ``BotrixStore/backup(to:pageSize:progress:atSnapshot:)`` for how it stays short beside a server,
+    /// and ``BotrixStore/backupWithKeyring(to:progress:afterSnapshot:)`` for the keyring.
     /// Whatever fails (a full destination, a copy that does not verify), nothing half made
     /// is left behind. `progress` receives (events copied, events to copy).
     public func backup(to destination: String, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> BackupResult
@@ -140,26 +141,7 @@ extension BotrixFile {
             }
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        // An erasure committed between the copy and reading the keyring drops the copy's
-        // root from the live keyring: copy again (the new copy has the new epoch).
-        var attempt = 0
-        while true {
-            attempt += 1
-            _ = try store.backup(to: destination, progress: progress)
-            let outcome = try { () throws -> Keyring.BackupOutcome in
-                let copy = try BotrixStore(.init(path: destination, readOnly: true))  // closed when this returns
-                return try Keyring.writeBackupKeyring(of: path, copy: copy.environment)
-            }()
-            guard case .epochGone(let epoch) = outcome else { break }
-            try FileManager.default.removeItem(atPath: destination)
-            try? FileManager.default.removeItem(atPath: destination + "-lock")
-            guard attempt < 5 else {
-                throw BackupFailure(
-                    description:
-                        "the keyring moved past epoch \(epoch) of each copy (deletions are erasing secrets right now): try again"
-                )
-            }
-        }
+        _ = try store.backupWithKeyring(to: destination, progress: progress)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let copy = try BotrixStore(.init(path: destination, readOnly: true))
         let report = try copy.log.verify()

@@ -1,0 +1,76 @@
+import Dispatch
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Botrix
+
+/// Backups beside erasures: a backup's keyring holds the root of the copy's epoch only.
+extension ErasureTests {
+    @Test("a backup taken after a delete opens the other accounts but not the deleted one")
+    func backupAfterDelete() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        try await live.service.deleteAccount(id: 1)
+        let backup = folder.file("backup.mdb")
+        try live.store.environment.copy(to: backup, compact: true)
+        let outcome = try {
+            let copy = try BotrixStore(.init(path: backup, readOnly: true))
+            return try Keyring.writeBackupKeyring(of: path, copy: copy.environment)
+        }()
+        guard case .written(let keyringPath, _) = outcome else {
+            Issue.record("no keyring written beside the backup: \(outcome)")
+            return
+        }
+        #expect(keyringPath == backup + "-keyring")
+        let sealed = try SealedSecrets(log: live.store.log)
+        await live.close()
+        let search = try Search(data: backup, keyring: keyringPath)
+        #expect(search.opens(sealed.of(1)).isEmpty)
+        #expect(search.opens(sealed.of(3)) == Set([Self.secrets[3]!.password, Self.secrets[3]!.code]))
+        let restored = try await Opened.open(backup)
+        #expect(try restored.service.revealPassword(accountID: 3) == Self.secrets[3]!.password)
+        await restored.close()
+    }
+
+    @Test("a delete committed while a backup rebuilds the copy's projections does not make it copy again")
+    func deleteDuringBackup() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        let sealed = try SealedSecrets(log: live.store.log)
+        let backup = folder.file("backup.mdb")
+        let store = live.store
+        let service = live.service
+        // The backup runs on a thread of its own: its hook blocks while the delete commits.
+        let keyed = try await withCheckedThrowingContinuation { (done: CheckedContinuation<KeyedBackup, any Error>) in
+            DispatchQueue.global().async {
+                done.resume(
+                    with: Result {
+                        try store.backupWithKeyring(to: backup, progress: { _, _ in }) {
+                            let deleted = DispatchSemaphore(value: 0)
+                            Task {
+                                try? await service.deleteAccount(id: 1)
+                                deleted.signal()
+                            }
+                            deleted.wait()
+                        }
+                    })
+            }
+        }
+        #expect(try live.service.revealPassword(accountID: 1) == nil, "the delete did not commit")
+        await live.close()
+        #expect(keyed.attempts == 1)
+        guard case .written(let keyringPath, _) = keyed.keyring else {
+            Issue.record("no keyring written beside the backup: \(keyed.keyring)")
+            return
+        }
+        // The copy is the file as of its snapshot, before the delete: account 1 opens in it.
+        let search = try Search(data: backup, keyring: keyringPath)
+        #expect(search.opens(sealed.of(1)) == Set([Self.secrets[1]!.password, Self.secrets[1]!.code]))
+        #expect(search.opens(sealed.of(3)) == Set([Self.secrets[3]!.password, Self.secrets[3]!.code]))
+    }
+}
