@@ -11,9 +11,10 @@ struct BackupCommand: AsyncParsableCommand {
             Copies the log page by page in short read transactions, then one short snapshot of
             what was appended meanwhile and of the tables that are not derived from the log
             (keys, secrets, stored answers), then rebuilds the projections in the copy from its
-            own log. A server beside it keeps reading, writing and reusing pages: no read
-            transaction is held for long. The copy holds only live entries (no free pages).
-            It then opens the copy and verifies its hash chain.
+            own log, in DEST.partial. A server beside it keeps reading, writing and reusing
+            pages: no read transaction is held for long. DEST.partial is then written to DEST
+            compacted (only live entries, no free pages) and removed, so DEST appears only
+            whole. It then opens the copy and verifies its hash chain.
             Beside the copy it writes DEST-keyring: the keyring root of the copy's epoch,
             still wrapped under the master key (keep the master key elsewhere). The copy, its
             keyring and the folder are fsynced before success is printed. DEST must not exist.

@@ -35,7 +35,10 @@ extension BotrixStore {
     ///    answers): a consistent snapshot of all of it.
     /// 3. The projections are rebuilt in the copy from its own log (invariant 1: the result
     ///    is what the live server built), with no transaction open on this store.
-    /// The copy holds only live entries: no free pages and none of their stale bytes.
+    /// 4. The copy so made (`DEST.partial`) is written compacted to `destination` and removed:
+    ///    `destination` holds only live entries, no free pages and none of their stale bytes,
+    ///    and appears only once whole. A rebuild in commits leaves free pages behind: a fifth
+    ///    of a 60,000-event copy (`BackupSizeTests`).
     /// `progress` receives (events copied, events to copy). `atSnapshot` is called at each
     /// ``SnapshotMoment`` of step 2, so state kept outside the file (the keyring) can be read
     /// at the instant the copy is of.
@@ -49,9 +52,18 @@ extension BotrixStore {
             names.filter { name in projectionTypes.contains { name.hasPrefix($0.name + ".") } })
         let logNames: Set<String> = ["events", "streams"]
         let snapshotNames = names.filter { !logNames.contains($0) && !projectionNames.contains($0) }
+        let working = destination + ".partial"
+        guard !FileManager.default.fileExists(atPath: working) else {
+            throw BackupFailure(
+                description:
+                    "\(working) exists: another backup to \(destination) is running, or one was stopped (remove it)")
+        }
+        defer {
+            for path in [working, working + "-lock"] { try? FileManager.default.removeItem(atPath: path) }
+        }
         let copy = try environment.open(
             StorageOptions(
-                path: destination, mapSize: environment.figures.mapSize,
+                path: working, mapSize: environment.figures.mapSize,
                 maximumMapSize: environment.options.maximumMapSize, durability: .nosync))
         let events = try environment.database("events", create: false)
         let streams = try environment.database("streams", create: false)
@@ -150,6 +162,8 @@ extension BotrixStore {
             _ = try projections.rebuild(log: copiedLog)
         }
         try copy.sync()
+        // 4. Only live pages, in a file of their own.
+        try copy.copy(to: destination, compact: true)
         return BackupReport(head: head, pagedEvents: position, finalEntries: finalEntries)
     }
 }

@@ -43,32 +43,42 @@ extension Projections {
 }
 
 extension Projections {
-    /// ``rebuild(in:only:progress:)`` in a write transaction of its own on `log`'s store,
-    /// growing the store when it fills: for code that owns the store outright (a backup's
-    /// copy, the benchmark), with no writer of this process running on it. As in an online
-    /// rebuild, the log is read and decoded ahead on another thread (``ReplayReader``, in
-    /// read transactions of their own: the log is committed, and only projections change
-    /// in this transaction), while this one folds.
+    /// Empties the projections of `log`'s store and replays the log into them, a page per
+    /// commit, each commit with the checkpoint of its last event; each commit grows the
+    /// store when it fills. For code that owns the store outright (a backup's copy, the
+    /// benchmark), with no writer of this process running on it. As in an online rebuild,
+    /// the log is read and decoded ahead on another thread (``ReplayReader``, in read
+    /// transactions of their own) while this one folds.
+    ///
+    /// Why not one transaction: the pages a long transaction lets go of are free only after
+    /// its commit. Replaying 300,000 events in one left 66,674 of the copy's 120,135 pages
+    /// on LMDB's free list, all from that transaction (`mdb_stat -ff`): a backup of a 208 MB
+    /// file came out at 492 MB. A page per commit leaves 3,578. A crash between commits
+    /// leaves projections as of their checkpoint, which a server's start catches up like any
+    /// other.
     public func rebuild(
         log: EventLog, only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }
     ) throws -> UInt64 {
-        // The replay thread reads while this write is open: a single-process store, whose
+        // The replay thread reads while this thread writes: a single-process store, whose
         // writes exclude its reads, would wait on itself.
         precondition(!log.environment.options.singleProcess, "an in-place rebuild of a single-process store")
-        return try log.environment.write(makingRoom: 8) { txn in
+        let head = try log.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
             try reset(in: &ltx, only: only)
-            let head = try log.head(in: txn).sequence
-            var replayed: UInt64 = 0
-            try ReplayReader.replay(log, after: 0, through: head) { page in
-                try apply(decoded: page.events, in: &ltx, only: only)
-                let before = replayed
-                replayed += UInt64(page.recorded)
-                if replayed / 10_000 > before / 10_000 { progress(page.last) }
-            }
-            if head > 0 { try setCheckpoint(head, in: &ltx, only: only) }
-            return replayed
+            return try log.head(in: txn).sequence
         }
+        var replayed: UInt64 = 0
+        try ReplayReader.replay(log, after: 0, through: head) { page in
+            try log.environment.write(makingRoom: 8) { txn in
+                var ltx = LogTransaction(log: log, transaction: txn, now: 0)
+                try apply(decoded: page.events, in: &ltx, only: only)
+                try setCheckpoint(page.last, in: &ltx, only: only)
+            }
+            let before = replayed
+            replayed += UInt64(page.recorded)
+            if replayed / 10_000 > before / 10_000 { progress(page.last) }
+        }
+        return replayed
     }
 }
 

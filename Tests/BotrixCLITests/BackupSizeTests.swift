@@ -1,0 +1,51 @@
+import Botrix
+import EventLog
+import Foundation
+import Storage
+import TestSupport
+import Testing
+
+@testable import BotrixBench
+
+/// A backup is compact: its projections, rebuilt in the copy, leave few free pages behind.
+@Suite("Backup size")
+struct BackupSizeTests {
+    @Test("a backup's copy is nearly all live pages, and no bigger than its source")
+    func copyIsCompact() throws {
+        let folder = TemporaryFolder()
+        let source = folder.file("source.mdb")
+        let destination = folder.file("copy.mdb")
+        let store = try BotrixStore(.init(path: source, mapSize: 1 << 30, durability: .nosync))
+        _ = try SyntheticLog.write(events: 60_000, into: store.log)
+        _ = try Projections(store: store).rebuild(log: store.log)
+        _ = try store.backup(to: destination)
+        let copy = try BotrixStore(.init(path: destination, readOnly: true))
+        let live = try Self.livePages(copy.environment)
+        let used = copy.environment.figures.usedBytes
+        // What is neither a table's page nor one of LMDB's own (meta pages, the free list).
+        let free = Double(used - live) / Double(used)
+        #expect(free < 0.1, "\(Int(free * 100))% of the copy's \(used) bytes are free pages")
+        #expect(used <= store.environment.figures.usedBytes)
+        for leftover in [destination + ".partial", destination + ".partial-lock"] {
+            #expect(!FileManager.default.fileExists(atPath: leftover), "\(leftover) was left behind")
+        }
+    }
+
+    @Test("a backup refuses while DEST.partial exists (another backup, or a killed one), and leaves it")
+    func partialRefused() throws {
+        let folder = TemporaryFolder()
+        let store = try BotrixStore(.init(path: folder.file("source.mdb"), mapSize: 1 << 24, durability: .nosync))
+        let destination = folder.file("copy.mdb")
+        let partial = Array("another backup's".utf8)
+        #expect(FileManager.default.createFile(atPath: destination + ".partial", contents: Data(partial)))
+        #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
+        #expect(!FileManager.default.fileExists(atPath: destination))
+        #expect(FileManager.default.contents(atPath: destination + ".partial").map(Array.init) == partial)
+    }
+
+    /// Bytes of every table's pages.
+    static func livePages(_ environment: any StorageEngine) throws -> Int {
+        let databases = try environment.databaseNames().map { try environment.database($0, create: false) }
+        return try environment.read { txn in try databases.reduce(0) { $0 + (try txn.storedBytes($1)) } }
+    }
+}
