@@ -12,8 +12,8 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         discussion: """
             Writes a log of --events events (jobs created, claimed, filled with accounts and
             completed), then times, on the same file: the raw C scan of the `events` database
-            (tools/lmdb-scan-baseline.c), the in-place rebuild of every projection in one
-            transaction (what a backup's private copy uses), and the online rebuild
+            (tools/lmdb-scan-baseline.c), the in-place rebuild of every projection, a page
+            per commit (what a backup's private copy uses), and the online rebuild
             (`botrix rebuild`: a scratch file in many commits, then one swap), with how long
             the swap held the write lock. Medians of --runs; the log is written once.
 

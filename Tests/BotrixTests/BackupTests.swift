@@ -70,4 +70,33 @@ struct BackupTests {
         #expect(Set(source.keys) == Set(copied.keys))
         for (name, rows) in source { #expect(copied[name] == rows, "database \(name) differs in the copy") }
     }
+
+    @Test("a copy brought up to its source after more commands equals the source, projections included")
+    func refreshedCopyEqualsSource() async throws {
+        let fixture = try await DomainFixture.make()
+        let service = fixture.service
+        var n = 0
+        func work() async throws {
+            for _ in 0..<4 {
+                n += 1
+                _ = try await service.createJob(CreateJob(count: 2, priority: n % 3))
+                let claimed = try #require(try await service.claimNext(workerID: "w-\(n)"))
+                let recorded = try await service.recordAccount(account(claimed.id, worker: "w-\(n)", n))
+                if n % 2 == 0 { try await service.deleteAccount(id: recorded.id) }
+            }
+        }
+        try await work()
+        let destination = fixture.folder.file("copy.mdb")
+        let made = try fixture.store.backup(to: destination)
+        try await work()
+        let head = try fixture.store.refreshBackup(at: destination) { _ in }
+        #expect(head > made.head)
+        #expect(head == (try fixture.store.log.head().sequence))
+        let copy = try BotrixStore(.init(path: destination, readOnly: true))
+        #expect(try copy.log.verify().isIntact)
+        let source = try tables(fixture.store.environment)
+        let copied = try tables(copy.environment)
+        #expect(Set(source.keys) == Set(copied.keys))
+        for (name, rows) in source { #expect(copied[name] == rows, "database \(name) differs in the copy") }
+    }
 }

@@ -41,17 +41,13 @@ extension BotrixStore {
     ///    of a 60,000-event copy (`BackupSizeTests`).
     /// `progress` receives (events copied, events to copy). `atSnapshot` is called at each
     /// ``SnapshotMoment`` of step 2, so state kept outside the file (the keyring) can be read
-    /// at the instant the copy is of.
+    /// at the instant the copy is of. ``refreshBackup(at:atSnapshot:)`` brings a copy so made
+    /// up to this store again.
     public func backup(
         to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in },
         atSnapshot: (SnapshotMoment) throws -> Void = { _ in }
     ) throws -> BackupReport {
-        let names = try environment.databaseNames()
-        // A projection owns the databases named after it ("jobs.views", "accounts.emails").
-        let projectionNames = Set(
-            names.filter { name in projectionTypes.contains { name.hasPrefix($0.name + ".") } })
-        let logNames: Set<String> = ["events", "streams"]
-        let snapshotNames = names.filter { !logNames.contains($0) && !projectionNames.contains($0) }
+        let (projectionNames, snapshotNames) = try backupTables()
         let working = destination + ".partial"
         guard !FileManager.default.fileExists(atPath: working) else {
             throw BackupFailure(
@@ -122,37 +118,7 @@ extension BotrixStore {
         }
 
         // 2. One snapshot: the rest of the log, and every table that is not derived from it.
-        let targets = try Dictionary(uniqueKeysWithValues: snapshotNames.map { ($0, try copy.database($0)) })
-        let sources = try Dictionary(
-            uniqueKeysWithValues: snapshotNames.map { ($0, try environment.database($0, create: false)) })
-        try atSnapshot(.beginning)
-        let (head, finalEntries) = try environment.read { source in
-            try atSnapshot(.begun)
-            let head = try log.head(in: source)
-            // Counted inside the write: a write that had to grow the map runs again.
-            let entries = try copy.write(makingRoom: 8) { target -> Int in
-                var finalEntries = 0
-                try log.forEach(after: last, in: source) { event in
-                    guard event.sequence <= head.sequence else { return false }
-                    let key = BigEndian.bytes(event.sequence)
-                    try source.withValue(events, key) { raw in
-                        if let raw { try target.put(copiedEvents, key, Array(raw), options: .append) }
-                    }
-                    let streamKey = StreamIndexKey.key(event.stream, version: event.version)
-                    try target.put(copiedStreams, streamKey, key)
-                    finalEntries += 2
-                    return true
-                }
-                for name in snapshotNames {
-                    guard let from = sources[name], let to = targets[name] else { continue }
-                    finalEntries += try target.withAppender(to) { appender in
-                        try source.forEachEntry(of: from) { try appender.append($0) }
-                    }
-                }
-                return finalEntries
-            }
-            return (head.sequence, entries)
-        }
+        let (head, finalEntries) = try copySnapshot(into: copy, tables: snapshotNames, atSnapshot: atSnapshot)
         try atSnapshot(.taken)
 
         // 3. Projections rebuilt from the copy's own log; no transaction open on this store.
@@ -165,5 +131,92 @@ extension BotrixStore {
         // 4. Only live pages, in a file of their own.
         try copy.copy(to: destination, compact: true)
         return BackupReport(head: head, pagedEvents: position, finalEntries: finalEntries)
+    }
+
+    /// Brings the copy at `destination` (made by ``backup(to:pageSize:progress:atSnapshot:)``)
+    /// up to this store's present in one short snapshot (``copySnapshot(into:tables:applying:atSnapshot:)``):
+    /// what was appended since, the tables not derived from the log, and the copy's
+    /// projections caught up. Written in place, in one transaction: the copy is whole after
+    /// it as before it. For a backup that must not end behind an erasure committed while it
+    /// ran (``backupWithKeyring(to:progress:afterSnapshot:)``).
+    func refreshBackup(at destination: String, atSnapshot: (SnapshotMoment) throws -> Void) throws -> UInt64 {
+        defer { try? FileManager.default.removeItem(atPath: destination + "-lock") }
+        let copy = try environment.open(
+            StorageOptions(
+                path: destination, mapSize: environment.figures.mapSize,
+                maximumMapSize: environment.options.maximumMapSize, durability: .nosync))
+        let (projectionNames, snapshotNames) = try backupTables()
+        let projections =
+            projectionNames.isEmpty ? nil : try Projections(environment: copy, registered: projectionTypes)
+        let head = try copySnapshot(into: copy, tables: snapshotNames, applying: projections, atSnapshot: atSnapshot)
+        try copy.sync()
+        return head.head
+    }
+
+    /// The databases a backup copies in its snapshot (neither the log nor a projection's),
+    /// and those it rebuilds instead (a projection owns the databases named after it:
+    /// "jobs.views", "accounts.emails").
+    private func backupTables() throws -> (projections: Set<String>, snapshot: [String]) {
+        let names = try environment.databaseNames()
+        let projectionNames = Set(
+            names.filter { name in projectionTypes.contains { name.hasPrefix($0.name + ".") } })
+        let logNames: Set<String> = ["events", "streams"]
+        return (projectionNames, names.filter { !logNames.contains($0) && !projectionNames.contains($0) })
+    }
+
+    /// Copies, in one read transaction of this store and one write transaction of `copy`,
+    /// the events after the copy's last one (up to this store's head) with their index
+    /// entries, and the `tables` whole (emptied in the copy first). With `projections` (the
+    /// copy's), the copied events are also applied to them and their checkpoint set: the
+    /// copy is then whole and consistent at the new head. Returns the head and the entries
+    /// written. `atSnapshot` is called at ``SnapshotMoment/beginning`` and ``SnapshotMoment/begun``.
+    func copySnapshot(
+        into copy: any StorageEngine, tables: [String], applying projections: Projections? = nil,
+        atSnapshot: (SnapshotMoment) throws -> Void
+    ) throws -> (head: UInt64, entries: Int) {
+        let events = try environment.database("events", create: false)
+        let copiedEvents = try copy.database("events")
+        let copiedStreams = try copy.database("streams")
+        let copiedLog = try EventLog(environment: copy)
+        let targets = try Dictionary(uniqueKeysWithValues: tables.map { ($0, try copy.database($0)) })
+        let sources = try Dictionary(
+            uniqueKeysWithValues: tables.map { ($0, try environment.database($0, create: false)) })
+        try atSnapshot(.beginning)
+        return try environment.read { source in
+            try atSnapshot(.begun)
+            let head = try log.head(in: source).sequence
+            // Counted inside the write: a write that had to grow the map runs again.
+            let entries = try copy.write(makingRoom: 8) { target -> Int in
+                var entries = 0
+                var ltx = LogTransaction(log: copiedLog, transaction: target, now: 0)
+                let after =
+                    try target.withCursor(copiedEvents) { try $0.last().map { BigEndian.uint64($0.key) ?? 0 } } ?? 0
+                var added: [RecordedEvent] = []
+                try log.forEach(after: after, in: source) { event in
+                    guard event.sequence <= head else { return false }
+                    let key = BigEndian.bytes(event.sequence)
+                    try source.withValue(events, key) { raw in
+                        if let raw { try target.put(copiedEvents, key, Array(raw), options: .append) }
+                    }
+                    try target.put(copiedStreams, StreamIndexKey.key(event.stream, version: event.version), key)
+                    entries += 2
+                    if projections != nil { added.append(event) }
+                    return true
+                }
+                for name in tables {
+                    guard let from = sources[name], let to = targets[name] else { continue }
+                    try target.clear(to)
+                    entries += try target.withAppender(to) { appender in
+                        try source.forEachEntry(of: from) { try appender.append($0) }
+                    }
+                }
+                if let projections, head > after {
+                    for event in added { try projections.apply(event, nil, in: &ltx) }
+                    try projections.setCheckpoint(head, in: &ltx)
+                }
+                return entries
+            }
+            return (head, entries)
+        }
     }
 }
