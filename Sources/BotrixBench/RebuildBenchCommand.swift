@@ -78,7 +78,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         if !inPlaceRates.isEmpty {
             let inPlace = median(inPlaceRates)
             say(
-                column("botrix rebuild, in place (1 txn)", 34, right: false) + column(formatRate(inPlace), 14)
+                column("botrix rebuild, in place", 34, right: false) + column(formatRate(inPlace), 14)
                     + column(String(format: "%.2f", Double(written) / inPlace), 10))
         }
         say(
@@ -86,7 +86,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
                 + column(String(format: "%.2f", Double(written) / online), 10))
         say(
             "online: writers paused \(String(format: "%.3f", median(pauses))) s for the swap (\(rows) rows); "
-                + "in place they wait for the whole rebuild")
+                + "in place: a store no server writes, as a backup's copy")
         say("rebuild / scan: \(String(format: "%.3f", online / scan))")
     }
 }
