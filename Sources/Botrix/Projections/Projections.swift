@@ -163,3 +163,27 @@ public struct Projections: Sendable {
         return out
     }
 }
+
+extension Projections {
+    /// Applies the log events the projections have not seen yet, each projection from its
+    /// own checkpoint, in pages of 4096, then sets every checkpoint to the log's last event:
+    /// one added by a newer build replays the whole log while the others, already at the
+    /// head, see nothing twice. A server's start, and a backup's copy brought up to date.
+    public func catchUp(in ltx: inout LogTransaction) throws {
+        let checkpoints = try self.checkpoints(in: ltx.reading)
+        var after = checkpoints.values.min() ?? 0
+        let highest = checkpoints.values.max() ?? 0
+        while true {
+            let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
+            guard let last = page.last else { break }
+            for event in page {
+                // Past the highest checkpoint every projection is behind: no selection to make.
+                let behind =
+                    event.sequence > highest ? nil : Set(checkpoints.filter { $0.value < event.sequence }.keys)
+                try apply(event, nil, in: &ltx, only: behind)
+            }
+            try setCheckpoint(last.sequence, in: &ltx)
+            after = last.sequence
+        }
+    }
+}

@@ -134,10 +134,11 @@ extension BotrixStore {
     }
 
     /// Brings the copy at `destination` (made by ``backup(to:pageSize:progress:atSnapshot:)``)
-    /// up to this store's present in one short snapshot (``copySnapshot(into:tables:applying:atSnapshot:)``):
-    /// what was appended since, the tables not derived from the log, and the copy's
-    /// projections caught up. Written in place, in one transaction: the copy is whole after
-    /// it as before it. For a backup that must not end behind an erasure committed while it
+    /// up to this store's present in one short snapshot (``copySnapshot(into:tables:atSnapshot:)``):
+    /// what was appended since and the tables not derived from the log; then the copy's
+    /// projections catch up from its own log. Written in place, in two transactions, each
+    /// leaving a copy a server can open (projections behind their log are caught up on
+    /// start, like any store's). For a backup that must not end behind an erasure committed while it
     /// ran (``backupWithKeyring(to:progress:afterSnapshot:)``).
     func refreshBackup(at destination: String, atSnapshot: (SnapshotMoment) throws -> Void) throws -> UInt64 {
         defer { try? FileManager.default.removeItem(atPath: destination + "-lock") }
@@ -146,11 +147,19 @@ extension BotrixStore {
                 path: destination, mapSize: environment.figures.mapSize,
                 maximumMapSize: environment.options.maximumMapSize, durability: .nosync))
         let (projectionNames, snapshotNames) = try backupTables()
-        let projections =
-            projectionNames.isEmpty ? nil : try Projections(environment: copy, registered: projectionTypes)
-        let head = try copySnapshot(into: copy, tables: snapshotNames, applying: projections, atSnapshot: atSnapshot)
+        let head = try copySnapshot(into: copy, tables: snapshotNames, atSnapshot: atSnapshot).head
+        // With no read transaction open on this store: the projections catch up from the
+        // copy's own log. Until this commits, their checkpoint says how far behind they are.
+        if !projectionNames.isEmpty {
+            let copiedLog = try EventLog(environment: copy)
+            let projections = try Projections(environment: copy, registered: projectionTypes)
+            try copy.write(makingRoom: 8) { txn in
+                var ltx = LogTransaction(log: copiedLog, transaction: txn, now: 0)
+                try projections.catchUp(in: &ltx)
+            }
+        }
         try copy.sync()
-        return head.head
+        return head
     }
 
     /// The databases a backup copies in its snapshot (neither the log nor a projection's),
@@ -166,18 +175,14 @@ extension BotrixStore {
 
     /// Copies, in one read transaction of this store and one write transaction of `copy`,
     /// the events after the copy's last one (up to this store's head) with their index
-    /// entries, and the `tables` whole (emptied in the copy first). With `projections` (the
-    /// copy's), the copied events are also applied to them and their checkpoint set: the
-    /// copy is then whole and consistent at the new head. Returns the head and the entries
-    /// written. `atSnapshot` is called at ``SnapshotMoment/beginning`` and ``SnapshotMoment/begun``.
+    /// entries, and the `tables` whole (emptied in the copy first). Returns the head and the
+    /// entries written. `atSnapshot` is called at ``SnapshotMoment/beginning`` and ``SnapshotMoment/begun``.
     func copySnapshot(
-        into copy: any StorageEngine, tables: [String], applying projections: Projections? = nil,
-        atSnapshot: (SnapshotMoment) throws -> Void
+        into copy: any StorageEngine, tables: [String], atSnapshot: (SnapshotMoment) throws -> Void
     ) throws -> (head: UInt64, entries: Int) {
         let events = try environment.database("events", create: false)
         let copiedEvents = try copy.database("events")
         let copiedStreams = try copy.database("streams")
-        let copiedLog = try EventLog(environment: copy)
         let targets = try Dictionary(uniqueKeysWithValues: tables.map { ($0, try copy.database($0)) })
         let sources = try Dictionary(
             uniqueKeysWithValues: tables.map { ($0, try environment.database($0, create: false)) })
@@ -188,10 +193,8 @@ extension BotrixStore {
             // Counted inside the write: a write that had to grow the map runs again.
             let entries = try copy.write(makingRoom: 8) { target -> Int in
                 var entries = 0
-                var ltx = LogTransaction(log: copiedLog, transaction: target, now: 0)
                 let after =
                     try target.withCursor(copiedEvents) { try $0.last().map { BigEndian.uint64($0.key) ?? 0 } } ?? 0
-                var added: [RecordedEvent] = []
                 try log.forEach(after: after, in: source) { event in
                     guard event.sequence <= head else { return false }
                     let key = BigEndian.bytes(event.sequence)
@@ -200,7 +203,6 @@ extension BotrixStore {
                     }
                     try target.put(copiedStreams, StreamIndexKey.key(event.stream, version: event.version), key)
                     entries += 2
-                    if projections != nil { added.append(event) }
                     return true
                 }
                 for name in tables {
@@ -209,10 +211,6 @@ extension BotrixStore {
                     entries += try target.withAppender(to) { appender in
                         try source.forEachEntry(of: from) { try appender.append($0) }
                     }
-                }
-                if let projections, head > after {
-                    for event in added { try projections.apply(event, nil, in: &ltx) }
-                    try projections.setCheckpoint(head, in: &ltx)
                 }
                 return entries
             }

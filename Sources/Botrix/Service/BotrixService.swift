@@ -94,23 +94,7 @@ public final class BotrixService: Sendable {
     /// at the head, see nothing twice.
     func catchUp() async throws {
         let projections = self.projections
-        try await writer.perform { ltx in
-            let checkpoints = try projections.checkpoints(in: ltx.reading)
-            var after = checkpoints.values.min() ?? 0
-            let highest = checkpoints.values.max() ?? 0
-            while true {
-                let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
-                guard let last = page.last else { break }
-                for event in page {
-                    // Past the highest checkpoint every projection is behind: no selection to make.
-                    let behind =
-                        event.sequence > highest ? nil : Set(checkpoints.filter { $0.value < event.sequence }.keys)
-                    try projections.apply(event, nil, in: &ltx, only: behind)
-                }
-                try projections.setCheckpoint(last.sequence, in: &ltx)
-                after = last.sequence
-            }
-        }
+        try await writer.perform { ltx in try projections.catchUp(in: &ltx) }
     }
 
     /// Runs a command in the next batch with the decide context of that batch.
