@@ -56,7 +56,6 @@ public final class GroupCommitWriter: Sendable {
     private let onBatch: @Sendable (BatchReport) -> Void
     private let queue = Mutex(Queue())
     private let wakeUp = DispatchSemaphore(value: 0)
-    private let stopped = DispatchSemaphore(value: 0)
 
     private let health = Mutex(WriterHealth())
 
@@ -70,6 +69,10 @@ public final class GroupCommitWriter: Sendable {
         var wakeAt = 1
         /// When the oldest operation of the batch being committed was queued (0: none).
         var inFlightSince: UInt64 = 0
+        /// The writer thread has committed its last batch and is ending.
+        var stopped = false
+        /// Callers of ``shutdown()`` waiting for that.
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Milliseconds since 1970 from the system clock.
@@ -130,19 +133,18 @@ public final class GroupCommitWriter: Sendable {
     }
 
     /// Stops accepting work, commits what is queued, and ends the thread.
+    /// Every caller returns once the writer has stopped, a second one too: it used to return
+    /// at once, while the first caller's batch could still be committing. The wait holds no
+    /// thread: the writer resumes the callers as it ends.
     public func shutdown() async {
-        let first = queue.withLock { queue -> Bool in
-            defer { queue.accepting = false }
-            return queue.accepting
-        }
-        guard first else { return }
+        queue.withLock { $0.accepting = false }
         wakeUp.signal()  // the writer may be parked: it commits what is queued, then stops
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                self.stopped.wait()
-                self.stopped.signal()
-                continuation.resume()
+            let stopped = queue.withLock { queue -> Bool in
+                if !queue.stopped { queue.stopWaiters.append(continuation) }
+                return queue.stopped
             }
+            if stopped { continuation.resume() }
         }
     }
 
@@ -181,7 +183,12 @@ public final class GroupCommitWriter: Sendable {
             var batch = taken.batch
             if batch.isEmpty {
                 if !taken.accepting {
-                    stopped.signal()
+                    let waiters = queue.withLock { queue in
+                        queue.stopped = true
+                        defer { queue.stopWaiters = [] }
+                        return queue.stopWaiters
+                    }
+                    for waiter in waiters { waiter.resume() }
                     return
                 }
                 park(until: 1, deadline: .distantFuture)

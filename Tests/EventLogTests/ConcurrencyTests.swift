@@ -1,7 +1,9 @@
+import Dispatch
 import EventLog
 import Foundation
 import LMDB
 import Storage
+import Synchronization
 import Testing
 
 @Suite("Group commit under concurrency")
@@ -127,6 +129,47 @@ struct ConcurrencyTests {
         await #expect(throws: EventLogError.writerStopped) {
             _ = try await fixture.writer.append(AppendRequest(stream: "s", events: [event()]))
         }
+    }
+
+    /// Which shutdown calls have returned.
+    final class Returned: Sendable {
+        let order = Mutex([Int]())
+    }
+
+    @Test("a second shutdown also returns only once the batch in flight has committed")
+    func secondShutdownWaits() async throws {
+        let fixture = try LogFixture()
+        let writer = fixture.writer
+        let entered = DispatchSemaphore(value: 0)
+        let gate = DispatchSemaphore(value: 0)
+        let inFlight = Task {
+            try await writer.perform { _ in
+                entered.signal()
+                gate.wait()  // holds the writer thread inside its batch
+            }
+        }
+        await withCheckedContinuation { done in
+            DispatchQueue.global().async {
+                entered.wait(); done.resume()
+            }
+        }
+        let returned = Returned()
+        let first = Task {
+            await writer.shutdown()
+            returned.order.withLock { $0.append(1) }
+        }
+        while writer.isRunning { await Task.yield() }
+        let second = Task {
+            await writer.shutdown()
+            returned.order.withLock { $0.append(2) }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(returned.order.withLock { $0 }.isEmpty, "a shutdown returned while a batch was still committing")
+        gate.signal()
+        try await inFlight.value
+        await first.value
+        await second.value
+        #expect(returned.order.withLock { $0 }.sorted() == [1, 2])
     }
 }
 
