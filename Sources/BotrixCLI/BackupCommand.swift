@@ -12,12 +12,14 @@ struct BackupCommand: AsyncParsableCommand {
             what was appended meanwhile and of the tables that are not derived from the log
             (keys, secrets, stored answers), then rebuilds the projections in the copy from its
             own log, in DEST.partial. A server beside it keeps reading, writing and reusing
-            pages: no read transaction is held for long. DEST.partial is then written to DEST
-            compacted (only live entries, no free pages) and removed, so DEST appears only
-            whole. It then opens the copy and verifies its hash chain.
-            Beside the copy it writes DEST-keyring: the keyring root of the copy's epoch,
-            still wrapped under the master key (keep the master key elsewhere). The copy, its
-            keyring and the folder are fsynced before success is printed. DEST must not exist.
+            pages: no read transaction is held for long. DEST.partial is then written to
+            DEST.new compacted (only live entries, no free pages), with DEST.new-keyring: the
+            keyring root of the copy's epoch, still wrapped under the master key (keep the
+            master key elsewhere). The copy's hash chain is verified and both are fsynced,
+            then renamed to DEST and DEST-keyring: they appear only whole, never over a file.
+            An account deletion committed while the copy was made is brought into it (twice
+            at most; under steady deletions a note says how many are not in it).
+            DEST must not exist; a leftover DEST.partial (a killed backup) is refused.
 
             EXAMPLES
               botrix backup /backups/botrix-2026-01-02.mdb
@@ -32,18 +34,11 @@ struct BackupCommand: AsyncParsableCommand {
         try BotrixFile.checkBackupDestination(destination)
         let configuration = try await store.configuration()
         let botrix = try BotrixFile(path: configuration.databasePath, mapSize: configuration.mapSize)
-        // One bar per attempt (a copy is retried when an erasure moved the keyring meanwhile),
-        // each sized to what that attempt copies.
         var progress: ProgressLine?
-        var reached: UInt64 = 0
         let result: BackupResult
         do {
             result = try botrix.backup(to: destination) { done, total in
-                if progress == nil || done < reached {  // the first attempt, or a new one
-                    progress?.finish()
-                    progress = ProgressLine(label: "copying the log", total: Int(total))
-                }
-                reached = done
+                if progress == nil { progress = ProgressLine(label: "copying the log", total: Int(total)) }
                 progress?.update(done)
             }
             progress?.finish()
@@ -55,5 +50,10 @@ struct BackupCommand: AsyncParsableCommand {
             "backup \(destination): \(result.bytes) bytes, events 1...\(result.head), "
                 + "copied in \(JSONWritingFixed.text(result.seconds, 2)) s; hash chain verified"
                 + (result.keyringPath.map { "; keyring \($0)" } ?? ""))
+        if result.erasuresAfter > 0 {
+            say(
+                "note: \(result.erasuresAfter) erasure(s) (account deletions) committed while the copy was made are "
+                    + "not in it: it is the file as of event \(result.head); run the backup again to include them")
+        }
     }
 }

@@ -50,7 +50,7 @@ extension ErasureTests {
             DispatchQueue.global().async {
                 done.resume(
                     with: Result {
-                        try store.backupWithKeyring(to: backup, progress: { _, _ in }) {
+                        try store.makeBackup(to: backup, progress: { _, _ in }) {
                             let deleted = DispatchSemaphore(value: 0)
                             Task {
                                 try? await service.deleteAccount(id: 1)
@@ -65,11 +65,13 @@ extension ErasureTests {
         let liveHead = try live.store.log.head()
         await live.close()
         #expect(keyed.refreshes == 1)
+        #expect(keyed.erasuresAfter == 0)
         #expect(keyed.report.head == liveHead.sequence)
-        guard case .written(let keyringPath, _) = keyed.keyring else {
-            Issue.record("no keyring written beside the backup: \(keyed.keyring)")
-            return
+        for leftover in [".partial", ".partial-lock", ".new", ".new-lock", ".new-keyring", "-lock"] {
+            #expect(!FileManager.default.fileExists(atPath: backup + leftover), "\(leftover) was left behind")
         }
+        let keyringPath = try #require(keyed.keyringPath)
+        #expect(keyringPath == backup + "-keyring")
         // The delete was acknowledged before the backup returned: the copy cannot open it.
         let search = try Search(data: backup, keyring: keyringPath)
         #expect(search.opens(sealed.of(1)).isEmpty)
@@ -88,5 +90,24 @@ extension ErasureTests {
         #expect(try restored.service.revealPassword(accountID: 1) == nil)
         #expect(try restored.service.revealPassword(accountID: 3) == Self.secrets[3]!.password)
         await restored.close()
+    }
+
+    @Test("a backup never writes over a DEST that appeared while it ran, and leaves nothing of its own")
+    func destinationAppeared() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        let backup = folder.file("backup.mdb")
+        let other = Data("another program's file".utf8)
+        #expect(throws: BackupFailure.self) {
+            _ = try live.store.makeBackup(to: backup, progress: { _, _ in }) {
+                #expect(FileManager.default.createFile(atPath: backup, contents: other))
+            }
+        }
+        await live.close()
+        #expect(FileManager.default.contents(atPath: backup) == other)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("backup") }
+        #expect(left == ["backup.mdb"], "left behind: \(left)")
     }
 }

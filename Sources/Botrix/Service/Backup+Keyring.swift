@@ -1,64 +1,125 @@
+import EventLog
 import Foundation
 import Storage
 
-/// What ``BotrixStore/backupWithKeyring(to:progress:afterSnapshot:)`` wrote.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What ``BotrixStore/makeBackup(to:progress:afterSnapshot:)`` made.
 struct KeyedBackup {
     var report: BackupReport
     var keyring: Keyring.BackupOutcome
+    /// Where the keyring of the copy is (`DEST-keyring`), when the copy has secrets.
+    var keyringPath: String?
     /// Times the copy was brought up to the live file because an erasure committed while it
     /// was made.
     var refreshes: Int
+    /// Erasures committed after the copy's last snapshot, so not in it (0 but under steady
+    /// deletions: the copy is refreshed twice at most).
+    var erasuresAfter: UInt64
+    /// The copy's size in bytes.
+    var bytes: Int
 }
 
 extension BotrixStore {
-    /// Writes a copy of this store to `destination` (``backup(to:pageSize:progress:atSnapshot:)``)
-    /// and the keyring of the copy's epoch beside it, such that the pair opens nothing an
-    /// erasure committed before it returns has erased (README "Security": a backup taken after
-    /// a DELETE is acknowledged cannot read the account).
+    /// Times a backup brings its copy up to an erasure committed meanwhile, at most.
+    static let backupRefreshes = 2
+
+    /// Makes `botrix backup`'s copy: built in `DEST.partial` (``buildBackup(in:pageSize:progress:atSnapshot:)``),
+    /// written compacted to `DEST.new` with its keyring (`DEST.new-keyring`: the root of the
+    /// copy's epoch only), verified and fsynced, and only then renamed to `DEST` and
+    /// `DEST-keyring`, keyring first, never over an existing file. A backup killed at any
+    /// moment leaves only `DEST.*` files; a backup that fails removes them.
     ///
-    /// The live keyring is read just before and just after each snapshot's read transaction
-    /// begins. An erasure writes the next epoch's root before it commits and drops the old
-    /// root only after, so the copy's root is in one of the readings unless an erasure both
-    /// committed and finished within those microseconds. Once the keyring is written, the
-    /// live file's epoch is read again: if an erasure committed after the snapshot, the copy
-    /// is brought up to the live file in one short snapshot (``refreshBackup(at:atSnapshot:)``)
-    /// and its keyring written again, at most five times. Before, the whole copy was made
-    /// again, and steady deletions beside it failed 3 backups in 7.
+    /// Erasures: the live keyring is read just before and just after each snapshot's read
+    /// transaction begins. An erasure writes the next epoch's root before it commits and
+    /// drops the old root only after, so the copy's root is in one of the readings unless an
+    /// erasure both committed and finished within those microseconds (then the copy is
+    /// refreshed and the keyring read again). Once the copy is verified and fsynced, the live
+    /// epoch is read again: if an erasure committed after the snapshot, the copy is brought
+    /// up to the live file (``refreshBackup(_:atSnapshot:)``) and compacted, keyed, verified
+    /// again — at most ``backupRefreshes`` times; under steady deletions the result says how
+    /// many erasures the copy does not hold (`erasuresAfter`), and the copy is the file as of
+    /// its last snapshot. Before, a delete committed while the copy was made had the whole
+    /// copy made again, and steady deletions failed 3 backups in 7.
     ///
     /// `afterSnapshot` runs once the first snapshot is copied (tests).
-    func backupWithKeyring(
+    func makeBackup(
         to destination: String, progress: (UInt64, UInt64) -> Void, afterSnapshot: () throws -> Void = {}
     ) throws -> KeyedBackup {
+        let working = try BackupFiles.claim(destination)
+        let pending = destination + ".new"
+        let pendingKeyring = Keyring(dataFile: pending).path
+        defer { BackupFiles.remove([working, working + "-lock", pending, pending + "-lock", pendingKeyring]) }
         let live = Keyring(dataFile: environment.path)
         var captured: [Keyring.Contents] = []
         func capture(_ moment: SnapshotMoment) throws {
             if moment != .taken, let contents = try live.load() { captured.append(contents) }
         }
-        var report = try backup(to: destination, progress: progress) { moment in
+        var (copy, report) = try buildBackup(in: working, progress: progress) { moment in
             try capture(moment)
             if moment == .taken { try afterSnapshot() }
         }
-        for refreshes in 0...5 {
-            let outcome = try { () throws -> Keyring.BackupOutcome in
-                let copy = try BotrixStore(.init(path: destination, readOnly: true))  // closed when this returns
-                return try Keyring.writeBackupKeyring(of: environment.path, copy: copy.environment, captured: captured)
-            }()
+        var refreshes = 0
+        while true {
+            BackupFiles.remove([pending, pending + "-lock", pendingKeyring])
+            try copy.copy(to: pending, compact: true)
+            let outcome = try Self.checkedCopy(pending, of: environment.path, captured: captured)
+            let behind: UInt64
             switch outcome {
-            case .notNeeded:
-                return KeyedBackup(report: report, keyring: outcome, refreshes: refreshes)
-            case .written(let path, let epoch):
-                if try secretsEpoch() == epoch {
-                    return KeyedBackup(report: report, keyring: outcome, refreshes: refreshes)
-                }
-                try FileManager.default.removeItem(atPath: path)
-            case .epochGone:
-                break
+            case .written(_, let epoch):
+                let now = try secretsEpoch() ?? epoch
+                behind = now > epoch ? now - epoch : 0
+            case .notNeeded: behind = 0
+            case .epochGone: behind = 1
             }
-            guard refreshes < 5 else { break }
-            report.head = try refreshBackup(at: destination, atSnapshot: capture)
+            if behind > 0 && refreshes < Self.backupRefreshes {
+                refreshes += 1
+                report.head = try refreshBackup(copy, atSnapshot: capture)
+                continue
+            }
+            if case .epochGone(let epoch) = outcome {
+                throw BackupFailure(
+                    description:
+                        "the keyring moved past epoch \(epoch) of each copy (deletions are erasing secrets right now): try again"
+                )
+            }
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: pending)[.size] as? Int) ?? 0
+            var keyringPath: String? = nil
+            if case .written = outcome {
+                keyringPath = Keyring(dataFile: destination).path
+                try BackupFiles.place(pendingKeyring, at: keyringPath!)
+            }
+            do {
+                try BackupFiles.place(pending, at: destination)
+            } catch {
+                if let keyringPath { BackupFiles.remove([keyringPath]) }  // placed by this backup just now
+                throw error
+            }
+            try DurableFile.syncFolder(of: destination)
+            return KeyedBackup(
+                report: report, keyring: outcome, keyringPath: keyringPath, refreshes: refreshes, erasuresAfter: behind,
+                bytes: bytes)
         }
-        throw BackupFailure(
-            description: "deletions kept erasing secrets while the copy was made, six times over: try again")
+    }
+
+    /// Writes the keyring of the copy at `path` beside it from `captured`, verifies the
+    /// copy's hash chain and fsyncs it.
+    private static func checkedCopy(_ path: String, of dataFile: String, captured: [Keyring.Contents]) throws
+        -> Keyring.BackupOutcome
+    {
+        defer { BackupFiles.remove([path + "-lock"]) }
+        let copy = try BotrixStore(.init(path: path, readOnly: true))  // closed when this returns
+        let outcome = try Keyring.writeBackupKeyring(of: dataFile, copy: copy.environment, captured: captured)
+        if case .epochGone = outcome { return outcome }
+        let report = try copy.log.verify()
+        guard report.isIntact else {
+            throw BackupFailure(
+                description: "the copy at \(path) does not verify: \(report.problems.first.map(\.description) ?? "")")
+        }
+        try DurableFile.sync(path)
+        return outcome
     }
 
     /// The epoch `secrets.meta` names now; nil for a file without secrets.
@@ -68,6 +129,28 @@ extension BotrixStore {
             return try environment.read { try $0.get(meta, SecretsLayout.epochKey).flatMap { BigEndian.uint64($0) } }
         } catch let error as any StorageError where error.isMissingDatabase {
             return nil
+        }
+    }
+}
+
+extension BackupFiles {
+    /// Gives the finished file at `from` the name `to`, never over an existing file (a hard
+    /// link, refused when `to` exists, then the old name removed). Where the file system has
+    /// no hard links, a rename once `to` is seen not to exist.
+    static func place(_ from: String, at to: String) throws {
+        if link(from, to) == 0 {
+            unlink(from)
+            return
+        }
+        let code = errno
+        guard code == EPERM || code == EOPNOTSUPP, !FileManager.default.fileExists(atPath: to) else {
+            throw BackupFailure(
+                description: code == EEXIST
+                    ? "\(to) appeared while the backup ran: the copy was not put in its place"
+                    : "cannot name the copy \(to): \(String(cString: strerror(code)))")
+        }
+        guard rename(from, to) == 0 else {
+            throw BackupFailure(description: "cannot name the copy \(to): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -2,6 +2,10 @@ import EventLog
 import Foundation
 import Storage
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The moments of a backup's snapshot (step 2 of ``BotrixStore/backup(to:pageSize:progress:atSnapshot:)``).
 public enum SnapshotMoment: Sendable, Equatable {
     /// Just before the snapshot's read transaction begins.
@@ -35,28 +39,33 @@ extension BotrixStore {
     ///    answers): a consistent snapshot of all of it.
     /// 3. The projections are rebuilt in the copy from its own log (invariant 1: the result
     ///    is what the live server built), with no transaction open on this store.
-    /// 4. The copy so made (`DEST.partial`) is written compacted to `destination` and removed:
-    ///    `destination` holds only live entries, no free pages and none of their stale bytes,
-    ///    and appears only once whole. A rebuild in commits leaves free pages behind: a fifth
-    ///    of a 60,000-event copy (`BackupSizeTests`).
+    /// 4. The copy so made (`DEST.partial`, created exclusively: one backup per `DEST`) is
+    ///    written compacted to `destination` and removed: `destination` holds only live
+    ///    entries, no free pages and none of their stale bytes. A rebuild in commits leaves
+    ///    free pages behind: a fifth of a 60,000-event copy (`BackupSizeTests`).
     /// `progress` receives (events copied, events to copy). `atSnapshot` is called at each
     /// ``SnapshotMoment`` of step 2, so state kept outside the file (the keyring) can be read
-    /// at the instant the copy is of. ``refreshBackup(at:atSnapshot:)`` brings a copy so made
-    /// up to this store again.
+    /// at the instant the copy is of. `botrix backup` goes through
+    /// ``makeBackup(to:progress:afterSnapshot:)``, which adds the keyring, checks and renames.
     public func backup(
         to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in },
         atSnapshot: (SnapshotMoment) throws -> Void = { _ in }
     ) throws -> BackupReport {
+        let working = try BackupFiles.claim(destination)
+        defer { BackupFiles.remove([working, working + "-lock"]) }
+        let (copy, report) = try buildBackup(
+            in: working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
+        try copy.copy(to: destination, compact: true)
+        return report
+    }
+
+    /// Steps 1 to 3 of ``backup(to:pageSize:progress:atSnapshot:)`` into `working` (an empty
+    /// file the caller owns); returns the copy, open, and what was copied.
+    func buildBackup(
+        in working: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void,
+        atSnapshot: (SnapshotMoment) throws -> Void
+    ) throws -> (copy: any StorageEngine, report: BackupReport) {
         let (projectionNames, snapshotNames) = try backupTables()
-        let working = destination + ".partial"
-        guard !FileManager.default.fileExists(atPath: working) else {
-            throw BackupFailure(
-                description:
-                    "\(working) exists: another backup to \(destination) is running, or one was stopped (remove it)")
-        }
-        defer {
-            for path in [working, working + "-lock"] { try? FileManager.default.removeItem(atPath: path) }
-        }
         let copy = try environment.open(
             StorageOptions(
                 path: working, mapSize: environment.figures.mapSize,
@@ -128,24 +137,17 @@ extension BotrixStore {
             _ = try projections.rebuild(log: copiedLog)
         }
         try copy.sync()
-        // 4. Only live pages, in a file of their own.
-        try copy.copy(to: destination, compact: true)
-        return BackupReport(head: head, pagedEvents: position, finalEntries: finalEntries)
+        return (copy, BackupReport(head: head, pagedEvents: position, finalEntries: finalEntries))
     }
 
-    /// Brings the copy at `destination` (made by ``backup(to:pageSize:progress:atSnapshot:)``)
-    /// up to this store's present in one short snapshot (``copySnapshot(into:tables:atSnapshot:)``):
+    /// Brings `copy` (made by ``buildBackup(in:pageSize:progress:atSnapshot:)``) up to this
+    /// store's present in one short snapshot (``copySnapshot(into:tables:atSnapshot:)``):
     /// what was appended since and the tables not derived from the log; then the copy's
-    /// projections catch up from its own log. Written in place, in two transactions, each
-    /// leaving a copy a server can open (projections behind their log are caught up on
-    /// start, like any store's). For a backup that must not end behind an erasure committed while it
-    /// ran (``backupWithKeyring(to:progress:afterSnapshot:)``).
-    func refreshBackup(at destination: String, atSnapshot: (SnapshotMoment) throws -> Void) throws -> UInt64 {
-        defer { try? FileManager.default.removeItem(atPath: destination + "-lock") }
-        let copy = try environment.open(
-            StorageOptions(
-                path: destination, mapSize: environment.figures.mapSize,
-                maximumMapSize: environment.options.maximumMapSize, durability: .nosync))
+    /// projections catch up from its own log. Two transactions, each leaving a copy a server
+    /// can open (projections behind their log are caught up on start, like any store's).
+    /// For a backup that should not end behind an erasure committed while it ran
+    /// (``makeBackup(to:progress:afterSnapshot:)``).
+    func refreshBackup(_ copy: any StorageEngine, atSnapshot: (SnapshotMoment) throws -> Void) throws -> UInt64 {
         let (projectionNames, snapshotNames) = try backupTables()
         let head = try copySnapshot(into: copy, tables: snapshotNames, atSnapshot: atSnapshot).head
         // With no read transaction open on this store: the projections catch up from the
@@ -216,5 +218,29 @@ extension BotrixStore {
             }
             return (head, entries)
         }
+    }
+}
+
+/// The files of a backup in the making, beside `DEST`.
+enum BackupFiles {
+    /// Creates `DEST.partial` exclusively and returns its path: the backup that creates it
+    /// owns every `DEST.*` file it makes next, and no other backup to `DEST` can start.
+    static func claim(_ destination: String) throws -> String {
+        let working = destination + ".partial"
+        let descriptor = open(working, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let code = errno
+            throw BackupFailure(
+                description: code == EEXIST
+                    ? "\(working) exists: another backup to \(destination) is running, or one was stopped (remove it)"
+                    : "cannot create \(working): \(String(cString: strerror(code)))")
+        }
+        close(descriptor)
+        return working
+    }
+
+    /// Removes `paths`, those that exist.
+    static func remove(_ paths: [String]) {
+        for path in paths { try? FileManager.default.removeItem(atPath: path) }
     }
 }

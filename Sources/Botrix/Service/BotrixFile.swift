@@ -100,6 +100,9 @@ public struct BackupResult: Sendable {
     public var seconds: Double
     /// The keyring written beside the copy, when the file has secrets.
     public var keyringPath: String?
+    /// Erasures (account deletions) committed while the copy was made and not in it: the
+    /// copy is the file as of its last snapshot. 0 but under steady deletions.
+    public var erasuresAfter: UInt64 = 0
 }
 
 /// Why a backup was refused or failed; nothing half made is left behind.
@@ -125,41 +128,20 @@ extension BotrixFile {
 
     /// Writes a verified, compacted copy of the file to `destination`, with the keyring of
     /// the copy's epoch beside it (`DEST-keyring`), all fsynced before it returns; see
-    /// ``BotrixStore/backup(to:pageSize:progress:atSnapshot:)`` for how it stays short beside a server,
-    /// and ``BotrixStore/backupWithKeyring(to:progress:afterSnapshot:)`` for the keyring.
-    /// Whatever fails (a full destination, a copy that does not verify), nothing half made
-    /// is left behind. `progress` receives (events copied, events to copy).
+    /// ``BotrixStore/backup(to:pageSize:progress:atSnapshot:)`` for how it stays short beside
+    /// a server, and `BotrixStore.makeBackup` for the keyring, the erasures committed while it
+    /// runs and the files it makes. `DEST` and `DEST-keyring` appear only when all is done;
+    /// whatever fails (a full destination, a copy that does not verify), nothing half made is
+    /// left behind. `progress` receives (events copied, events to copy).
     public func backup(to destination: String, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> BackupResult
     {
         try Self.checkBackupDestination(destination)
-        var succeeded = false
-        defer {
-            if !succeeded {
-                for suffix in ["", "-lock", "-keyring"] {
-                    try? FileManager.default.removeItem(atPath: destination + suffix)
-                }
-            }
-        }
         let started = DispatchTime.now().uptimeNanoseconds
-        _ = try store.backupWithKeyring(to: destination, progress: progress)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let copy = try BotrixStore(.init(path: destination, readOnly: true))
-        let report = try copy.log.verify()
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
-        try? FileManager.default.removeItem(atPath: destination + "-lock")
-        guard report.isIntact else {
-            throw BackupFailure(
-                description:
-                    "the copy at \(destination) does not verify: \(report.problems.first.map(\.description) ?? "")")
-        }
-        let keyring = Keyring(dataFile: destination)
-        let hasKeyring = FileManager.default.fileExists(atPath: keyring.path)
-        try DurableFile.sync(destination)
-        try DurableFile.syncFolder(of: destination)
-        succeeded = true
+        let made = try store.makeBackup(to: destination, progress: progress)
         return BackupResult(
-            bytes: bytes, head: try copy.log.head().sequence, seconds: seconds,
-            keyringPath: hasKeyring ? keyring.path : nil)
+            bytes: made.bytes, head: made.report.head,
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, keyringPath: made.keyringPath,
+            erasuresAfter: made.erasuresAfter)
     }
 }
 
