@@ -19,7 +19,8 @@ struct BackupCommand: AsyncParsableCommand {
             then renamed to DEST and DEST-keyring: they appear only whole, never over a file.
             An account deletion committed while the copy was made is brought into it (twice
             at most; under steady deletions a note says how many are not in it).
-            DEST must not exist; a leftover DEST.partial (a killed backup) is refused.
+            DEST must not exist. A second backup to the same DEST is refused while the first
+            runs; a killed backup's DEST.* files are started over by the next one.
 
             EXAMPLES
               botrix backup /backups/botrix-2026-01-02.mdb
@@ -52,8 +53,9 @@ struct BackupCommand: AsyncParsableCommand {
                 + (result.keyringPath.map { "; keyring \($0)" } ?? ""))
         if result.erasuresAfter > 0 {
             say(
-                "note: \(result.erasuresAfter) erasure(s) (account deletions) committed while the copy was made are "
-                    + "not in it: it is the file as of event \(result.head); run the backup again to include them")
+                "note: account deletions committed while the copy was made (\(result.erasuresAfter) erasure "
+                    + "commit(s)) are not in it: it is the file as of event \(result.head); run the backup again "
+                    + "to include them")
         }
     }
 }

@@ -1,10 +1,10 @@
-import Botrix
 import EventLog
 import Foundation
 import Storage
 import TestSupport
 import Testing
 
+@testable import Botrix
 @testable import BotrixBench
 
 /// A backup is compact: its projections, rebuilt in the copy, leave few free pages behind.
@@ -31,16 +31,23 @@ struct BackupSizeTests {
         }
     }
 
-    @Test("a backup refuses while DEST.partial exists (another backup, or a killed one), and leaves it")
-    func partialRefused() throws {
+    @Test("a DEST.partial held by a running backup is refused and kept; a stopped backup's is started over")
+    func partialClaimed() throws {
         let folder = TemporaryFolder()
         let store = try BotrixStore(.init(path: folder.file("source.mdb"), mapSize: 1 << 24, durability: .nosync))
         let destination = folder.file("copy.mdb")
-        let partial = Array("another backup's".utf8)
-        #expect(FileManager.default.createFile(atPath: destination + ".partial", contents: Data(partial)))
-        #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
-        #expect(!FileManager.default.fileExists(atPath: destination))
-        #expect(FileManager.default.contents(atPath: destination + ".partial").map(Array.init) == partial)
+        do {
+            let running = try BackupFiles.claim(destination)  // another backup, still running
+            #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
+            #expect(!FileManager.default.fileExists(atPath: destination))
+            #expect(FileManager.default.fileExists(atPath: running.working))
+        }
+        // What a killed backup leaves: a half-written copy nobody holds.
+        #expect(FileManager.default.createFile(atPath: destination + ".partial", contents: Data(count: 12_345)))
+        _ = try store.backup(to: destination)
+        let copy = try BotrixStore(.init(path: destination, readOnly: true))
+        #expect(try copy.log.verify().isIntact)
+        #expect(!FileManager.default.fileExists(atPath: destination + ".partial"))
     }
 
     /// Bytes of every table's pages.

@@ -86,7 +86,8 @@ struct BackupTests {
             }
         }
         try await work()
-        let working = try BackupFiles.claim(fixture.folder.file("copy.mdb"))
+        let claim = try BackupFiles.claim(fixture.folder.file("copy.mdb"))
+        let working = claim.working
         let (copy, made) = try fixture.store.buildBackup(in: working, progress: { _, _ in }, atSnapshot: { _ in })
         try await work()
         let head = try fixture.store.refreshBackup(copy) { _ in }

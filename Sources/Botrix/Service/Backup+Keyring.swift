@@ -30,7 +30,8 @@ extension BotrixStore {
     /// written compacted to `DEST.new` with its keyring (`DEST.new-keyring`: the root of the
     /// copy's epoch only), verified and fsynced, and only then renamed to `DEST` and
     /// `DEST-keyring`, keyring first, never over an existing file. A backup killed at any
-    /// moment leaves only `DEST.*` files; a backup that fails removes them.
+    /// moment leaves only `DEST.*` files (the next backup to `DEST` starts over in them); a
+    /// backup that fails removes them.
     ///
     /// Erasures: the live keyring is read just before and just after each snapshot's read
     /// transaction begins. An erasure writes the next epoch's root before it commits and
@@ -48,10 +49,16 @@ extension BotrixStore {
     func makeBackup(
         to destination: String, progress: (UInt64, UInt64) -> Void, afterSnapshot: () throws -> Void = {}
     ) throws -> KeyedBackup {
-        let working = try BackupFiles.claim(destination)
+        let claim = try BackupFiles.claim(destination)
+        let working = claim.working
         let pending = destination + ".new"
         let pendingKeyring = Keyring(dataFile: pending).path
-        defer { BackupFiles.remove([working, working + "-lock", pending, pending + "-lock", pendingKeyring]) }
+        defer {
+            // Removed while the claim still holds DEST.partial, so no other backup has begun.
+            withExtendedLifetime(claim) {
+                BackupFiles.remove([working, working + "-lock", pending, pending + "-lock", pendingKeyring])
+            }
+        }
         let live = Keyring(dataFile: environment.path)
         var captured: [Keyring.Contents] = []
         func capture(_ moment: SnapshotMoment) throws {

@@ -39,7 +39,7 @@ extension BotrixStore {
     ///    answers): a consistent snapshot of all of it.
     /// 3. The projections are rebuilt in the copy from its own log (invariant 1: the result
     ///    is what the live server built), with no transaction open on this store.
-    /// 4. The copy so made (`DEST.partial`, created exclusively: one backup per `DEST`) is
+    /// 4. The copy so made (`DEST.partial`, held locked: one backup per `DEST`) is
     ///    written compacted to `destination` and removed: `destination` holds only live
     ///    entries, no free pages and none of their stale bytes. A rebuild in commits leaves
     ///    free pages behind: a fifth of a 60,000-event copy (`BackupSizeTests`).
@@ -51,8 +51,9 @@ extension BotrixStore {
         to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in },
         atSnapshot: (SnapshotMoment) throws -> Void = { _ in }
     ) throws -> BackupReport {
-        let working = try BackupFiles.claim(destination)
-        defer { BackupFiles.remove([working, working + "-lock"]) }
+        let claim = try BackupFiles.claim(destination)
+        let working = claim.working
+        defer { withExtendedLifetime(claim) { BackupFiles.remove([working, working + "-lock"]) } }
         let (copy, report) = try buildBackup(
             in: working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
         try copy.copy(to: destination, compact: true)
@@ -223,20 +224,45 @@ extension BotrixStore {
 
 /// The files of a backup in the making, beside `DEST`.
 enum BackupFiles {
-    /// Creates `DEST.partial` exclusively and returns its path: the backup that creates it
-    /// owns every `DEST.*` file it makes next, and no other backup to `DEST` can start.
-    static func claim(_ destination: String) throws -> String {
-        let working = destination + ".partial"
-        let descriptor = open(working, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            let code = errno
-            throw BackupFailure(
-                description: code == EEXIST
-                    ? "\(working) exists: another backup to \(destination) is running, or one was stopped (remove it)"
-                    : "cannot create \(working): \(String(cString: strerror(code)))")
+    /// `DEST.partial`, held for the whole backup: its owner owns every `DEST.*` file it
+    /// makes, and no other backup to `DEST` can start.
+    final class Claim: Sendable {
+        let working: String
+        private let descriptor: Int32
+
+        init(working: String, descriptor: Int32) {
+            self.working = working
+            self.descriptor = descriptor
         }
-        close(descriptor)
-        return working
+
+        deinit { close(descriptor) }
+    }
+
+    /// Creates `DEST.partial` and holds a lock on it (`flock`) until the claim is released.
+    /// One that exists but is not locked is a stopped backup's leftover: it is emptied and
+    /// used again. One that is locked belongs to a backup running now: refused.
+    static func claim(_ destination: String) throws -> Claim {
+        let working = destination + ".partial"
+        var descriptor = open(working, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        var leftover = false
+        if descriptor < 0 && errno == EEXIST {
+            descriptor = open(working, O_RDWR | O_CLOEXEC)
+            leftover = true
+        }
+        guard descriptor >= 0 else {
+            throw BackupFailure(description: "cannot create \(working): \(String(cString: strerror(errno)))")
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw BackupFailure(
+                description: "another backup to \(destination) is running (it holds \(working)): wait for it to end")
+        }
+        // A stopped backup's copy: start again from an empty file (LMDB makes a new store in it).
+        if leftover && ftruncate(descriptor, 0) != 0 {
+            close(descriptor)
+            throw BackupFailure(description: "cannot empty \(working): \(String(cString: strerror(errno)))")
+        }
+        return Claim(working: working, descriptor: descriptor)
     }
 
     /// Removes `paths`, those that exist.
