@@ -52,6 +52,8 @@ let package = Package(
         ),
         // glibc's <malloc.h>: `botrix serve` limits the allocator's arenas (MallocArenas).
         .systemLibrary(name: "CMalloc"),
+        // renameat2(RENAME_NOREPLACE): a backup puts its files in place, never over another's.
+        .systemLibrary(name: "CFiles"),
         // The storage seam: protocols for ordered keys, snapshot reads, one serialized write
         // transaction and a durable commit; no dependencies. Everything above is written
         // against it; LMDB below implements it.
@@ -90,6 +92,7 @@ let package = Package(
         .target(
             name: "Botrix",
             dependencies: [
+                "CFiles",
                 "EventLog",
                 "JSONCoding",
                 "Storage",

@@ -51,11 +51,10 @@ struct BackupCommand: AsyncParsableCommand {
             "backup \(destination): \(result.bytes) bytes, events 1...\(result.head), "
                 + "copied in \(JSONWritingFixed.text(result.seconds, 2)) s; hash chain verified"
                 + (result.keyringPath.map { "; keyring \($0)" } ?? ""))
-        if result.erasuresAfter > 0 {
+        if result.deletionsAfter > 0 {
             say(
-                "note: account deletions committed while the copy was made (\(result.erasuresAfter) erasure "
-                    + "commit(s)) are not in it: it is the file as of event \(result.head); run the backup again "
-                    + "to include them")
+                "note: \(result.deletionsAfter) account deletion(s) committed while the copy was made are not in it: "
+                    + "it is the file as of event \(result.head); run the backup again to include them")
         }
     }
 }

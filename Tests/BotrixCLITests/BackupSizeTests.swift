@@ -50,6 +50,30 @@ struct BackupSizeTests {
         #expect(!FileManager.default.fileExists(atPath: destination + ".partial"))
     }
 
+    @Test("a DEST.partial that is a link, or other DEST.new files, are refused and nothing they name is touched")
+    func foreignFilesRefused() throws {
+        let folder = TemporaryFolder()
+        let store = try BotrixStore(.init(path: folder.file("source.mdb"), mapSize: 1 << 24, durability: .nosync))
+        let victim = folder.file("victim.txt")
+        let precious = Data("another program's data".utf8)
+        #expect(FileManager.default.createFile(atPath: victim, contents: precious))
+        let destination = folder.file("copy.mdb")
+        // A symbolic link, then a second name of the same file (a hard link).
+        try FileManager.default.createSymbolicLink(atPath: destination + ".partial", withDestinationPath: victim)
+        #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
+        try FileManager.default.removeItem(atPath: destination + ".partial")
+        try FileManager.default.linkItem(atPath: victim, toPath: destination + ".partial")
+        #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
+        try FileManager.default.removeItem(atPath: destination + ".partial")
+        #expect(FileManager.default.contents(atPath: victim) == precious)
+        #expect(!FileManager.default.fileExists(atPath: destination))
+        // A DEST.new no backup to DEST left behind (no DEST.partial): kept, and the backup refused.
+        #expect(FileManager.default.createFile(atPath: destination + ".new", contents: precious))
+        #expect(throws: BackupFailure.self) { _ = try store.makeBackup(to: destination, progress: { _, _ in }) }
+        #expect(FileManager.default.contents(atPath: destination + ".new") == precious)
+        #expect(!FileManager.default.fileExists(atPath: destination + ".partial"))
+    }
+
     /// Bytes of every table's pages.
     static func livePages(_ environment: any StorageEngine) throws -> Int {
         let databases = try environment.databaseNames().map { try environment.database($0, create: false) }

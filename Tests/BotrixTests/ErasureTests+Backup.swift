@@ -65,7 +65,7 @@ extension ErasureTests {
         let liveHead = try live.store.log.head()
         await live.close()
         #expect(keyed.refreshes == 1)
-        #expect(keyed.erasuresAfter == 0)
+        #expect(keyed.deletionsAfter == 0)
         #expect(keyed.report.head == liveHead.sequence)
         for leftover in [".partial", ".partial-lock", ".new", ".new-lock", ".new-keyring", "-lock"] {
             #expect(!FileManager.default.fileExists(atPath: backup + leftover), "\(leftover) was left behind")
@@ -109,5 +109,39 @@ extension ErasureTests {
         #expect(FileManager.default.contents(atPath: backup) == other)
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("backup") }
         #expect(left == ["backup.mdb"], "left behind: \(left)")
+    }
+
+    @Test("a delete committed after the backup's last look is counted in its result, and is all it lacks")
+    func deleteAfterLastLook() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        let sealed = try SealedSecrets(log: live.store.log)
+        let backup = folder.file("backup.mdb")
+        let store = live.store
+        let service = live.service
+        let keyed = try await withCheckedThrowingContinuation { (done: CheckedContinuation<KeyedBackup, any Error>) in
+            DispatchQueue.global().async {
+                done.resume(
+                    with: Result {
+                        try store.makeBackup(
+                            to: backup, progress: { _, _ in },
+                            beforePlacing: {
+                                let deleted = DispatchSemaphore(value: 0)
+                                Task {
+                                    try? await service.deleteAccount(id: 1)
+                                    deleted.signal()
+                                }
+                                deleted.wait()
+                            })
+                    })
+            }
+        }
+        await live.close()
+        #expect(keyed.refreshes == 0)
+        #expect(keyed.deletionsAfter == 1)
+        let search = try Search(data: backup, keyring: try #require(keyed.keyringPath))
+        #expect(search.opens(sealed.of(1)) == Set([Self.secrets[1]!.password, Self.secrets[1]!.code]))
     }
 }

@@ -2,11 +2,14 @@ import EventLog
 import Foundation
 import Storage
 
+#if canImport(CFiles)
+    import CFiles
+#endif
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// What ``BotrixStore/makeBackup(to:progress:afterSnapshot:)`` made.
+/// What ``BotrixStore/makeBackup(to:progress:afterSnapshot:beforePlacing:)`` made.
 struct KeyedBackup {
     var report: BackupReport
     var keyring: Keyring.BackupOutcome
@@ -15,9 +18,10 @@ struct KeyedBackup {
     /// Times the copy was brought up to the live file because an erasure committed while it
     /// was made.
     var refreshes: Int
-    /// Erasures committed after the copy's last snapshot, so not in it (0 but under steady
-    /// deletions: the copy is refreshed twice at most).
-    var erasuresAfter: UInt64
+    /// Account deletions in the live log after the copy's head, counted once the copy is in
+    /// place: deletions acknowledged before the backup returned that are not in it (0 but
+    /// under steady deletions: the copy is refreshed twice at most).
+    var deletionsAfter: Int
     /// The copy's size in bytes.
     var bytes: Int
 }
@@ -41,18 +45,26 @@ extension BotrixStore {
     /// epoch is read again: if an erasure committed after the snapshot, the copy is brought
     /// up to the live file (``refreshBackup(_:atSnapshot:)``) and compacted, keyed, verified
     /// again — at most ``backupRefreshes`` times; under steady deletions the result says how
-    /// many erasures the copy does not hold (`erasuresAfter`), and the copy is the file as of
-    /// its last snapshot. Before, a delete committed while the copy was made had the whole
+    /// many deletions the copy does not hold (`deletionsAfter`, counted in the live log once
+    /// the copy is in place), and the copy is the file as of its last snapshot. Before, a delete committed while the copy was made had the whole
     /// copy made again, and steady deletions failed 3 backups in 7.
     ///
-    /// `afterSnapshot` runs once the first snapshot is copied (tests).
+    /// `afterSnapshot` runs once the first snapshot is copied, `beforePlacing` after the last
+    /// look at the live epoch (tests).
     func makeBackup(
-        to destination: String, progress: (UInt64, UInt64) -> Void, afterSnapshot: () throws -> Void = {}
+        to destination: String, progress: (UInt64, UInt64) -> Void, afterSnapshot: () throws -> Void = {},
+        beforePlacing: () throws -> Void = {}
     ) throws -> KeyedBackup {
         let claim = try BackupFiles.claim(destination)
         let working = claim.working
         let pending = destination + ".new"
         let pendingKeyring = Keyring(dataFile: pending).path
+        let pendingFiles = [pending, pending + "-lock", pendingKeyring]
+        // A stopped backup's files are this one's to remove; anyone else's are left alone.
+        if !claim.leftover, let found = pendingFiles.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            withExtendedLifetime(claim) { BackupFiles.remove([working]) }
+            throw BackupFailure(description: "\(found) exists and is not a backup's: remove it or choose another name")
+        }
         defer {
             // Removed while the claim still holds DEST.partial, so no other backup has begun.
             withExtendedLifetime(claim) {
@@ -93,6 +105,9 @@ extension BotrixStore {
                 )
             }
             let bytes = (try? FileManager.default.attributesOfItem(atPath: pending)[.size] as? Int) ?? 0
+            try beforePlacing()
+            // The copy holds what the live file holds (accounts, emails): readable by its owner only.
+            chmod(pending, 0o600)
             var keyringPath: String? = nil
             if case .written = outcome {
                 keyringPath = Keyring(dataFile: destination).path
@@ -106,8 +121,8 @@ extension BotrixStore {
             }
             try DurableFile.syncFolder(of: destination)
             return KeyedBackup(
-                report: report, keyring: outcome, keyringPath: keyringPath, refreshes: refreshes, erasuresAfter: behind,
-                bytes: bytes)
+                report: report, keyring: outcome, keyringPath: keyringPath, refreshes: refreshes,
+                deletionsAfter: try deletions(after: report.head), bytes: bytes)
         }
     }
 
@@ -129,6 +144,18 @@ extension BotrixStore {
         return outcome
     }
 
+    /// Account deletions in the live log after `head`, read last, once the copy is in place.
+    private func deletions(after head: UInt64) throws -> Int {
+        var count = 0
+        try environment.read { txn in
+            try log.forEach(after: head, in: txn) { event in
+                if event.type == "AccountDeleted" { count += 1 }
+                return true
+            }
+        }
+        return count
+    }
+
     /// The epoch `secrets.meta` names now; nil for a file without secrets.
     private func secretsEpoch() throws -> UInt64? {
         do {
@@ -141,23 +168,24 @@ extension BotrixStore {
 }
 
 extension BackupFiles {
-    /// Gives the finished file at `from` the name `to`, never over an existing file (a hard
-    /// link, refused when `to` exists, then the old name removed). Where the file system has
-    /// no hard links, a rename once `to` is seen not to exist.
+    /// Gives the finished file at `from` the name `to`, never over an existing file:
+    /// `renameat2(RENAME_NOREPLACE)`, or where the file system cannot promise that, a hard
+    /// link (refused when `to` exists) and the old name removed. Where it can do neither, the
+    /// backup fails rather than risk another program's file.
     static func place(_ from: String, at to: String) throws {
-        if link(from, to) == 0 {
-            unlink(from)
-            return
+        if botrix_rename_noreplace(from, to) == 0 { return }
+        var code = errno
+        if code == EINVAL || code == ENOSYS {
+            if link(from, to) == 0 {
+                unlink(from)
+                return
+            }
+            code = errno
         }
-        let code = errno
-        guard code == EPERM || code == EOPNOTSUPP, !FileManager.default.fileExists(atPath: to) else {
-            throw BackupFailure(
-                description: code == EEXIST
-                    ? "\(to) appeared while the backup ran: the copy was not put in its place"
-                    : "cannot name the copy \(to): \(String(cString: strerror(code)))")
-        }
-        guard rename(from, to) == 0 else {
-            throw BackupFailure(description: "cannot name the copy \(to): \(String(cString: strerror(errno)))")
-        }
+        throw BackupFailure(
+            description: code == EEXIST
+                ? "\(to) appeared while the backup ran: the copy was not put in its place"
+                : "cannot name the copy \(to) without risking a file there (\(String(cString: strerror(code)))): "
+                    + "choose a folder on another file system")
     }
 }

@@ -46,7 +46,7 @@ extension BotrixStore {
     /// `progress` receives (events copied, events to copy). `atSnapshot` is called at each
     /// ``SnapshotMoment`` of step 2, so state kept outside the file (the keyring) can be read
     /// at the instant the copy is of. `botrix backup` goes through
-    /// ``makeBackup(to:progress:afterSnapshot:)``, which adds the keyring, checks and renames.
+    /// ``makeBackup(to:progress:afterSnapshot:beforePlacing:)``, which adds the keyring, checks and renames.
     public func backup(
         to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in },
         atSnapshot: (SnapshotMoment) throws -> Void = { _ in }
@@ -147,7 +147,7 @@ extension BotrixStore {
     /// projections catch up from its own log. Two transactions, each leaving a copy a server
     /// can open (projections behind their log are caught up on start, like any store's).
     /// For a backup that should not end behind an erasure committed while it ran
-    /// (``makeBackup(to:progress:afterSnapshot:)``).
+    /// (``makeBackup(to:progress:afterSnapshot:beforePlacing:)``).
     func refreshBackup(_ copy: any StorageEngine, atSnapshot: (SnapshotMoment) throws -> Void) throws -> UInt64 {
         let (projectionNames, snapshotNames) = try backupTables()
         let head = try copySnapshot(into: copy, tables: snapshotNames, atSnapshot: atSnapshot).head
@@ -228,10 +228,14 @@ enum BackupFiles {
     /// makes, and no other backup to `DEST` can start.
     final class Claim: Sendable {
         let working: String
+        /// The file was there, unlocked: a stopped backup's, whose other `DEST.*` files
+        /// this backup may remove.
+        let leftover: Bool
         private let descriptor: Int32
 
-        init(working: String, descriptor: Int32) {
+        init(working: String, leftover: Bool, descriptor: Int32) {
             self.working = working
+            self.leftover = leftover
             self.descriptor = descriptor
         }
 
@@ -240,29 +244,46 @@ enum BackupFiles {
 
     /// Creates `DEST.partial` and holds a lock on it (`flock`) until the claim is released.
     /// One that exists but is not locked is a stopped backup's leftover: it is emptied and
-    /// used again. One that is locked belongs to a backup running now: refused.
+    /// used again — if it is a plain file of this user's with no other name (never a link:
+    /// emptying it would empty what it points to). One that is locked belongs to a backup
+    /// running now: refused.
     static func claim(_ destination: String) throws -> Claim {
         let working = destination + ".partial"
-        var descriptor = open(working, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        var descriptor = open(working, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         var leftover = false
         if descriptor < 0 && errno == EEXIST {
-            descriptor = open(working, O_RDWR | O_CLOEXEC)
+            descriptor = open(working, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
             leftover = true
         }
         guard descriptor >= 0 else {
-            throw BackupFailure(description: "cannot create \(working): \(String(cString: strerror(errno)))")
+            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            throw BackupFailure(description: "cannot use \(working): \(reason)")
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        do {
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                throw BackupFailure(
+                    description: "another backup to \(destination) is running (it holds \(working)): wait for it to end"
+                )
+            }
+            var held = stat()
+            var named = stat()
+            guard fstat(descriptor, &held) == 0, stat(working, &named) == 0,
+                held.st_dev == named.st_dev, held.st_ino == named.st_ino
+            else { throw BackupFailure(description: "\(working) changed while it was being claimed: try again") }
+            guard (held.st_mode & S_IFMT) == S_IFREG, held.st_nlink == 1, held.st_uid == geteuid() else {
+                throw BackupFailure(
+                    description: "\(working) is not a backup's file (not a plain file of this user's with one name): "
+                        + "remove it or choose another name")
+            }
+            // A stopped backup's copy: start again from an empty file (LMDB makes a new store in it).
+            if leftover && ftruncate(descriptor, 0) != 0 {
+                throw BackupFailure(description: "cannot empty \(working): \(String(cString: strerror(errno)))")
+            }
+        } catch {
             close(descriptor)
-            throw BackupFailure(
-                description: "another backup to \(destination) is running (it holds \(working)): wait for it to end")
+            throw error
         }
-        // A stopped backup's copy: start again from an empty file (LMDB makes a new store in it).
-        if leftover && ftruncate(descriptor, 0) != 0 {
-            close(descriptor)
-            throw BackupFailure(description: "cannot empty \(working): \(String(cString: strerror(errno)))")
-        }
-        return Claim(working: working, descriptor: descriptor)
+        return Claim(working: working, leftover: leftover, descriptor: descriptor)
     }
 
     /// Removes `paths`, those that exist.

@@ -100,9 +100,9 @@ public struct BackupResult: Sendable {
     public var seconds: Double
     /// The keyring written beside the copy, when the file has secrets.
     public var keyringPath: String?
-    /// Erasures (account deletions) committed while the copy was made and not in it: the
-    /// copy is the file as of its last snapshot. 0 but under steady deletions.
-    public var erasuresAfter: UInt64 = 0
+    /// Account deletions acknowledged while the copy was made and not in it: the copy is the
+    /// file as of its last snapshot. 0 but under steady deletions.
+    public var deletionsAfter = 0
 }
 
 /// Why a backup was refused or failed; nothing half made is left behind.
@@ -122,7 +122,9 @@ extension BotrixFile {
             throw BackupFailure(description: "cannot write to \(folder): check that it exists and is writable")
         }
         guard !FileManager.default.fileExists(atPath: destination + "-keyring") else {
-            throw BackupFailure(description: "\(destination)-keyring already exists: choose a new file name")
+            throw BackupFailure(
+                description: "\(destination)-keyring already exists: choose a new file name (without \(destination) "
+                    + "beside it, it is what a backup stopped while putting its files in place left: remove it)")
         }
     }
 
@@ -141,7 +143,7 @@ extension BotrixFile {
         return BackupResult(
             bytes: made.bytes, head: made.report.head,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, keyringPath: made.keyringPath,
-            erasuresAfter: made.erasuresAfter)
+            deletionsAfter: made.deletionsAfter)
     }
 }
 
