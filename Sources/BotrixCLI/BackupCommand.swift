@@ -51,10 +51,14 @@ struct BackupCommand: AsyncParsableCommand {
             "backup \(destination): \(result.bytes) bytes, events 1...\(result.head), "
                 + "copied in \(JSONWritingFixed.text(result.seconds, 2)) s; hash chain verified"
                 + (result.keyringPath.map { "; keyring \($0)" } ?? ""))
-        if result.deletionsAfter > 0 {
+        if let deletions = result.deletionsAfter, deletions > 0 {
             say(
-                "note: \(result.deletionsAfter) account deletion(s) committed while the copy was made are not in it: "
+                "note: \(deletions) account deletion(s) committed while the copy was made are not in it: "
                     + "it is the file as of event \(result.head); run the backup again to include them")
+        } else if result.deletionsAfter == nil {
+            say(
+                "note: the account deletions after the copy could not be counted (\(result.deletionsUncounted ?? "")): "
+                    + "it is the file as of event \(result.head)")
         }
     }
 }

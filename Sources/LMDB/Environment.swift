@@ -274,11 +274,21 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     public func open(_ options: StorageOptions) throws -> any StorageEngine { try Environment(options) }
 
     /// Writes a consistent copy of the environment to `destination` while others keep
-    /// reading and writing; `compact` omits free pages (LMDB's `mdb_env_copy2`).
+    /// reading and writing; `compact` omits free pages (LMDB's `mdb_env_copyfd2`). The file is
+    /// created here, never over an existing one nor through a symbolic link, and readable by
+    /// its owner only: it holds all the data, and `mdb_env_copy2` would create it with the
+    /// umask's mode, open to others while it is written.
     public func copy(to destination: String, compact: Bool) throws {
-        try check(
-            mdb_env_copy2(handle, destination, compact ? UInt32(MDB_CP_COMPACT) : 0),
-            "copy to \(destination)")
+        let descriptor = Glibc.open(destination, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw LMDBError.lmdb(code: errno, operation: "copy to \(destination)") }
+        defer { Glibc.close(descriptor) }
+        do {
+            try check(
+                mdb_env_copyfd2(handle, descriptor, compact ? UInt32(MDB_CP_COMPACT) : 0), "copy to \(destination)")
+        } catch {
+            Glibc.unlink(destination)
+            throw error
+        }
     }
 
     /// Flushes buffers to disk; needed only with `nosync` / `nometasync` durability.

@@ -26,24 +26,33 @@ struct BackupSizeTests {
         let free = Double(used - live) / Double(used)
         #expect(free < 0.1, "\(Int(free * 100))% of the copy's \(used) bytes are free pages")
         #expect(used <= store.environment.figures.usedBytes)
+        let mode = try FileManager.default.attributesOfItem(atPath: destination)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the copy is readable by others: \(String(mode ?? 0, radix: 8))")
         for leftover in [destination + ".partial", destination + ".partial-lock"] {
             #expect(!FileManager.default.fileExists(atPath: leftover), "\(leftover) was left behind")
         }
     }
 
-    @Test("a DEST.partial held by a running backup is refused and kept; a stopped backup's is started over")
+    @Test("a DEST.partial held by a running backup, or left by a stopped one, is refused and kept")
     func partialClaimed() throws {
         let folder = TemporaryFolder()
         let store = try BotrixStore(.init(path: folder.file("source.mdb"), mapSize: 1 << 24, durability: .nosync))
         let destination = folder.file("copy.mdb")
         do {
-            let running = try BackupFiles.claim(destination)  // another backup, still running
+            let owned = OwnedFiles()
+            let running = try BackupFiles.claim(destination, owned: owned)  // another backup, still running
             #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
             #expect(!FileManager.default.fileExists(atPath: destination))
             #expect(FileManager.default.fileExists(atPath: running.working))
+            withExtendedLifetime(running) {}
         }
-        // What a killed backup leaves: a half-written copy nobody holds.
-        #expect(FileManager.default.createFile(atPath: destination + ".partial", contents: Data(count: 12_345)))
+        // What a killed backup leaves, or a file someone named so: never emptied nor removed.
+        let left = Data(count: 12_345)
+        #expect(FileManager.default.contents(atPath: destination + ".partial") == Data())
+        #expect(FileManager.default.createFile(atPath: destination + ".partial", contents: left))
+        #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
+        #expect(FileManager.default.contents(atPath: destination + ".partial") == left)
+        try FileManager.default.removeItem(atPath: destination + ".partial")
         _ = try store.backup(to: destination)
         let copy = try BotrixStore(.init(path: destination, readOnly: true))
         #expect(try copy.log.verify().isIntact)
@@ -65,6 +74,10 @@ struct BackupSizeTests {
         try FileManager.default.linkItem(atPath: victim, toPath: destination + ".partial")
         #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
         try FileManager.default.removeItem(atPath: destination + ".partial")
+        // LMDB's lock file of the copy, pointing elsewhere: LMDB would write through it.
+        try FileManager.default.createSymbolicLink(atPath: destination + ".partial-lock", withDestinationPath: victim)
+        #expect(throws: BackupFailure.self) { try store.backup(to: destination) }
+        try FileManager.default.removeItem(atPath: destination + ".partial-lock")
         #expect(FileManager.default.contents(atPath: victim) == precious)
         #expect(!FileManager.default.fileExists(atPath: destination))
         // A DEST.new no backup to DEST left behind (no DEST.partial): kept, and the backup refused.

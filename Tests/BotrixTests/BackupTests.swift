@@ -86,7 +86,9 @@ struct BackupTests {
             }
         }
         try await work()
-        let claim = try BackupFiles.claim(fixture.folder.file("copy.mdb"))
+        let owned = OwnedFiles()
+        let claim = try BackupFiles.claim(fixture.folder.file("copy.mdb"), owned: owned)
+        defer { withExtendedLifetime(claim) { owned.removeAll() } }
         let working = claim.working
         let (copy, made) = try fixture.store.buildBackup(in: working, progress: { _, _ in }, atSnapshot: { _ in })
         try await work()

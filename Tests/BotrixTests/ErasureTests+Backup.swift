@@ -62,10 +62,10 @@ extension ErasureTests {
             }
         }
         #expect(try live.service.revealPassword(accountID: 1) == nil, "the delete did not commit")
+        #expect(try live.store.deletions(after: keyed.report.head) == 0)
         let liveHead = try live.store.log.head()
         await live.close()
         #expect(keyed.refreshes == 1)
-        #expect(keyed.deletionsAfter == 0)
         #expect(keyed.report.head == liveHead.sequence)
         for leftover in [".partial", ".partial-lock", ".new", ".new-lock", ".new-keyring", "-lock"] {
             #expect(!FileManager.default.fileExists(atPath: backup + leftover), "\(leftover) was left behind")
@@ -90,6 +90,25 @@ extension ErasureTests {
         #expect(try restored.service.revealPassword(accountID: 1) == nil)
         #expect(try restored.service.revealPassword(accountID: 3) == Self.secrets[3]!.password)
         await restored.close()
+    }
+
+    @Test("a file another program puts at DEST.new while a backup runs fails the backup and is kept")
+    func pendingNameTaken() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        let backup = folder.file("backup.mdb")
+        let other = Data("another backup, named backup.mdb.new".utf8)
+        #expect(throws: (any Error).self) {
+            _ = try live.store.makeBackup(to: backup, progress: { _, _ in }) {
+                #expect(FileManager.default.createFile(atPath: backup + ".new", contents: other))
+            }
+        }
+        await live.close()
+        #expect(FileManager.default.contents(atPath: backup + ".new") == other)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("backup") }
+        #expect(left == ["backup.mdb.new"], "left behind: \(left)")
     }
 
     @Test("a backup never writes over a DEST that appeared while it ran, and leaves nothing of its own")
@@ -138,9 +157,10 @@ extension ErasureTests {
                     })
             }
         }
+        let deletions = try live.store.deletions(after: keyed.report.head)
         await live.close()
         #expect(keyed.refreshes == 0)
-        #expect(keyed.deletionsAfter == 1)
+        #expect(deletions == 1)
         let search = try Search(data: backup, keyring: try #require(keyed.keyringPath))
         #expect(search.opens(sealed.of(1)) == Set([Self.secrets[1]!.password, Self.secrets[1]!.code]))
     }

@@ -2,9 +2,6 @@ import EventLog
 import Foundation
 import Storage
 
-#if canImport(CFiles)
-    import CFiles
-#endif
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -18,10 +15,6 @@ struct KeyedBackup {
     /// Times the copy was brought up to the live file because an erasure committed while it
     /// was made.
     var refreshes: Int
-    /// Account deletions in the live log after the copy's head, counted once the copy is in
-    /// place: deletions acknowledged before the backup returned that are not in it (0 but
-    /// under steady deletions: the copy is refreshed twice at most).
-    var deletionsAfter: Int
     /// The copy's size in bytes.
     var bytes: Int
 }
@@ -34,8 +27,9 @@ extension BotrixStore {
     /// written compacted to `DEST.new` with its keyring (`DEST.new-keyring`: the root of the
     /// copy's epoch only), verified and fsynced, and only then renamed to `DEST` and
     /// `DEST-keyring`, keyring first, never over an existing file. A backup killed at any
-    /// moment leaves only `DEST.*` files (the next backup to `DEST` starts over in them); a
-    /// backup that fails removes them.
+    /// moment leaves only `DEST.*` files (the next backup to `DEST` names them: remove them),
+    /// or, between the two renames, `DEST-keyring` alone; a backup that fails removes what it
+    /// made and nothing else (``OwnedFiles``), the placed files too when the folder's fsync fails.
     ///
     /// Erasures: the live keyring is read just before and just after each snapshot's read
     /// transaction begins. An erasure writes the next epoch's root before it commits and
@@ -45,8 +39,8 @@ extension BotrixStore {
     /// epoch is read again: if an erasure committed after the snapshot, the copy is brought
     /// up to the live file (``refreshBackup(_:atSnapshot:)``) and compacted, keyed, verified
     /// again — at most ``backupRefreshes`` times; under steady deletions the result says how
-    /// many deletions the copy does not hold (`deletionsAfter`, counted in the live log once
-    /// the copy is in place), and the copy is the file as of its last snapshot. Before, a delete committed while the copy was made had the whole
+    /// many deletions the copy does not hold (``deletions(after:)``, counted by the caller
+    /// once this returns), and the copy is the file as of its last snapshot. Before, a delete committed while the copy was made had the whole
     /// copy made again, and steady deletions failed 3 backups in 7.
     ///
     /// `afterSnapshot` runs once the first snapshot is copied, `beforePlacing` after the last
@@ -55,22 +49,13 @@ extension BotrixStore {
         to destination: String, progress: (UInt64, UInt64) -> Void, afterSnapshot: () throws -> Void = {},
         beforePlacing: () throws -> Void = {}
     ) throws -> KeyedBackup {
-        let claim = try BackupFiles.claim(destination)
+        let owned = OwnedFiles()
+        let claim = try BackupFiles.claim(destination, owned: owned)
         let working = claim.working
         let pending = destination + ".new"
         let pendingKeyring = Keyring(dataFile: pending).path
-        let pendingFiles = [pending, pending + "-lock", pendingKeyring]
-        // A stopped backup's files are this one's to remove; anyone else's are left alone.
-        if !claim.leftover, let found = pendingFiles.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-            withExtendedLifetime(claim) { BackupFiles.remove([working]) }
-            throw BackupFailure(description: "\(found) exists and is not a backup's: remove it or choose another name")
-        }
-        defer {
-            // Removed while the claim still holds DEST.partial, so no other backup has begun.
-            withExtendedLifetime(claim) {
-                BackupFiles.remove([working, working + "-lock", pending, pending + "-lock", pendingKeyring])
-            }
-        }
+        // Removed while the claim still holds DEST.partial, so no other backup has begun.
+        defer { withExtendedLifetime(claim) { owned.removeAll() } }
         let live = Keyring(dataFile: environment.path)
         var captured: [Keyring.Contents] = []
         func capture(_ moment: SnapshotMoment) throws {
@@ -80,11 +65,13 @@ extension BotrixStore {
             try capture(moment)
             if moment == .taken { try afterSnapshot() }
         }
+        owned.adopt(working + "-lock")
         var refreshes = 0
         while true {
-            BackupFiles.remove([pending, pending + "-lock", pendingKeyring])
+            for file in [pending, pending + "-lock", pendingKeyring] { owned.remove(file) }
             try copy.copy(to: pending, compact: true)
-            let outcome = try Self.checkedCopy(pending, of: environment.path, captured: captured)
+            owned.adopt(pending)
+            let outcome = try Self.checkedCopy(pending, of: environment.path, captured: captured, owned: owned)
             let behind: UInt64
             switch outcome {
             case .written(_, let epoch):
@@ -104,36 +91,36 @@ extension BotrixStore {
                         "the keyring moved past epoch \(epoch) of each copy (deletions are erasing secrets right now): try again"
                 )
             }
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: pending)[.size] as? Int) ?? 0
             try beforePlacing()
-            // The copy holds what the live file holds (accounts, emails): readable by its owner only.
-            chmod(pending, 0o600)
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: pending)[.size] as? Int) ?? 0
             var keyringPath: String? = nil
             if case .written = outcome {
-                keyringPath = Keyring(dataFile: destination).path
-                try BackupFiles.place(pendingKeyring, at: keyringPath!)
+                let placed = Keyring(dataFile: destination).path
+                try BackupFiles.place(pendingKeyring, at: placed)
+                owned.moved(pendingKeyring, to: placed)
+                keyringPath = placed
             }
-            do {
-                try BackupFiles.place(pending, at: destination)
-            } catch {
-                if let keyringPath { BackupFiles.remove([keyringPath]) }  // placed by this backup just now
-                throw error
-            }
+            try BackupFiles.place(pending, at: destination)
+            owned.moved(pending, to: destination)
             try DurableFile.syncFolder(of: destination)
+            // Done: DEST and DEST-keyring are the caller's now.
+            owned.release(destination)
+            if let keyringPath { owned.release(keyringPath) }
             return KeyedBackup(
-                report: report, keyring: outcome, keyringPath: keyringPath, refreshes: refreshes,
-                deletionsAfter: try deletions(after: report.head), bytes: bytes)
+                report: report, keyring: outcome, keyringPath: keyringPath, refreshes: refreshes, bytes: bytes)
         }
     }
 
     /// Writes the keyring of the copy at `path` beside it from `captured`, verifies the
     /// copy's hash chain and fsyncs it.
-    private static func checkedCopy(_ path: String, of dataFile: String, captured: [Keyring.Contents]) throws
-        -> Keyring.BackupOutcome
-    {
-        defer { BackupFiles.remove([path + "-lock"]) }
+    private static func checkedCopy(
+        _ path: String, of dataFile: String, captured: [Keyring.Contents], owned: OwnedFiles
+    ) throws -> Keyring.BackupOutcome {
+        defer { owned.remove(path + "-lock") }
         let copy = try BotrixStore(.init(path: path, readOnly: true))  // closed when this returns
+        owned.adopt(path + "-lock")
         let outcome = try Keyring.writeBackupKeyring(of: dataFile, copy: copy.environment, captured: captured)
+        owned.adopt(Keyring(dataFile: path).path)
         if case .epochGone = outcome { return outcome }
         let report = try copy.log.verify()
         guard report.isIntact else {
@@ -144,8 +131,10 @@ extension BotrixStore {
         return outcome
     }
 
-    /// Account deletions in the live log after `head`, read last, once the copy is in place.
-    private func deletions(after head: UInt64) throws -> Int {
+    /// Account deletions in the live log after `head`: `botrix backup` counts those after its
+    /// copy's head once all else is done (the copy in place, its working files removed), and
+    /// says how many the copy does not hold.
+    func deletions(after head: UInt64) throws -> Int {
         var count = 0
         try environment.read { txn in
             try log.forEach(after: head, in: txn) { event in
@@ -164,28 +153,5 @@ extension BotrixStore {
         } catch let error as any StorageError where error.isMissingDatabase {
             return nil
         }
-    }
-}
-
-extension BackupFiles {
-    /// Gives the finished file at `from` the name `to`, never over an existing file:
-    /// `renameat2(RENAME_NOREPLACE)`, or where the file system cannot promise that, a hard
-    /// link (refused when `to` exists) and the old name removed. Where it can do neither, the
-    /// backup fails rather than risk another program's file.
-    static func place(_ from: String, at to: String) throws {
-        if botrix_rename_noreplace(from, to) == 0 { return }
-        var code = errno
-        if code == EINVAL || code == ENOSYS {
-            if link(from, to) == 0 {
-                unlink(from)
-                return
-            }
-            code = errno
-        }
-        throw BackupFailure(
-            description: code == EEXIST
-                ? "\(to) appeared while the backup ran: the copy was not put in its place"
-                : "cannot name the copy \(to) without risking a file there (\(String(cString: strerror(code)))): "
-                    + "choose a folder on another file system")
     }
 }

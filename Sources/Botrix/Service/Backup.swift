@@ -2,10 +2,6 @@ import EventLog
 import Foundation
 import Storage
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// The moments of a backup's snapshot (step 2 of ``BotrixStore/backup(to:pageSize:progress:atSnapshot:)``).
 public enum SnapshotMoment: Sendable, Equatable {
     /// Just before the snapshot's read transaction begins.
@@ -39,7 +35,8 @@ extension BotrixStore {
     ///    answers): a consistent snapshot of all of it.
     /// 3. The projections are rebuilt in the copy from its own log (invariant 1: the result
     ///    is what the live server built), with no transaction open on this store.
-    /// 4. The copy so made (`DEST.partial`, held locked: one backup per `DEST`) is
+    /// 4. The copy so made (`DEST.partial`, created exclusively and held locked: one backup
+    ///    per `DEST`, ``BackupFiles/claim(_:owned:)``) is
     ///    written compacted to `destination` and removed: `destination` holds only live
     ///    entries, no free pages and none of their stale bytes. A rebuild in commits leaves
     ///    free pages behind: a fifth of a 60,000-event copy (`BackupSizeTests`).
@@ -51,11 +48,13 @@ extension BotrixStore {
         to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in },
         atSnapshot: (SnapshotMoment) throws -> Void = { _ in }
     ) throws -> BackupReport {
-        let claim = try BackupFiles.claim(destination)
+        let owned = OwnedFiles()
+        let claim = try BackupFiles.claim(destination, owned: owned)
         let working = claim.working
-        defer { withExtendedLifetime(claim) { BackupFiles.remove([working, working + "-lock"]) } }
+        defer { withExtendedLifetime(claim) { owned.removeAll() } }
         let (copy, report) = try buildBackup(
             in: working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
+        owned.adopt(working + "-lock")
         try copy.copy(to: destination, compact: true)
         return report
     }
@@ -219,75 +218,5 @@ extension BotrixStore {
             }
             return (head, entries)
         }
-    }
-}
-
-/// The files of a backup in the making, beside `DEST`.
-enum BackupFiles {
-    /// `DEST.partial`, held for the whole backup: its owner owns every `DEST.*` file it
-    /// makes, and no other backup to `DEST` can start.
-    final class Claim: Sendable {
-        let working: String
-        /// The file was there, unlocked: a stopped backup's, whose other `DEST.*` files
-        /// this backup may remove.
-        let leftover: Bool
-        private let descriptor: Int32
-
-        init(working: String, leftover: Bool, descriptor: Int32) {
-            self.working = working
-            self.leftover = leftover
-            self.descriptor = descriptor
-        }
-
-        deinit { close(descriptor) }
-    }
-
-    /// Creates `DEST.partial` and holds a lock on it (`flock`) until the claim is released.
-    /// One that exists but is not locked is a stopped backup's leftover: it is emptied and
-    /// used again — if it is a plain file of this user's with no other name (never a link:
-    /// emptying it would empty what it points to). One that is locked belongs to a backup
-    /// running now: refused.
-    static func claim(_ destination: String) throws -> Claim {
-        let working = destination + ".partial"
-        var descriptor = open(working, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        var leftover = false
-        if descriptor < 0 && errno == EEXIST {
-            descriptor = open(working, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
-            leftover = true
-        }
-        guard descriptor >= 0 else {
-            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
-            throw BackupFailure(description: "cannot use \(working): \(reason)")
-        }
-        do {
-            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-                throw BackupFailure(
-                    description: "another backup to \(destination) is running (it holds \(working)): wait for it to end"
-                )
-            }
-            var held = stat()
-            var named = stat()
-            guard fstat(descriptor, &held) == 0, stat(working, &named) == 0,
-                held.st_dev == named.st_dev, held.st_ino == named.st_ino
-            else { throw BackupFailure(description: "\(working) changed while it was being claimed: try again") }
-            guard (held.st_mode & S_IFMT) == S_IFREG, held.st_nlink == 1, held.st_uid == geteuid() else {
-                throw BackupFailure(
-                    description: "\(working) is not a backup's file (not a plain file of this user's with one name): "
-                        + "remove it or choose another name")
-            }
-            // A stopped backup's copy: start again from an empty file (LMDB makes a new store in it).
-            if leftover && ftruncate(descriptor, 0) != 0 {
-                throw BackupFailure(description: "cannot empty \(working): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            close(descriptor)
-            throw error
-        }
-        return Claim(working: working, leftover: leftover, descriptor: descriptor)
-    }
-
-    /// Removes `paths`, those that exist.
-    static func remove(_ paths: [String]) {
-        for path in paths { try? FileManager.default.removeItem(atPath: path) }
     }
 }

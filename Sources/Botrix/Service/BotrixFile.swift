@@ -101,8 +101,11 @@ public struct BackupResult: Sendable {
     /// The keyring written beside the copy, when the file has secrets.
     public var keyringPath: String?
     /// Account deletions acknowledged while the copy was made and not in it: the copy is the
-    /// file as of its last snapshot. 0 but under steady deletions.
-    public var deletionsAfter = 0
+    /// file as of its last snapshot. 0 but under steady deletions; nil when they could not be
+    /// counted (``deletionsUncounted`` says why).
+    public var deletionsAfter: Int? = 0
+    /// Why the deletions after the copy could not be counted.
+    public var deletionsUncounted: String? = nil
 }
 
 /// Why a backup was refused or failed; nothing half made is left behind.
@@ -140,10 +143,18 @@ extension BotrixFile {
         try Self.checkBackupDestination(destination)
         let started = DispatchTime.now().uptimeNanoseconds
         let made = try store.makeBackup(to: destination, progress: progress)
-        return BackupResult(
+        var result = BackupResult(
             bytes: made.bytes, head: made.report.head,
-            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, keyringPath: made.keyringPath,
-            deletionsAfter: made.deletionsAfter)
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, keyringPath: made.keyringPath)
+        // Counted last, once everything else is done: a deletion acknowledged before this is in
+        // the copy or in this count.
+        do {
+            result.deletionsAfter = try store.deletions(after: made.report.head)
+        } catch {
+            result.deletionsAfter = nil
+            result.deletionsUncounted = "\(error)"
+        }
+        return result
     }
 }
 
