@@ -13,6 +13,9 @@ public final class BotrixStore: Sendable {
         public var maximumMapSize: Int
         public var durability: Durability
         public var readOnly: Bool
+        /// No LMDB lock file: for a file only this process ever opens (a backup's copy being
+        /// checked); see ``StorageOptions/singleProcess``.
+        public var singleProcess: Bool = false
         /// Writes that may wait for the writer; see ``GroupCommitWriter/Options/maximumQueued``.
         public var writerQueueLimit: Int
         /// The projections kept of the log (``Projections/standard`` plus any added).
@@ -49,7 +52,7 @@ public final class BotrixStore: Sendable {
     public init(_ options: Options) throws {
         let storage = StorageOptions(
             path: options.path, mapSize: options.mapSize, maximumMapSize: options.maximumMapSize,
-            durability: options.durability, readOnly: options.readOnly)
+            durability: options.durability, readOnly: options.readOnly, singleProcess: options.singleProcess)
         do {
             log = try StorageBackends.open(storage) { engine in try EventLog(environment: engine) }
         } catch let error as StorageOpenError {

@@ -286,7 +286,14 @@ public final class Environment: StorageEngine, @unchecked Sendable {
             try check(
                 mdb_env_copyfd2(handle, descriptor, compact ? UInt32(MDB_CP_COMPACT) : 0), "copy to \(destination)")
         } catch {
-            Glibc.unlink(destination)
+            // Only the file made here: not one another program put at the name since.
+            var made = stat()
+            var named = stat()
+            if fstat(descriptor, &made) == 0, lstat(destination, &named) == 0, made.st_ino == named.st_ino,
+                made.st_dev == named.st_dev
+            {
+                Glibc.unlink(destination)
+            }
             throw error
         }
     }

@@ -111,6 +111,31 @@ extension ErasureTests {
         #expect(left == ["backup.mdb.new"], "left behind: \(left)")
     }
 
+    @Test("a backup makes no LMDB lock file: links put at those names meanwhile are never written through")
+    func noLockFiles() async throws {
+        let folder = TemporaryFolder()
+        let path = folder.file("erase.mdb")
+        let live = try await Opened.open(path)
+        try await Self.recordAccounts(live.service)
+        let backup = folder.file("backup.mdb")
+        let victim = folder.file("victim.txt")
+        let precious = Data("another program's data".utf8)
+        #expect(FileManager.default.createFile(atPath: victim, contents: precious))
+        _ = try live.store.makeBackup(to: backup, progress: { _, _ in }) {
+            #expect(!FileManager.default.fileExists(atPath: backup + ".partial-lock"))
+            for name in [".partial-lock", ".new-lock"] {
+                try FileManager.default.createSymbolicLink(atPath: backup + name, withDestinationPath: victim)
+            }
+        }
+        await live.close()
+        #expect(FileManager.default.contents(atPath: victim) == precious)
+        for name in [".partial-lock", ".new-lock"] {
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: backup + name) == victim)
+        }
+        #expect(!FileManager.default.fileExists(atPath: backup + ".partial"))
+        #expect(!FileManager.default.fileExists(atPath: backup + ".new"))
+    }
+
     @Test("a backup never writes over a DEST that appeared while it ran, and leaves nothing of its own")
     func destinationAppeared() async throws {
         let folder = TemporaryFolder()

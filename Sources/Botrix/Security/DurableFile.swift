@@ -52,10 +52,16 @@ public enum DurableFile {
 
     /// Creates `path` with `bytes` and mode 0600, refusing when anything already exists
     /// there (`O_CREAT | O_EXCL`, which also refuses to follow a planted symlink); fsyncs
-    /// the file and its folder.
+    /// the file and its folder. A file whose folder could not be synced is removed again:
+    /// nothing half made stays (a backup's keyring was left behind).
     public static func createExclusively(_ path: String, _ bytes: [UInt8]) throws(FileProblem) {
         try writeNew(path, bytes)
-        try syncFolder(of: path)
+        do throws(FileProblem) {
+            try syncFolder(of: path)
+        } catch {
+            unlink(path)
+            throw error
+        }
     }
 
     /// Replaces `path` with `bytes` atomically: a temporary file beside it (created

@@ -65,10 +65,9 @@ extension BotrixStore {
             try capture(moment)
             if moment == .taken { try afterSnapshot() }
         }
-        owned.adopt(working + "-lock")
         var refreshes = 0
         while true {
-            for file in [pending, pending + "-lock", pendingKeyring] { owned.remove(file) }
+            for file in [pending, pendingKeyring] { owned.remove(file) }
             try copy.copy(to: pending, compact: true)
             owned.adopt(pending)
             let outcome = try Self.checkedCopy(pending, of: environment.path, captured: captured, owned: owned)
@@ -116,9 +115,10 @@ extension BotrixStore {
     private static func checkedCopy(
         _ path: String, of dataFile: String, captured: [Keyring.Contents], owned: OwnedFiles
     ) throws -> Keyring.BackupOutcome {
-        defer { owned.remove(path + "-lock") }
-        let copy = try BotrixStore(.init(path: path, readOnly: true))  // closed when this returns
-        owned.adopt(path + "-lock")
+        // Single-process: no LMDB lock file, which LMDB would open through a link put there.
+        var options = BotrixStore.Options(path: path, readOnly: true)
+        options.singleProcess = true
+        let copy = try BotrixStore(options)  // closed when this returns
         let outcome = try Keyring.writeBackupKeyring(of: dataFile, copy: copy.environment, captured: captured)
         owned.adopt(Keyring(dataFile: path).path)
         if case .epochGone = outcome { return outcome }

@@ -54,7 +54,6 @@ extension BotrixStore {
         defer { withExtendedLifetime(claim) { owned.removeAll() } }
         let (copy, report) = try buildBackup(
             in: working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
-        owned.adopt(working + "-lock")
         try copy.copy(to: destination, compact: true)
         return report
     }
@@ -69,7 +68,10 @@ extension BotrixStore {
         let copy = try environment.open(
             StorageOptions(
                 path: working, mapSize: environment.figures.mapSize,
-                maximumMapSize: environment.options.maximumMapSize, durability: .nosync))
+                maximumMapSize: environment.options.maximumMapSize, durability: .nosync,
+                // No LMDB lock file: only this process opens the copy (claimed), and a lock
+                // file is one more name LMDB would open through a link someone put there.
+                singleProcess: true))
         let events = try environment.database("events", create: false)
         let streams = try environment.database("streams", create: false)
         let copiedEvents = try copy.database("events")

@@ -77,6 +77,9 @@ enum BackupFiles {
     /// Whether a process holds an `flock` on `path` (a regular file opened without following
     /// a link); false for anything else.
     private static func isLockedByAnother(_ path: String) -> Bool {
+        var named = stat()
+        // Opened only when a plain file: opening a FIFO would release a writer waiting on it.
+        guard lstat(path, &named) == 0, (named.st_mode & S_IFMT) == S_IFREG else { return false }
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
@@ -101,8 +104,11 @@ enum BackupFiles {
         var neither = false
         if code == EINVAL || code == ENOSYS {
             if link(from, to) == 0 {
-                unlink(from)
-                return
+                if unlink(from) == 0 { return }
+                let failed = errno
+                unlink(to)  // the link just made: the file keeps one name, `from`
+                throw BackupFailure(
+                    description: "cannot name the copy \(to): \(String(cString: strerror(failed))) removing \(from)")
             }
             code = errno
             neither = code == EPERM || code == EOPNOTSUPP
