@@ -9,16 +9,13 @@ import Testing
 extension ErasureTests {
     @Test("a backup taken after a delete opens the other accounts but not the deleted one")
     func backupAfterDelete() async throws {
-        let folder = TemporaryFolder()
-        let path = folder.file("erase.mdb")
-        let live = try await Opened.open(path)
-        try await Self.recordAccounts(live.service)
+        let (folder, live) = try await Self.liveWithAccounts()
         try await live.service.deleteAccount(id: 1)
         let backup = folder.file("backup.mdb")
         try live.store.environment.copy(to: backup, compact: true)
         let outcome = try {
             let copy = try BotrixStore(.init(path: backup, readOnly: true))
-            return try Keyring.writeBackupKeyring(of: path, copy: copy.environment)
+            return try Keyring.writeBackupKeyring(of: folder.file("erase.mdb"), copy: copy.environment)
         }()
         guard case .written(let keyringPath, _) = outcome else {
             Issue.record("no keyring written beside the backup: \(outcome)")
@@ -37,30 +34,10 @@ extension ErasureTests {
 
     @Test("a delete committed while a backup is made is in the backup: the copy is brought up to it, not made again")
     func deleteDuringBackup() async throws {
-        let folder = TemporaryFolder()
-        let path = folder.file("erase.mdb")
-        let live = try await Opened.open(path)
-        try await Self.recordAccounts(live.service)
+        let (folder, live) = try await Self.liveWithAccounts()
         let sealed = try SealedSecrets(log: live.store.log)
         let backup = folder.file("backup.mdb")
-        let store = live.store
-        let service = live.service
-        // The backup runs on a thread of its own: its hook blocks while the delete commits.
-        let keyed = try await withCheckedThrowingContinuation { (done: CheckedContinuation<KeyedBackup, any Error>) in
-            DispatchQueue.global().async {
-                done.resume(
-                    with: Result {
-                        try store.makeBackup(to: backup, progress: { _, _ in }) {
-                            let deleted = DispatchSemaphore(value: 0)
-                            Task {
-                                try? await service.deleteAccount(id: 1)
-                                deleted.signal()
-                            }
-                            deleted.wait()
-                        }
-                    })
-            }
-        }
+        let keyed = try await Self.backup(live, to: backup, deletingAccount1: .afterSnapshot)
         #expect(try live.service.revealPassword(accountID: 1) == nil, "the delete did not commit")
         #expect(try live.store.deletions(after: keyed.report.head) == 0)
         let liveHead = try live.store.log.head()
@@ -94,10 +71,7 @@ extension ErasureTests {
 
     @Test("a file another program puts at DEST.new while a backup runs fails the backup and is kept")
     func pendingNameTaken() async throws {
-        let folder = TemporaryFolder()
-        let path = folder.file("erase.mdb")
-        let live = try await Opened.open(path)
-        try await Self.recordAccounts(live.service)
+        let (folder, live) = try await Self.liveWithAccounts()
         let backup = folder.file("backup.mdb")
         let other = Data("another backup, named backup.mdb.new".utf8)
         #expect(throws: (any Error).self) {
@@ -113,10 +87,7 @@ extension ErasureTests {
 
     @Test("a backup makes no LMDB lock file: links put at those names meanwhile are never written through")
     func noLockFiles() async throws {
-        let folder = TemporaryFolder()
-        let path = folder.file("erase.mdb")
-        let live = try await Opened.open(path)
-        try await Self.recordAccounts(live.service)
+        let (folder, live) = try await Self.liveWithAccounts()
         let backup = folder.file("backup.mdb")
         let victim = folder.file("victim.txt")
         let precious = Data("another program's data".utf8)
@@ -138,10 +109,7 @@ extension ErasureTests {
 
     @Test("a backup never writes over a DEST that appeared while it ran, and leaves nothing of its own")
     func destinationAppeared() async throws {
-        let folder = TemporaryFolder()
-        let path = folder.file("erase.mdb")
-        let live = try await Opened.open(path)
-        try await Self.recordAccounts(live.service)
+        let (folder, live) = try await Self.liveWithAccounts()
         let backup = folder.file("backup.mdb")
         let other = Data("another program's file".utf8)
         #expect(throws: BackupFailure.self) {
@@ -157,36 +125,54 @@ extension ErasureTests {
 
     @Test("a delete committed after the backup's last look is counted in its result, and is all it lacks")
     func deleteAfterLastLook() async throws {
-        let folder = TemporaryFolder()
-        let path = folder.file("erase.mdb")
-        let live = try await Opened.open(path)
-        try await Self.recordAccounts(live.service)
+        let (folder, live) = try await Self.liveWithAccounts()
         let sealed = try SealedSecrets(log: live.store.log)
         let backup = folder.file("backup.mdb")
-        let store = live.store
-        let service = live.service
-        let keyed = try await withCheckedThrowingContinuation { (done: CheckedContinuation<KeyedBackup, any Error>) in
-            DispatchQueue.global().async {
-                done.resume(
-                    with: Result {
-                        try store.makeBackup(
-                            to: backup, progress: { _, _ in },
-                            beforePlacing: {
-                                let deleted = DispatchSemaphore(value: 0)
-                                Task {
-                                    try? await service.deleteAccount(id: 1)
-                                    deleted.signal()
-                                }
-                                deleted.wait()
-                            })
-                    })
-            }
-        }
+        let keyed = try await Self.backup(live, to: backup, deletingAccount1: .beforePlacing)
         let deletions = try live.store.deletions(after: keyed.report.head)
         await live.close()
         #expect(keyed.refreshes == 0)
         #expect(deletions == 1)
         let search = try Search(data: backup, keyring: try #require(keyed.keyringPath))
         #expect(search.opens(sealed.of(1)) == Set([Self.secrets[1]!.password, Self.secrets[1]!.code]))
+    }
+
+    /// A live store in a new folder with accounts 1, 2, 3 recorded.
+    static func liveWithAccounts() async throws -> (TemporaryFolder, Opened) {
+        let folder = TemporaryFolder()
+        let live = try await Opened.open(folder.file("erase.mdb"))
+        try await recordAccounts(live.service)
+        return (folder, live)
+    }
+
+    /// Where a backup's test hook deletes account 1.
+    enum DeleteMoment { case afterSnapshot, beforePlacing }
+
+    /// Makes a backup of `live` on a thread of its own, deleting account 1 through the
+    /// service at `moment` (the hook blocks while the delete commits).
+    static func backup(_ live: Opened, to backup: String, deletingAccount1 moment: DeleteMoment) async throws
+        -> KeyedBackup
+    {
+        let store = live.store
+        let service = live.service
+        let delete: @Sendable () -> Void = {
+            let deleted = DispatchSemaphore(value: 0)
+            Task {
+                try? await service.deleteAccount(id: 1)
+                deleted.signal()
+            }
+            deleted.wait()
+        }
+        return try await withCheckedThrowingContinuation { (done: CheckedContinuation<KeyedBackup, any Error>) in
+            DispatchQueue.global().async {
+                done.resume(
+                    with: Result {
+                        try store.makeBackup(
+                            to: backup, progress: { _, _ in },
+                            afterSnapshot: { if moment == .afterSnapshot { delete() } },
+                            beforePlacing: { if moment == .beforePlacing { delete() } })
+                    })
+            }
+        }
     }
 }
