@@ -52,7 +52,7 @@ extension BotrixStore {
         let owned = OwnedFiles()
         let claim = try BackupFiles.claim(destination, owned: owned)
         let working = claim.working
-        let pending = destination + ".new"
+        let pending = claim.pending
         let pendingKeyring = Keyring(dataFile: pending).path
         // Removed while the claim still holds DEST.partial, so no other backup has begun.
         defer { withExtendedLifetime(claim) { owned.removeAll() } }
@@ -65,6 +65,7 @@ extension BotrixStore {
             try capture(moment)
             if moment == .taken { try afterSnapshot() }
         }
+        owned.adopt(working)
         var refreshes = 0
         while true {
             for file in [pending, pendingKeyring] { owned.remove(file) }

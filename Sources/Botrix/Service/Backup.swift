@@ -35,8 +35,8 @@ extension BotrixStore {
     ///    answers): a consistent snapshot of all of it.
     /// 3. The projections are rebuilt in the copy from its own log (invariant 1: the result
     ///    is what the live server built), with no transaction open on this store.
-    /// 4. The copy so made (`DEST.partial`, created exclusively and held locked: one backup
-    ///    per `DEST`, ``BackupFiles/claim(_:owned:)``) is
+    /// 4. The copy so made (in the private folder `DEST.partial`, held locked: one backup per
+    ///    `DEST`, ``BackupFiles/claim(_:owned:)``) is
     ///    written compacted to `destination` and removed: `destination` holds only live
     ///    entries, no free pages and none of their stale bytes. A rebuild in commits leaves
     ///    free pages behind: a fifth of a 60,000-event copy (`BackupSizeTests`).
@@ -50,10 +50,10 @@ extension BotrixStore {
     ) throws -> BackupReport {
         let owned = OwnedFiles()
         let claim = try BackupFiles.claim(destination, owned: owned)
-        let working = claim.working
         defer { withExtendedLifetime(claim) { owned.removeAll() } }
         let (copy, report) = try buildBackup(
-            in: working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
+            in: claim.working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
+        owned.adopt(claim.working)
         try copy.copy(to: destination, compact: true)
         return report
     }

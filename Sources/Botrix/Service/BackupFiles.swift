@@ -7,84 +7,72 @@ import Foundation
     import Glibc
 #endif
 
-/// The files a backup makes beside `DEST`: `DEST.partial` (the copy being built, with its
-/// LMDB lock file), `DEST.new` and `DEST.new-keyring` (the finished copy and its keyring,
-/// before they are renamed to `DEST` and `DEST-keyring`).
+/// Where a backup makes its files: a private folder `DEST.partial` (mode 0700, held with
+/// `flock`) beside `DEST`, holding `work.mdb` (the copy being built) and `copy.mdb` with
+/// `copy.mdb-keyring` (the finished copy and its keyring, before they are renamed to `DEST`
+/// and `DEST-keyring`). In a folder of its own no other user can put a link or a file at a
+/// name the backup or LMDB opens (a symlink renamed over a `DEST.partial` file had the whole
+/// copy written into the file it named).
 enum BackupFiles {
-    /// `DEST.partial`, held for the whole backup: its owner makes the other `DEST.*` files,
-    /// and no other backup to `DEST` can start.
+    /// `DEST.partial`, held for the whole backup: its owner makes the files in it, and no
+    /// other backup to `DEST` can start.
     final class Claim: Sendable {
-        let working: String
+        let folder: String
         private let descriptor: Int32
 
-        init(working: String, descriptor: Int32) {
-            self.working = working
+        init(folder: String, descriptor: Int32) {
+            self.folder = folder
             self.descriptor = descriptor
         }
+
+        /// The copy being built.
+        var working: String { folder + "/work.mdb" }
+        /// The finished copy, compacted, before it is renamed to `DEST`.
+        var pending: String { folder + "/copy.mdb" }
 
         deinit { close(descriptor) }
     }
 
-    /// The names a backup to `destination` makes before it is done.
-    static func names(_ destination: String) -> [String] {
-        let working = destination + ".partial"
-        let pending = destination + ".new"
-        return [working, working + "-lock", pending, pending + "-lock", pending + "-keyring"]
-    }
-
-    /// Creates `DEST.partial` (exclusively, never through a link, mode 0600) and holds a lock
-    /// on it (`flock`) until the claim is released; `owned` adopts it. Refused when any of the
-    /// backup's names exists: held by a running backup ("wait"), left by a stopped one or by
-    /// anyone else ("remove"). Nothing that exists is ever emptied or removed here: a file
-    /// of that name may be someone's (a finished backup named `X.partial`).
+    /// Makes the folder `DEST.partial` (`mkdir`, exclusive, 0700) and holds a lock on it
+    /// (`flock`) until the claim is released; `owned` adopts it. Refused when the name exists:
+    /// held by a running backup ("wait"), or left by a stopped one or anyone else ("remove");
+    /// nothing that exists is emptied or removed here.
     static func claim(_ destination: String, owned: OwnedFiles) throws -> Claim {
-        let working = destination + ".partial"
-        let descriptor = open(working, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
+        let folder = destination + ".partial"
+        guard mkdir(folder, 0o700) == 0 else {
             let code = errno
-            guard code == EEXIST || code == ELOOP else {
-                throw BackupFailure(description: "cannot create \(working): \(String(cString: strerror(code)))")
+            guard code == EEXIST else {
+                throw BackupFailure(description: "cannot create \(folder): \(String(cString: strerror(code)))")
             }
-            if isLockedByAnother(working) {
+            if isLockedByAnother(folder) {
                 throw BackupFailure(
-                    description: "another backup to \(destination) is running (it holds \(working)): wait for it to end"
-                )
+                    description: "another backup to \(destination) is running (it holds \(folder)): wait for it to end")
             }
-            throw leftovers(destination)
-        }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {  // another opened it first and locked it
-            close(descriptor)
             throw BackupFailure(
-                description: "another backup to \(destination) is running (it holds \(working)): wait for it to end")
+                description: "\(folder) is there: a backup to \(destination) was stopped, or another program made it; "
+                    + "remove it (rm -r), or choose another name")
         }
-        owned.adopt(working)
-        let claim = Claim(working: working, descriptor: descriptor)
-        if names(destination).dropFirst().contains(where: exists) {
-            owned.removeAll()
-            throw leftovers(destination)
-        }
-        return claim
-    }
-
-    /// What to say when `DEST.*` names are there and no backup holds them.
-    private static func leftovers(_ destination: String) -> BackupFailure {
-        let found = names(destination).filter(exists).map { URL(fileURLWithPath: $0).lastPathComponent }
-        return BackupFailure(
-            description: "\(found.joined(separator: ", ")) beside \(destination): a backup to it was stopped, or "
-                + "another program made them; remove them, or choose another name")
-    }
-
-    /// Whether a process holds an `flock` on `path` (a regular file opened without following
-    /// a link); false for anything else.
-    private static func isLockedByAnother(_ path: String) -> Bool {
+        owned.adopt(folder)
+        let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        var held = stat()
         var named = stat()
-        // Opened only when a plain file: opening a FIFO would release a writer waiting on it.
-        guard lstat(path, &named) == 0, (named.st_mode & S_IFMT) == S_IFREG else { return false }
-        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0, fstat(descriptor, &held) == 0,
+            lstat(folder, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev,
+            held.st_uid == geteuid(), (held.st_mode & 0o077) == 0
+        else {
+            if descriptor >= 0 { close(descriptor) }
+            owned.removeAll()
+            throw BackupFailure(description: "\(folder) changed while it was being made: try again")
+        }
+        return Claim(folder: folder, descriptor: descriptor)
+    }
+
+    /// Whether a process holds an `flock` on the folder `path` (not followed through a
+    /// link); false for anything else.
+    private static func isLockedByAnother(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return false }
         return flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
     }
 
@@ -126,7 +114,7 @@ enum BackupFiles {
 
 /// Files a backup made, each removed only while its name still refers to the file it made
 /// (device and inode as adopted): a file another program put at that name since is left.
-/// Never a folder, never recursively.
+/// A folder only once empty, never recursively.
 final class OwnedFiles {
     private var files: [(path: String, device: UInt64, inode: UInt64)] = []
 
@@ -159,9 +147,9 @@ final class OwnedFiles {
 
     private static func unlinkIfSame(_ file: (path: String, device: UInt64, inode: UInt64)) {
         var status = stat()
-        guard lstat(file.path, &status) == 0, UInt64(status.st_dev) == file.device, UInt64(status.st_ino) == file.inode,
-            (status.st_mode & S_IFMT) != S_IFDIR
+        guard lstat(file.path, &status) == 0, UInt64(status.st_dev) == file.device, UInt64(status.st_ino) == file.inode
         else { return }
-        unlink(file.path)
+        // A folder goes only once empty: never recursively.
+        if (status.st_mode & S_IFMT) == S_IFDIR { rmdir(file.path) } else { unlink(file.path) }
     }
 }
