@@ -23,13 +23,14 @@ extension BotrixStore {
     /// Times a backup brings its copy up to an erasure committed meanwhile, at most.
     static let backupRefreshes = 2
 
-    /// Makes `botrix backup`'s copy: built in `DEST.partial` (``buildBackup(in:pageSize:progress:atSnapshot:)``),
-    /// written compacted to `DEST.new` with its keyring (`DEST.new-keyring`: the root of the
-    /// copy's epoch only), verified and fsynced, and only then renamed to `DEST` and
-    /// `DEST-keyring`, keyring first, never over an existing file. A backup killed at any
-    /// moment leaves only `DEST.*` files (the next backup to `DEST` names them: remove them),
-    /// or, between the two renames, `DEST-keyring` alone; a backup that fails removes what it
-    /// made and nothing else (``OwnedFiles``), the placed files too when the folder's fsync fails.
+    /// Makes `botrix backup`'s copy in the private folder `DEST.partial/` (``BackupFiles``):
+    /// built in `work.mdb` (``buildBackup(in:pageSize:progress:atSnapshot:)``), written
+    /// compacted to `copy.mdb` with its keyring (`copy.mdb-keyring`: the root of the copy's
+    /// epoch only), verified and fsynced, and only then renamed to `DEST-keyring` and `DEST`,
+    /// keyring first, never over an existing file. A backup killed at any moment leaves only
+    /// `DEST.partial/` (the next backup to `DEST` names it: remove it), or, between the two
+    /// renames, `DEST-keyring` alone; a backup that fails removes what it made and nothing
+    /// else (``OwnedFiles``), the placed files too when the folder's fsync fails.
     ///
     /// Erasures: the live keyring is read just before and just after each snapshot's read
     /// transaction begins. An erasure writes the next epoch's root before it commits and
@@ -40,8 +41,9 @@ extension BotrixStore {
     /// up to the live file (``refreshBackup(_:atSnapshot:)``) and compacted, keyed, verified
     /// again — at most ``backupRefreshes`` times; under steady deletions the result says how
     /// many deletions the copy does not hold (``deletions(after:)``, counted by the caller
-    /// once this returns), and the copy is the file as of its last snapshot. Before, a delete committed while the copy was made had the whole
-    /// copy made again, and steady deletions failed 3 backups in 7.
+    /// once this returns), and the copy is the file as of its last snapshot. Before, a delete
+    /// committed while the copy was made had the whole copy made again, and steady deletions
+    /// failed 3 backups in 7.
     ///
     /// `afterSnapshot` runs once the first snapshot is copied, `beforePlacing` after the last
     /// look at the live epoch (tests).
