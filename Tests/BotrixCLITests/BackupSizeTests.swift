@@ -7,6 +7,10 @@ import Testing
 @testable import Botrix
 @testable import BotrixBench
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A backup is compact: its projections, rebuilt in the copy, leave few free pages behind.
 @Suite("Backup size")
 struct BackupSizeTests {
@@ -77,6 +81,28 @@ struct BackupSizeTests {
         #expect(FileManager.default.contents(atPath: victim + "/work.mdb") == precious)
         #expect(try FileManager.default.contentsOfDirectory(atPath: victim) == ["work.mdb"])
         #expect(!FileManager.default.fileExists(atPath: destination))
+    }
+
+    @Test(
+        "a backup that fails while building (a full disk) leaves nothing; one into a folder others can rename in is refused"
+    )
+    func failuresLeaveNothing() throws {
+        let folder = TemporaryFolder()
+        let store = try BotrixStore(.init(path: folder.file("source.mdb"), mapSize: 1 << 30, durability: .nosync))
+        _ = try SyntheticLog.write(events: 60_000, into: store.log)
+        let disk = try SmallDisk(bytes: 4 << 20)
+        defer { disk.unmount() }
+        #expect(throws: (any Error).self) { try store.backup(to: disk.file("copy.mdb")) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: disk.path) == [])
+        // A folder anyone may rename in: another user could swap the backup's folder for theirs.
+        let shared = folder.file("shared")
+        try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: false)
+        chmod(shared, 0o777)
+        #expect(throws: BackupFailure.self) { try store.backup(to: shared + "/copy.mdb") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: shared) == [])
+        chmod(shared, 0o1777)  // sticky, as /tmp: only the owner of an entry may rename it
+        _ = try store.backup(to: shared + "/copy.mdb")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: shared) == ["copy.mdb"])
     }
 
     /// Bytes of every table's pages.

@@ -88,7 +88,10 @@ struct BackupTests {
         try await work()
         let owned = OwnedFiles()
         let claim = try BackupFiles.claim(fixture.folder.file("copy.mdb"), owned: owned)
-        defer { withExtendedLifetime(claim) { owned.removeAll() } }
+        defer {
+            claim.emptyFolder()
+            owned.removeAll()
+        }
         let working = claim.working
         let (copy, made) = try fixture.store.buildBackup(in: working, progress: { _, _ in }, atSnapshot: { _ in })
         try await work()

@@ -57,7 +57,10 @@ extension BotrixStore {
         let pending = claim.pending
         let pendingKeyring = Keyring(dataFile: pending).path
         // Removed while the claim still holds DEST.partial, so no other backup has begun.
-        defer { withExtendedLifetime(claim) { owned.removeAll() } }
+        defer {
+            claim.emptyFolder()
+            owned.removeAll()
+        }
         let live = Keyring(dataFile: environment.path)
         var captured: [Keyring.Contents] = []
         func capture(_ moment: SnapshotMoment) throws {

@@ -50,7 +50,10 @@ extension BotrixStore {
     ) throws -> BackupReport {
         let owned = OwnedFiles()
         let claim = try BackupFiles.claim(destination, owned: owned)
-        defer { withExtendedLifetime(claim) { owned.removeAll() } }
+        defer {
+            claim.emptyFolder()
+            owned.removeAll()
+        }
         let (copy, report) = try buildBackup(
             in: claim.working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
         owned.adopt(claim.working)

@@ -30,18 +30,43 @@ enum BackupFiles {
         /// The finished copy, compacted, before it is renamed to `DEST`.
         var pending: String { folder + "/copy.mdb" }
 
+        /// Removes the backup's files still in the folder, through the held descriptor (the
+        /// folder is private: what is in it at these names is the backup's, made or half made).
+        func emptyFolder() {
+            for name in ["work.mdb", "copy.mdb", "copy.mdb-keyring"] { unlinkat(descriptor, name, 0) }
+        }
+
         deinit { close(descriptor) }
     }
 
-    /// Makes the folder `DEST.partial` (`mkdir`, exclusive, 0700) and holds a lock on it
-    /// (`flock`) until the claim is released; `owned` adopts it. Refused when the name exists:
-    /// held by a running backup ("wait"), or left by a stopped one or anyone else ("remove");
-    /// nothing that exists is emptied or removed here.
+    /// Makes the folder `DEST.partial` and holds a lock on it (`flock`) until the claim is
+    /// released; `owned` adopts it. The folder is made under a random name (`mkdtemp`, 0700),
+    /// locked, and only then renamed to `DEST.partial` (never over anything), so it never
+    /// appears unlocked: a second backup to `DEST` always hears "wait". Refused when the name
+    /// exists and no backup holds it ("remove"): nothing that exists is emptied or removed
+    /// here. Refused too when another user could rename things in `DEST`'s folder (one they
+    /// own, or writable by others and not sticky): they could swap the folder for theirs
+    /// between the backup's steps, and have its copy written where they choose.
     static func claim(_ destination: String, owned: OwnedFiles) throws -> Claim {
         let folder = destination + ".partial"
-        guard mkdir(folder, 0o700) == 0 else {
+        try checkParent(of: destination)
+        var template = Array((folder + "-XXXXXX").utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw BackupFailure(
+                description: "cannot create a folder beside \(destination): \(String(cString: strerror(errno)))")
+        }
+        let temporary = String(cString: made)
+        let descriptor = open(temporary, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            rmdir(temporary)
+            throw BackupFailure(description: "cannot lock \(temporary): \(String(cString: strerror(errno)))")
+        }
+        guard botrix_rename_noreplace(temporary, folder) == 0 else {
             let code = errno
-            guard code == EEXIST else {
+            close(descriptor)
+            rmdir(temporary)
+            if code != EEXIST {
                 throw BackupFailure(description: "cannot create \(folder): \(String(cString: strerror(code)))")
             }
             if isLockedByAnother(folder) {
@@ -53,18 +78,34 @@ enum BackupFiles {
                     + "remove it (rm -r), or choose another name")
         }
         owned.adopt(folder)
-        let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         var held = stat()
         var named = stat()
-        guard descriptor >= 0, flock(descriptor, LOCK_EX | LOCK_NB) == 0, fstat(descriptor, &held) == 0,
-            lstat(folder, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev,
-            held.st_uid == geteuid(), (held.st_mode & 0o077) == 0
+        guard fstat(descriptor, &held) == 0, lstat(folder, &named) == 0, held.st_ino == named.st_ino,
+            held.st_dev == named.st_dev
         else {
-            if descriptor >= 0 { close(descriptor) }
+            close(descriptor)
             owned.removeAll()
             throw BackupFailure(description: "\(folder) changed while it was being made: try again")
         }
         return Claim(folder: folder, descriptor: descriptor)
+    }
+
+    /// Refuses a folder for `DEST` in which another user can rename entries: owned by someone
+    /// other than this user or root, or writable by group or others without the sticky bit.
+    private static func checkParent(of destination: String) throws {
+        let parent = URL(fileURLWithPath: destination).deletingLastPathComponent().path
+        var status = stat()
+        guard stat(parent, &status) == 0 else {
+            throw BackupFailure(description: "cannot use \(parent): \(String(cString: strerror(errno)))")
+        }
+        let owner = status.st_uid
+        let shared = (status.st_mode & 0o022) != 0 && (status.st_mode & S_ISVTX) == 0
+        guard (owner == geteuid() || owner == 0) && !shared else {
+            throw BackupFailure(
+                description: "another user can rename files in \(parent) (owner uid \(owner), mode "
+                    + "\(String(status.st_mode & 0o7777, radix: 8))) and so swap a backup's files for theirs: "
+                    + "choose a folder only you (or root) can change")
+        }
     }
 
     /// Whether a process holds an `flock` on the folder `path` (not followed through a
