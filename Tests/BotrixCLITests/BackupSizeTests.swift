@@ -100,6 +100,12 @@ struct BackupSizeTests {
         chmod(shared, 0o777)
         #expect(throws: BackupFailure.self) { try store.backup(to: shared + "/copy.mdb") }
         #expect(try FileManager.default.contentsOfDirectory(atPath: shared) == [])
+        // A folder of this user's inside it: the shared one above could swap it whole.
+        let inner = shared + "/mine"
+        try FileManager.default.createDirectory(atPath: inner, withIntermediateDirectories: false)
+        #expect(throws: BackupFailure.self) { try store.backup(to: inner + "/copy.mdb") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: inner) == [])
+        try FileManager.default.removeItem(atPath: inner)
         chmod(shared, 0o1777)  // sticky, as /tmp: only the owner of an entry may rename it
         _ = try store.backup(to: shared + "/copy.mdb")
         #expect(try FileManager.default.contentsOfDirectory(atPath: shared) == ["copy.mdb"])

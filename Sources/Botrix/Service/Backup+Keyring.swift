@@ -51,6 +51,7 @@ extension BotrixStore {
         to destination: String, progress: (UInt64, UInt64) -> Void, afterSnapshot: () throws -> Void = {},
         beforePlacing: () throws -> Void = {}
     ) throws -> KeyedBackup {
+        let destination = try BackupFiles.checkedDestination(destination)
         let owned = OwnedFiles()
         let claim = try BackupFiles.claim(destination, owned: owned)
         let working = claim.working

@@ -48,6 +48,7 @@ extension BotrixStore {
         to destination: String, pageSize: Int = 4096, progress: (UInt64, UInt64) -> Void = { _, _ in },
         atSnapshot: (SnapshotMoment) throws -> Void = { _ in }
     ) throws -> BackupReport {
+        let destination = try BackupFiles.checkedDestination(destination)
         let owned = OwnedFiles()
         let claim = try BackupFiles.claim(destination, owned: owned)
         defer {

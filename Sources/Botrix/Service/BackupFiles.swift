@@ -44,12 +44,9 @@ enum BackupFiles {
     /// locked, and only then renamed to `DEST.partial` (never over anything), so it never
     /// appears unlocked: a second backup to `DEST` always hears "wait". Refused when the name
     /// exists and no backup holds it ("remove"): nothing that exists is emptied or removed
-    /// here. Refused too when another user could rename things in `DEST`'s folder (one they
-    /// own, or writable by others and not sticky): they could swap the folder for theirs
-    /// between the backup's steps, and have its copy written where they choose.
+    /// here. `destination` comes from ``checkedDestination(_:)``.
     static func claim(_ destination: String, owned: OwnedFiles) throws -> Claim {
         let folder = destination + ".partial"
-        try checkParent(of: destination)
         var template = Array((folder + "-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw BackupFailure(
@@ -90,22 +87,39 @@ enum BackupFiles {
         return Claim(folder: folder, descriptor: descriptor)
     }
 
-    /// Refuses a folder for `DEST` in which another user can rename entries: owned by someone
-    /// other than this user or root, or writable by group or others without the sticky bit.
-    private static func checkParent(of destination: String) throws {
-        let parent = URL(fileURLWithPath: destination).deletingLastPathComponent().path
-        var status = stat()
-        guard stat(parent, &status) == 0 else {
-            throw BackupFailure(description: "cannot use \(parent): \(String(cString: strerror(errno)))")
-        }
-        let owner = status.st_uid
-        let shared = (status.st_mode & 0o022) != 0 && (status.st_mode & S_ISVTX) == 0
-        guard (owner == geteuid() || owner == 0) && !shared else {
+    /// `destination` with its folder resolved (`realpath`), for every later step to use: a
+    /// link on the way is followed once, here, and not again after someone changed it.
+    /// Refused when another user can rename entries in that folder or any folder above it
+    /// (owned by someone other than this user or root, or writable by group or others
+    /// without the sticky bit): they could swap the backup's folder, or one above it, for
+    /// theirs between its steps and have its copy written where they choose.
+    static func checkedDestination(_ destination: String) throws -> String {
+        let url = URL(fileURLWithPath: destination)
+        let name = url.lastPathComponent
+        guard let resolved = realpath(url.deletingLastPathComponent().path, nil) else {
             throw BackupFailure(
-                description: "another user can rename files in \(parent) (owner uid \(owner), mode "
-                    + "\(String(status.st_mode & 0o7777, radix: 8))) and so swap a backup's files for theirs: "
-                    + "choose a folder only you (or root) can change")
+                description: "cannot use the folder of \(destination): \(String(cString: strerror(errno)))")
         }
+        let folder = String(cString: resolved)
+        free(resolved)
+        var path = folder
+        while true {
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                throw BackupFailure(description: "cannot use \(path): \(String(cString: strerror(errno)))")
+            }
+            let owner = status.st_uid
+            let shared = (status.st_mode & 0o022) != 0 && (status.st_mode & S_ISVTX) == 0
+            guard (owner == geteuid() || owner == 0) && !shared else {
+                throw BackupFailure(
+                    description: "another user can rename files in \(path) (owner uid \(owner), mode "
+                        + "\(String(status.st_mode & 0o7777, radix: 8))) and so swap a backup's files for theirs: "
+                        + "choose a folder only you (or root) can change, all the way up")
+            }
+            if path == "/" { break }
+            path = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        }
+        return folder == "/" ? "/" + name : folder + "/" + name
     }
 
     /// Whether a process holds an `flock` on the folder `path` (not followed through a
