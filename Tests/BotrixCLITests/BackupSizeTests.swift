@@ -106,6 +106,14 @@ struct BackupSizeTests {
         #expect(throws: BackupFailure.self) { try store.backup(to: inner + "/copy.mdb") }
         #expect(try FileManager.default.contentsOfDirectory(atPath: inner) == [])
         try FileManager.default.removeItem(atPath: inner)
+        // `safe/lnk/..` is `shared` to the kernel (it follows `lnk` first), not `safe`.
+        let safe = folder.file("safe")
+        try FileManager.default.createDirectory(atPath: shared + "/deep", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: safe, withIntermediateDirectories: false)
+        try FileManager.default.createSymbolicLink(atPath: safe + "/lnk", withDestinationPath: shared + "/deep")
+        #expect(throws: BackupFailure.self) { try store.backup(to: safe + "/lnk/../copy.mdb") }
+        #expect(!FileManager.default.fileExists(atPath: shared + "/copy.mdb"))
+        try FileManager.default.removeItem(atPath: shared + "/deep")
         chmod(shared, 0o1777)  // sticky, as /tmp: only the owner of an entry may rename it
         _ = try store.backup(to: shared + "/copy.mdb")
         #expect(try FileManager.default.contentsOfDirectory(atPath: shared) == ["copy.mdb"])

@@ -45,7 +45,7 @@ enum BackupFiles {
     /// appears unlocked: a second backup to `DEST` always hears "wait". Refused when the name
     /// exists and no backup holds it ("remove"): nothing that exists is emptied or removed
     /// here. `destination` comes from ``checkedDestination(_:)``.
-    static func claim(_ destination: String, owned: OwnedFiles) throws -> Claim {
+    static func claim(_ destination: String, owned: OwnedFiles, attempt: Int = 1) throws -> Claim {
         let folder = destination + ".partial"
         var template = Array((folder + "-XXXXXX").utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
@@ -66,6 +66,8 @@ enum BackupFiles {
             if code != EEXIST {
                 throw BackupFailure(description: "cannot create \(folder): \(String(cString: strerror(code)))")
             }
+            // The backup that held it ended in between: try again (a few times at most).
+            if !exists(folder) && attempt < 3 { return try claim(destination, owned: owned, attempt: attempt + 1) }
             if isLockedByAnother(folder) {
                 throw BackupFailure(
                     description: "another backup to \(destination) is running (it holds \(folder)): wait for it to end")
@@ -94,9 +96,14 @@ enum BackupFiles {
     /// without the sticky bit): they could swap the backup's folder, or one above it, for
     /// theirs between its steps and have its copy written where they choose.
     static func checkedDestination(_ destination: String) throws -> String {
-        let url = URL(fileURLWithPath: destination)
-        let name = url.lastPathComponent
-        guard let resolved = realpath(url.deletingLastPathComponent().path, nil) else {
+        // Split as written: `URL` would drop `lnk/..` as text, where the kernel follows `lnk` first.
+        let slash = destination.lastIndex(of: "/")
+        let name = String(slash.map { destination[destination.index(after: $0)...] } ?? destination[...])
+        let written = slash.map { String(destination[..<$0]) } ?? "."
+        guard !name.isEmpty, name != ".", name != ".." else {
+            throw BackupFailure(description: "\(destination) does not name a file: give the copy's file name")
+        }
+        guard let resolved = realpath(written.isEmpty ? "/" : written, nil) else {
             throw BackupFailure(
                 description: "cannot use the folder of \(destination): \(String(cString: strerror(errno)))")
         }
