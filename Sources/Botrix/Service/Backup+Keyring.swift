@@ -9,7 +9,6 @@ import Storage
 /// What ``BotrixStore/makeBackup(to:progress:afterSnapshot:beforePlacing:)`` made.
 struct KeyedBackup {
     var report: BackupReport
-    var keyring: Keyring.BackupOutcome
     /// Where the keyring of the copy is (`DEST-keyring`), when the copy has secrets.
     var keyringPath: String?
     /// Times the copy was brought up to the live file because an erasure committed while it
@@ -71,7 +70,6 @@ extension BotrixStore {
             try capture(moment)
             if moment == .taken { try afterSnapshot() }
         }
-        owned.adopt(working)
         var refreshes = 0
         while true {
             for file in [pending, pendingKeyring] { owned.remove(file) }
@@ -113,7 +111,7 @@ extension BotrixStore {
             owned.release(destination)
             if let keyringPath { owned.release(keyringPath) }
             return KeyedBackup(
-                report: report, keyring: outcome, keyringPath: keyringPath, refreshes: refreshes, bytes: bytes)
+                report: report, keyringPath: keyringPath, refreshes: refreshes, bytes: bytes)
         }
     }
 

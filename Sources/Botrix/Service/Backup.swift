@@ -57,7 +57,6 @@ extension BotrixStore {
         }
         let (copy, report) = try buildBackup(
             in: claim.working, pageSize: pageSize, progress: progress, atSnapshot: atSnapshot)
-        owned.adopt(claim.working)
         try copy.copy(to: destination, compact: true)
         return report
     }
