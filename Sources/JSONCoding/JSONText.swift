@@ -5,19 +5,23 @@ public enum JSONText {
     /// renders goes through here, field by field, so runs of bytes that need no escape are
     /// copied whole rather than byte by byte.
     public static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { utf8 in
-            var runStart = 0
-            for index in utf8.indices {
-                let byte = utf8[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                appendEscaped(byte, to: &out)
-                runStart = index + 1
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        text.withUTF8 { appendString(utf8: $0, to: &out) }
+    }
+
+    /// Appends the string whose UTF-8 is `utf8` (which must be valid UTF-8: stored text
+    /// read in place, as rows written from a `String` hold) as a JSON string literal.
+    public static func appendString(utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var runStart = 0
+        for index in utf8.indices {
+            let byte = utf8[index]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+            appendEscaped(byte, to: &out)
+            runStart = index + 1
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
         out.append(UInt8(ascii: "\""))
     }
 

@@ -22,6 +22,14 @@ enum UUIDText {
         }
     }
 
+    /// Appends the 36 bytes of ``format(_:)`` to `out`.
+    static func append(_ id: UUID, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { spelled in
+            write(id, into: spelled)
+            out.append(contentsOf: spelled)
+        }
+    }
+
     /// The 36 bytes of ``format(_:)`` into `out`.
     private static func write(_ id: UUID, into out: UnsafeMutableBufferPointer<UInt8>) {
         withUnsafeBytes(of: id.uuid) { raw in

@@ -81,6 +81,30 @@ extension BotrixService {
         page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil,
         skipLimit: Int = maximumSkip
     ) throws -> Page<AccountView> {
+        try accountPage(page: page, limit: limit, status: status, jobID: jobID, after: after, skipLimit: skipLimit) {
+            row, status in
+            let account = try AccountView(row: Array(row))
+            return status == nil || account.status == status ? account : nil
+        }
+    }
+
+    /// The page ``accounts(page:limit:status:jobID:after:skipLimit:)`` reads, each account
+    /// already in the API's JSON (`AccountView.json()`), written straight from its row: what
+    /// `GET /api/accounts` serves, without building the views first.
+    public func accountsJSON(
+        page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil,
+        skipLimit: Int = maximumSkip
+    ) throws -> Page<[UInt8]> {
+        try accountPage(page: page, limit: limit, status: status, jobID: jobID, after: after, skipLimit: skipLimit) {
+            try AccountRowJSON.render($0, status: $1)
+        }
+    }
+
+    /// A page of accounts, each made by `item` from its row (nil: not of the status asked for).
+    private func accountPage<Item: Sendable>(
+        page: Int, limit: Int, status: AccountStatus?, jobID: UUID?, after: UInt64?, skipLimit: Int,
+        item: (UnsafeRawBufferPointer, AccountStatus?) throws -> Item?
+    ) throws -> Page<Item> {
         let accounts = projections.accounts
         let skip = after == nil ? try Self.skip(page: page, limit: limit, skipLimit: skipLimit) : 0
         return try store.environment.read { txn in
@@ -106,11 +130,15 @@ extension BotrixService {
             var scan = IndexScan(database: index, prefix: prefix, before: after, skipLimit: skipLimit)
             let filtered = jobID != nil && status != nil
             let (items, next) = try scan.newestFirst(skip: skip, take: limit, filtered: filtered, in: txn) {
-                key, _ -> AccountView? in
-                guard let id = BigEndian.uint64(key, at: prefix.count).map({ Int64(bitPattern: $0) }),
-                    let account = try accounts.view(id, in: txn), status == nil || account.status == status
-                else { return nil }
-                return account
+                key, value -> Item? in
+                // The views themselves are walked when no index narrows the list: the entry is the row.
+                if index == accounts.views { return try value.withUnsafeBytes { try item($0, status) } }
+                guard let id = BigEndian.uint64(key, at: prefix.count).map({ Int64(bitPattern: $0) }), id > 0 else {
+                    return nil
+                }
+                return try txn.withValue(accounts.views, Keys.integer(id)) { row in
+                    try row.flatMap { try item($0, status) }
+                }
             }
             return Page(items: items, page: page, limit: limit, total: total, next: next, examined: scan.examined)
         }

@@ -20,10 +20,11 @@ struct AccountRoutes: Sendable {
             }
             let job = try request.query("job_id", "a job id (a UUID)") { UUID(text: $0) }
             let service = self.service
+            // Rendered on the read pool's thread, straight from the rows (no views built).
             let result = try await reads.run {
-                try service.accounts(page: page, limit: limit, status: status, jobID: job, after: after)
+                try service.accountsJSON(page: page, limit: limit, status: status, jobID: job, after: after)
             }
-            return Render.response(.ok, Render.list(result) { Render.account($0) })
+            return Render.response(.ok, Render.list(result) { $0 })
         }
         router.get("/api/accounts/stats") { _, _ in
             let stats = try service.accountStats()
