@@ -100,6 +100,29 @@ extension BotrixService {
         }
     }
 
+    /// ``accountsJSON(page:limit:status:jobID:after:skipLimit:)`` if its rows come to at most
+    /// `bytes`; nil as soon as they would pass it (before that row is rendered). A caller on
+    /// Swift's cooperative pool serves small pages in place this way, and sends the others to
+    /// threads of their own, so a page's work in place stays bounded by bytes, not only rows.
+    public func accountsJSON(
+        page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil,
+        within bytes: Int
+    ) throws -> Page<[UInt8]>? {
+        struct OverBudget: Error {}
+        var left = bytes
+        do {
+            return try accountPage(
+                page: page, limit: limit, status: status, jobID: jobID, after: after, skipLimit: maximumSkip
+            ) { row, status in
+                left -= row.count
+                guard left >= 0 else { throw OverBudget() }
+                return try AccountRowJSON.render(row, status: status)
+            }
+        } catch is OverBudget {
+            return nil
+        }
+    }
+
     /// A page of accounts, each made by `item` from its row (nil: not of the status asked for).
     private func accountPage<Item: Sendable>(
         page: Int, limit: Int, status: AccountStatus?, jobID: UUID?, after: UInt64?, skipLimit: Int,

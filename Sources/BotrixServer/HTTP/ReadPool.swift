@@ -17,6 +17,10 @@ final class ReadPool: Sendable {
     private let queueLimit: Int
     private let state = Mutex<(running: Int, waiting: [CheckedContinuation<Bool, Never>])>((0, []))
     private let threads: ReadThreads
+    private let submitted = Atomic<Int>(0)
+
+    /// Reads handed to the pool's threads so far (tests tell pooled reads from others by it).
+    var readsSubmitted: Int { submitted.load(ordering: .relaxed) }
 
     /// `name` prefixes its threads' names (`botrix-read-0`, …; at most 15 bytes are kept).
     /// Starts the pool's threads; throws ``SystemThread/Refused`` when the system will not
@@ -40,6 +44,7 @@ final class ReadPool: Sendable {
         // A read whose task was cancelled while it waited is not worth doing. (Hummingbird 2
         // does not cancel a handler when its client disconnects, so that read still runs.)
         try Task.checkCancellation()
+        submitted.add(1, ordering: .relaxed)
         return try await withCheckedThrowingContinuation { continuation in
             threads.submit { continuation.resume(with: Result { try body() }) }
         }
