@@ -33,8 +33,8 @@ struct TextLogHandler: MetadataStoringLogHandler {
         line.append(contentsOf: label.utf8)
         line.append(contentsOf: ": ".utf8)
         Self.appendEscaped("\(event.message)", to: &line)
-        var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        var fields = event.metadata ?? [:]
+        if !metadata.isEmpty { fields.merge(metadata) { event, _ in event } }
         for key in fields.keys.sorted() {
             line.append(UInt8(ascii: " "))
             Self.appendEscaped(key, to: &line)
@@ -55,12 +55,20 @@ struct TextLogHandler: MetadataStoringLogHandler {
     }
 
     /// Appends `text`, with carriage returns and line feeds written as `\r` and `\n`.
+    /// Text without either (nearly all) is copied whole.
     static func appendEscaped(_ text: String, to line: inout [UInt8]) {
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\n"): line.append(contentsOf: "\\n".utf8)
-            case UInt8(ascii: "\r"): line.append(contentsOf: "\\r".utf8)
-            default: line.append(byte)
+        var text = text
+        text.withUTF8 { utf8 in
+            guard utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else {
+                line.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                switch byte {
+                case UInt8(ascii: "\n"): line.append(contentsOf: "\\n".utf8)
+                case UInt8(ascii: "\r"): line.append(contentsOf: "\\r".utf8)
+                default: line.append(byte)
+                }
             }
         }
     }

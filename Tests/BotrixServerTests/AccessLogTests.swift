@@ -175,5 +175,13 @@ struct TextLogLineTests {
             line == "2026-01-02T03:04:05.678Z info botrix: GET /x 200\\nforged 500 bytes=12 request_id=r-1 status=200\n"
         )
         #expect(line.filter { $0 == "\n" }.count == 1)
+        // The event's value wins over the handler's for one key; a carriage return is escaped too.
+        handler[metadataKey: "status"] = "999"
+        let second = LogEvent(
+            level: .info, message: "a\rb", metadata: ["status": "201"], source: "BotrixServer", file: #fileID,
+            function: #function, line: #line)
+        #expect(
+            String(decoding: handler.line(for: second, at: 0), as: UTF8.self)
+                == "1970-01-01T00:00:00.000Z info botrix: a\\rb request_id=r-1 status=201\n")
     }
 }
