@@ -34,10 +34,11 @@ public enum JSONText {
         case 0x0D: out.append(contentsOf: [92, 114])
         case 0x09: out.append(contentsOf: [92, 116])
         default:
-            let hex = Array("0123456789abcdef".utf8)
-            out.append(contentsOf: [92, 117, 48, 48, hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+            out.append(contentsOf: [92, 117, 48, 48, hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]])
         }
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Lower-case hexadecimal, as hashes are shown.
     public static func hex(_ bytes: [UInt8]) -> String {

@@ -17,10 +17,10 @@ struct AccountPageTests {
         let service = try await BotrixService(store: h.store, writer: h.writer)
         let job = try await service.createJob(CreateJob(count: 20))
         _ = try await service.claimNext(workerID: "w")
-        // Accounts 1–3 carry 8 KiB of account_data each; 4–8 are small. Pages run newest first.
+        // Accounts 1–3 carry 3 KiB of account_data each; 4–8 are small. Pages run newest first.
         for n in 1...8 {
             let data: JSONObject =
-                n <= 3 ? ["blob": .string(String(repeating: "x", count: 8 * 1024))] : ["n": .int(Int64(n))]
+                n <= 3 ? ["blob": .string(String(repeating: "x", count: 3 * 1024))] : ["n": .int(Int64(n))]
             _ = try await service.recordAccount(
                 RecordAccount(
                     jobID: job.id, workerID: "w", email: "user\(n)@example.com", username: "user_\(n)",
@@ -46,8 +46,8 @@ struct AccountPageTests {
             let cases: [(String, Int, Int, UUID?, UInt64?, Bool)] = [
                 ("limit=5", 1, 5, nil, nil, false),
                 ("limit=4&after=9", 1, 4, nil, 9, false),
-                ("limit=7", 1, 7, nil, nil, true),  // two 8 KiB rows: past 16 KiB
-                ("limit=3&after=6", 1, 3, nil, 6, false),  // 5, 4 and one 8 KiB row
+                ("limit=8", 1, 8, nil, nil, true),  // three 3 KiB rows: past 8 KiB
+                ("limit=3&after=6", 1, 3, nil, 6, false),  // 5, 4 and one 3 KiB row
                 ("limit=2&job_id=\(job.id.text)", 1, 2, job.id, nil, true),
                 ("page=2&limit=2", 2, 2, nil, nil, true),
             ]

@@ -55,8 +55,7 @@ struct AccountRowJSONTests {
         for _ in 0..<40 {
             let account = Self.randomAccount(&random)
             let row = account.row()
-            // Where account_data's length and text sit: a change there that leaves valid JSON
-            // (a space, a key out of order) is served as stored, where the view would tidy it.
+            // Where account_data's length and text sit.
             let before =
                 [account.email, account.username, account.password, account.birthdate, account.status.rawValue]
                 .reduce(1 + 8 + 16 + 1) { $0 + 4 + $1.utf8.count }
@@ -71,16 +70,104 @@ struct AccountRowJSONTests {
             var broken = row
             broken[data.lowerBound + 4] = UInt8(ascii: "x")
             #expect((try? AccountView(row: broken)) == nil && (try? Self.render(broken)) == nil)
-            // Any one byte changed: invalid UTF-8, a broken length, a broken account_data.
+            // Any one byte changed: invalid UTF-8, a broken length, account_data broken or
+            // still JSON but not as the writer writes it (a space, keys out of order).
             for _ in 0..<60 {
                 var changed = row
-                let at = Int(random.next(upTo: UInt64(row.count)))
-                guard !data.contains(at) else { continue }
+                let at = random.next(upTo: 2) == 0 ? Int(random.next(upTo: UInt64(row.count))) : data.randomElement()!
                 changed[at] = UInt8(truncatingIfNeeded: random.next())
                 let view = try? AccountView(row: changed)
                 #expect((try? Self.render(changed)) == view.map { $0.json() }, "\(changed)")
             }
         }
+    }
+
+    @Test("account_data damaged in place yet still JSON is refused or tidied as the view does it")
+    func damagedData() throws {
+        // What a reviewer wrote over stored rows: a number past Double's range, a repeated key
+        // with spaces, invalid UTF-8 in a key, a lone surrogate; and keys out of order, a
+        // double. Each keeps the row's lengths.
+        let cases: [(stored: String, damaged: [UInt8])] = [
+            (#"{"p":12345678}"#, Array(#"{"p":1e999999}"#.utf8)),
+            (#"{"a":{},"spaces":[1,2]}"#, Array(#"{"a":{},"a"     :[1,2]}"#.utf8)),
+            (#"{"invalid_utf8":1}"#, [UInt8](#"{""#.utf8) + [0xFF] + Array(#"nvalid_utf8":1}"#.utf8)),
+            (#"{"k\u0001":12}"#, Array(#"{"\ud800":100}"#.utf8)),
+            (#"{"b":1,"c":2}"#, Array(#"{"c":1,"b":2}"#.utf8)),
+            (#"{"n":100}"#, Array(#"{"n":1.0}"#.utf8)),
+        ]
+        for (stored, damaged) in cases {
+            let data = try JSONReader.object(Array(stored.utf8))
+            let account = AccountView(
+                id: 7, email: "a@b.co", username: "u", password: "p", birthdate: "1990-01-01", verificationCode: nil,
+                status: .pending, jobID: UUID(), accountData: data, createdAt: "c", updatedAt: "u", version: 1)
+            var row = account.row()
+            let text = JSONWriting.value(.object(data))
+            try #require(text.count == damaged.count, "\(stored)")
+            let at = try #require(row.firstRange(of: text)).lowerBound
+            row.replaceSubrange(at..<(at + text.count), with: damaged)
+            let view = try? AccountView(row: row)
+            #expect((try? Self.render(row)) == view.map { $0.json() }, "\(String(decoding: damaged, as: UTF8.self))")
+        }
+    }
+
+    @Test("text the writer-form check accepts is what the writer writes for it")
+    func writerForm() throws {
+        var random = SplitMix(seed: 16)
+        var accepted = 0
+        for _ in 0..<600 {
+            let value = CodingTests().randomValue(&random, depth: 0)
+            guard case .object = value else { continue }
+            var text = JSONWriting.value(value)
+            if random.next(upTo: 3) == 0 {  // sometimes a byte changed, or one inserted
+                let at = Int(random.next(upTo: UInt64(text.count)))
+                let choices = Array(#" ,:"{}[]\0-19.eu"#.utf8)
+                let byte = choices[Int(random.next(upTo: UInt64(choices.count)))]
+                if random.next(upTo: 2) == 0 { text[at] = byte } else { text.insert(byte, at: at) }
+            }
+            guard text.withUnsafeBufferPointer({ JSONWriterForm.isObject($0) }) else { continue }
+            accepted += 1
+            #expect(JSONWriting.value(try JSONReader.parse(text)) == text, "\(String(decoding: text, as: UTF8.self))")
+        }
+        #expect(accepted > 20, "\(accepted)")
+        // The writer's own output in the narrow form it recognizes: ASCII, integers, its escapes.
+        let plain: JSONValue = .object([
+            "a": .int(.min), "b": .string("q\"\\\n\u{1}\t\u{7f}"), "c": .array([.null, .bool(true), .object([:])]),
+        ])
+        #expect(JSONWriting.value(plain).withUnsafeBufferPointer { JSONWriterForm.isObject($0) })
+        // Valid JSON the writer would write otherwise, or that the check leaves to the parser.
+        for other in [
+            #"{"a":-0}"#, #"{"a":1.5}"#, #"{"a" :1}"#, #"{"b":1,"a":2}"#, #"{"a":1,"a":2}"#, #"{"a":"\u0041"}"#,
+            #"{"a":"\/"}"#, #"{"a":"\u000a"}"#, #"{"a":"\u001F"}"#, #"{"a":9223372036854775808}"#, #"{"a":1e2}"#,
+            #"{"é":1}"#, #"{"a":"\b"}"#, #"{"a\n":1}"#, #" {"a":1}"#, #"[1]"#, #"{"a":[1 ]}"#,
+        ] {
+            #expect(!Array(other.utf8).withUnsafeBufferPointer { JSONWriterForm.isObject($0) }, "\(other)")
+        }
+        for own in [#"{"a":-9223372036854775808,"b":"\u001f\u0000\"","c":{"d":[false,null,0]}}"#, "{}"] {
+            #expect(Array(own.utf8).withUnsafeBufferPointer { JSONWriterForm.isObject($0) }, "\(own)")
+            #expect(JSONWriting.value(try JSONReader.parse(Array(own.utf8))) == Array(own.utf8))
+        }
+    }
+
+    @Test("a page read within a bound stops at its stored bytes and at its rendered bytes")
+    func bounded() async throws {
+        let f = try await DomainFixture.make()
+        let job = try await f.service.createJob(CreateJob(count: 10))
+        _ = try await f.service.claimNext(workerID: "w")
+        for n in 0..<4 { _ = try await f.service.recordAccount(account(job.id, worker: "w", n)) }
+        let page = try f.service.accountsJSON(limit: 10)
+        let rendered = page.items.reduce(0) { $0 + $1.count }
+        let stored = try f.store.environment.read { txn in
+            try (1...4).reduce(0) { total, id in
+                total
+                    + (try txn.withValue(f.service.projections.accounts.views, Keys.integer(Int64(id))) {
+                        $0?.count ?? 0
+                    })
+            }
+        }
+        try #require(stored > 0 && rendered > stored, "stored \(stored), rendered \(rendered)")
+        #expect(try f.service.accountsJSON(limit: 10, within: stored - 1) == nil)
+        #expect(try f.service.accountsJSON(limit: 10, within: rendered - 1) == nil)
+        #expect(try f.service.accountsJSON(limit: 10, within: rendered)?.items == page.items)
     }
 
     @Test("pages read as JSON equal pages of views rendered, for every filter and cursor")

@@ -100,23 +100,29 @@ extension BotrixService {
         }
     }
 
-    /// ``accountsJSON(page:limit:status:jobID:after:skipLimit:)`` if its rows come to at most
-    /// `bytes`; nil as soon as they would pass it (before that row is rendered). A caller on
-    /// Swift's cooperative pool serves small pages in place this way, and sends the others to
-    /// threads of their own, so a page's work in place stays bounded by bytes, not only rows.
+    /// ``accountsJSON(page:limit:status:jobID:after:skipLimit:)`` if its stored rows and its
+    /// rendered accounts each come to at most `bytes`; nil as soon as either would pass it (a
+    /// row is measured before it is rendered, its answer after: escapes can make it six times
+    /// its size). A caller on Swift's cooperative pool serves small pages in place this way
+    /// and sends the others to threads of their own, so a page's work in place is bounded by
+    /// bytes, not only by rows.
     public func accountsJSON(
         page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil,
         within bytes: Int
     ) throws -> Page<[UInt8]>? {
         struct OverBudget: Error {}
-        var left = bytes
+        var stored = bytes
+        var rendered = bytes
         do {
             return try accountPage(
                 page: page, limit: limit, status: status, jobID: jobID, after: after, skipLimit: maximumSkip
             ) { row, status in
-                left -= row.count
-                guard left >= 0 else { throw OverBudget() }
-                return try AccountRowJSON.render(row, status: status)
+                stored -= row.count
+                guard stored >= 0 else { throw OverBudget() }
+                let json = try AccountRowJSON.render(row, status: status)
+                rendered -= json?.count ?? 0
+                guard rendered >= 0 else { throw OverBudget() }
+                return json
             }
         } catch is OverBudget {
             return nil

@@ -8,11 +8,13 @@ struct AccountRoutes: Sendable {
     let service: BotrixService
     /// Where list pages are read (off the cooperative pool), but for small ones.
     let reads: ReadPool
-    /// The most stored row bytes a page may read on Swift's cooperative pool. Handing a read
-    /// to the pool and back costs two thread wake-ups, a third of a small page's work; a page
-    /// above this (large `account_data`) would hold a cooperative thread, which also answers
-    /// `/health/live`, for longer than that hop costs. 16 KiB renders in tens of microseconds.
-    static let inPlaceBytes = 16 * 1024
+    /// The most a page may read, and render, on Swift's cooperative pool (stored row bytes,
+    /// and answer bytes). Handing a read to the pool and back costs two thread wake-ups, a
+    /// third of a small page's work; a bigger page would hold a cooperative thread, which
+    /// also answers `/health/live`, for longer than that hop costs. A default page of ten
+    /// accounts is about 3 KiB and costs about what one job read costs; under a flood of
+    /// such pages `/health/live` waits as long as under a flood of job reads (README).
+    static let inPlaceBytes = 8 * 1024
     var commands: CommandRunner { CommandRunner(service: service) }
 
     func register(on router: Router<BotrixRequestContext>) {
@@ -27,7 +29,7 @@ struct AccountRoutes: Sendable {
             let service = self.service
             // Rendered straight from the rows (no views built). A first or cursor page without a
             // job filter walks at most `limit` entries; if its rows also stay within
-            // `inPlaceBytes` it is served here, else (or for any other page) on the read pool.
+            // `inPlaceBytes` (and so does its answer) it is served here, else (or for any other page) on the read pool.
             let result: Page<[UInt8]>
             if job == nil, page == 1 || after != nil,
                 let small = try service.accountsJSON(
