@@ -168,6 +168,24 @@ struct AccountRowJSONTests {
         #expect(try f.service.accountsJSON(limit: 10, within: stored - 1) == nil)
         #expect(try f.service.accountsJSON(limit: 10, within: rendered - 1) == nil)
         #expect(try f.service.accountsJSON(limit: 10, within: rendered)?.items == page.items)
+        // account_data the writer-form check leaves to the parser (doubles) spends a budget of
+        // its own, a sixty-fourth of the bound: 1 KiB of it needs a bound of 64 KiB.
+        let doubles = JSONObject(uniqueKeysWithValues: (0..<100).map { ("d\($0)", JSONValue.double(0.5)) })
+        let ints = JSONObject(uniqueKeysWithValues: (0..<100).map { ("d\($0)", JSONValue.int(500)) })
+        for (n, data) in [(10, doubles), (11, ints)] {
+            _ = try await f.service.recordAccount(
+                RecordAccount(
+                    jobID: job.id, workerID: "w", email: "user\(n)@example.com", username: "user_\(n)",
+                    password: "pw-\(n)-long-enough", birthdate: "1990-05-17", accountData: data))
+            let size = JSONWriting.value(.object(data)).count
+            let fits = try f.service.accountsJSON(limit: 1, within: 8 * 1024)
+            #expect((fits == nil) == (n == 10), "size \(size)")
+            if n == 10 {
+                #expect(
+                    try f.service.accountsJSON(limit: 1, within: 64 * size)?.items
+                        == (try f.service.accountsJSON(limit: 1)).items)
+            }
+        }
     }
 
     @Test("pages read as JSON equal pages of views rendered, for every filter and cursor")

@@ -101,7 +101,8 @@ extension BotrixService {
     }
 
     /// ``accountsJSON(page:limit:status:jobID:after:skipLimit:)`` if its stored rows and its
-    /// rendered accounts each come to at most `bytes`; nil as soon as either would pass it (a
+    /// rendered accounts each come to at most `bytes`, and the `account_data` it must parse
+    /// (not in the writer's form) to at most `bytes / 64`; nil as soon as any would pass (a
     /// row is measured before it is rendered, its answer after: escapes can make it six times
     /// its size). A caller on Swift's cooperative pool serves small pages in place this way
     /// and sends the others to threads of their own, so a page's work in place is bounded by
@@ -113,18 +114,23 @@ extension BotrixService {
         struct OverBudget: Error {}
         var stored = bytes
         var rendered = bytes
+        // `account_data` not in the writer's form is parsed, at some 60 times the cost of a
+        // copy per byte (a double, non-ASCII text): it gets a sixty-fourth of the bound.
+        var parsed = bytes / 64
         do {
             return try accountPage(
                 page: page, limit: limit, status: status, jobID: jobID, after: after, skipLimit: maximumSkip
             ) { row, status in
                 stored -= row.count
                 guard stored >= 0 else { throw OverBudget() }
-                let json = try AccountRowJSON.render(row, status: status)
+                let json = try AccountRowJSON.render(row, status: status, parseBudget: &parsed)
                 rendered -= json?.count ?? 0
                 guard rendered >= 0 else { throw OverBudget() }
                 return json
             }
         } catch is OverBudget {
+            return nil
+        } catch is AccountRowJSON.TooCostly {
             return nil
         }
     }
