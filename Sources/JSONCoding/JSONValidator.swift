@@ -10,17 +10,14 @@ public enum JSONValidator {
 
     /// Checks `bytes` in one pass, building nothing.
     public static func validateObject(_ bytes: [UInt8]) -> Outcome {
-        bytes.withUnsafeBufferPointer { validateObject($0) }
-    }
-
-    /// Checks bytes read in place (a stored row) the same way.
-    public static func validateObject(_ buffer: UnsafeBufferPointer<UInt8>) -> Outcome {
-        var scanner = Scanner(bytes: buffer)
-        scanner.skipSpace()
-        guard scanner.peek == UInt8(ascii: "{") else { return .invalid("it is not an object") }
-        guard scanner.value(depth: 0) else { return .invalid("it is not valid JSON (near byte \(scanner.index))") }
-        scanner.skipSpace()
-        return scanner.index == buffer.count ? .valid : .invalid("bytes follow the object")
+        bytes.withUnsafeBufferPointer { buffer in
+            var scanner = Scanner(bytes: buffer)
+            scanner.skipSpace()
+            guard scanner.peek == UInt8(ascii: "{") else { return .invalid("it is not an object") }
+            guard scanner.value(depth: 0) else { return .invalid("it is not valid JSON (near byte \(scanner.index))") }
+            scanner.skipSpace()
+            return scanner.index == buffer.count ? .valid : .invalid("bytes follow the object")
+        }
     }
 
     private struct Scanner {

@@ -38,7 +38,8 @@ struct AccountPageTests {
                     #expect(response.status == .ok, "\(query)")
                     return Array(buffer: response.body)
                 }
-                let views = try service.accounts(page: page, limit: limit, jobID: jobID, after: after)
+                let status = query.contains("status=pending") ? AccountStatus.pending : nil
+                let views = try service.accounts(page: page, limit: limit, status: status, jobID: jobID, after: after)
                 #expect(body == Render.list(views) { $0.json() }, "\(query)")
                 return (body, pool.readsSubmitted > before)
             }
@@ -50,6 +51,7 @@ struct AccountPageTests {
                 ("limit=3&after=6", 1, 3, nil, 6, false),  // 5, 4 and one 3 KiB row
                 ("limit=2&job_id=\(job.id.text)", 1, 2, job.id, nil, true),
                 ("page=2&limit=2", 2, 2, nil, nil, true),
+                ("status=pending&limit=4", 1, 4, nil, nil, false),
             ]
             for (query, page, limit, jobID, after, pooled) in cases {
                 let answer = try await get(query, page: page, limit: limit, jobID: jobID, after: after)

@@ -70,11 +70,15 @@ struct AccountRowJSONTests {
             var broken = row
             broken[data.lowerBound + 4] = UInt8(ascii: "x")
             #expect((try? AccountView(row: broken)) == nil && (try? Self.render(broken)) == nil)
-            // Any one byte changed: invalid UTF-8, a broken length, account_data broken or
+            // Random bytes changed, one at a time: invalid UTF-8, a broken length, account_data broken or
             // still JSON but not as the writer writes it (a space, keys out of order).
             for _ in 0..<60 {
                 var changed = row
-                let at = random.next(upTo: 2) == 0 ? Int(random.next(upTo: UInt64(row.count))) : data.randomElement()!
+                let anywhere = random.next(upTo: 2) == 0
+                let at =
+                    anywhere
+                    ? Int(random.next(upTo: UInt64(row.count)))
+                    : data.lowerBound + Int(random.next(upTo: UInt64(data.count)))
                 changed[at] = UInt8(truncatingIfNeeded: random.next())
                 let view = try? AccountView(row: changed)
                 #expect((try? Self.render(changed)) == view.map { $0.json() }, "\(changed)")
@@ -186,6 +190,34 @@ struct AccountRowJSONTests {
                         == (try f.service.accountsJSON(limit: 1)).items)
             }
         }
+    }
+
+    @Test("a page whose stored rows pass the bound is refused within it even when its answer fits")
+    func storedBound() async throws {
+        let f = try await DomainFixture.make()
+        let job = try await f.service.createJob(CreateJob(count: 10))
+        _ = try await f.service.claimNext(workerID: "w")
+        // A long sealed password and a verification code: stored, never listed.
+        for n in 0..<3 {
+            _ = try await f.service.recordAccount(
+                RecordAccount(
+                    jobID: job.id, workerID: "w", email: "u\(n)@x.io", username: "user\(n)",
+                    password: String(repeating: "p", count: 128), birthdate: "1990-05-17",
+                    verificationCode: String(repeating: "c", count: 64)))
+        }
+        let page = try f.service.accountsJSON(limit: 10)
+        let rendered = page.items.reduce(0) { $0 + $1.count }
+        let stored = try f.store.environment.read { txn in
+            try (1...3).reduce(0) { total, id in
+                total
+                    + (try txn.withValue(f.service.projections.accounts.views, Keys.integer(Int64(id))) {
+                        $0?.count ?? 0
+                    })
+            }
+        }
+        try #require(stored > rendered, "stored \(stored), rendered \(rendered)")
+        #expect(try f.service.accountsJSON(limit: 10, within: stored - 1) == nil)
+        #expect(try f.service.accountsJSON(limit: 10, within: stored)?.items == page.items)
     }
 
     @Test("pages read as JSON equal pages of views rendered, for every filter and cursor")

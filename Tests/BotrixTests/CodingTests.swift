@@ -85,7 +85,11 @@ struct CodingTests {
         case 1: return .bool(random.next(upTo: 2) == 0)
         case 2: return .int(Int64(bitPattern: random.next()) >> Int64(random.next(upTo: 60)))
         case 3: return .double(Double(Int64(random.next(upTo: 1_000_000))) / 64)
-        case 4: return .string(String((0..<Int(random.next(upTo: 12))).map { _ in "aé\"\\\n\t😀z/".randomElement()! }))
+        case 4:
+            let pieces = Array("aé\"\\\n\t😀z/")
+            return .string(
+                String(
+                    (0..<Int(random.next(upTo: 12))).map { _ in pieces[Int(random.next(upTo: UInt64(pieces.count)))] }))
         case 5: return .array((0..<Int(random.next(upTo: 4))).map { _ in randomValue(&random, depth: depth + 1) })
         default:
             var object: JSONObject = [:]
