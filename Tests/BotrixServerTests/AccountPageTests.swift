@@ -57,6 +57,14 @@ struct AccountPageTests {
                 let answer = try await get(query, page: page, limit: limit, jobID: jobID, after: after)
                 #expect(answer.pooled == pooled, "\(query)")
             }
+            // A damaged row on a small page fails the request where it is read: only the
+            // bounds send a page to the pool, not any error.
+            try h.store.environment.write { txn in
+                try txn.put(service.projections.accounts.views, Keys.integer(8), [AccountView.rowVersion, 0, 0])
+            }
+            let before = pool.readsSubmitted
+            let status = try await client.execute(uri: "/api/accounts?limit=2", method: .get) { $0.status }
+            #expect(status == .internalServerError && pool.readsSubmitted == before)
         }
         #expect(pool.readsSubmitted == 3)
     }
