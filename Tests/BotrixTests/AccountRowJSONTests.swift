@@ -30,6 +30,15 @@ struct AccountRowJSONTests {
             version: random.next() >> random.next(upTo: 64))
     }
 
+    /// The bytes of these accounts' stored rows.
+    static func storedBytes(_ f: DomainFixture, accounts ids: ClosedRange<Int64>) throws -> Int {
+        try f.store.environment.read { txn in
+            try ids.reduce(0) { total, id in
+                total + (try txn.withValue(f.service.projections.accounts.views, Keys.integer(id)) { $0?.count ?? 0 })
+            }
+        }
+    }
+
     static func render(_ row: [UInt8], _ status: AccountStatus? = nil) throws -> [UInt8]? {
         try row.withUnsafeBytes { try AccountRowJSON.render($0, status: status) }
     }
@@ -160,14 +169,7 @@ struct AccountRowJSONTests {
         for n in 0..<4 { _ = try await f.service.recordAccount(account(job.id, worker: "w", n)) }
         let page = try f.service.accountsJSON(limit: 10)
         let rendered = page.items.reduce(0) { $0 + $1.count }
-        let stored = try f.store.environment.read { txn in
-            try (1...4).reduce(0) { total, id in
-                total
-                    + (try txn.withValue(f.service.projections.accounts.views, Keys.integer(Int64(id))) {
-                        $0?.count ?? 0
-                    })
-            }
-        }
+        let stored = try Self.storedBytes(f, accounts: 1...4)
         try #require(stored > 0 && rendered > stored, "stored \(stored), rendered \(rendered)")
         #expect(try f.service.accountsJSON(limit: 10, within: stored - 1) == nil)
         #expect(try f.service.accountsJSON(limit: 10, within: rendered - 1) == nil)
@@ -207,17 +209,13 @@ struct AccountRowJSONTests {
         }
         let page = try f.service.accountsJSON(limit: 10)
         let rendered = page.items.reduce(0) { $0 + $1.count }
-        let stored = try f.store.environment.read { txn in
-            try (1...3).reduce(0) { total, id in
-                total
-                    + (try txn.withValue(f.service.projections.accounts.views, Keys.integer(Int64(id))) {
-                        $0?.count ?? 0
-                    })
-            }
-        }
+        let stored = try Self.storedBytes(f, accounts: 1...3)
         try #require(stored > rendered, "stored \(stored), rendered \(rendered)")
         #expect(try f.service.accountsJSON(limit: 10, within: stored - 1) == nil)
         #expect(try f.service.accountsJSON(limit: 10, within: stored)?.items == page.items)
+        // A page reached by skipping entries is never read within a bound, however small.
+        #expect(try f.service.accountsJSON(page: 2, limit: 1, within: 1 << 20) == nil)
+        #expect(try f.service.accountsJSON(limit: 1, after: 3, within: 1 << 20)?.items.count == 1)
     }
 
     @Test("pages read as JSON equal pages of views rendered, for every filter and cursor")

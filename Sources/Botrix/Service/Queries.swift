@@ -100,17 +100,18 @@ extension BotrixService {
         }
     }
 
-    /// ``accountsJSON(page:limit:status:jobID:after:skipLimit:)`` if its stored rows and its
-    /// rendered accounts each come to at most `bytes`, and the `account_data` it must parse
-    /// (not in the writer's form) to at most `bytes / 64`; nil as soon as any would pass (a
-    /// row is measured before it is rendered, its answer after: escapes can make it six times
-    /// its size). A caller on Swift's cooperative pool serves small pages in place this way
-    /// and sends the others to threads of their own, so a page's work in place is bounded by
-    /// bytes, not only by rows.
+    /// ``accountsJSON(page:limit:status:jobID:after:skipLimit:)`` without a job, if the read
+    /// is bounded: nil for a page that walks entries to skip them (`page` > 1 without
+    /// `after`), and nil as soon as its stored rows or its rendered accounts would pass
+    /// `bytes`, or the `account_data` it must parse (not in the writer's form) `bytes / 64`
+    /// (a row is measured before it is rendered, its answer after: escapes can make it six
+    /// times its size). A caller on Swift's cooperative pool serves small pages in place this
+    /// way and sends the others to threads of their own, so a page's work in place is bounded
+    /// by entries and bytes. (A job's pages count its accounts first: never bounded.)
     public func accountsJSON(
-        page: Int = 1, limit: Int, status: AccountStatus? = nil, jobID: UUID? = nil, after: UInt64? = nil,
-        within bytes: Int
+        page: Int = 1, limit: Int, status: AccountStatus? = nil, after: UInt64? = nil, within bytes: Int
     ) throws -> Page<[UInt8]>? {
+        guard page == 1 || after != nil else { return nil }
         struct OverBudget: Error {}
         var stored = bytes
         var rendered = bytes
@@ -119,7 +120,7 @@ extension BotrixService {
         var parsed = bytes / 64
         do {
             return try accountPage(
-                page: page, limit: limit, status: status, jobID: jobID, after: after, skipLimit: maximumSkip
+                page: page, limit: limit, status: status, jobID: nil, after: after, skipLimit: maximumSkip
             ) { row, status in
                 stored -= row.count
                 guard stored >= 0 else { throw OverBudget() }

@@ -10,8 +10,8 @@ struct AccountRoutes: Sendable {
     let reads: ReadPool
     /// The most a page may read, and render, on Swift's cooperative pool: its stored rows,
     /// and its rendered accounts, at most this many bytes each (and `account_data` to parse
-    /// at most a sixty-fourth of it; see ``BotrixService/accountsJSON(page:limit:status:jobID:after:within:)``). Handing a read to the pool and back costs two thread wake-ups, a
-    /// third of a small page's work; a bigger page would hold a cooperative thread, which
+    /// at most a sixty-fourth of it; see `BotrixService.accountsJSON(…within:)`). Handing a
+    /// read to the pool and back costs two thread wake-ups, a third of a small page's work; a bigger page would hold a cooperative thread, which
     /// also answers `/health/live`, for longer than that hop costs. A default page of ten
     /// accounts is about 3 KiB and costs about what one job read costs; under a flood of
     /// such pages `/health/live` waits as long as under a flood of job reads (README).
@@ -28,11 +28,11 @@ struct AccountRoutes: Sendable {
             }
             let job = try request.query("job_id", "a job id (a UUID)") { UUID(text: $0) }
             let service = self.service
-            // Rendered straight from the rows (no views built). A first or cursor page without a
-            // job filter walks at most `limit` entries; if its rows also stay within
-            // `inPlaceBytes` (and so do its rendered accounts) it is served here, else (or for any other page) on the read pool.
+            // Rendered straight from the rows (no views built). A page the service can read
+            // within `inPlaceBytes` (a first or cursor page without a job) is served here;
+            // any other on the read pool.
             let result: Page<[UInt8]>
-            if job == nil, page == 1 || after != nil,
+            if job == nil,
                 let small = try service.accountsJSON(
                     page: page, limit: limit, status: status, after: after, within: Self.inPlaceBytes)
             {
