@@ -54,6 +54,8 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         var inPlaceRates: [Double] = []
         var onlineRates: [Double] = []
         var pauses: [Double] = []
+        var longestSteps: [Double] = []
+        var retireSeconds: [Double] = []
         var rows = 0
         for _ in 0..<runs {
             scanRates.append(try Baseline.rate(of: baseline, [path]))
@@ -65,8 +67,10 @@ struct RebuildBenchCommand: AsyncParsableCommand {
             }
             let online = try store.rebuild()
             onlineRates.append(online.eventsPerSecond)
-            pauses.append(online.swapSeconds)
-            rows = online.rowsSwapped
+            pauses.append(online.exchangeSeconds)
+            longestSteps.append(online.longestStepSeconds)
+            retireSeconds.append(online.retireSeconds)
+            rows = online.rowsCopied
         }
         let scan = median(scanRates)
         let online = median(onlineRates)
@@ -85,7 +89,9 @@ struct RebuildBenchCommand: AsyncParsableCommand {
             column("botrix rebuild (all), online", 34, right: false) + column(formatRate(online), 14)
                 + column(String(format: "%.2f", Double(written) / online), 10))
         say(
-            "online: writers paused \(String(format: "%.3f", median(pauses))) s for the swap (\(rows) rows); "
+            "online: writers paused \(String(format: "%.3f", median(pauses))) s for the exchange, "
+                + "at most \(String(format: "%.3f", median(longestSteps))) s for a step of moving \(rows) rows in; "
+                + "retired rows removed in \(String(format: "%.2f", median(retireSeconds))) s after (not counted); "
                 + "in place: a store no server writes, as a backup's copy")
         say("rebuild / scan: \(String(format: "%.3f", online / scan))")
     }

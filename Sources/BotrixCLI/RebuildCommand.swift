@@ -12,17 +12,21 @@ struct RebuildCommand: AsyncParsableCommand {
         abstract: "Drop projections and rebuild them by replaying the log.",
         discussion: """
             Rebuilds every projection (or the ones named: jobs, accounts) by replaying the
-            whole log into a scratch file beside the data file, in many small commits, then
-            swaps the result in with ONE short write transaction (it copies the rebuilt rows
-            and applies what was appended meanwhile): a crash at any moment leaves the old
-            projections or the new ones, never a mix, and the next rebuild removes a scratch
-            file a crash left behind. Shows a progress bar on a terminal and ends with a
-            summary (events replayed, seconds, events per second, how long writes paused).
+            whole log into a scratch file beside the data file, in many small commits; then
+            moves the rows into the data file beside the live ones (partner databases, short
+            commits of at most 16,384 rows or 2,048 events), and exchanges each live database
+            with its partner in ONE short write transaction, whatever their size. A crash at
+            any moment leaves the old projections or the new ones, never a mix; the next
+            rebuild removes what a crash left (the scratch file, rows in the partners). Shows
+            a progress bar on a terminal and ends with a summary (events replayed, seconds,
+            events per second, the longest short write, how long the exchange paused writes).
+            One rebuild of a file runs at a time (a second one stops at once).
 
             Beside a running `botrix serve` on the same file it works online: the server keeps
-            serving and appending during the replay; its writes pause only for the swap, and
-            its reads see the old projections until the swap commits. The data file's folder
-            needs room for a second copy of the projections while it runs.
+            serving and appending; its writes wait for one short step at a time, and its
+            reads see the old projections until the exchange commits. The data file's folder
+            needs room for two more copies of the projections while it runs (the scratch file
+            and the partners).
 
             EXAMPLES
               botrix rebuild
@@ -50,7 +54,7 @@ struct RebuildCommand: AsyncParsableCommand {
         if let pid = ServerPresence.server(of: path) {
             FileHandle.standardError.write(
                 Data(
-                    "note: botrix serve\(pid > 0 ? " (pid \(pid))" : "") is running on \(path); it keeps serving, and its writes pause only while the rebuilt projections are swapped in\n"
+                    "note: botrix serve\(pid > 0 ? " (pid \(pid))" : "") is running on \(path); it keeps serving; its writes wait for one short step of the rebuild at a time\n"
                         .utf8))
         }
         let botrix = try BotrixFile(
@@ -67,7 +71,11 @@ struct RebuildCommand: AsyncParsableCommand {
             "rebuilt \(names.joined(separator: ", ")): "
                 + "\(report.events) events replayed in \(JSONWritingFixed.text(report.seconds, 2)) s "
                 + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(report.checkpoint ?? head); "
-                + "writes paused \(JSONWritingFixed.text(report.swapSeconds, 3)) s for the swap (\(report.rowsSwapped) rows)"
+                + "\(report.rowsCopied) rows moved in beside the live ones in \(report.steps) short writes "
+                + "(the longest \(JSONWritingFixed.text(report.longestStepSeconds, 3)) s); "
+                + "writes paused \(JSONWritingFixed.text(report.exchangeSeconds, 3)) s for the exchange "
+                + "(\(report.eventsAtExchange) events applied); "
+                + "\(report.rowsRetired) retired rows removed in \(JSONWritingFixed.text(report.retireSeconds, 2)) s"
         )
     }
 }

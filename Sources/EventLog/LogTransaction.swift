@@ -66,6 +66,19 @@ public struct LogTransaction {
         try transaction.clear(database)
     }
 
+    /// Removes the first `count` rows of a projection database (see
+    /// ``WriteTransaction/removeFirst(_:from:)``); returns how many went.
+    public mutating func removeFirst(_ count: Int, from database: Database) throws -> Int {
+        hasWritten = true
+        return try transaction.removeFirst(count, from: database)
+    }
+
+    /// Exchanges the rows of two projection databases (see ``WriteTransaction/exchange(_:_:)``).
+    public mutating func exchange(_ a: Database, _ b: Database) throws {
+        hasWritten = true
+        try transaction.exchange(a, b)
+    }
+
     /// The stream's version as of this transaction (0: no events yet).
     public func streamVersion(_ stream: String) throws -> UInt64 {
         try log.streamVersion(stream, in: transaction)

@@ -14,7 +14,9 @@ extension Environment {
                 var names: [String] = []
                 var entry = try cursor.first()
                 while let current = entry {
-                    names.append(String(decoding: current.key, as: UTF8.self))
+                    let name = String(decoding: current.key, as: UTF8.self)
+                    // The storage layer's own record of exchanges (``DatabaseMap``) is not data.
+                    if name != DatabaseMap.tableName { names.append(name) }
                     entry = try cursor.next()
                 }
                 return names

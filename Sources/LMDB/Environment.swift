@@ -41,7 +41,18 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     let sightings = ReaderSightings()
     /// The last page number at the last growth-triggered reader check.
     let lastReaderCheckPage = Atomic<Int>(0)
-    private let databases = Mutex<[String: Database]>([:])
+    /// The handles opened so far, by name, and the ``DatabaseMap`` last loaded (with how
+    /// many handles were open then: a handle opened later may be named in the map).
+    let registry = Mutex<Registry>(Registry())
+    /// ``DatabaseMap/tableName``'s handle; nil in a read-only file made before it existed
+    /// (no exchange can have been made in such a file by this version).
+    let mapTable: MDB_dbi?
+
+    struct Registry {
+        var byName: [String: Database] = [:]
+        var map: DatabaseMap?
+        var mapOpened = 0
+    }
 
     /// Opens (creating if needed) the file at `configuration.path`.
     /// - Throws: ``LMDBError/alreadyOpen(path:)`` when this process already has it open.
@@ -69,6 +80,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")
                 if throughMap { try Self.reserveMap(of: env, path: canonical) }
                 try Self.checkLength(of: env, path: canonical)
+                mapTable = try Self.openMapTable(of: env, readOnly: configuration.readOnly)
                 // Slots left by dead processes pin old pages: clear them before anything else.
                 var dead: Int32 = 0
                 _ = mdb_reader_check(env, &dead)
@@ -108,7 +120,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                 try ownUse(writing: false) {
                     let txn = try begin(flags: UInt32(MDB_RDONLY))
                     defer { mdb_txn_abort(txn) }
-                    return try body(LMDBReadTransaction(handle: txn))
+                    return try body(LMDBReadTransaction(handle: txn, map: try map(in: txn)))
                 }
             }
         }
@@ -144,7 +156,8 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         let txn = try begin(flags: 0)
         let result: R
         do {
-            result = try body(LMDBWriteTransaction(handle: txn, faults: faults))
+            let map = WriteMap(try map(in: txn))
+            result = try body(LMDBWriteTransaction(handle: txn, faults: faults, map: map, environment: self))
         } catch {
             // The transaction is still ours: LMDB ends it only in commit or abort.
             mdb_txn_abort(txn)
@@ -194,7 +207,10 @@ public final class Environment: StorageEngine, @unchecked Sendable {
 
     /// Returns the handle of the named database, creating it when `create` is true.
     public func database(_ name: String, create: Bool) throws -> Database {
-        if let known = databases.withLock({ $0[name] }) { return known }
+        if let known = registry.withLock({ $0.byName[name] }) { return known }
+        guard name != DatabaseMap.tableName else {
+            throw LMDBError.lmdb(code: EINVAL, operation: "open \(name): the name is kept for the storage layer")
+        }
         let open = { (txn: OpaquePointer) throws -> Database in
             var dbi: MDB_dbi = 0
             let flags = create && !self.configuration.readOnly ? UInt32(MDB_CREATE) : 0
@@ -224,7 +240,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         } else {
             database = try writeLMDB { try open($0.handle) }
         }
-        databases.withLock { $0[name] = database }
+        registry.withLock { $0.byName[name] = database }
         return database
     }
 

@@ -4,18 +4,29 @@ public import Storage
 /// A read-only snapshot: LMDB's read transaction; see ``Environment/read(_:)``.
 public struct LMDBReadTransaction: LMDBReading {
     let handle: OpaquePointer
+    /// Where each database's rows are in this snapshot.
+    let map: DatabaseMap
+
+    func dbi(_ database: Database) throws -> MDB_dbi { try map.dbi(database) }
 }
 
 /// The write transaction; see ``Environment/write(_:)``.
 public struct LMDBWriteTransaction: LMDBReading, WriteTransaction {
     let handle: OpaquePointer
     let faults: FaultInjector
+    /// Where each database's rows are, as this transaction's exchanges left it.
+    let map: WriteMap
+    let environment: Environment
+
+    func dbi(_ database: Database) throws -> MDB_dbi { try map.map.dbi(database) }
 }
 
 /// What both of LMDB's transactions share: the handle reads go through.
 protocol LMDBReading: TransactionReading {
     /// The LMDB transaction; valid only inside the closure that received this value.
     var handle: OpaquePointer { get }
+    /// The LMDB database that holds `database`'s rows in this transaction (see ``DatabaseMap``).
+    func dbi(_ database: Database) throws -> MDB_dbi
 }
 
 extension LMDBReading {
@@ -25,7 +36,7 @@ extension LMDBReading {
     ) throws -> R {
         try withMDBValue(key) { keyValue in
             var value = MDB_val()
-            let code = mdb_get(handle, database.dbi, &keyValue, &value)
+            let code = mdb_get(handle, try dbi(database), &keyValue, &value)
             if code == MDB_NOTFOUND { return try body(nil) }
             try check(code, "get from \(database.name)")
             return try body(UnsafeRawBufferPointer(start: value.mv_data, count: value.mv_size))
@@ -35,21 +46,21 @@ extension LMDBReading {
     /// Number of entries, from LMDB's page statistics (no scan).
     public func count(_ database: Database) throws -> Int {
         var stat = MDB_stat()
-        try check(mdb_stat(handle, database.dbi, &stat), "stat \(database.name)")
+        try check(mdb_stat(handle, try dbi(database), &stat), "stat \(database.name)")
         return stat.ms_entries
     }
 
     /// Branch, leaf and overflow pages times the page size, from LMDB's page statistics.
     public func storedBytes(_ database: Database) throws -> Int {
         var stat = MDB_stat()
-        try check(mdb_stat(handle, database.dbi, &stat), "stat \(database.name)")
+        try check(mdb_stat(handle, try dbi(database), &stat), "stat \(database.name)")
         return (stat.ms_branch_pages + stat.ms_leaf_pages + stat.ms_overflow_pages) * Int(stat.ms_psize)
     }
 
     /// Opens a cursor for the duration of `body`.
     public func withCursor<R>(_ database: Database, _ body: (any Cursor) throws -> R) throws -> R {
         var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle, database.dbi, &cursor), "open cursor on \(database.name)")
+        try check(mdb_cursor_open(handle, try dbi(database), &cursor), "open cursor on \(database.name)")
         guard let cursor else { throw LMDBError.lmdb(code: 12, operation: "open cursor") }
         defer { mdb_cursor_close(cursor) }
         return try body(LMDBCursor(handle: cursor, database: database))
@@ -73,7 +84,8 @@ extension LMDBWriteTransaction {
         try validateKey(length: key.count)
         var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        let code = faults.failure(at: .put) ?? mdb_put(handle, database.dbi, &keyValue, &data, options.flags)
+        let target = try dbi(database)
+        let code = faults.failure(at: .put) ?? mdb_put(handle, target, &keyValue, &data, options.flags)
         try check(code, "put into \(database.name)")
     }
 
@@ -82,7 +94,7 @@ extension LMDBWriteTransaction {
     /// row costs no descent from the root, which `mdb_put` makes for every row.
     public func withAppender<R>(_ database: Database, _ body: (any Appender) throws -> R) throws -> R {
         var cursor: OpaquePointer?
-        try check(mdb_cursor_open(handle, database.dbi, &cursor), "open a cursor on \(database.name)")
+        try check(mdb_cursor_open(handle, try dbi(database), &cursor), "open a cursor on \(database.name)")
         guard let cursor else { throw LMDBError.lmdb(code: 12, operation: "open a cursor on \(database.name)") }
         defer { mdb_cursor_close(cursor) }
         return try body(LMDBAppender(cursor: cursor, database: database, faults: faults))
@@ -92,7 +104,8 @@ extension LMDBWriteTransaction {
     @discardableResult
     public func delete(_ database: Database, _ key: [UInt8]) throws -> Bool {
         try withMDBValue(key) { keyValue in
-            let code = faults.failure(at: .delete) ?? mdb_del(handle, database.dbi, &keyValue, nil)
+            let target = try dbi(database)
+            let code = faults.failure(at: .delete) ?? mdb_del(handle, target, &keyValue, nil)
             if code == MDB_NOTFOUND { return false }
             try check(code, "delete from \(database.name)")
             return true
@@ -101,7 +114,27 @@ extension LMDBWriteTransaction {
 
     /// Empties the database (keeps its handle), as a rebuild needs.
     public func clear(_ database: Database) throws {
-        try check(mdb_drop(handle, database.dbi, 0), "clear \(database.name)")
+        try check(mdb_drop(handle, try dbi(database), 0), "clear \(database.name)")
+    }
+
+    /// Removes the first `count` rows through one write cursor: each removal is a step to
+    /// the tree's first leaf and a delete there.
+    public func removeFirst(_ count: Int, from database: Database) throws -> Int {
+        var cursor: OpaquePointer?
+        try check(mdb_cursor_open(handle, try dbi(database), &cursor), "open a cursor on \(database.name)")
+        guard let cursor else { throw LMDBError.lmdb(code: 12, operation: "open a cursor on \(database.name)") }
+        defer { mdb_cursor_close(cursor) }
+        var removed = 0
+        var key = MDB_val()
+        var value = MDB_val()
+        while removed < count {
+            let code = mdb_cursor_get(cursor, &key, &value, MDB_FIRST)
+            if code == MDB_NOTFOUND { break }
+            try check(code, "read \(database.name)")
+            try check(faults.failure(at: .delete) ?? mdb_cursor_del(cursor, 0), "remove from \(database.name)")
+            removed += 1
+        }
+        return removed
     }
 
     /// Runs `body` in a child transaction: what it writes joins this transaction when it
@@ -113,10 +146,13 @@ extension LMDBWriteTransaction {
         try check(mdb_txn_begin(mdb_txn_env(handle), handle, 0, &child), "begin nested transaction")
         guard let child else { throw LMDBError.lmdb(code: 12, operation: "begin nested transaction") }
         let result: R
+        // A child that fails leaves the map as it found it, as it leaves the rows.
+        let mapBefore = map.map
         do {
-            result = try body(LMDBWriteTransaction(handle: child, faults: faults))
+            result = try body(LMDBWriteTransaction(handle: child, faults: faults, map: map, environment: environment))
         } catch {
             mdb_txn_abort(child)  // still ours: only commit or abort ends it
+            map.map = mapBefore
             throw error
         }
         // LMDB rule: `mdb_txn_commit` frees the child whether it succeeds or fails; never
@@ -129,6 +165,7 @@ extension LMDBWriteTransaction {
         } else {
             code = mdb_txn_commit(child)
         }
+        if code != 0 { map.map = mapBefore }
         try check(code, "commit nested transaction")
         return result
     }
@@ -158,11 +195,6 @@ extension PutOptions {
         if contains(.append) { flags |= UInt32(MDB_APPEND) }
         return flags
     }
-}
-
-extension Database {
-    /// LMDB's handle for this database.
-    var dbi: MDB_dbi { id }
 }
 
 /// ``Appender`` over one LMDB write cursor; valid inside ``LMDBWriteTransaction/withAppender(_:_:)`` only.

@@ -79,6 +79,18 @@ public protocol WriteTransaction: TransactionReading {
     /// Empties `database` (its handle stays valid), as a rebuild needs.
     func clear(_ database: Database) throws
 
+    /// Removes the first `count` rows of `database` in key order (fewer when it holds fewer)
+    /// and returns how many went: emptying a large database over many short transactions,
+    /// where ``clear(_:)`` would hold the write lock for the whole of it.
+    func removeFirst(_ count: Int, from database: Database) throws -> Int
+
+    /// Gives `a` the rows of `b` and `b` the rows of `a`, for the rest of this transaction
+    /// and for every transaction after its commit, at a cost that does not grow with the
+    /// rows (LMDB records which of its databases holds each name's rows; a SQL backend
+    /// renames the two tables). An online rebuild fills a partner database beside each live
+    /// one while the server serves, then exchanges them in one short transaction.
+    func exchange(_ a: Database, _ b: Database) throws
+
     /// Runs `body` in a child transaction: what it writes joins this transaction when it
     /// returns and vanishes when it throws, leaving everything else here untouched (a SQL
     /// backend uses a savepoint). The group-commit writer runs each command in one when a

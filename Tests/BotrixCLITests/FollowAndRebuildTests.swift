@@ -76,6 +76,35 @@ struct FollowAndRebuildTests {
         }
     }
 
+    @Test("rebuilds by another process are what this process reads once each exchange commits")
+    func rebuildBesideThisProcess() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let db = folder.file("beside.mdb")
+        // This process holds the file open throughout, as `botrix serve` would.
+        let store = try BotrixStore(.init(path: db, mapSize: 1 << 30, durability: .nosync))
+        _ = try SyntheticLog.write(events: 5_000, into: store.log)
+        try store.environment.sync()
+        let projections = try Projections(store: store)
+        let digests = { try store.environment.read { try projections.digests(in: $0) } }
+        let partnerRows = {
+            try store.environment.read { txn in try projections.partners.reduce(0) { $0 + (try txn.count($1)) } }
+        }
+        #expect(try runProgram(binary, ["rebuild", "--db", db]).status == 0)
+        let rebuilt = try digests()
+        #expect(rebuilt[projections.jobs.databases[0].name] != nil)
+        // Twice: the first exchange moves every name's rows, the second moves them back.
+        for round in 0..<2 {
+            try store.environment.write { txn in try txn.put(projections.jobs.databases[0], Array("damage".utf8), [1]) }
+            #expect(try digests() != rebuilt)
+            let run = try runProgram(binary, ["rebuild", "--db", db])
+            #expect(run.status == 0, "\(run.error)")
+            #expect(try digests() == rebuilt, "round \(round): this process still reads the old rows")
+            #expect(try partnerRows() == 0)
+        }
+        #expect(try runProgram(binary, ["verify", "--db", db]).status == 0)
+    }
+
     @Test("serve removes the scratch files of killed rebuilds, and leaves a running rebuild's")
     func serveRemovesLeftovers() throws {
         let binary = try #require(builtExecutable("botrix"))

@@ -21,15 +21,26 @@ public struct Projections: Sendable {
     public let jobs: JobsProjection
     /// The accounts projection, likewise.
     public let accounts: AccountsProjection
+    /// The partner of each of ``databases`` (same order), where an online rebuild builds
+    /// the next rows beside the live ones (``PartnerDatabases``). Opened by every process
+    /// that opens the projections, so that it can follow an exchange made by another
+    /// (a `botrix rebuild` beside the server); empty for projections opened over the
+    /// partners themselves, and in a read-only file that has none.
+    public let partners: [Database]
 
     /// Names a projection may not take: the prefixes of the databases that are not derived
     /// from the log (a backup copies those and rebuilds every `NAME.` database instead).
     public static let reservedNames: Set<String> = [
-        "events", "streams", "meta", "idempotency", "commands", "auth", "secrets",
+        "events", "streams", "meta", "idempotency", "commands", "auth", "secrets", "storage",
     ]
 
-    /// Opens `registered` (which must include the standard ones) on `environment`.
+    /// Opens `registered` (which must include the standard ones) on `environment`, with
+    /// their partner databases (created when missing; see ``partners``).
     public init(environment: any StorageEngine, registered: [any Projection.Type] = standard) throws {
+        try self.init(environment: environment, registered: registered, opensPartners: true)
+    }
+
+    private init(environment: any StorageEngine, registered: [any Projection.Type], opensPartners: Bool) throws {
         let names = registered.map { $0.name }
         if let reserved = names.first(where: Self.reservedNames.contains) {
             throw ProjectionRegistryError(description: "projection name \(reserved) is reserved")
@@ -54,6 +65,30 @@ public struct Projections: Sendable {
         }
         self.jobs = jobs
         self.accounts = accounts
+        let partners = PartnerDatabases(environment)
+        let databases = all.flatMap(\.databases)
+        let open = { try databases.map { try partners.database($0.name, create: true) } }
+        if !opensPartners {
+            self.partners = []
+        } else if environment.options.readOnly {
+            // A file made before partners existed: no exchange can have moved its rows.
+            self.partners = (try? open()) ?? []
+        } else {
+            self.partners = try open()
+        }
+    }
+
+    /// The same projections over their partner databases: what an online rebuild's
+    /// catch-up writes before the exchange.
+    public func partnered(environment: any StorageEngine, registered: [any Projection.Type]) throws -> Projections {
+        try Projections(environment: PartnerDatabases(environment), registered: registered, opensPartners: false)
+    }
+
+    /// The partners of the named projections' databases (all when `only` is nil), in the
+    /// order of ``databases(only:)``.
+    public func partners(only: Set<String>?) -> [Database] {
+        let selected = Set(databases(only: only).map(\.name))
+        return zip(databases, partners).filter { selected.contains($0.0.name) }.map(\.1)
     }
 
     /// The projections registered for `store`, opened on it.

@@ -4,13 +4,26 @@ import Storage
 
 /// What a rebuild did.
 public struct RebuildReport: Sendable {
+    /// Events replayed, and the seconds until the rebuilt projections were live (for an
+    /// online rebuild: until the exchange committed).
     public var events: UInt64
     public var seconds: Double
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
-    /// How long the swap held the live file's write lock (the only pause writers see), and
-    /// the rows it copied in; zero for an in-place rebuild.
-    public var swapSeconds: Double = 0
-    public var rowsSwapped = 0
+    /// How long the exchange's write transaction took (writers wait for it), and the events
+    /// it applied; zero for an in-place rebuild.
+    public var exchangeSeconds: Double = 0
+    public var eventsAtExchange: UInt64 = 0
+    /// The longest of the short write transactions that emptied and filled the partner
+    /// databases before the exchange, and emptied them of the retired rows after it.
+    public var longestStepSeconds: Double = 0
+    /// Write transactions of the live file the move took, exchange excluded.
+    public var steps = 0
+    /// Rows copied from the scratch file into the partners (outside the exchange).
+    public var rowsCopied = 0
+    /// Retired rows removed after the exchange, and how long that took (the rebuilt
+    /// projections were live meanwhile; not counted in ``seconds``).
+    public var rowsRetired = 0
+    public var retireSeconds: Double = 0
     /// The last log sequence the rebuilt projections include (nil for an in-place rebuild,
     /// whose checkpoint is the log's head).
     public var checkpoint: UInt64? = nil
@@ -64,6 +77,8 @@ extension Projections {
         let head = try log.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
             try reset(in: &ltx, only: only)
+            // A copy of a file taken mid-rebuild may hold rows in the partners: not data.
+            for partner in partners(only: only) { try ltx.clear(partner) }
             return try log.head(in: txn).sequence
         }
         var replayed: UInt64 = 0
@@ -83,30 +98,54 @@ extension Projections {
 
 extension BotrixStore {
     /// Rebuilds the registered projections (the named ones when `only` is set) online:
-    /// `botrix rebuild`. The log is replayed into a scratch file beside this one in many
-    /// small commits while a server on the same file keeps serving and appending; the
-    /// scratch copy then catches up with what was appended meanwhile, and one short write
-    /// transaction of the live file swaps it in (copying its rows, then applying the last
-    /// few events). A crash before that transaction commits leaves the old projections; the
-    /// scratch file is removed at the end, or by the next rebuild after a crash.
+    /// `botrix rebuild`. The log is replayed into a scratch file beside this one while a
+    /// server on the same file keeps serving and appending; the scratch rows are moved into
+    /// the live databases' partners in short transactions, which then catch up with what was
+    /// appended meanwhile; one short transaction applies the last few events and exchanges
+    /// each live database with its partner (``PartnerTransfer``). The retired rows are then
+    /// removed, again in short transactions. A crash before the exchange commits leaves the
+    /// old projections; the scratch file is removed at the end, or by the next rebuild (or
+    /// `serve`) after a crash, and the partners are emptied by the next rebuild.
+    /// - Throws: ``RebuildLock/Busy`` while another rebuild of this file runs.
     public func rebuild(only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }) throws -> RebuildReport {
+        let lock = try RebuildLock(dataFile: environment.path)
+        defer { lock.release() }
         let live = try Projections(store: self)
-        let started = ContinuousClock.now
+        var clock = RebuildClock()
         let scratch = try ScratchProjections(store: self, only: only, throughMap: true)
         defer { scratch.remove() }
         try Self.build(scratch, log: log, progress: progress)
-        let swapStarted = ContinuousClock.now
-        let applied = try log.environment.write(makingRoom: 8) { txn in
-            var ltx = LogTransaction(log: log, transaction: txn, now: 0)
-            return try scratch.swap(into: &ltx, live: live)
+        let log = self.log
+        let commit = { (body: (inout LogTransaction) throws -> PartnerTransfer) throws -> PartnerTransfer in
+            try log.environment.write(makingRoom: 8) { txn in
+                var ltx = LogTransaction(log: log, transaction: txn, now: 0)
+                return try body(&ltx)
+            }
         }
-        return scratch.report(started: started, swapStarted: swapStarted, applied: applied)
+        var transfer = try PartnerTransfer(scratch: scratch, live: live, store: self)
+        while !transfer.isReady {
+            let current = transfer
+            transfer = try clock.step { try commit { try current.step(in: &$0) } }
+        }
+        let exchanged = try clock.exchange {
+            try log.environment.write(makingRoom: 8) { txn in
+                var ltx = LogTransaction(log: log, transaction: txn, now: 0)
+                return try transfer.exchange(in: &ltx)
+            }
+        }
+        scratch.remove()
+        transfer = transfer.clearingRetired()
+        while !transfer.isCleared {
+            let current = transfer
+            transfer = try clock.step { try commit { try current.step(in: &$0) } }
+        }
+        return clock.report(transfer, exchanged: exchanged)
     }
 
     /// Replays the log into `scratch` up to its head, then catches up with what was appended
     /// meanwhile until the rest is small (at most 4,096 events, or after eight rounds), so
-    /// that the swap applies few events while it holds the write lock; then ends the
-    /// scratch copy's writing (``ScratchProjections/finishWriting()``), ready to swap.
+    /// that the partners' catch-up in the live file has little to apply; then ends the
+    /// scratch copy's writing (``ScratchProjections/finishWriting()``), ready to be copied.
     static func build(_ scratch: ScratchProjections, log: EventLog, progress: (UInt64) -> Void) throws {
         for _ in 0..<8 {
             let head = try log.head().sequence
@@ -118,6 +157,60 @@ extension BotrixStore {
     }
 }
 
+/// Times an online rebuild's phases for its ``RebuildReport``.
+struct RebuildClock {
+    let started = ContinuousClock.now
+    var live: ContinuousClock.Instant?
+    var exchangeSeconds = 0.0
+    var longest = 0.0
+    var steps = 0
+    var retiredFrom: ContinuousClock.Instant?
+
+    /// Runs one step (a write transaction of the live file) and keeps its duration.
+    mutating func step<T>(_ body: () throws -> T) rethrows -> T {
+        let begun = ContinuousClock.now
+        let result = try body()
+        longest = max(longest, (ContinuousClock.now - begun).seconds)
+        steps += 1
+        return result
+    }
+
+    /// ``step(_:)`` for the async writer of a running service.
+    mutating func step<T>(_ body: () async throws -> T) async rethrows -> T {
+        let begun = ContinuousClock.now
+        let result = try await body()
+        longest = max(longest, (ContinuousClock.now - begun).seconds)
+        steps += 1
+        return result
+    }
+
+    /// Marks the exchange: what it returns is when the rebuilt projections went live.
+    mutating func exchanged(since begun: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        exchangeSeconds = (now - begun).seconds
+        live = now
+    }
+
+    /// Runs the exchange's transaction and keeps its duration.
+    mutating func exchange<T>(_ body: () throws -> T) rethrows -> T {
+        let begun = ContinuousClock.now
+        let result = try body()
+        exchanged(since: begun)
+        return result
+    }
+
+    /// The report once the retired rows are gone.
+    func report(_ transfer: PartnerTransfer, exchanged: (events: UInt64, checkpoint: UInt64)) -> RebuildReport {
+        let live = live ?? .now
+        return RebuildReport(
+            events: exchanged.checkpoint,
+            seconds: (live - started).seconds, exchangeSeconds: exchangeSeconds, eventsAtExchange: exchanged.events,
+            longestStepSeconds: longest, steps: steps, rowsCopied: transfer.rowsCopied,
+            rowsRetired: transfer.rowsRemoved, retireSeconds: (ContinuousClock.now - live).seconds,
+            checkpoint: exchanged.checkpoint)
+    }
+}
+
 extension Duration {
     /// The duration in seconds, as a fraction.
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
@@ -125,32 +218,34 @@ extension Duration {
 
 extension BotrixService {
     /// Rebuilds every projection online (see ``BotrixStore/rebuild(only:progress:)``): the
-    /// replay runs beside the writer, and only the swap is an operation of its own batch, so
-    /// no command interleaves with it and commands wait only for it.
+    /// replay runs beside the writer, and each step of the move into the partners, the
+    /// exchange, and each step of removing the retired rows is one operation of the writer,
+    /// so commands wait for one of them at a time.
     public func rebuild(progress: @escaping @Sendable (UInt64) -> Void = { _ in }) async throws -> RebuildReport {
-        let projections = self.projections
+        let lock = try RebuildLock(dataFile: store.environment.path)
+        defer { lock.release() }
         let log = writer.log
-        let started = ContinuousClock.now
+        var clock = RebuildClock()
         let scratch = try ScratchProjections(store: store, throughMap: true)
         defer { scratch.remove() }
         try await SystemThread.run(named: "botrix-rebuild") {
             try BotrixStore.build(scratch, log: log, progress: progress)
         }
-        let swapStarted = ContinuousClock.now
-        let applied = try await writer.perform { ltx in try scratch.swap(into: &ltx, live: projections) }
-        return scratch.report(started: started, swapStarted: swapStarted, applied: applied)
-    }
-}
-
-extension ScratchProjections {
-    /// What an online rebuild through this scratch copy did, its swap having applied
-    /// `applied` events after the copy.
-    func report(started: ContinuousClock.Instant, swapStarted: ContinuousClock.Instant, applied: UInt64)
-        -> RebuildReport
-    {
-        let finished = ContinuousClock.now
-        return RebuildReport(
-            events: replayedTo + applied, seconds: (finished - started).seconds,
-            swapSeconds: (finished - swapStarted).seconds, rowsSwapped: rowsSwapped, checkpoint: checkpoint)
+        var transfer = try PartnerTransfer(scratch: scratch, live: projections, store: store)
+        while !transfer.isReady {
+            let current = transfer
+            transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
+        }
+        let begun = ContinuousClock.now
+        let ready = transfer
+        let exchanged = try await writer.perform { try ready.exchange(in: &$0) }
+        clock.exchanged(since: begun)
+        scratch.remove()
+        transfer = transfer.clearingRetired()
+        while !transfer.isCleared {
+            let current = transfer
+            transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
+        }
+        return clock.report(transfer, exchanged: exchanged)
     }
 }

@@ -1,19 +1,19 @@
-public import EventLog
+import EventLog
 import Foundation
 import Storage
 
 /// The projections replayed from a live store's log into a file of their own (beside it for
 /// a rebuild; in a temporary folder for `verify`):
-/// what `verify` compares the live projections with, and what an online rebuild swaps in.
+/// what `verify` compares the live projections with, and what an online rebuild moves in.
 ///
 /// Building it takes no lock on the live file: the log is read in short read transactions,
 /// a page at a time, and each page is applied and committed to the scratch file (durability
 /// off — the file is thrown away). The live server keeps appending meanwhile; ``catchUp(to:progress:)``
-/// brings the scratch copy to a later head, and ``swap(into:live:)`` replaces the live rows
-/// in one transaction of the live file.
+/// brings the scratch copy to a later head, and a ``PartnerTransfer`` moves its rows into the
+/// live file beside the live rows, to be exchanged with them in one short transaction.
 ///
-/// Used by one task at a time (build, catch up, then one swap inside one write), hence
-/// `@unchecked Sendable`: the swap runs on the writer's thread.
+/// Used by one task at a time (build, catch up, then the copy, a step per write), hence
+/// `@unchecked Sendable`: the copy runs on the writer's thread.
 public final class ScratchProjections: @unchecked Sendable {
     /// The scratch file's path: `<db>.rebuild-<pid>-<uuid>.mdb` beside the live file, so it
     /// is on the same file system and a leftover from a killed run is found and removed.
@@ -24,13 +24,11 @@ public final class ScratchProjections: @unchecked Sendable {
     private let owner: Int32
     /// The last live sequence replayed into the scratch file.
     public private(set) var replayedTo: UInt64 = 0
-    /// Rows copied by the last swap.
-    public private(set) var rowsSwapped = 0
-    /// The last live sequence the swapped-in projections include: their checkpoint.
-    public private(set) var checkpoint: UInt64 = 0
+    /// Set once ``remove()`` ran: the files are gone and the owner lock let go.
+    private var removed = false
 
     private let store: BotrixStore
-    private let only: Set<String>?
+    let only: Set<String>?
     private let environment: any StorageEngine
     private let log: EventLog
     private let projections: Projections
@@ -46,7 +44,7 @@ public final class ScratchProjections: @unchecked Sendable {
     /// quarter when that is not enough). Where the disk cannot spare that much, or its
     /// file system does not keep allocated space (btrfs, ZFS), the file is written as
     /// before, growing as it fills; see ``writesThroughMap``. ``finishWriting()`` gives the
-    /// unused part back before the swap.
+    /// unused part back before its rows are copied.
     public init(store: BotrixStore, only: Set<String>? = nil, folder: String? = nil, throughMap: Bool = false) throws {
         self.store = store
         self.only = only
@@ -114,9 +112,9 @@ public final class ScratchProjections: @unchecked Sendable {
         return (try live.open(options), false)
     }
 
-    /// Ends the replay into this scratch copy before its swap: later catch-ups are refused,
+    /// Ends the replay into this scratch copy before its rows are copied: later catch-ups are refused,
     /// and the disk allocated beyond the rows it holds is given back, as room for the copy
-    /// of them the swap adds to the live file.
+    /// of them the copy adds to the live file.
     public func finishWriting() throws {
         try environment.finishWriting()
     }
@@ -155,42 +153,37 @@ public final class ScratchProjections: @unchecked Sendable {
         }
     }
 
-    /// Inside a write transaction of the live file: empties the live databases of the
-    /// selected projections, copies the scratch rows in (in key order, as appends), then
-    /// applies to them what the live log holds beyond ``replayedTo`` — straight to the live
-    /// rows, so the scratch file is not touched and a batch that runs again (after the map
-    /// grew) does the same. Returns the events applied after the copy.
-    @discardableResult
-    public func swap(into ltx: inout LogTransaction, live: Projections) throws -> UInt64 {
-        var copied = 0
-        let scratchDatabases = projections.databases(only: only)
-        let liveDatabases = live.databases(only: only)
-        precondition(scratchDatabases.map(\.name) == liveDatabases.map(\.name), "scratch and live differ")
-        try environment.read { scratchTxn in
-            for (from, to) in zip(scratchDatabases, liveDatabases) {
-                try ltx.clear(to)
-                copied += try ltx.withAppender(to) { appender in
-                    try scratchTxn.forEachEntry(of: from) { try appender.append($0) }
+    /// Copies at most `limit` rows of the selected scratch database number `index` (in the
+    /// order of ``Projections/databases(only:)``), those after the key `after` (from the
+    /// first when nil), to the end of `partner` in the live transaction `ltx`. Returns how
+    /// many were copied and the last key copied.
+    func copy(
+        _ index: Int, after: [UInt8]?, limit: Int, into partner: Database, in ltx: inout LogTransaction
+    ) throws -> (rows: Int, last: [UInt8]?) {
+        let source = projections.databases(only: only)[index]
+        return try environment.read { scratchTxn in
+            try scratchTxn.withCursor(source) { cursor in
+                var entry = try after.map { key in try cursor.seek(atLeast: key) } ?? cursor.first()
+                if let key = after, let found = entry, found.key.elementsEqual(key) { entry = try cursor.next() }
+                var rows = 0
+                var last: [UInt8]?
+                try ltx.withAppender(partner) { appender in
+                    while rows < limit, let row = entry {
+                        try appender.append(row)
+                        rows += 1
+                        if rows == limit { last = Array(row.key) }
+                        entry = try cursor.next()
+                    }
                 }
+                return (rows, last)
             }
         }
-        rowsSwapped = copied
-        var applied: UInt64 = 0
-        var after = replayedTo
-        while true {
-            let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
-            guard let last = page.last else { break }
-            try live.apply(page: page, in: &ltx, only: only)
-            applied += UInt64(page.count)
-            after = last.sequence
-        }
-        if after > replayedTo { try live.setCheckpoint(after, in: &ltx, only: only) }
-        checkpoint = after
-        return applied
     }
 
     /// Deletes the scratch file (call when done; a crash leaves it for the next run to remove).
     public func remove() {
+        guard !removed else { return }
+        removed = true
         Self.removeFiles(of: path)
         close(owner)
     }

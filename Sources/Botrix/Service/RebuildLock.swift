@@ -1,0 +1,50 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One online rebuild of a data file at a time, across processes: every rebuild fills the
+/// same partner databases of the live file (``PartnerTransfer``), so a second one would
+/// empty what the first is filling. An exclusive `flock` on `<data file>-rebuild`, held for
+/// the whole rebuild; the kernel lets go of it when the process dies, so a killed rebuild
+/// never blocks the next. The file itself stays (removing a lock file races with a process
+/// about to lock it).
+public final class RebuildLock: @unchecked Sendable {
+    /// Another rebuild of the same file holds the lock.
+    public struct Busy: Error, CustomStringConvertible {
+        public let path: String
+        public var description: String {
+            "another rebuild of \(path) is running (it holds \(path)-rebuild); wait for it to finish"
+        }
+    }
+
+    private var descriptor: Int32
+
+    /// Takes the lock, or throws ``Busy`` at once when another rebuild holds it.
+    public init(dataFile path: String) throws {
+        descriptor = open(path + "-rebuild", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            let code = errno
+            throw CocoaError(
+                .fileWriteUnknown,
+                userInfo: [
+                    NSLocalizedDescriptionKey: "cannot open \(path)-rebuild: \(String(cString: strerror(code)))"
+                ])
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            descriptor = -1
+            throw Busy(path: path)
+        }
+    }
+
+    /// Lets go of the lock (also when this value is freed).
+    public func release() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+    }
+
+    deinit { release() }
+}

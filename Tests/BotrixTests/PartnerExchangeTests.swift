@@ -1,0 +1,161 @@
+import EventLog
+import Foundation
+import LMDB
+import Storage
+import TestSupport
+import Testing
+
+@testable import Botrix
+
+/// An online rebuild's move into the partner databases and its exchange: the rows it leaves
+/// live, what a stop or a failure at any step leaves, one rebuild at a time.
+@Suite("Online rebuild: partners and the exchange")
+struct PartnerExchangeTests {
+    /// A store with jobs in every state and accounts, and one row of each projection
+    /// damaged, so that rebuilt rows differ from the live ones.
+    private func populated(seed: UInt64) async throws -> DomainFixture {
+        let f = try await DomainFixture.make()
+        var random = SplitMix(seed: seed)
+        for n in 0..<(12 + Int(random.next(upTo: 8))) {
+            _ = try await f.service.createJob(CreateJob(count: 3, priority: n % 3))
+        }
+        for n in 0..<4 {
+            let claimed = try #require(try await f.service.claimNext(workerID: "w"))
+            _ = try await f.service.recordAccount(account(claimed.id, worker: "w", n))
+        }
+        try await damage(f)
+        return f
+    }
+
+    private func damage(_ f: DomainFixture) async throws {
+        let jobs = f.service.projections.jobs.databases[0]
+        let accounts = f.service.projections.accounts.databases[0]
+        _ = try await f.writer.perform { ltx in
+            try ltx.put(jobs, Array("damage".utf8), [1])
+            try ltx.put(accounts, Array("damage".utf8), [1])
+        }
+    }
+
+    /// Rows in every partner database.
+    private func partnerRows(_ f: DomainFixture) throws -> Int {
+        try f.store.environment.read { txn in
+            try f.service.projections.partners.reduce(0) { $0 + (try txn.count($1)) }
+        }
+    }
+
+    /// The digests an in-place rebuild of the same log gives, taken after it.
+    private func rebuiltInPlace(_ f: DomainFixture) async throws -> [String: String] {
+        let projections = f.service.projections
+        _ = try await f.writer.perform { ltx in try projections.rebuild(in: &ltx) }
+        return try f.snapshot().digests
+    }
+
+    @Test(
+        "moved in small steps with commands between them, the exchanged rows equal an in-place rebuild",
+        arguments: [1, 2, 3] as [UInt64])
+    func stepsWithCommandsBetween(seed: UInt64) async throws {
+        let f = try await populated(seed: seed)
+        var random = SplitMix(seed: seed &+ 100)
+        let scratch = try ScratchProjections(store: f.store)
+        defer { scratch.remove() }
+        try BotrixStore.build(scratch, log: f.store.log) { _ in }
+        // Rows a killed rebuild left in the partners: emptied first.
+        _ = try await f.writer.perform { [partners = f.service.projections.partners] ltx in
+            for (n, partner) in partners.enumerated() { try ltx.put(partner, Array("left\(n)".utf8), [9]) }
+        }
+        var transfer = try PartnerTransfer(
+            scratch: scratch, live: f.service.projections, store: f.store,
+            rowsPerStep: 1 + Int(random.next(upTo: 6)), eventsPerStep: 1 + Int(random.next(upTo: 4)))
+        var steps = 0
+        while !transfer.isReady {
+            let current = transfer
+            transfer = try await f.writer.perform { try current.step(in: &$0) }
+            steps += 1
+            // Commands between the steps: the catch-up and the exchange must include them.
+            switch random.next(upTo: 3) {
+            case 0: _ = try await f.service.createJob(CreateJob(count: 2))
+            case 1:
+                if let claimed = try await f.service.claimNext(workerID: "v") {
+                    _ = try await f.service.recordAccount(account(claimed.id, worker: "v", 100 + steps))
+                }
+            default: break
+            }
+        }
+        #expect(transfer.rowsCopied > 0 && steps > transfer.rowsCopied / transfer.rowsPerStep)
+        let ready = transfer
+        let exchanged = try await f.writer.perform { try ready.exchange(in: &$0) }
+        #expect(exchanged.checkpoint == (try f.snapshot().head))
+        #expect(try partnerRows(f) > 0, "the retired rows are in the partners until removed")
+        transfer = transfer.clearingRetired()
+        while !transfer.isCleared {
+            let current = transfer
+            transfer = try await f.writer.perform { try current.step(in: &$0) }
+        }
+        #expect(try partnerRows(f) == 0)
+        let live = try f.snapshot().digests
+        #expect(live == (try await rebuiltInPlace(f)), "seed \(seed)")
+    }
+
+    @Test("a rebuild stopped before its exchange leaves the live rows, and the next one completes")
+    func stoppedBeforeTheExchange() async throws {
+        let f = try await populated(seed: 7)
+        let before = try f.snapshot().digests
+        for stopAfter in [1, 5, 40] {
+            let scratch = try ScratchProjections(store: f.store)
+            try BotrixStore.build(scratch, log: f.store.log) { _ in }
+            var transfer = try PartnerTransfer(
+                scratch: scratch, live: f.service.projections, store: f.store, rowsPerStep: 3)
+            for _ in 0..<stopAfter where !transfer.isReady {
+                let current = transfer
+                transfer = try await f.writer.perform { try current.step(in: &$0) }
+            }
+            scratch.remove()
+            #expect(try f.snapshot().digests == before, "stopped after \(stopAfter) steps")
+        }
+        #expect(try partnerRows(f) > 0)
+        let report = try f.store.rebuild()
+        #expect(report.rowsCopied > 0 && report.rowsRetired > 0)
+        #expect(try partnerRows(f) == 0)
+        let live = try f.snapshot().digests
+        #expect(live != before, "the damage is still live")
+        #expect(live == (try await rebuiltInPlace(f)))
+    }
+
+    @Test("an exchange that fails to commit leaves the live rows; the next rebuild completes")
+    func failedExchange() async throws {
+        let f = try await populated(seed: 8)
+        let before = try f.snapshot().digests
+        let environment = try #require(f.store.environment as? Environment)
+        let scratch = try ScratchProjections(store: f.store)
+        defer { scratch.remove() }
+        try BotrixStore.build(scratch, log: f.store.log) { _ in }
+        var transfer = try PartnerTransfer(scratch: scratch, live: f.service.projections, store: f.store)
+        while !transfer.isReady {
+            let current = transfer
+            transfer = try await f.writer.perform { try current.step(in: &$0) }
+        }
+        let ready = transfer
+        environment.faults.arm(.commit)
+        await #expect(throws: (any Error).self) { _ = try await f.writer.perform { try ready.exchange(in: &$0) } }
+        environment.faults.disarm()
+        #expect(try f.snapshot().digests == before)
+        // Reads and writes go on with the old rows.
+        _ = try await f.service.createJob(CreateJob(count: 1))
+        _ = try f.store.rebuild()
+        let live = try f.snapshot().digests
+        #expect(live != before)
+        #expect(live == (try await rebuiltInPlace(f)))
+    }
+
+    @Test("one rebuild of a file at a time")
+    func oneAtATime() async throws {
+        let f = try await DomainFixture.make()
+        _ = try await f.service.createJob(CreateJob(count: 1))
+        let held = try RebuildLock(dataFile: f.store.environment.path)
+        #expect(throws: RebuildLock.Busy.self) { _ = try f.store.rebuild() }
+        await #expect(throws: RebuildLock.Busy.self) { _ = try await f.service.rebuild() }
+        held.release()
+        _ = try f.store.rebuild()
+        _ = try await f.service.rebuild()
+    }
+}
