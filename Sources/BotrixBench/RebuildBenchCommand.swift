@@ -89,8 +89,8 @@ struct RebuildBenchCommand: AsyncParsableCommand {
             column("botrix rebuild (all), online", 34, right: false) + column(formatRate(online), 14)
                 + column(String(format: "%.2f", Double(written) / online), 10))
         say(
-            "online: writers paused \(String(format: "%.3f", median(pauses))) s for the exchange, "
-                + "at most \(String(format: "%.3f", median(longestSteps))) s for a step of moving \(rows) rows in; "
+            "online: writers paused \(String(format: "%.2f", median(pauses) * 1000)) ms for the exchange, "
+                + "at most \(String(format: "%.1f", median(longestSteps) * 1000)) ms for a step of moving \(rows) rows in; "
                 + "retired rows removed in \(String(format: "%.2f", median(retireSeconds))) s after (not counted); "
                 + "in place: a store no server writes, as a backup's copy")
         say("rebuild / scan: \(String(format: "%.3f", online / scan))")

@@ -72,8 +72,8 @@ struct RebuildCommand: AsyncParsableCommand {
                 + "\(report.events) events replayed in \(JSONWritingFixed.text(report.seconds, 2)) s "
                 + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(report.checkpoint ?? head); "
                 + "\(report.rowsCopied) rows moved in beside the live ones in \(report.steps) short writes "
-                + "(the longest \(JSONWritingFixed.text(report.longestStepSeconds, 3)) s); "
-                + "writes paused \(JSONWritingFixed.text(report.exchangeSeconds, 3)) s for the exchange "
+                + "(the longest \(JSONWritingFixed.text(report.longestStepSeconds * 1000, 1)) ms); "
+                + "writes paused \(JSONWritingFixed.text(report.exchangeSeconds * 1000, 2)) ms for the exchange "
                 + "(\(report.eventsAtExchange) events applied); "
                 + "\(report.rowsRetired) retired rows removed in \(JSONWritingFixed.text(report.retireSeconds, 2)) s"
         )
