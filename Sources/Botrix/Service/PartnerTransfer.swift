@@ -54,6 +54,8 @@ public struct PartnerTransfer: Sendable {
     public private(set) var rowsCopied = 0
     public private(set) var rowsRemoved = 0
     private var caughtUp = 0
+    /// Set after the exchange: emptying the partners is the last stage.
+    private var retiring = false
 
     /// Prepares to move `scratch` (built to ``ScratchProjections/replayedTo``) into `live`'s
     /// partners in `store`; tests take smaller steps.
@@ -82,36 +84,45 @@ public struct PartnerTransfer: Sendable {
     public var isReady: Bool { stage == .ready }
 
     /// One step (see the type's notes), inside one write transaction of the live file;
-    /// returns the transfer as it stands once that transaction commits.
+    /// returns the transfer as it stands once that transaction commits. Emptying and
+    /// copying share one budget of ``rowsPerStep`` rows: small databases go several to a step.
     public func step(in ltx: inout LogTransaction) throws -> PartnerTransfer {
         var next = self
-        switch stage {
-        case .clearing(let index):
-            guard index < partners.count else {
-                next.stage = .copying(0, after: nil)
+        var budget = rowsPerStep
+        while budget > 0 {
+            switch next.stage {
+            case .clearing(let index):
+                guard index < partners.count else {
+                    if retiring { return next }
+                    next.stage = .copying(0, after: nil)
+                    continue
+                }
+                let removed = try ltx.removeFirst(budget, from: partners[index])
+                next.rowsRemoved += removed
+                budget -= removed
+                // Fewer than asked: this partner is empty.
+                if budget > 0 { next.stage = .clearing(index + 1) }
+            case .copying(let index, let after):
+                guard index < partners.count else {
+                    next.stage = .catchingUp
+                    return next
+                }
+                let (copied, last) = try scratch.copy(
+                    index, after: after, limit: budget, into: partners[index], in: &ltx)
+                next.rowsCopied += copied
+                budget -= copied
+                next.stage = budget > 0 ? .copying(index + 1, after: nil) : .copying(index, after: last)
+            case .catchingUp:
+                let applied = try apply(limit: eventsPerStep, in: &ltx)
+                next.replayedTo = applied.through
+                next.caughtUp += 1
+                let head = try ltx.log.head(in: ltx.reading).sequence
+                let behind = head - min(head, applied.through)
+                if behind <= UInt64(eventsPerStep) || next.caughtUp >= Self.catchUpSteps { next.stage = .ready }
+                return next
+            case .ready:
                 return next
             }
-            let removed = try ltx.removeFirst(rowsPerStep, from: partners[index])
-            next.rowsRemoved += removed
-            if removed < rowsPerStep { next.stage = .clearing(index + 1) }
-        case .copying(let index, let after):
-            guard index < partners.count else {
-                next.stage = .catchingUp
-                return next
-            }
-            let (copied, last) = try scratch.copy(
-                index, after: after, limit: rowsPerStep, into: partners[index], in: &ltx)
-            next.rowsCopied += copied
-            next.stage = copied < rowsPerStep ? .copying(index + 1, after: nil) : .copying(index, after: last)
-        case .catchingUp:
-            let applied = try apply(limit: eventsPerStep, in: &ltx)
-            next.replayedTo = applied.through
-            next.caughtUp += 1
-            let head = try ltx.log.head(in: ltx.reading).sequence
-            let behind = head - min(head, applied.through)
-            if behind <= UInt64(eventsPerStep) || next.caughtUp >= Self.catchUpSteps { next.stage = .ready }
-        case .ready:
-            break
         }
         return next
     }
@@ -149,6 +160,7 @@ public struct PartnerTransfer: Sendable {
     public func clearingRetired() -> PartnerTransfer {
         var next = self
         next.stage = .clearing(0)
+        next.retiring = true
         next.rowsRemoved = 0
         return next
     }
