@@ -7,7 +7,9 @@ import Foundation
 /// Marks a data file as served: `botrix serve` holds an exclusive `flock` on
 /// `<file>-serve.lock` (with its pid inside) for as long as it runs, so a second server
 /// refuses to start and write commands can say what they will do beside it. The lock
-/// dies with the process, even on SIGKILL.
+/// dies with the process, even on SIGKILL. The file's second line, `exchange`, says the
+/// server follows an online rebuild's exchange (``followsExchanges(of:)``); servers from
+/// before the exchange wrote only the pid.
 public final class ServerPresence: @unchecked Sendable {
     private let descriptor: Int32
 
@@ -22,7 +24,7 @@ public final class ServerPresence: @unchecked Sendable {
             throw ServerPresenceError.alreadyServed(path: dataFile, pid: pid)
         }
         ftruncate(fd, 0)
-        let text = "\(getpid())\n"
+        let text = "\(getpid())\n\(Self.exchangeLine)\n"
         _ = text.withCString { write(fd, $0, strlen($0)) }
         descriptor = fd
     }
@@ -44,15 +46,40 @@ public final class ServerPresence: @unchecked Sendable {
         return pid(in: fd) ?? -1
     }
 
+    /// The line a server that follows exchanges writes after its pid.
+    static let exchangeLine = "exchange"
+
+    /// Whether the server running on `dataFile` reads the projections an online rebuild
+    /// exchanges in (nil when no server runs). A server built before the exchange keeps
+    /// reading the databases it opened, which the exchange retires: an online rebuild beside
+    /// it would leave it serving stale rows, so `botrix rebuild` refuses.
+    public static func followsExchanges(of dataFile: String) -> Bool? {
+        let fd = open(lockPath(dataFile), O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        return lines(in: fd).dropFirst().contains(exchangeLine)
+    }
+
     static func lockPath(_ dataFile: String) -> String {
         URL(fileURLWithPath: dataFile).standardizedFileURL.path + "-serve.lock"
     }
 
     private static func pid(in fd: Int32) -> Int32? {
-        var buffer = [UInt8](repeating: 0, count: 32)
-        let count = pread(fd, &buffer, 31, 0)
-        guard count > 0 else { return nil }
-        return Int32(String(decoding: buffer[0..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        lines(in: fd).first.flatMap { Int32($0) }
+    }
+
+    /// The lock file's lines, trimmed (it holds a pid and a word: 64 bytes is plenty).
+    private static func lines(in fd: Int32) -> [String] {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = pread(fd, &buffer, 63, 0)
+        guard count > 0 else { return [] }
+        return String(decoding: buffer[0..<count], as: UTF8.self).split(whereSeparator: \.isNewline).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
     }
 }
 

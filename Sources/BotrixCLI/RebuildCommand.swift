@@ -51,6 +51,12 @@ struct RebuildCommand: AsyncParsableCommand {
         let configuration = try await store.configuration()
         let path = configuration.databasePath
         try BotrixFile.requireExisting(path)
+        if ServerPresence.followsExchanges(of: path) == false {
+            throw CommandFailure(
+                "the botrix serve running on \(path)\(ServerPresence.server(of: path).map { $0 > 0 ? " (pid \($0))" : "" } ?? "") "
+                    + "is an older version that does not follow an online rebuild's exchange: it would go on serving "
+                    + "the retired rows. Restart it with this version, or stop it, then rebuild")
+        }
         if let pid = ServerPresence.server(of: path) {
             FileHandle.standardError.write(
                 Data(

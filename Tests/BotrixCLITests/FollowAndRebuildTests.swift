@@ -105,6 +105,30 @@ struct FollowAndRebuildTests {
         #expect(try runProgram(binary, ["verify", "--db", db]).status == 0)
     }
 
+    @Test("rebuild refuses to run beside a server too old to follow its exchange")
+    func olderServer() throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let db = folder.file("older.mdb")
+        do {
+            let store = try BotrixStore(.init(path: db, mapSize: 1 << 28, durability: .nosync))
+            _ = try SyntheticLog.write(events: 200, into: store.log)
+        }
+        // A server's lock as a build from before the exchange wrote it (its pid alone), held.
+        let lock = open(db + "-serve.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        #expect(pwrite(lock, "4242\n", 5, 0) == 5)
+        let refused = try runProgram(binary, ["rebuild", "--db", db])
+        #expect(refused.status != 0)
+        #expect(refused.error.contains("older version") && refused.error.contains("pid 4242"), "\(refused.error)")
+        // The lock of a server that follows exchanges: the rebuild runs beside it.
+        #expect(ftruncate(lock, 0) == 0 && pwrite(lock, "4242\nexchange\n", 14, 0) == 14)
+        let ran = try runProgram(binary, ["rebuild", "--db", db])
+        #expect(ran.status == 0, "\(ran.error)")
+        #expect(ran.error.contains("pid 4242"))
+    }
+
     @Test("serve removes the scratch files of killed rebuilds, and leaves a running rebuild's")
     func serveRemovesLeftovers() throws {
         let binary = try #require(builtExecutable("botrix"))
