@@ -56,6 +56,8 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         var pauses: [Double] = []
         var longestSteps: [Double] = []
         var retireSeconds: [Double] = []
+        var replaySeconds: [Double] = []
+        var moveSeconds: [Double] = []
         var rows = 0
         for _ in 0..<runs {
             scanRates.append(try Baseline.rate(of: baseline, [path]))
@@ -70,6 +72,8 @@ struct RebuildBenchCommand: AsyncParsableCommand {
             pauses.append(online.exchangeSeconds)
             longestSteps.append(online.longestStepSeconds)
             retireSeconds.append(online.retireSeconds)
+            replaySeconds.append(online.replaySeconds)
+            moveSeconds.append(online.moveSeconds)
             rows = online.rowsCopied
         }
         let scan = median(scanRates)
@@ -91,6 +95,8 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         say(
             "online: writers paused \(String(format: "%.2f", median(pauses) * 1000)) ms for the exchange, "
                 + "at most \(String(format: "%.1f", median(longestSteps) * 1000)) ms for a step of moving \(rows) rows in; "
+                + "of the online time, the replay into the scratch file \(String(format: "%.2f", median(replaySeconds))) s "
+                + "and the move in \(String(format: "%.2f", median(moveSeconds))) s; "
                 + "retired rows removed in \(String(format: "%.2f", median(retireSeconds))) s after (not counted); "
                 + "in place: a store no server writes, as a backup's copy")
         say("rebuild / scan: \(String(format: "%.3f", online / scan))")

@@ -20,6 +20,10 @@ public struct RebuildReport: Sendable {
     public var steps = 0
     /// Rows copied from the scratch file into the partners (outside the exchange).
     public var rowsCopied = 0
+    /// Of ``seconds``: the replay into the scratch file, and the move into the partners
+    /// (the rest is the exchange).
+    public var replaySeconds: Double = 0
+    public var moveSeconds: Double = 0
     /// Retired rows removed after the exchange, and how long that took (the rebuilt
     /// projections were live meanwhile; not counted in ``seconds``).
     public var rowsRetired = 0
@@ -115,6 +119,7 @@ extension BotrixStore {
         let scratch = try ScratchProjections(store: self, only: only, throughMap: true)
         defer { scratch.remove() }
         try Self.build(scratch, log: log, progress: progress)
+        clock.replayed()
         let log = self.log
         let commit = { (body: (inout LogTransaction) throws -> PartnerTransfer) throws -> PartnerTransfer in
             try log.environment.write(makingRoom: 8) { txn in
@@ -164,7 +169,10 @@ struct RebuildClock {
     var exchangeSeconds = 0.0
     var longest = 0.0
     var steps = 0
-    var retiredFrom: ContinuousClock.Instant?
+    var replayedAt: ContinuousClock.Instant?
+
+    /// Marks the end of the replay into the scratch file.
+    mutating func replayed() { replayedAt = .now }
 
     /// Runs one step (a write transaction of the live file) and keeps its duration.
     mutating func step<T>(_ body: () throws -> T) rethrows -> T {
@@ -202,10 +210,12 @@ struct RebuildClock {
     /// The report once the retired rows are gone.
     func report(_ transfer: PartnerTransfer, exchanged: (events: UInt64, checkpoint: UInt64)) -> RebuildReport {
         let live = live ?? .now
+        let replayedAt = replayedAt ?? started
         return RebuildReport(
             events: exchanged.checkpoint,
             seconds: (live - started).seconds, exchangeSeconds: exchangeSeconds, eventsAtExchange: exchanged.events,
             longestStepSeconds: longest, steps: steps, rowsCopied: transfer.rowsCopied,
+            replaySeconds: (replayedAt - started).seconds, moveSeconds: (live - replayedAt).seconds - exchangeSeconds,
             rowsRetired: transfer.rowsRemoved, retireSeconds: (ContinuousClock.now - live).seconds,
             checkpoint: exchanged.checkpoint)
     }
@@ -231,6 +241,7 @@ extension BotrixService {
         try await SystemThread.run(named: "botrix-rebuild") {
             try BotrixStore.build(scratch, log: log, progress: progress)
         }
+        clock.replayed()
         var transfer = try PartnerTransfer(scratch: scratch, live: projections, store: store)
         while !transfer.isReady {
             let current = transfer
