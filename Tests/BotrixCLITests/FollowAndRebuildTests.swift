@@ -129,6 +129,32 @@ struct FollowAndRebuildTests {
         #expect(ran.error.contains("pid 4242"))
     }
 
+    @Test("serve removes the rows an interrupted rebuild left in the partner databases")
+    func serveRemovesPartnerRows() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let db = folder.file("partners.mdb")
+        do {
+            let store = try BotrixStore(.init(path: db, mapSize: 1 << 28, durability: .nosync))
+            _ = try SyntheticLog.write(events: 200, into: store.log)
+            let projections = try Projections(store: store)
+            try store.environment.write { txn in
+                for k in 0..<100 { try txn.put(projections.partners[1], Array("left\(k)".utf8), [1]) }
+            }
+            try store.environment.sync()
+        }
+        let server = try ServerProcess(binary: binary, database: db)
+        let deadline = Date().addingTimeInterval(20)
+        while !server.log().contains("removed 100 rows left in the partner databases"), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(server.stop())
+        #expect(server.log().contains("removed 100 rows left in the partner databases"), "\(server.log())")
+        let store = try BotrixStore(.init(path: db, mapSize: 1 << 28, durability: .nosync))
+        let projections = try Projections(store: store)
+        #expect(try store.environment.read { try $0.count(projections.partners[1]) } == 0)
+    }
+
     @Test("serve removes the scratch files of killed rebuilds, and leaves a running rebuild's")
     func serveRemovesLeftovers() throws {
         let binary = try #require(builtExecutable("botrix"))

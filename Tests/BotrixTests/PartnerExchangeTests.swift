@@ -147,6 +147,27 @@ struct PartnerExchangeTests {
         #expect(live == (try await rebuiltInPlace(f)))
     }
 
+    @Test("rows a killed rebuild left in the partners are removed in steps, unless a rebuild runs")
+    func leftovers() async throws {
+        let f = try await populated(seed: 9)
+        // As a rebuild killed while moving in leaves them: more than one step's worth.
+        _ = try await f.writer.perform { [partners = f.service.projections.partners] ltx in
+            for (n, partner) in partners.enumerated() {
+                for k in 0..<3000 { try ltx.put(partner, Array("left\(n)-\(k)".utf8), [1]) }
+            }
+        }
+        let count = 3000 * f.service.projections.partners.count
+        let before = try f.snapshot().digests
+        let held = try RebuildLock(dataFile: f.store.environment.path)
+        #expect(try await f.service.removePartnerLeftovers() == 0, "a running rebuild owns the partners")
+        #expect(try partnerRows(f) == count)
+        held.release()
+        #expect(try await f.service.removePartnerLeftovers() == count)
+        #expect(try partnerRows(f) == 0)
+        #expect(try await f.service.removePartnerLeftovers() == 0)
+        #expect(try f.snapshot().digests == before, "the live rows were touched")
+    }
+
     @Test("one rebuild of a file at a time")
     func oneAtATime() async throws {
         let f = try await DomainFixture.make()

@@ -171,3 +171,32 @@ public struct PartnerTransfer: Sendable {
         return false
     }
 }
+
+extension BotrixService {
+    /// Empties the partner databases of rows an interrupted online rebuild left in them (a
+    /// kill after its first step and before its last removal of retired rows), in steps of
+    /// at most 16,384 rows, each one operation of the writer; returns the rows removed.
+    /// `botrix serve` runs it once at start, so that such rows do not hold their disk until
+    /// the next rebuild. It does nothing while a rebuild of the file runs (that rebuild
+    /// owns the partners), and stops between steps when its task is cancelled.
+    public func removePartnerLeftovers() async throws -> Int {
+        let partners = projections.partners
+        let leftovers = try store.environment.read { txn in try partners.contains { try txn.count($0) > 0 } }
+        guard leftovers, let lock = try? RebuildLock(dataFile: store.environment.path) else { return 0 }
+        defer { lock.release() }
+        let budget = 16_384
+        var removed = 0
+        while !Task.isCancelled {
+            let step = try await writer.perform { ltx in
+                var step = 0
+                for partner in partners where step < budget {
+                    step += try ltx.removeFirst(budget - step, from: partner)
+                }
+                return step
+            }
+            removed += step
+            if step < budget { break }
+        }
+        return removed
+    }
+}
