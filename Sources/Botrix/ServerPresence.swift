@@ -23,9 +23,11 @@ public final class ServerPresence: @unchecked Sendable {
             close(fd)
             throw ServerPresenceError.alreadyServed(path: dataFile, pid: pid)
         }
-        ftruncate(fd, 0)
+        // Written over the old content, then cut to length: a reader never finds it empty.
         let text = "\(getpid())\n\(Self.exchangeLine)\n"
-        _ = text.withCString { write(fd, $0, strlen($0)) }
+        let length = text.utf8.count
+        _ = text.withCString { pwrite(fd, $0, length, 0) }
+        ftruncate(fd, off_t(length))
         descriptor = fd
     }
 

@@ -14,8 +14,9 @@ struct RebuildBenchCommand: AsyncParsableCommand {
             completed), then times, on the same file: the raw C scan of the `events` database
             (tools/lmdb-scan-baseline.c), the in-place rebuild of every projection, a page
             per commit (what a backup's private copy uses), and the online rebuild
-            (`botrix rebuild`: a scratch file in many commits, then one swap), with how long
-            the swap held the write lock. Medians of --runs; the log is written once.
+            (`botrix rebuild`: a scratch file in many commits, moved in beside the live rows
+            in short steps, then one exchange), with how long the exchange and the longest
+            step held the write lock. Medians of --runs; the log is written once.
 
             EXAMPLES
               make bench

@@ -62,27 +62,14 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "account secrets sealed with the master key from \(source) (fingerprint \(service.secretsFingerprint)); keyring \(Keyring(dataFile: service.path).path)"
         )
-        // Rows a killed rebuild left in the partner databases hold disk until removed.
-        let leftovers = Task {
-            do {
-                let removed = try await service.removePartnerLeftovers()
-                if removed > 0 {
-                    logger.warning("removed \(removed) rows left in the partner databases by an interrupted rebuild")
-                }
-            } catch  where !Task.isCancelled {
-                logger.error("could not remove the rows an interrupted rebuild left: \(error)")
-            }
-        }
         do {
             let app = try await BotrixApplication.build(
                 configuration: configuration, service: service, logger: logger, metrics: metrics)
             try await app.runService()
         } catch {
-            leftovers.cancel()
             try? await service.shutdown()  // what was acknowledged is committed and flushed
             throw error
         }
-        leftovers.cancel()
         try await service.shutdown()
         withExtendedLifetime(presence) {}
         logger.info("stopped cleanly")

@@ -47,6 +47,7 @@ public enum BotrixApplication {
                 ReaderMaintenanceService(
                     service: service, every: .seconds(configuration.readerCheckSeconds), logger: logger),
                 ThroughputSamplerService(sampler: sampler, service: service),
+                PartnerMaintenanceService(service: service, every: .seconds(60), logger: logger),
             ],
             logger: logger)
     }

@@ -93,7 +93,8 @@ final class DatabaseMap: Sendable {
         in txn: OpaquePointer, table: MDB_dbi, version: UInt64, opened: [String: Database]
     ) throws -> DatabaseMap {
         guard version > 0 else { return identity }
-        var physical = (0..<Environment.maxDatabases).map { MDB_dbi($0) }
+        // LMDB numbers named databases after its two own (0 and 1): up to maxDatabases + 1.
+        var physical = (0..<Environment.maxDatabases + 2).map { MDB_dbi($0) }
         var cursor: OpaquePointer?
         try check(mdb_cursor_open(txn, table, &cursor), "open a cursor on \(tableName)")
         guard let cursor else { throw LMDBError.lmdb(code: 12, operation: "open a cursor on \(tableName)") }

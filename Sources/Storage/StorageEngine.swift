@@ -140,7 +140,7 @@ public protocol StorageEngine: AnyObject, Sendable {
 
     /// Ends writing: every later write is refused, and disk reserved ahead beyond what the
     /// store holds (``StorageOptions/writesThroughMap``) is given back. A rebuild's scratch
-    /// store calls it once it is complete, before the swap reads it and the live store
+    /// store calls it once it is complete, before its rows are copied out and the live store
     /// grows by a copy of its rows.
     func finishWriting() throws
 }

@@ -69,7 +69,7 @@ public protocol WriteTransaction: TransactionReading {
 
     /// Runs `body` with an ``Appender`` for `database`, which writes each row after the
     /// last without searching the tree for its place, as a put does. Copying a sorted
-    /// database (an online rebuild's swap, with writers waiting; a backup) is such a walk.
+    /// database (an online rebuild's move into the partners; a backup) is such a walk.
     func withAppender<R>(_ database: Database, _ body: (any Appender) throws -> R) throws -> R
 
     /// Removes `key`; returns false when it was not there.

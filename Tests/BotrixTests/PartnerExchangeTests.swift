@@ -168,6 +168,20 @@ struct PartnerExchangeTests {
         #expect(try f.snapshot().digests == before, "the live rows were touched")
     }
 
+    @Test("a rebuild that fails while moving in empties the partners it filled, and leaves the live rows")
+    func failedMove() async throws {
+        let f = try await populated(seed: 10)
+        let before = try f.snapshot().digests
+        let environment = try #require(f.store.environment as? Environment)
+        // The first commit of the live file (emptying the partners, copying this small store's
+        // rows in) passes; the second (the catch-up) fails.
+        environment.faults.arm(.commit, after: 1)
+        #expect(throws: (any Error).self) { _ = try f.store.rebuild() }
+        environment.faults.disarm()
+        #expect(try partnerRows(f) == 0, "the rows moved in before the failure were left")
+        #expect(try f.snapshot().digests == before)
+    }
+
     @Test("one rebuild of a file at a time")
     func oneAtATime() async throws {
         let f = try await DomainFixture.make()

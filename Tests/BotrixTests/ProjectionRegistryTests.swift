@@ -70,9 +70,24 @@ struct StrayDatabase: Projection {
     func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {}
 }
 
+/// A projection whose second database is named as the first one's partner would be: the
+/// partner of `twin.rows` would be its own live `twin.rows~`.
+struct PartnerNamed: Projection {
+    static let name = "twin"
+    let rows: Database
+    let twin: Database
+    init(environment: any StorageEngine) throws {
+        rows = try environment.database("twin.rows")
+        twin = try environment.database("twin.rows~")
+    }
+    var databases: [Database] { [rows, twin] }
+    var checkpointDatabase: Database { rows }
+    func apply(_ event: DomainEvent, _ position: EventPosition, in ltx: inout LogTransaction) throws {}
+}
+
 @Suite("Projection registry")
 struct ProjectionRegistryTests {
-    @Test("a reserved name, a name twice or a missing standard projection is refused, not a crash")
+    @Test("a reserved name, a name twice, a partner's name or a missing standard projection is refused, not a crash")
     func badRegistries() throws {
         let folder = TemporaryFolder()
         let engine = try folder.environment()
@@ -80,6 +95,7 @@ struct ProjectionRegistryTests {
             Projections.standard + [NamedAuth.self],
             Projections.standard + [EventTypeCounts.self, EventTypeCounts.self],
             [JobsProjection.self], Projections.standard + [StrayDatabase.self],
+            Projections.standard + [PartnerNamed.self],
         ] as [[any Projection.Type]] {
             #expect(throws: ProjectionRegistryError.self) {
                 _ = try Projections(environment: engine, registered: registered)

@@ -49,8 +49,17 @@ public struct Projections: Sendable {
             throw ProjectionRegistryError(description: "two projections are named \(repeated)")
         }
         all = try registered.map { try $0.init(environment: environment) }
-        // A backup tells derived databases from primary data by this prefix: enforce it.
+        // A backup tells derived databases from primary data by this prefix: enforce it. A
+        // name ending as a partner's would make another database its own partner.
         for projection in all {
+            if opensPartners,
+                let partnerLike = projection.databases.first(where: { $0.name.hasSuffix(PartnerDatabases.suffix) })
+            {
+                throw ProjectionRegistryError(
+                    description:
+                        "projection \(projection.name) owns \(partnerLike.name): a name ending in \(PartnerDatabases.suffix) is kept for partner databases"
+                )
+            }
             if let stray = projection.databases.first(where: { !$0.name.hasPrefix(projection.name + ".") }) {
                 throw ProjectionRegistryError(
                     description:

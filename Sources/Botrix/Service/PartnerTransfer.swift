@@ -21,8 +21,10 @@ import Storage
 /// A value: a step's result is kept only once its transaction committed (a transaction that
 /// grows the map runs its body again).
 public struct PartnerTransfer: Sendable {
-    /// Rows removed or copied per step (16,384: about 10 ms of writing here).
+    /// Rows removed or copied per step (16,384 by default: about 10 ms of writing here).
     public let rowsPerStep: Int
+    /// The rows a step moves unless told otherwise.
+    public static let defaultRowsPerStep = 16_384
     /// Events applied per catch-up step (2,048: about 15 ms of folding here).
     public let eventsPerStep: Int
     /// Catch-up steps before the exchange applies whatever is left, should writers append
@@ -30,8 +32,10 @@ public struct PartnerTransfer: Sendable {
     static let catchUpSteps = 64
 
     enum Stage: Sendable, Equatable {
-        /// Emptying partner `index` of ``partners``.
-        case clearing(Int)
+        /// Emptying the partners.
+        case clearing
+        /// The partners are empty (after the exchange: the last stage).
+        case cleared
         /// Copying scratch database `index` into its partner, after the key `after`.
         case copying(Int, after: [UInt8]?)
         /// Applying the live log after ``replayedTo`` to the partners.
@@ -47,11 +51,13 @@ public struct PartnerTransfer: Sendable {
     let partners: [Database]
     /// The registered projections over the partner databases.
     let partnerProjections: Projections
-    private(set) var stage: Stage = .clearing(0)
+    private(set) var stage: Stage = .clearing
     /// The last live sequence the partners include.
     public private(set) var replayedTo: UInt64
-    /// Rows copied from the scratch copy, and rows removed from the partners.
+    /// Rows copied from the scratch copy into the partners.
     public private(set) var rowsCopied = 0
+    /// Rows removed from the partners: left by an interrupted rebuild before the move,
+    /// retired by the exchange after it (``clearingRetired()`` counts afresh).
     public private(set) var rowsRemoved = 0
     private var caughtUp = 0
     /// Set after the exchange: emptying the partners is the last stage.
@@ -60,7 +66,7 @@ public struct PartnerTransfer: Sendable {
     /// Prepares to move `scratch` (built to ``ScratchProjections/replayedTo``) into `live`'s
     /// partners in `store`; tests take smaller steps.
     public init(
-        scratch: ScratchProjections, live: Projections, store: BotrixStore, rowsPerStep: Int = 16_384,
+        scratch: ScratchProjections, live: Projections, store: BotrixStore, rowsPerStep: Int = defaultRowsPerStep,
         eventsPerStep: Int = 2_048
     ) throws {
         precondition(rowsPerStep > 0 && eventsPerStep > 0, "a step moves something")
@@ -91,17 +97,13 @@ public struct PartnerTransfer: Sendable {
         var budget = rowsPerStep
         while budget > 0 {
             switch next.stage {
-            case .clearing(let index):
-                guard index < partners.count else {
-                    if retiring { return next }
-                    next.stage = .copying(0, after: nil)
-                    continue
-                }
-                let removed = try ltx.removeFirst(budget, from: partners[index])
+            case .clearing:
+                let removed = try Self.remove(budget, from: partners, in: &ltx)
                 next.rowsRemoved += removed
                 budget -= removed
-                // Fewer than asked: this partner is empty.
-                if budget > 0 { next.stage = .clearing(index + 1) }
+                // Fewer than asked: the partners are empty.
+                if budget > 0 { next.stage = retiring ? .cleared : .copying(0, after: nil) }
+                if retiring { return next }
             case .copying(let index, let after):
                 guard index < partners.count else {
                     next.stage = .catchingUp
@@ -120,7 +122,7 @@ public struct PartnerTransfer: Sendable {
                 let behind = head - min(head, applied.through)
                 if behind <= UInt64(eventsPerStep) || next.caughtUp >= Self.catchUpSteps { next.stage = .ready }
                 return next
-            case .ready:
+            case .ready, .cleared:
                 return next
             }
         }
@@ -159,16 +161,23 @@ public struct PartnerTransfer: Sendable {
     /// empty them (``step(in:)`` until ``isCleared``).
     public func clearingRetired() -> PartnerTransfer {
         var next = self
-        next.stage = .clearing(0)
+        next.stage = .clearing
         next.retiring = true
         next.rowsRemoved = 0
         return next
     }
 
-    /// Whether the partners have been emptied (the clearing stage is past its last partner).
-    public var isCleared: Bool {
-        if case .clearing(let index) = stage { return index >= partners.count }
-        return false
+    /// Whether the retired rows are gone (see ``clearingRetired()``).
+    public var isCleared: Bool { stage == .cleared }
+
+    /// Removes up to `budget` rows from `partners`, the first ones first; fewer means they
+    /// are all empty now.
+    static func remove(_ budget: Int, from partners: [Database], in ltx: inout LogTransaction) throws -> Int {
+        var removed = 0
+        for partner in partners where removed < budget {
+            removed += try ltx.removeFirst(budget - removed, from: partner)
+        }
+        return removed
     }
 }
 
@@ -184,16 +193,10 @@ extension BotrixService {
         let leftovers = try store.environment.read { txn in try partners.contains { try txn.count($0) > 0 } }
         guard leftovers, let lock = try? RebuildLock(dataFile: store.environment.path) else { return 0 }
         defer { lock.release() }
-        let budget = 16_384
+        let budget = PartnerTransfer.defaultRowsPerStep
         var removed = 0
         while !Task.isCancelled {
-            let step = try await writer.perform { ltx in
-                var step = 0
-                for partner in partners where step < budget {
-                    step += try ltx.removeFirst(budget - step, from: partner)
-                }
-                return step
-            }
+            let step = try await writer.perform { ltx in try PartnerTransfer.remove(budget, from: partners, in: &ltx) }
             removed += step
             if step < budget { break }
         }

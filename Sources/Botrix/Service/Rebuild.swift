@@ -4,29 +4,34 @@ import Storage
 
 /// What a rebuild did.
 public struct RebuildReport: Sendable {
-    /// Events replayed, and the seconds until the rebuilt projections were live (for an
-    /// online rebuild: until the exchange committed).
+    /// Events replayed: what the rebuilt projections include.
     public var events: UInt64
+    /// Seconds until the rebuilt projections were live (for an online rebuild: until the
+    /// exchange committed), which is what an operator waits for.
     public var seconds: Double
+    /// ``events`` over ``seconds``: the rate `botrix rebuild` prints.
     public var eventsPerSecond: Double { seconds > 0 ? Double(events) / seconds : 0 }
-    /// How long the exchange's write transaction took (writers wait for it), and the events
-    /// it applied; zero for an in-place rebuild.
+    /// How long the exchange's write transaction took: the one pause writers see that does
+    /// not depend on a step's size; zero for an in-place rebuild.
     public var exchangeSeconds: Double = 0
+    /// Events the exchange applied (appended after the partners' last catch-up step).
     public var eventsAtExchange: UInt64 = 0
     /// The longest of the short write transactions that emptied and filled the partner
-    /// databases before the exchange, and emptied them of the retired rows after it.
+    /// databases before the exchange, and emptied them of the retired rows after it: the
+    /// longest any writer waited for one step.
     public var longestStepSeconds: Double = 0
-    /// Write transactions of the live file the move took, exchange excluded.
+    /// Those short write transactions, before and after the exchange.
     public var steps = 0
     /// Rows copied from the scratch file into the partners (outside the exchange).
     public var rowsCopied = 0
-    /// Of ``seconds``: the replay into the scratch file, and the move into the partners
-    /// (the rest is the exchange).
+    /// Of ``seconds``: the replay into the scratch file (where a rebuild's time goes).
     public var replaySeconds: Double = 0
+    /// Of ``seconds``: the move into the partners (the rest is the exchange).
     public var moveSeconds: Double = 0
-    /// Retired rows removed after the exchange, and how long that took (the rebuilt
-    /// projections were live meanwhile; not counted in ``seconds``).
+    /// Retired rows removed after the exchange.
     public var rowsRetired = 0
+    /// How long removing them took (the rebuilt projections were live meanwhile; not
+    /// counted in ``seconds``).
     public var retireSeconds: Double = 0
     /// The last log sequence the rebuilt projections include (nil for an in-place rebuild,
     /// whose checkpoint is the log's head).
@@ -81,8 +86,6 @@ extension Projections {
         let head = try log.environment.write(makingRoom: 8) { txn in
             var ltx = LogTransaction(log: log, transaction: txn, now: 0)
             try reset(in: &ltx, only: only)
-            // A copy of a file taken mid-rebuild may hold rows in the partners: not data.
-            for partner in partners(only: only) { try ltx.clear(partner) }
             return try log.head(in: txn).sequence
         }
         var replayed: UInt64 = 0
@@ -121,28 +124,34 @@ extension BotrixStore {
         try Self.build(scratch, log: log, progress: progress)
         clock.replayed()
         let log = self.log
-        let commit = { (body: (inout LogTransaction) throws -> PartnerTransfer) throws -> PartnerTransfer in
+        func commit<T>(_ body: (inout LogTransaction) throws -> T) throws -> T {
             try log.environment.write(makingRoom: 8) { txn in
                 var ltx = LogTransaction(log: log, transaction: txn, now: 0)
                 return try body(&ltx)
             }
         }
         var transfer = try PartnerTransfer(scratch: scratch, live: live, store: self)
-        while !transfer.isReady {
-            let current = transfer
-            transfer = try clock.step { try commit { try current.step(in: &$0) } }
-        }
-        let exchanged = try clock.exchange {
-            try log.environment.write(makingRoom: 8) { txn in
-                var ltx = LogTransaction(log: log, transaction: txn, now: 0)
-                return try transfer.exchange(in: &ltx)
+        let exchanged: (events: UInt64, checkpoint: UInt64)
+        do {
+            while !transfer.isReady {
+                let current = transfer
+                transfer = try clock.step { try commit { try current.step(in: &$0) } }
             }
-        }
-        scratch.remove()
-        transfer = transfer.clearingRetired()
-        while !transfer.isCleared {
-            let current = transfer
-            transfer = try clock.step { try commit { try current.step(in: &$0) } }
+            let ready = transfer
+            exchanged = try clock.exchange { try commit { try ready.exchange(in: &$0) } }
+            scratch.remove()
+            transfer = transfer.clearingRetired()
+            while !transfer.isCleared {
+                let current = transfer
+                transfer = try clock.step { try commit { try current.step(in: &$0) } }
+            }
+        } catch {
+            // Best effort: rows left in the partners hold disk until a rebuild or a server
+            // removes them. What stopped the rebuild is the error to report.
+            let partners = transfer.partners
+            let budget = PartnerTransfer.defaultRowsPerStep
+            while (try? commit({ try PartnerTransfer.remove(budget, from: partners, in: &$0) })) == budget {}
+            throw error
         }
         return clock.report(transfer, exchanged: exchanged)
     }
@@ -243,19 +252,29 @@ extension BotrixService {
         }
         clock.replayed()
         var transfer = try PartnerTransfer(scratch: scratch, live: projections, store: store)
-        while !transfer.isReady {
-            let current = transfer
-            transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
-        }
-        let begun = ContinuousClock.now
-        let ready = transfer
-        let exchanged = try await writer.perform { try ready.exchange(in: &$0) }
-        clock.exchanged(since: begun)
-        scratch.remove()
-        transfer = transfer.clearingRetired()
-        while !transfer.isCleared {
-            let current = transfer
-            transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
+        let exchanged: (events: UInt64, checkpoint: UInt64)
+        do {
+            while !transfer.isReady {
+                let current = transfer
+                transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
+            }
+            let begun = ContinuousClock.now
+            let ready = transfer
+            exchanged = try await writer.perform { try ready.exchange(in: &$0) }
+            clock.exchanged(since: begun)
+            scratch.remove()
+            transfer = transfer.clearingRetired()
+            while !transfer.isCleared {
+                let current = transfer
+                transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
+            }
+        } catch {
+            // As in ``BotrixStore/rebuild(only:progress:)``: empty the partners, best effort.
+            let partners = transfer.partners
+            let budget = PartnerTransfer.defaultRowsPerStep
+            while (try? await writer.perform { try PartnerTransfer.remove(budget, from: partners, in: &$0) }) == budget
+            {}
+            throw error
         }
         return clock.report(transfer, exchanged: exchanged)
     }

@@ -11,11 +11,15 @@ import Foundation
 /// never blocks the next. The file itself stays (removing a lock file races with a process
 /// about to lock it).
 public final class RebuildLock: @unchecked Sendable {
-    /// Another rebuild of the same file holds the lock.
+    /// Another rebuild of the same file holds the lock (or a server emptying what an
+    /// interrupted one left, for a moment).
     public struct Busy: Error, CustomStringConvertible {
+        /// The data file.
         public let path: String
+        /// What the operator reads: who holds it and what to do.
         public var description: String {
-            "another rebuild of \(path) is running (it holds \(path)-rebuild); wait for it to finish"
+            "another rebuild of \(path) is running, or a server is removing what an interrupted one left "
+                + "(either holds \(path)-rebuild); wait for it to finish and run it again"
         }
     }
 

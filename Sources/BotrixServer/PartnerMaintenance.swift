@@ -1,0 +1,35 @@
+import Botrix
+import Logging
+import ServiceLifecycle
+
+/// Empties the partner databases of rows an interrupted online rebuild left (a
+/// `botrix rebuild` killed beside the server), at start and then every minute: such rows
+/// hold up to a copy of the projections' disk until removed. The check is a count of each
+/// partner in one read transaction; removal goes in the rebuild's short steps, and waits
+/// while a rebuild of the file runs (it owns the partners then).
+struct PartnerMaintenanceService: Service {
+    let service: BotrixService
+    let every: Duration
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await check()
+                try? await Task.sleep(for: every)
+            }
+        }
+    }
+
+    /// One pass.
+    func check() async {
+        do {
+            let removed = try await service.removePartnerLeftovers()
+            if removed > 0 {
+                logger.warning("removed \(removed) rows left in the partner databases by an interrupted rebuild")
+            }
+        } catch  where !Task.isCancelled {
+            logger.error("could not remove the rows an interrupted rebuild left: \(error)")
+        } catch {}
+    }
+}
