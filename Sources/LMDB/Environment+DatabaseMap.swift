@@ -29,10 +29,19 @@ extension Environment {
         return dbi
     }
 
+    /// ``DatabaseMap/tableName``'s handle, if this process has one.
+    var mapTable: MDB_dbi? { openedMapTable ?? lateMapTable.withLock { $0 } }
+
     /// The map `txn`'s snapshot was taken with: the last one loaded when its version is the
-    /// snapshot's and no handle was opened since, else loaded from the snapshot.
-    func map(in txn: OpaquePointer) throws -> DatabaseMap {
-        guard let mapTable else { return .identity }
+    /// snapshot's and no handle was opened since, else loaded from the snapshot. Nil when
+    /// a read-only process has just found the table, which `txn` began too early to read:
+    /// the caller begins another transaction.
+    func map(in txn: OpaquePointer) throws -> DatabaseMap? {
+        guard let mapTable else {
+            // A read-only open of a file no process of this version had opened: a writer of
+            // this version may make the table and exchange meanwhile, so look for it each time.
+            return try configuration.readOnly && findMapTable() ? nil : .identity
+        }
         let version = try DatabaseMap.version(in: txn, table: mapTable)
         if version == 0 { return .identity }
         let (cached, opened) = registry.withLock { registry in
@@ -49,6 +58,29 @@ extension Environment {
             }
         }
         return map
+    }
+
+    /// Looks for ``DatabaseMap/tableName`` in a read transaction of its own, committed so that
+    /// the handle serves later transactions; true when found.
+    private func findMapTable() throws -> Bool {
+        try lateMapTable.withLock { late in
+            if late != nil { return true }
+            var txn: OpaquePointer?
+            try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn), "begin looking for the map")
+            guard let txn else { throw LMDBError.lmdb(code: 12, operation: "begin looking for the map") }
+            var dbi: MDB_dbi = 0
+            let code = mdb_dbi_open(txn, DatabaseMap.tableName, 0, &dbi)
+            guard code == 0 else {
+                mdb_txn_abort(txn)
+                if code == MDB_NOTFOUND { return false }
+                try check(code, "open \(DatabaseMap.tableName)")
+                return false
+            }
+            // LMDB rule: commit frees the transaction even when it fails; no abort after it.
+            try check(mdb_txn_commit(txn), "commit opening \(DatabaseMap.tableName)")
+            late = dbi
+            return true
+        }
     }
 
     /// The name of the LMDB database `dbi`, which this process opened.
@@ -99,6 +131,22 @@ extension LMDBWriteTransaction {
                 var data = MDB_val(mv_size: bytes.count, mv_data: UnsafeMutableRawPointer(mutating: bytes.baseAddress))
                 let code = faults.failure(at: .put) ?? mdb_put(handle, dbi, &keyValue, &data, 0)
                 try check(code, "record in \(DatabaseMap.tableName)")
+            }
+        }
+    }
+}
+
+extension Environment {
+    /// Deletes the named databases outright (`mdb_drop` with delete): for tests that make a
+    /// file as an older version left it. Handles this process holds on them become invalid.
+    func dropForTests(_ names: [String]) throws {
+        try writeLMDB { txn in
+            for name in names {
+                var dbi: MDB_dbi = 0
+                let code = mdb_dbi_open(txn.handle, name, 0, &dbi)
+                if code == MDB_NOTFOUND { continue }
+                try check(code, "open \(name)")
+                try check(mdb_drop(txn.handle, dbi, 1), "drop \(name)")
             }
         }
     }

@@ -44,9 +44,12 @@ public final class Environment: StorageEngine, @unchecked Sendable {
     /// The handles opened so far, by name, and the ``DatabaseMap`` last loaded (with how
     /// many handles were open then: a handle opened later may be named in the map).
     let registry = Mutex<Registry>(Registry())
-    /// ``DatabaseMap/tableName``'s handle; nil in a read-only file made before it existed
-    /// (no exchange can have been made in such a file by this version).
-    let mapTable: MDB_dbi?
+    /// ``DatabaseMap/tableName``'s handle as the open found it: nil in a read-only open of a
+    /// file no process of this version had opened yet (see ``lateMapTable``).
+    let openedMapTable: MDB_dbi?
+    /// The same table found later by such a read-only process, once a writer of this
+    /// version made it (and may have exchanged databases since).
+    let lateMapTable = Mutex<MDB_dbi?>(nil)
 
     struct Registry {
         var byName: [String: Database] = [:]
@@ -80,7 +83,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")
                 if throughMap { try Self.reserveMap(of: env, path: canonical) }
                 try Self.checkLength(of: env, path: canonical)
-                mapTable = try Self.openMapTable(of: env, readOnly: configuration.readOnly)
+                openedMapTable = try Self.openMapTable(of: env, readOnly: configuration.readOnly)
                 // Slots left by dead processes pin old pages: clear them before anything else.
                 var dead: Int32 = 0
                 _ = mdb_reader_check(env, &dead)
@@ -118,9 +121,21 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         try adoptingResizedMap {
             try mapLock.withShared {
                 try ownUse(writing: false) {
-                    let txn = try begin(flags: UInt32(MDB_RDONLY))
-                    defer { mdb_txn_abort(txn) }
-                    return try body(LMDBReadTransaction(handle: txn, map: try map(in: txn)))
+                    while true {
+                        let txn = try begin(flags: UInt32(MDB_RDONLY))
+                        let map: DatabaseMap?
+                        do { map = try self.map(in: txn) } catch {
+                            mdb_txn_abort(txn)
+                            throw error
+                        }
+                        // The map's table appeared after this snapshot began: take another.
+                        guard let map else {
+                            mdb_txn_abort(txn)
+                            continue
+                        }
+                        defer { mdb_txn_abort(txn) }
+                        return try body(LMDBReadTransaction(handle: txn, map: map))
+                    }
                 }
             }
         }
@@ -156,7 +171,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         let txn = try begin(flags: 0)
         let result: R
         do {
-            let map = WriteMap(try map(in: txn))
+            let map = WriteMap(try map(in: txn) ?? .identity)
             result = try body(LMDBWriteTransaction(handle: txn, faults: faults, map: map, environment: self))
         } catch {
             // The transaction is still ours: LMDB ends it only in commit or abort.

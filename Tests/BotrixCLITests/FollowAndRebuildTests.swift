@@ -1,13 +1,13 @@
 import Botrix
 import EventLog
 import Foundation
-import LMDB
 import Storage
 import TestSupport
 import Testing
 
 @testable import BotrixBench
 @testable import BotrixCLI
+@testable import LMDB
 
 #if canImport(Glibc)
     import Glibc
@@ -103,6 +103,33 @@ struct FollowAndRebuildTests {
             #expect(try partnerRows() == 0)
         }
         #expect(try runProgram(binary, ["verify", "--db", db]).status == 0)
+    }
+
+    @Test("a read-only process that opened a file before any of this version fails to read what an exchange retired")
+    func readOnlyFromBeforeTheMap() async throws {
+        let binary = try #require(builtExecutable("botrix"))
+        let folder = TemporaryFolder()
+        let db = folder.file("older-file.mdb")
+        // A file as a version before the exchange left it: projections in databases of their
+        // own names, no partners, no record of exchanges; one row damaged.
+        do {
+            let store = try BotrixStore(.init(path: db, mapSize: 1 << 28, durability: .nosync))
+            _ = try SyntheticLog.write(events: 300, into: store.log)
+            let projections = try Projections(store: store)
+            _ = try projections.rebuild(log: store.log)
+            try store.environment.write { txn in try txn.put(projections.jobs.databases[0], Array("damage".utf8), [1]) }
+            let environment = try #require(store.environment as? Environment)
+            try environment.dropForTests(projections.partners.map(\.name) + ["storage.map"])
+        }
+        let file = try BotrixStore(.init(path: db, mapSize: 1 << 28, durability: .nosync, readOnly: true))
+        let projections = try Projections(store: file)
+        #expect(projections.partners.isEmpty)
+        let digests = { try file.environment.read { try projections.digests(in: $0) } }
+        let damaged = try digests()
+        let run = try runProgram(binary, ["rebuild", "--db", db])
+        #expect(run.status == 0, "\(run.error)")
+        // Its rows are now in a partner this process never opened: an error, not the old rows.
+        #expect(throws: (any Error).self, "read \(String(describing: try? digests() == damaged))") { _ = try digests() }
     }
 
     @Test("rebuild refuses to run beside a server too old to follow its exchange")
