@@ -19,6 +19,7 @@ struct BotrixBenchCommand: AsyncParsableCommand {
             """,
         subcommands: [
             AppendBenchCommand.self, CommandsBenchCommand.self, RebuildBenchCommand.self, HTTPFloorCommand.self,
+            SyntheticCommand.self,
         ]
     )
 }

@@ -70,18 +70,22 @@ struct RebuildCommand: AsyncParsableCommand {
         let progress = ProgressLine(
             label: "rebuilding \(projections.isEmpty ? "all projections" : projections.joined(separator: ", "))",
             total: Int(head))
-        let report = try botrix.rebuild(only: only) { progress.update($0) }
+        // Beside a server, each step leaves it a moment to take LMDB's writer lock.
+        let report = try botrix.rebuild(only: only, yieldingToWriters: ServerPresence.server(of: path) != nil) {
+            progress.update($0)
+        }
         progress.finish()
         let names = projections.isEmpty ? botrix.projectionNames : projections
         say(
             "rebuilt \(names.joined(separator: ", ")): "
                 + "\(report.events) events replayed in \(JSONWritingFixed.text(report.seconds, 2)) s "
                 + "(\(Int(report.eventsPerSecond)) events/s), checkpoint \(report.checkpoint ?? head); "
-                + "\(report.rowsCopied) rows moved in beside the live ones in \(report.steps) short writes "
+                + "\(report.rowsCopied) rows moved in beside the live ones and \(report.rowsRetired) retired rows "
+                + "removed in \(report.steps) short writes "
                 + "(the longest \(JSONWritingFixed.text(report.longestStepSeconds * 1000, 1)) ms); "
                 + "writes paused \(JSONWritingFixed.text(report.exchangeSeconds * 1000, 2)) ms for the exchange "
                 + "(\(report.eventsAtExchange) events applied); "
-                + "\(report.rowsRetired) retired rows removed in \(JSONWritingFixed.text(report.retireSeconds, 2)) s"
+                + "the retired rows' removal took \(JSONWritingFixed.text(report.retireSeconds, 2)) s"
         )
     }
 }

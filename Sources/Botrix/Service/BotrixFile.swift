@@ -80,10 +80,12 @@ public final class BotrixFile: Sendable {
     /// How many projection databases ``verifyProjections(progress:)`` compares.
     public func projectionDatabaseCount() throws -> Int { try Projections(store: store).databases.count }
 
-    /// Rebuilds the registered projections (the named ones when `only` is set) in one write
-    /// transaction. Needs ``Access/maintenance``.
-    public func rebuild(only: Set<String>? = nil, progress: (UInt64) -> Void = { _ in }) throws -> RebuildReport {
-        try store.rebuild(only: only, progress: progress)
+    /// Rebuilds the registered projections (the named ones when `only` is set) online; see
+    /// ``BotrixStore/rebuild(only:yieldingToWriters:progress:)``. Needs ``Access/maintenance``.
+    public func rebuild(
+        only: Set<String>? = nil, yieldingToWriters: Bool = true, progress: (UInt64) -> Void = { _ in }
+    ) throws -> RebuildReport {
+        try store.rebuild(only: only, yieldingToWriters: yieldingToWriters, progress: progress)
     }
 
     /// The API keys kept in this file.
