@@ -70,6 +70,7 @@ bench: deps
 	tools/peer-bench.sh .build/release/botrix-bench $(BASELINE) 3
 	.build/release/botrix-bench commands --baseline $(BASELINE) --runs 3
 	.build/release/botrix-bench rebuild --baseline $(SCAN) --events 1000000 --runs 3
+	tools/rebuild-pause.sh .build/release/botrix .build/release/botrix-bench 1000000 3
 	tools/http-bench.sh .build/release/botrix 5 3 64
 	tools/dashboard-bench.sh .build/release/botrix 7 8
 	tools/memory-bench.sh .build/release/botrix 5 64
