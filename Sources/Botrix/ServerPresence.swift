@@ -19,7 +19,7 @@ public final class ServerPresence: @unchecked Sendable {
         let fd = open(path, O_RDWR | O_CREAT, 0o644)
         guard fd >= 0 else { throw ServerPresenceError.cannotOpen(path: path) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let pid = Self.pid(in: fd)
+            let pid = Self.lines(in: fd).first.flatMap { Int32($0) }
             close(fd)
             throw ServerPresenceError.alreadyServed(path: dataFile, pid: pid)
         }
@@ -38,14 +38,7 @@ public final class ServerPresence: @unchecked Sendable {
 
     /// The pid of the server running on `dataFile`, or nil when none is.
     public static func server(of dataFile: String) -> Int32? {
-        let fd = open(lockPath(dataFile), O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return nil
-        }
-        return pid(in: fd) ?? -1
+        heldLockLines(of: dataFile).map { lines in lines.first.flatMap { Int32($0) } ?? -1 }
     }
 
     /// The line a server that follows exchanges writes after its pid.
@@ -56,6 +49,11 @@ public final class ServerPresence: @unchecked Sendable {
     /// reading the databases it opened, which the exchange retires: an online rebuild beside
     /// it would leave it serving stale rows, so `botrix rebuild` refuses.
     public static func followsExchanges(of dataFile: String) -> Bool? {
+        heldLockLines(of: dataFile).map { $0.dropFirst().contains(exchangeLine) }
+    }
+
+    /// The lines of `dataFile`'s serve lock while a server holds it, else nil.
+    private static func heldLockLines(of dataFile: String) -> [String]? {
         let fd = open(lockPath(dataFile), O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -63,15 +61,11 @@ public final class ServerPresence: @unchecked Sendable {
             flock(fd, LOCK_UN)
             return nil
         }
-        return lines(in: fd).dropFirst().contains(exchangeLine)
+        return lines(in: fd)
     }
 
     static func lockPath(_ dataFile: String) -> String {
         URL(fileURLWithPath: dataFile).standardizedFileURL.path + "-serve.lock"
-    }
-
-    private static func pid(in fd: Int32) -> Int32? {
-        lines(in: fd).first.flatMap { Int32($0) }
     }
 
     /// The lock file's lines, trimmed (it holds a pid and a word: 64 bytes is plenty).
