@@ -72,7 +72,7 @@ public struct StorageFigures: Sendable, Equatable {
 /// key tables and the account vault are written against this protocol and the transaction
 /// protocols, never against a backend.
 ///
-/// What every backend must guarantee (docs/architecture.md, "The storage seam"):
+/// What every backend must guarantee (docs/storage.md, "The storage seam"):
 /// - **Atomic batch**: everything written in one ``write(_:)`` commits together or not at
 ///   all; a `body` that throws leaves nothing.
 /// - **One writer**: write transactions are serialized; a write sees the previous write's
