@@ -51,11 +51,9 @@ struct RebuildCommand: AsyncParsableCommand {
         let configuration = try await store.configuration()
         let path = configuration.databasePath
         try BotrixFile.requireExisting(path)
+        // Refused before the replay rather than at its end (the rebuild looks again there).
         if ServerPresence.followsExchanges(of: path) == false {
-            throw CommandFailure(
-                "the botrix serve running on \(path)\(ServerPresence.server(of: path).map { $0 > 0 ? " (pid \($0))" : "" } ?? "") "
-                    + "is an older version that does not follow an online rebuild's exchange: it would go on serving "
-                    + "the retired rows. Restart it with this version, or stop it, then rebuild")
+            throw CommandFailure(OlderServerRunning(path: path, pid: ServerPresence.server(of: path)).description)
         }
         if let pid = ServerPresence.server(of: path) {
             FileHandle.standardError.write(
@@ -71,9 +69,7 @@ struct RebuildCommand: AsyncParsableCommand {
             label: "rebuilding \(projections.isEmpty ? "all projections" : projections.joined(separator: ", "))",
             total: Int(head))
         // Beside a server, each step leaves it a moment to take LMDB's writer lock.
-        let report = try botrix.rebuild(only: only, yieldingToWriters: ServerPresence.server(of: path) != nil) {
-            progress.update($0)
-        }
+        let report = try botrix.rebuild(only: only) { progress.update($0) }
         progress.finish()
         let names = projections.isEmpty ? botrix.projectionNames : projections
         say(

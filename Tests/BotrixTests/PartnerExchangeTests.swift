@@ -7,6 +7,10 @@ import Testing
 
 @testable import Botrix
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// An online rebuild's move into the partner databases and its exchange: the rows it leaves
 /// live, what a stop or a failure at any step leaves, one rebuild at a time.
 @Suite("Online rebuild: partners and the exchange")
@@ -180,6 +184,24 @@ struct PartnerExchangeTests {
         environment.faults.disarm()
         #expect(try partnerRows(f) == 0, "the rows moved in before the failure were left")
         #expect(try f.snapshot().digests == before)
+    }
+
+    @Test("a server too old to follow the exchange stops the rebuild before it, with nothing left behind")
+    func olderServerAtTheExchange() async throws {
+        let f = try await populated(seed: 11)
+        let before = try f.snapshot().digests
+        // A serve lock as a build from before the exchange holds it: its pid alone.
+        let lock = open(f.store.environment.path + "-serve.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        #expect(pwrite(lock, "4242\n", 5, 0) == 5)
+        #expect(throws: OlderServerRunning.self) { _ = try f.store.rebuild(yieldingToWriters: false) }
+        #expect(try partnerRows(f) == 0)
+        #expect(try f.snapshot().digests == before)
+        // A server that follows exchanges: the rebuild completes beside it.
+        #expect(ftruncate(lock, 0) == 0 && pwrite(lock, "4242\nexchange\n", 14, 0) == 14)
+        _ = try f.store.rebuild(yieldingToWriters: false)
+        #expect(try f.snapshot().digests != before)
     }
 
     @Test("one rebuild of a file at a time")

@@ -83,7 +83,7 @@ public final class BotrixFile: Sendable {
     /// Rebuilds the registered projections (the named ones when `only` is set) online; see
     /// ``BotrixStore/rebuild(only:yieldingToWriters:progress:)``. Needs ``Access/maintenance``.
     public func rebuild(
-        only: Set<String>? = nil, yieldingToWriters: Bool = true, progress: (UInt64) -> Void = { _ in }
+        only: Set<String>? = nil, yieldingToWriters: Bool? = nil, progress: (UInt64) -> Void = { _ in }
     ) throws -> RebuildReport {
         try store.rebuild(only: only, yieldingToWriters: yieldingToWriters, progress: progress)
     }

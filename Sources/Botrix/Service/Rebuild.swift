@@ -114,12 +114,16 @@ extension BotrixStore {
     /// old projections; the scratch file is removed at the end, or by the next rebuild (or
     /// `serve`) after a crash, and the partners are emptied by the next rebuild.
     ///
-    /// With `yieldingToWriters` (a server runs on the file) each step is followed by a pause
-    /// of ``stepPause`` µs, so that the server's writer gets LMDB's lock between steps.
-    /// - Throws: ``RebuildLock/Busy`` while another rebuild of this file runs.
+    /// While a server runs on the file (looked at after every step; `yieldingToWriters`
+    /// true or false decides instead) each step is followed by a pause of ``stepPause`` µs,
+    /// so that the server's writer gets LMDB's lock between steps.
+    /// - Throws: ``RebuildLock/Busy`` while another rebuild of this file runs;
+    ///   ``OlderServerRunning`` when, at the exchange, a server too old to follow it runs on
+    ///   the file (the partners are emptied; the live projections stay as they were).
     public func rebuild(
-        only: Set<String>? = nil, yieldingToWriters: Bool = true, progress: (UInt64) -> Void = { _ in }
+        only: Set<String>? = nil, yieldingToWriters: Bool? = nil, progress: (UInt64) -> Void = { _ in }
     ) throws -> RebuildReport {
+        let path = environment.path
         let lock = try RebuildLock(dataFile: environment.path)
         defer { lock.release() }
         let live = try Projections(store: self)
@@ -138,7 +142,7 @@ extension BotrixStore {
             // once nearly always gets it back before a waiting server's writer has woken, and
             // that server waited for a whole phase of steps (0.6–1.2 s at a million events).
             // A pause after each step lets the waiting writer in first.
-            if yieldingToWriters { usleep(Self.stepPause) }
+            if yieldingToWriters ?? (ServerPresence.server(of: path) != nil) { usleep(Self.stepPause) }
             return result
         }
         var transfer = try PartnerTransfer(scratch: scratch, live: live, store: self)
@@ -147,6 +151,11 @@ extension BotrixStore {
             while !transfer.isReady {
                 let current = transfer
                 transfer = try clock.step { try commit { try current.step(in: &$0) } }
+            }
+            // A server that started since the rebuild began may be one that would go on
+            // reading the retired rows.
+            if ServerPresence.followsExchanges(of: path) == false {
+                throw OlderServerRunning(path: path, pid: ServerPresence.server(of: path))
             }
             let ready = transfer
             exchanged = try clock.exchange { try commit { try ready.exchange(in: &$0) } }
@@ -183,6 +192,25 @@ extension BotrixStore {
             if behind <= 4096 { break }
         }
         try scratch.finishWriting()
+    }
+}
+
+/// A server too old to follow an online rebuild's exchange runs on the file: it would go
+/// on reading the retired rows, so the rebuild stops before its exchange.
+public struct OlderServerRunning: Error, CustomStringConvertible {
+    /// The data file and the server's pid (nil or -1 when its lock does not say).
+    public let path: String
+    public let pid: Int32?
+    /// A refusal for the server of `path`.
+    public init(path: String, pid: Int32?) {
+        self.path = path
+        self.pid = pid
+    }
+    /// What the operator reads, and what to do.
+    public var description: String {
+        "the botrix serve running on \(path)\(pid.map { $0 > 0 ? " (pid \($0))" : "" } ?? "") is an older "
+            + "version that does not follow an online rebuild's exchange: it would go on serving the retired "
+            + "rows. Restart it with this version, or stop it, then rebuild"
     }
 }
 
