@@ -16,8 +16,17 @@ public final class EventLog: Sendable {
         public init(maximumRecordBytes: Int = 1 << 20) { self.maximumRecordBytes = maximumRecordBytes }
     }
 
-    /// The log format this build writes and reads (the `meta` entry `format`).
-    public static let formatVersion: UInt64 = 1
+    /// The newest file format this build reads and writes (the `meta` entry `format`).
+    /// 1: the log and projections, each in the database of its own name. 2: the same, but
+    /// an online rebuild has exchanged projection databases with their partners, so a
+    /// name's rows may live in another database (recorded by the storage layer): a build
+    /// that does not know this would read retired rows, and format 2 makes it refuse the
+    /// file. New files are stamped 1; the first exchange raises it (``LogTransaction/raiseFormat(to:)``).
+    public static let formatVersion: UInt64 = 2
+    /// The format an exchange of projection databases needs.
+    public static let exchangedFormat: UInt64 = 2
+    /// The formats this build reads.
+    public static let readableFormats: ClosedRange<UInt64> = 1...formatVersion
 
     public let environment: any StorageEngine
     public let limits: Limits
@@ -39,12 +48,12 @@ public final class EventLog: Sendable {
         idempotency = try environment.database("idempotency")
         let found = try environment.read { try $0.get(meta, MetaKey.format).flatMap { BigEndian.uint64($0) } }
         if let found {
-            guard found == Self.formatVersion else {
+            guard Self.readableFormats.contains(found) else {
                 throw EventLogError.unsupportedLogFormat(found: found, supported: Self.formatVersion)
             }
         } else if !environment.options.readOnly {
             try environment.write { txn in
-                try txn.put(meta, MetaKey.format, BigEndian.bytes(Self.formatVersion))
+                try txn.put(meta, MetaKey.format, BigEndian.bytes(1))
             }
         }
         notifier.publish(head: try head().sequence)

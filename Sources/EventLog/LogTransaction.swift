@@ -73,6 +73,15 @@ public struct LogTransaction {
         return try transaction.removeFirst(count, from: database)
     }
 
+    /// Raises the file's format (`meta/format`) to at least `format`, in this transaction:
+    /// builds that read only older formats then refuse the file (see ``EventLog/formatVersion``).
+    public mutating func raiseFormat(to format: UInt64) throws {
+        let found = try transaction.get(log.meta, MetaKey.format).flatMap { BigEndian.uint64($0) } ?? 0
+        guard found < format else { return }
+        hasWritten = true
+        try transaction.put(log.meta, MetaKey.format, BigEndian.bytes(format))
+    }
+
     /// Exchanges the rows of two projection databases (see ``WriteTransaction/exchange(_:_:)``).
     public mutating func exchange(_ a: Database, _ b: Database) throws {
         hasWritten = true

@@ -204,6 +204,21 @@ struct PartnerExchangeTests {
         #expect(try f.snapshot().digests != before)
     }
 
+    @Test("the first exchange raises the file's format from 1 to 2, which builds reading only 1 refuse")
+    func formatRaised() async throws {
+        let f = try await populated(seed: 12)
+        let meta = try f.store.environment.database("meta", create: false)
+        let format = {
+            try f.store.environment.read { try $0.get(meta, Array("format".utf8)).flatMap { BigEndian.uint64($0) } }
+        }
+        #expect(try format() == 1)
+        _ = try f.store.rebuild(yieldingToWriters: false)
+        #expect(try format() == EventLog.exchangedFormat)
+        _ = try f.store.rebuild(yieldingToWriters: false)
+        #expect(try format() == 2)
+        #expect(EventLog.readableFormats.contains(1) && !EventLog.readableFormats.contains(3))
+    }
+
     @Test("one rebuild of a file at a time")
     func oneAtATime() async throws {
         let f = try await DomainFixture.make()

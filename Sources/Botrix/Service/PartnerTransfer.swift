@@ -153,6 +153,8 @@ public struct PartnerTransfer: Sendable {
     /// Returns the events applied and the checkpoint of the projections now live.
     public func exchange(in ltx: inout LogTransaction) throws -> (events: UInt64, checkpoint: UInt64) {
         let applied = try apply(in: &ltx)
+        // From here a name's rows may live in its partner: older builds must refuse the file.
+        try ltx.raiseFormat(to: EventLog.exchangedFormat)
         for (database, partner) in zip(live, partners) { try ltx.exchange(database, partner) }
         return (applied.events, applied.through)
     }
