@@ -238,18 +238,22 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         if configuration.readOnly {
             // A handle opened in a read transaction survives only if that transaction commits.
             database = try adoptingResizedMap {
+                // LMDB forbids two opens at once in a process: this lock also serializes the
+                // search for the map's table (``findMapTable()``), taken inside the map lock.
                 try mapLock.withShared {
-                    let txn = try begin(flags: UInt32(MDB_RDONLY))
-                    let database: Database
-                    do {
-                        database = try open(txn)
-                    } catch {
-                        mdb_txn_abort(txn)
-                        throw error
+                    try lateMapTable.withLock { _ in
+                        let txn = try begin(flags: UInt32(MDB_RDONLY))
+                        let database: Database
+                        do {
+                            database = try open(txn)
+                        } catch {
+                            mdb_txn_abort(txn)
+                            throw error
+                        }
+                        // LMDB rule: commit frees the transaction even when it fails; no abort after it.
+                        try record(commit(txn, at: .commit), "commit database open")
+                        return database
                     }
-                    // LMDB rule: commit frees the transaction even when it fails; no abort after it.
-                    try record(commit(txn, at: .commit), "commit database open")
-                    return database
                 }
             }
         } else {

@@ -153,12 +153,16 @@ extension BotrixStore {
                 transfer = try clock.step { try commit { try current.step(in: &$0) } }
             }
             // A server that started since the rebuild began may be one that would go on
-            // reading the retired rows.
-            if ServerPresence.followsExchanges(of: path) == false {
-                throw OlderServerRunning(path: path, pid: ServerPresence.server(of: path))
-            }
+            // reading the retired rows: looked for inside the exchange's transaction.
             let ready = transfer
-            exchanged = try clock.exchange { try commit { try ready.exchange(in: &$0) } }
+            exchanged = try clock.exchange {
+                try commit { ltx in
+                    if ServerPresence.followsExchanges(of: path) == false {
+                        throw OlderServerRunning(path: path, pid: ServerPresence.server(of: path))
+                    }
+                    return try ready.exchange(in: &ltx)
+                }
+            }
             scratch.remove()
             transfer = transfer.clearingRetired()
             while !transfer.isCleared {
