@@ -112,7 +112,8 @@ extension BotrixStore {
     /// each live database with its partner (``PartnerTransfer``). The retired rows are then
     /// removed, again in short transactions. A crash before the exchange commits leaves the
     /// old projections; the scratch file is removed at the end, or by the next rebuild (or
-    /// `serve`) after a crash, and the partners are emptied by the next rebuild.
+    /// `serve`) after a crash. Rows left in the partners are removed before a failed rebuild
+    /// returns, and after a crash by a server on the file or the next rebuild.
     ///
     /// While a server runs on the file (looked at after every step; `yieldingToWriters`
     /// true or false decides instead) each step is followed by a pause of ``stepPause`` µs,
@@ -134,16 +135,17 @@ extension BotrixStore {
         clock.replayed()
         let log = self.log
         func commit<T>(_ body: (inout LogTransaction) throws -> T) throws -> T {
-            let result = try log.environment.write(makingRoom: 8) { txn in
+            try log.environment.write(makingRoom: 8) { txn in
                 var ltx = LogTransaction(log: log, transaction: txn, now: 0)
                 return try body(&ltx)
             }
-            // LMDB's writer lock is not fair: a process that releases it and asks again at
-            // once nearly always gets it back before a waiting server's writer has woken, and
-            // that server waited for a whole phase of steps (0.6–1.2 s at a million events).
-            // A pause after each step lets the waiting writer in first.
+        }
+        // LMDB's writer lock is not fair: a process that releases it and asks again at once
+        // nearly always gets it back before a waiting server's writer has woken, and that
+        // server waited for a whole phase of steps (0.6–1.2 s at a million events). A pause
+        // after each step lets the waiting writer in first.
+        func yieldToWriters() {
             if yieldingToWriters ?? (ServerPresence.server(of: path) != nil) { usleep(Self.stepPause) }
-            return result
         }
         var transfer = try PartnerTransfer(scratch: scratch, live: live, store: self)
         let exchanged: (events: UInt64, checkpoint: UInt64)
@@ -151,6 +153,7 @@ extension BotrixStore {
             while !transfer.isReady {
                 let current = transfer
                 transfer = try clock.step { try commit { try current.step(in: &$0) } }
+                yieldToWriters()
             }
             // A server that started since the rebuild began may be one that would go on
             // reading the retired rows: looked for inside the exchange's transaction.
@@ -163,11 +166,13 @@ extension BotrixStore {
                     return try ready.exchange(in: &ltx)
                 }
             }
+            yieldToWriters()
             scratch.remove()
             transfer = transfer.clearingRetired()
             while !transfer.isCleared {
                 let current = transfer
                 transfer = try clock.step { try commit { try current.step(in: &$0) } }
+                yieldToWriters()
             }
         } catch {
             // Best effort: rows left in the partners hold disk until a rebuild or a server
