@@ -94,20 +94,15 @@ public func runProgram(_ program: String, _ arguments: [String]) throws -> (
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    // Read standard error on another thread so neither pipe can fill up and block the child.
-    let errors = Mutex(Data())
-    let finished = DispatchSemaphore(value: 0)
-    let errorHandle = err.fileHandleForReading
-    Thread {
-        let data = errorHandle.readDataToEndOfFile()
-        errors.withLock { $0 = data }
-        finished.signal()
-    }.start()
-    let output = out.fileHandleForReading.readDataToEndOfFile()
-    finished.wait()
+    // Both pipes are read on threads of their own, so neither can fill up and block the
+    // child. Their ends are not waited for past the child's exit: a process another test
+    // started at the same moment may have inherited a pipe's write end (Foundation's pipes
+    // are not close-on-exec), and the end would then come only when that process stops
+    // (a test run once hung so, both cooperative threads blocked).
+    let output = PipeCollector(out)
+    let errors = PipeCollector(err)
     process.waitUntilExit()
-    return (
-        process.terminationStatus, String(decoding: output, as: UTF8.self),
-        String(decoding: errors.withLock { $0 }, as: UTF8.self)
-    )
+    output.waitForEnd(seconds: 5)
+    errors.waitForEnd(seconds: 5)
+    return (process.terminationStatus, output.text, errors.text)
 }
