@@ -44,6 +44,12 @@ struct StatsCommand: AsyncParsableCommand {
             ),
             ("projection lag", "\(status.lag) events"),
             (
+                "partner rows",
+                status.partnerRows == 0
+                    ? "0"
+                    : "\(status.partnerRows) (a rebuild is running, or one was interrupted: a server removes them within a minute)"
+            ),
+            (
                 "readers",
                 readers.active == 0
                     ? "none open" : "\(readers.active) open, the oldest \(readers.oldestLag) commits behind"

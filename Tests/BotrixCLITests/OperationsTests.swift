@@ -47,6 +47,7 @@ struct OperationsTests {
         #expect(object["jobs_completed"] == "1" && object["accounts"] == "3", "\(json.output)")
         #expect(object["accounts_pending"] != nil && object["accounts_failed"] != nil, "\(json.output)")
         #expect(object["jobs_pending"] != nil && object["projection_lag"] == "0 events", "\(json.output)")
+        #expect(object["partner_rows"] == "0", "\(json.output)")
         let table = try runProgram(binary, ["events", "--db", db, "--type", "AccountCreated", "--format", "table"])
         #expect(table.output.split(separator: "\n").count == 4 && table.output.hasPrefix("SEQ"))
         let stream = try runProgram(binary, ["events", "--db", db, "--stream", Streams.job(job)])

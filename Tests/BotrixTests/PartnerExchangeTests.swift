@@ -161,6 +161,7 @@ struct PartnerExchangeTests {
             }
         }
         let count = 3000 * f.service.projections.partners.count
+        #expect(try f.store.status().partnerRows == count, "what `botrix stats` shows")
         let before = try f.snapshot().digests
         let held = try RebuildLock(dataFile: f.store.environment.path)
         #expect(try await f.service.removePartnerLeftovers() == 0, "a running rebuild owns the partners")
@@ -168,6 +169,7 @@ struct PartnerExchangeTests {
         held.release()
         #expect(try await f.service.removePartnerLeftovers() == count)
         #expect(try partnerRows(f) == 0)
+        #expect(try f.store.status().partnerRows == 0)
         #expect(try await f.service.removePartnerLeftovers() == 0)
         #expect(try f.snapshot().digests == before, "the live rows were touched")
     }

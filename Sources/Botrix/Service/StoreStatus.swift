@@ -20,6 +20,9 @@ public struct StoreStatus: Sendable {
     public var readers: ReaderReport
     /// Bytes of the data file on disk (nil when it cannot be read).
     public var fileBytes: Int?
+    /// Rows in the projections' partner databases: 0 except while an online rebuild runs,
+    /// or after one was interrupted (a server removes them within a minute). They hold disk.
+    public var partnerRows = 0
 
     /// Events appended that the slowest projection has not applied yet (0 normally: events
     /// and projections commit together; a tool appending to the log alone makes lag until
@@ -36,15 +39,17 @@ extension BotrixStore {
     /// ``status()`` with projections already open. Storage figures and readers are read
     /// after the snapshot ends (they take the map lock, which a read must not take twice).
     func status(projections: Projections) throws -> StoreStatus {
-        let (head, events, checkpoints, jobs, accounts) = try environment.read { txn in
+        let (head, events, checkpoints, jobs, accounts, partnerRows) = try environment.read { txn in
             (
                 try log.head(in: txn), try log.count(in: txn), try projections.checkpoints(in: txn),
-                try projections.jobs.stats(in: txn), try projections.accounts.stats(in: txn)
+                try projections.jobs.stats(in: txn), try projections.accounts.stats(in: txn),
+                try projections.partners.reduce(0) { $0 + (try txn.count($1)) }
             )
         }
         return StoreStatus(
             head: head, events: events, checkpoints: checkpoints, jobs: jobs, accounts: accounts,
             storage: environment.figures, readers: environment.readers(),
-            fileBytes: (try? FileManager.default.attributesOfItem(atPath: environment.path)[.size] as? Int))
+            fileBytes: (try? FileManager.default.attributesOfItem(atPath: environment.path)[.size] as? Int),
+            partnerRows: partnerRows)
     }
 }
