@@ -56,12 +56,6 @@ final class DatabaseMap: Sendable {
         return dbi
     }
 
-    /// The LMDB database that holds `database`'s rows, ``unreachable`` included.
-    func holder(_ database: Database) -> MDB_dbi {
-        let index = Int(database.id)
-        return index < physical.count ? physical[index] : database.id
-    }
-
     /// This map with the rows of `a` and `b` exchanged, at `version`.
     func exchanging(_ a: Database, _ b: Database, version: UInt64) -> DatabaseMap {
         var table = physical

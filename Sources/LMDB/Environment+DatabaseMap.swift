@@ -44,10 +44,10 @@ extension Environment {
         }
         let version = try DatabaseMap.version(in: txn, table: mapTable)
         if version == 0 { return .identity }
-        let (cached, opened) = registry.withLock { registry in
-            (registry.mapOpened == registry.byName.count ? registry.map : nil, registry.byName)
-        }
+        let cached = registry.withLock { $0.mapOpened == $0.byName.count ? $0.map : nil }
         if let cached, cached.version == version { return cached }
+        // Only when loading: the handles opened so far.
+        let opened = registry.withLock { $0.byName }
         let map = try DatabaseMap.load(in: txn, table: mapTable, version: version, opened: opened)
         registry.withLock { registry in
             // Only a newer map replaces the cached one (an old snapshot loads its own), and

@@ -220,49 +220,6 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         }
     }
 
-    /// Returns the handle of the named database, creating it when `create` is true.
-    public func database(_ name: String, create: Bool) throws -> Database {
-        if let known = registry.withLock({ $0.byName[name] }) { return known }
-        guard name != DatabaseMap.tableName else {
-            throw LMDBError.lmdb(code: EINVAL, operation: "open \(name): the name is kept for the storage layer")
-        }
-        let open = { (txn: OpaquePointer) throws -> Database in
-            var dbi: MDB_dbi = 0
-            let flags = create && !self.configuration.readOnly ? UInt32(MDB_CREATE) : 0
-            let code = self.faults.failure(at: .databaseOpen) ?? mdb_dbi_open(txn, name, flags, &dbi)
-            if code == MDB_NOTFOUND { throw LMDBError.missingDatabase(name: name, path: self.path) }
-            try self.record(code, "open database \(name)")
-            return Database(name: name, id: dbi)
-        }
-        let database: Database
-        if configuration.readOnly {
-            // A handle opened in a read transaction survives only if that transaction commits.
-            database = try adoptingResizedMap {
-                // LMDB forbids two opens at once in a process: this lock also serializes the
-                // search for the map's table (``findMapTable()``), taken inside the map lock.
-                try mapLock.withShared {
-                    try lateMapTable.withLock { _ in
-                        let txn = try begin(flags: UInt32(MDB_RDONLY))
-                        let database: Database
-                        do {
-                            database = try open(txn)
-                        } catch {
-                            mdb_txn_abort(txn)
-                            throw error
-                        }
-                        // LMDB rule: commit frees the transaction even when it fails; no abort after it.
-                        try record(commit(txn, at: .commit), "commit database open")
-                        return database
-                    }
-                }
-            }
-        } else {
-            database = try writeLMDB { try open($0.handle) }
-        }
-        registry.withLock { $0.byName[name] = database }
-        return database
-    }
-
     /// Size and use of the map, for `botrix stats` and for deciding when to grow.
     /// Takes the map lock: LMDB reads its meta pages, which `growMap` remaps.
     public var info: Info {
@@ -340,7 +297,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
 
     /// Another process may grow the map; LMDB then refuses new transactions here until
     /// this process adopts the new size, which needs every transaction of ours closed.
-    private func adoptingResizedMap<R>(_ body: () throws -> R) throws -> R {
+    func adoptingResizedMap<R>(_ body: () throws -> R) throws -> R {
         while true {
             do {
                 return try body()
@@ -386,7 +343,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
         throw error
     }
 
-    private func begin(flags: UInt32) throws -> OpaquePointer {
+    func begin(flags: UInt32) throws -> OpaquePointer {
         var txn: OpaquePointer?
         if flags & UInt32(MDB_RDONLY) == 0 {
             if let fatal = fatal.withLock({ $0 }) { throw fatal }
