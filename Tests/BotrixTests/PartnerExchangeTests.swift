@@ -60,7 +60,12 @@ struct PartnerExchangeTests {
     func stepsWithCommandsBetween(seed: UInt64) async throws {
         let f = try await populated(seed: seed)
         var random = SplitMix(seed: seed &+ 100)
-        let scratch = try ScratchProjections(store: f.store)
+        // A file per projection, each folded on a thread of its own; or, for seed 2, one
+        // file folded on this thread.
+        let scratch =
+            seed == 2
+            ? ScratchLanes(try ScratchProjections(store: f.store), store: f.store) : try ScratchLanes(store: f.store)
+        #expect(scratch.lanes.count == (seed == 2 ? 1 : 2))
         defer { scratch.remove() }
         try BotrixStore.build(scratch, log: f.store.log) { _ in }
         // Rows a killed rebuild left in the partners: emptied first.
@@ -105,7 +110,7 @@ struct PartnerExchangeTests {
         let f = try await populated(seed: 7)
         let before = try f.snapshot().digests
         for stopAfter in [1, 5, 40] {
-            let scratch = try ScratchProjections(store: f.store)
+            let scratch = try ScratchLanes(store: f.store)
             try BotrixStore.build(scratch, log: f.store.log) { _ in }
             var transfer = try PartnerTransfer(
                 scratch: scratch, live: f.service.projections, store: f.store, rowsPerStep: 3)
@@ -130,7 +135,7 @@ struct PartnerExchangeTests {
         let f = try await populated(seed: 8)
         let before = try f.snapshot().digests
         let environment = try #require(f.store.environment as? Environment)
-        let scratch = try ScratchProjections(store: f.store)
+        let scratch = try ScratchLanes(store: f.store)
         defer { scratch.remove() }
         try BotrixStore.build(scratch, log: f.store.log) { _ in }
         var transfer = try PartnerTransfer(scratch: scratch, live: f.service.projections, store: f.store)

@@ -12,7 +12,7 @@ import Testing
 @Suite("Replay fast paths")
 struct ReplayPathTests {
     /// A store whose log holds a random history (no projection applied yet).
-    private static func recordedStore(seed: UInt64, count: Int, in folder: TemporaryFolder) throws -> (
+    static func recordedStore(seed: UInt64, count: Int, in folder: TemporaryFolder) throws -> (
         BotrixStore, [RecordedEvent]
     ) {
         let store = try BotrixStore(.init(path: folder.file("botrix.mdb"), mapSize: 1 << 26, durability: .nosync))

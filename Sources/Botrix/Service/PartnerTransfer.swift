@@ -44,7 +44,7 @@ public struct PartnerTransfer: Sendable {
         case ready
     }
 
-    let scratch: ScratchProjections
+    let scratch: ScratchLanes
     let only: Set<String>?
     /// The selected live databases and their partners, in the same order.
     let live: [Database]
@@ -63,10 +63,10 @@ public struct PartnerTransfer: Sendable {
     /// Set after the exchange: emptying the partners is the last stage.
     private var retiring = false
 
-    /// Prepares to move `scratch` (built to ``ScratchProjections/replayedTo``) into `live`'s
+    /// Prepares to move `scratch` (built to ``ScratchLanes/replayedTo``) into `live`'s
     /// partners in `store`; tests take smaller steps.
     public init(
-        scratch: ScratchProjections, live: Projections, store: BotrixStore, rowsPerStep: Int = defaultRowsPerStep,
+        scratch: ScratchLanes, live: Projections, store: BotrixStore, rowsPerStep: Int = defaultRowsPerStep,
         eventsPerStep: Int = 2_048
     ) throws {
         precondition(rowsPerStep > 0 && eventsPerStep > 0, "a step moves something")

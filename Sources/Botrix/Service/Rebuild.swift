@@ -129,7 +129,7 @@ extension BotrixStore {
         defer { lock.release() }
         let live = try Projections(store: self)
         var clock = RebuildClock()
-        let scratch = try ScratchProjections(store: self, only: only, throughMap: true)
+        let scratch = try ScratchLanes(store: self, only: only, throughMap: true)
         defer { scratch.remove() }
         try Self.build(scratch, log: log, progress: progress)
         clock.replayed()
@@ -192,8 +192,8 @@ extension BotrixStore {
     /// Replays the log into `scratch` up to its head, then catches up with what was appended
     /// meanwhile until the rest is small (at most 4,096 events, or after eight rounds), so
     /// that the partners' catch-up in the live file has little to apply; then ends the
-    /// scratch copy's writing (``ScratchProjections/finishWriting()``), ready to be copied.
-    static func build(_ scratch: ScratchProjections, log: EventLog, progress: (UInt64) -> Void) throws {
+    /// scratch copy's writing (``ScratchLanes/finishWriting()``), ready to be copied.
+    static func build(_ scratch: ScratchLanes, log: EventLog, progress: (UInt64) -> Void) throws {
         for _ in 0..<8 {
             let head = try log.head().sequence
             let behind = head - min(head, scratch.replayedTo)
@@ -297,7 +297,7 @@ extension BotrixService {
         defer { lock.release() }
         let log = writer.log
         var clock = RebuildClock()
-        let scratch = try ScratchProjections(store: store, throughMap: true)
+        let scratch = try ScratchLanes(store: store, throughMap: true)
         defer { scratch.remove() }
         try await SystemThread.run(named: "botrix-rebuild") {
             try BotrixStore.build(scratch, log: log, progress: progress)

@@ -14,12 +14,14 @@ public struct DecodedPage: Sendable {
 /// Reads and decodes the log on a thread of its own while the caller folds the pages it
 /// has already handed over: a replay (an online rebuild, `verify`) spends about a third
 /// of its time reading records and decoding their JSON, which this moves off the thread
-/// that writes the projections.
+/// that writes the projections. An online rebuild folds each projection into a scratch file
+/// of its own, on a thread of its own (``replay(_:after:through:fold:besides:)``): every
+/// page is decoded once and folded by each.
 ///
-/// At most ``ahead`` pages wait decoded; with the one being decoded, the one being folded
-/// and folded ones not yet freed, a handful of pages of ``pageSize`` events are in memory
-/// at once however far the reader could run. Each page is read in a short read transaction
-/// of its own, so the reader pins no old pages of a live file.
+/// At most ``ahead`` pages wait decoded for the slowest fold; with the one being decoded,
+/// the ones being folded and folded ones not yet freed, a handful of pages of ``pageSize``
+/// events are in memory at once however far the reader could run. Each page is read in a
+/// short read transaction of its own, so the reader pins no old pages of a live file.
 enum ReplayReader {
     /// Decoded pages the reader may hold before it waits for the folder.
     static let ahead = 2
@@ -27,24 +29,30 @@ enum ReplayReader {
     static let pageSize = 4096
 
     /// Calls `fold` with each page of `log` after `after` up to `target` (inclusive), in
-    /// order, read and decoded on another thread. Returns when the pages ran out or `fold`
-    /// threw; either way the reader has made its last read by then, so it never reads a
-    /// store its caller has closed (its thread may still be releasing what it held for a
-    /// moment after). A read or decode error is thrown here once the pages before it are
-    /// folded; a thread the system refuses is thrown at once (``SystemThread/Refused``).
+    /// order, read and decoded on another thread, and each of `besides` with the same pages
+    /// on threads of their own (named `botrix-fold-N`). Returns when the pages ran out or a
+    /// fold threw; either way the reader has made its last read and every fold has returned
+    /// by then, so none of them touches a store its caller has closed (a thread may still
+    /// be releasing what it held for a moment after). A read or decode error is thrown here
+    /// once the pages before it are folded; so is the first error a fold threw (the others
+    /// stop at their next page); a thread the system refuses is thrown at once
+    /// (``SystemThread/Refused``).
     static func replay(
-        _ log: EventLog, after: UInt64, through target: UInt64, fold: (DecodedPage) throws -> Void
+        _ log: EventLog, after: UInt64, through target: UInt64, fold: (DecodedPage) throws -> Void,
+        besides: [@Sendable (DecodedPage) throws -> Void] = []
     ) throws {
-        try replay(after: after, through: target, read: { try log.read(after: $0, limit: pageSize) }, fold: fold)
+        try replay(
+            after: after, through: target, read: { try log.read(after: $0, limit: pageSize) }, fold: fold,
+            besides: besides)
     }
 
-    /// ``replay(_:after:through:fold:)`` with the page reading given: `read(position)` returns
-    /// up to ``pageSize`` events after `position` (the tests count the reads).
+    /// ``replay(_:after:through:fold:besides:)`` with the page reading given: `read(position)`
+    /// returns up to ``pageSize`` events after `position` (the tests count the reads).
     static func replay(
         after: UInt64, through target: UInt64, read: @escaping @Sendable (UInt64) throws -> [RecordedEvent],
-        fold: (DecodedPage) throws -> Void
+        fold: (DecodedPage) throws -> Void, besides: [@Sendable (DecodedPage) throws -> Void] = []
     ) throws {
-        let handoff = Handoff(capacity: ahead)
+        let handoff = Handoff(capacity: ahead + 1, lanes: 1 + besides.count)
         // A thread the system refuses is an error here, not a wait for pages that never come.
         try SystemThread.start(named: "botrix-replay") {
             var position = after
@@ -66,38 +74,75 @@ enum ReplayReader {
             handoff.finish()
         }
         defer { handoff.stop() }
-        while let page = handoff.take() {
-            try fold(page.get())
-            handoff.retire(page)
+        for (index, other) in besides.enumerated() {
+            let lane = index + 1
+            handoff.started()
+            do {
+                try SystemThread.start(named: "botrix-fold-\(lane)") {
+                    do {
+                        while let page = handoff.take(lane: lane) {
+                            try other(page.get())
+                            handoff.retire(lane: lane)
+                        }
+                    } catch {
+                        handoff.fail(error)
+                    }
+                    handoff.ended()
+                }
+            } catch {
+                handoff.ended()
+                throw error
+            }
         }
+        while let page = handoff.take(lane: 0) {
+            try fold(page.get())
+            handoff.retire(lane: 0)
+        }
+        // The pages ran out for this fold: wait for the others, then report what stopped one.
+        handoff.waitForLanes()
+        if let error = handoff.failure { throw error }
     }
 }
 
-/// The bounded queue between the reader thread and the folder, with the two ends' ways
-/// of stopping: the reader finishes (no more pages), the folder stops (an error; the
-/// reader's next wait returns, and ``stop()`` waits for its last read).
+/// The bounded queue between the reader thread and the folds, with the ends' ways of
+/// stopping: the reader finishes (no more pages), a fold stops (an error; the reader's next
+/// wait returns, the other folds' next ``take(lane:)`` returns nil, and ``stop()`` waits for
+/// the reader's last read and every fold's return).
 private final class Handoff: @unchecked Sendable {
     // Every field below is read and written with `condition` locked.
     private let condition = NSCondition()
     private let capacity: Int
+    /// Pages some fold has not finished, the first being page number ``base``.
     private var pages: [Result<DecodedPage, any Error>] = []
+    private var base = 0
+    /// For each fold, the number of the next page it takes and of pages it has finished.
+    private var taken: [Int]
+    private var finishedBy: [Int]
     private var finished = false
     private var stopped = false
-    /// Pages the folder is done with, for the reader to free: freeing a page's events (their
-    /// strings and arrays) is a twentieth of a replay's work, which this keeps off the folder.
+    /// Fold threads that have not returned.
+    private var running = 0
+    /// The first error a fold thread threw.
+    private var firstFailure: (any Error)?
+    /// Pages every fold is done with, for the reader to free: freeing a page's events (their
+    /// strings and arrays) is a twentieth of a replay's work, which this keeps off the folds.
     private var retired: [Result<DecodedPage, any Error>] = []
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int, lanes: Int) {
+        self.capacity = capacity
+        taken = Array(repeating: 0, count: lanes)
+        finishedBy = Array(repeating: 0, count: lanes)
+    }
 
-    /// False once the folder has stopped: the reader reads no further.
+    /// False once a fold has stopped: the reader reads no further.
     var wanted: Bool {
         condition.lock()
         defer { condition.unlock() }
         return !stopped
     }
 
-    /// The reader hands over a page, waiting while ``capacity`` pages are waiting (the
-    /// page is dropped when the folder has stopped).
+    /// The reader hands over a page, waiting while ``capacity`` pages are unfinished (the
+    /// page is dropped when a fold has stopped).
     func put(_ page: Result<DecodedPage, any Error>) {
         condition.lock()
         defer { condition.unlock() }
@@ -106,14 +151,22 @@ private final class Handoff: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// The folder hands back a page it has folded.
-    func retire(_ page: consuming Result<DecodedPage, any Error>) {
+    /// Fold `lane` has finished the page it took last; a page every fold finished is retired.
+    func retire(lane: Int) {
         condition.lock()
         defer { condition.unlock() }
-        retired.append(page)
+        finishedBy[lane] += 1
+        // After ``stop()`` the pages are gone: a fold finishing its last one retires nothing.
+        guard !stopped else { return }
+        let done = finishedBy.min() ?? 0
+        guard done > base else { return }
+        retired.append(contentsOf: pages.prefix(done - base))
+        pages.removeFirst(done - base)
+        base = done
+        condition.broadcast()
     }
 
-    /// The reader frees the pages handed back (outside the lock).
+    /// The reader frees the pages retired (outside the lock).
     func dropRetired() {
         condition.lock()
         let done = retired
@@ -130,25 +183,64 @@ private final class Handoff: @unchecked Sendable {
         condition.broadcast()
     }
 
-    /// The next page in order, waiting for it; nil when the reader has ended and every
-    /// page is taken.
-    func take() -> Result<DecodedPage, any Error>? {
+    /// The next page in order for fold `lane`, waiting for it; nil when the reader has
+    /// ended and the fold has taken every page, or when a fold has stopped.
+    func take(lane: Int) -> Result<DecodedPage, any Error>? {
         condition.lock()
         defer { condition.unlock() }
-        while pages.isEmpty && !finished { condition.wait() }
-        guard !pages.isEmpty else { return nil }
-        condition.broadcast()
-        return pages.removeFirst()
+        while taken[lane] - base >= pages.count && !finished && !stopped { condition.wait() }
+        guard !stopped, taken[lane] - base < pages.count else { return nil }
+        taken[lane] += 1
+        return pages[taken[lane] - 1 - base]
     }
 
-    /// The folder is done (all taken, or it failed): wakes the reader if it waits, and
-    /// returns once it has finished (made its last read).
+    /// A fold thread is about to start.
+    func started() {
+        condition.lock()
+        defer { condition.unlock() }
+        running += 1
+    }
+
+    /// A fold thread has returned (or never started).
+    func ended() {
+        condition.lock()
+        defer { condition.unlock() }
+        running -= 1
+        condition.broadcast()
+    }
+
+    /// A fold thread threw: every fold and the reader stop; the first error is kept.
+    func fail(_ error: any Error) {
+        condition.lock()
+        defer { condition.unlock() }
+        if firstFailure == nil { firstFailure = error }
+        stopped = true
+        condition.broadcast()
+    }
+
+    /// What the first fold thread to fail threw.
+    var failure: (any Error)? {
+        condition.lock()
+        defer { condition.unlock() }
+        return firstFailure
+    }
+
+    /// Waits until every fold thread has returned.
+    func waitForLanes() {
+        condition.lock()
+        defer { condition.unlock() }
+        while running > 0 { condition.wait() }
+    }
+
+    /// The caller's fold is done (all taken, or it failed): wakes the reader and the fold
+    /// threads if they wait, and returns once they have finished (the reader made its last
+    /// read, every fold returned).
     func stop() {
         condition.lock()
         defer { condition.unlock() }
         stopped = true
         pages.removeAll()
         condition.broadcast()
-        while !finished { condition.wait() }
+        while !finished || running > 0 { condition.wait() }
     }
 }

@@ -28,6 +28,7 @@ public final class ScratchProjections: @unchecked Sendable {
     private var removed = false
 
     private let store: BotrixStore
+    /// The projections this file holds (nil: every one).
     let only: Set<String>?
     private let environment: any StorageEngine
     private let log: EventLog
@@ -143,14 +144,19 @@ public final class ScratchProjections: @unchecked Sendable {
     public func catchUp(to target: UInt64, progress: (UInt64) -> Void = { _ in }) throws {
         guard replayedTo < target else { return }
         try ReplayReader.replay(store.log, after: replayedTo, through: target) { page in
-            try environment.write(makingRoom: 8) { scratchTxn in
-                var ltx = LogTransaction(log: log, transaction: scratchTxn, now: 0)
-                try projections.apply(decoded: page.events, in: &ltx, only: only)
-                try projections.setCheckpoint(page.last, in: &ltx, only: only)
-            }
-            replayedTo = page.last
+            try fold(page)
             progress(replayedTo)
         }
+    }
+
+    /// Folds one decoded page into the scratch file, in one commit with its checkpoint.
+    func fold(_ page: DecodedPage) throws {
+        try environment.write(makingRoom: 8) { scratchTxn in
+            var ltx = LogTransaction(log: log, transaction: scratchTxn, now: 0)
+            try projections.apply(decoded: page.events, in: &ltx, only: only)
+            try projections.setCheckpoint(page.last, in: &ltx, only: only)
+        }
+        replayedTo = page.last
     }
 
     /// Copies at most `limit` rows of the selected scratch database number `index` (in the
