@@ -12,12 +12,13 @@ struct RebuildCommand: AsyncParsableCommand {
         abstract: "Drop projections and rebuild them by replaying the log.",
         discussion: """
             Rebuilds every projection (or the ones named: jobs, accounts) by replaying the
-            whole log into a scratch file beside the data file, in many small commits; then
+            whole log into scratch files beside the data file (one per projection, each
+            folded on a thread of its own), in many small commits; then
             moves the rows into the data file beside the live ones (partner databases, short
             commits of at most 16,384 rows or 2,048 events), and exchanges each live database
             with its partner in ONE short write transaction, whatever their size. A crash at
             any moment leaves the old projections or the new ones, never a mix; the next
-            rebuild removes what a crash left (the scratch file, rows in the partners). Shows
+            rebuild removes what a crash left (the scratch files, rows in the partners). Shows
             a progress bar on a terminal and ends with a summary (events replayed, seconds,
             events per second, the longest short write, how long the exchange paused writes).
             One rebuild of a file runs at a time (a second one stops at once).
@@ -25,7 +26,7 @@ struct RebuildCommand: AsyncParsableCommand {
             Beside a running `botrix serve` on the same file it works online: the server keeps
             serving and appending; its writes wait for one short step at a time, and its
             reads see the old projections until the exchange commits. The data file's folder
-            needs room for two more copies of the projections while it runs (the scratch file
+            needs room for two more copies of the projections while it runs (the scratch files
             and the partners).
 
             EXAMPLES

@@ -72,15 +72,18 @@ public final class EventLog: Sendable {
         return LogHead(sequence: sequence, hash: Array(raw[8..<40]), recordedAt: Int64(bitPattern: time))
     }
 
-    /// Up to `limit` events with sequence greater than `after`, in order.
-    public func read(after: UInt64, limit: Int) throws -> [RecordedEvent] {
-        try environment.read { try read(after: after, limit: limit, in: $0) }
+    /// Up to `limit` events with sequence greater than `after`, in order (with `fields`
+    /// ``RecordFields/forProjections``, only what a projection reads).
+    public func read(after: UInt64, limit: Int, fields: RecordFields = .all) throws -> [RecordedEvent] {
+        try environment.read { try read(after: after, limit: limit, in: $0, fields: fields) }
     }
 
     /// Up to `limit` events with sequence greater than `after`, as `transaction` sees them.
-    public func read(after: UInt64, limit: Int, in transaction: some TransactionReading) throws -> [RecordedEvent] {
+    public func read(
+        after: UInt64, limit: Int, in transaction: some TransactionReading, fields: RecordFields = .all
+    ) throws -> [RecordedEvent] {
         var out: [RecordedEvent] = []
-        try forEach(after: after, in: transaction) { event in
+        try forEach(after: after, in: transaction, fields: fields) { event in
             out.append(event)
             return out.count < limit
         }
@@ -90,14 +93,17 @@ public final class EventLog: Sendable {
     /// Calls `body` for each event after `after` until it returns false; streams the log
     /// without holding it in memory (replay, verify, export).
     public func forEach(
-        after: UInt64, in transaction: some TransactionReading, _ body: (RecordedEvent) throws -> Bool
+        after: UInt64, in transaction: some TransactionReading, fields: RecordFields = .all,
+        _ body: (RecordedEvent) throws -> Bool
     ) throws {
         try transaction.withCursor(events) { cursor in
             var entry = try cursor.seek(atLeast: BigEndian.bytes(after &+ 1))
             if after == UInt64.max { entry = nil }
             while let current = entry {
                 let sequence = BigEndian.uint64(current.key) ?? 0
-                guard try body(try RecordFormat.decode(current.value, sequence: sequence)) else { return }
+                guard try body(try RecordFormat.decode(current.value, sequence: sequence, fields: fields)) else {
+                    return
+                }
                 entry = try cursor.next()
             }
         }

@@ -90,22 +90,28 @@ enum RecordFormat {
         CCryptoBoringSSL_SHA256_Final(digest, &context)
     }
 
-    /// Decodes a stored record; `sequence` is its key, used in error messages.
-    static func decode(_ raw: UnsafeRawBufferPointer, sequence: UInt64) throws -> RecordedEvent {
+    /// Decodes a stored record; `sequence` is its key, used in error messages. With
+    /// `fields` ``RecordFields/forProjections`` the hashes and the metadata are stepped over
+    /// (left empty); the record's layout is still checked to its end.
+    static func decode(
+        _ raw: UnsafeRawBufferPointer, sequence: UInt64, fields: RecordFields = .all
+    ) throws -> RecordedEvent {
         var reader = ByteReader(raw, sequence: sequence)
         let format = try reader.integer(UInt8.self)
         guard format == version else { throw EventLogError.unsupportedFormat(version: format, sequence: sequence) }
         let storedSequence = try reader.integer(UInt64.self)
         let streamVersion = try reader.integer(UInt64.self)
         let recordedAt = Int64(bitPattern: try reader.integer(UInt64.self))
-        let previousHash = try reader.bytes(32)
-        let hash = try reader.bytes(32)
+        let all = fields == .all
+        let previousHash = all ? try reader.bytes(32) : try reader.skip(32)
+        let hash = all ? try reader.bytes(32) : try reader.skip(32)
         let stream = try reader.string(length: Int(try reader.integer(UInt16.self)))
         let type = try reader.string(length: Int(try reader.integer(UInt16.self)))
         let data = try reader.bytes(Int(try reader.integer(UInt32.self)))
-        let metadataJSON = try reader.bytes(Int(try reader.integer(UInt32.self)))
+        let metadataLength = Int(try reader.integer(UInt32.self))
+        let metadataJSON = all ? try reader.bytes(metadataLength) : try reader.skip(metadataLength)
         guard reader.isAtEnd else { throw EventLogError.corruptRecord(sequence: sequence, reason: "trailing bytes") }
-        guard let metadata = MetadataCoding.decode(metadataJSON) else {
+        guard let metadata = all ? MetadataCoding.decode(metadataJSON) : [:] else {
             throw EventLogError.corruptRecord(sequence: sequence, reason: "metadata is not a JSON object of strings")
         }
         return RecordedEvent(
@@ -188,9 +194,20 @@ private struct ByteReader {
         return Array(raw[offset..<(offset + count)])
     }
 
+    /// Steps over `count` bytes; returns no bytes (a skipped field reads as empty).
+    mutating func skip(_ count: Int) throws -> [UInt8] {
+        try need(count)
+        offset += count
+        return []
+    }
+
+    /// A UTF-8 name, validated straight from the record's bytes (no intermediate array).
     mutating func string(length: Int) throws -> String {
-        let bytes = try bytes(length)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        try need(length)
+        let slice = UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + length)])
+        offset += length
+        let text = slice.withMemoryRebound(to: UInt8.self) { String(validating: $0, as: UTF8.self) }
+        guard let text else {
             throw EventLogError.corruptRecord(sequence: sequence, reason: "a name is not valid UTF-8")
         }
         return text

@@ -105,3 +105,13 @@ public struct LogHead: Sendable, Equatable {
 
     public static let empty = LogHead(sequence: 0, hash: [UInt8](repeating: 0, count: 32), recordedAt: 0)
 }
+
+/// Which fields of a record a read decodes.
+public enum RecordFields: Sendable, Equatable {
+    /// Every field: what verification, exports and the API read.
+    case all
+    /// What a projection folds (sequence, stream, version, time, type, data); the hashes
+    /// and the metadata are left empty. A replay reads every record of the log, and the
+    /// metadata alone is a JSON object parsed into a dictionary that no projection reads.
+    case forProjections
+}

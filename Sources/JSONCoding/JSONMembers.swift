@@ -14,7 +14,10 @@ public struct JSONMembers: Sendable {
 
     /// The value of `key`, or nil.
     public subscript(key: String) -> JSONValue? {
-        for member in members where member.key == key { return member.value }
+        // Most keys asked for are not the member looked at: lengths differ more often than
+        // not, and comparing them is cheaper than comparing the strings.
+        let length = key.utf8.count
+        for member in members where member.key.utf8.count == length && member.key == key { return member.value }
         return nil
     }
 }

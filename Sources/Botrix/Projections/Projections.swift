@@ -218,7 +218,7 @@ extension Projections {
         var after = checkpoints.values.min() ?? 0
         let highest = checkpoints.values.max() ?? 0
         while true {
-            let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
+            let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading, fields: .forProjections)
             guard let last = page.last else { break }
             for event in page {
                 // Past the highest checkpoint every projection is behind: no selection to make.

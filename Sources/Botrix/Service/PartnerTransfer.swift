@@ -137,7 +137,8 @@ public struct PartnerTransfer: Sendable {
         var after = replayedTo
         while applied < UInt64(limit) {
             let page = try ltx.log.read(
-                after: after, limit: Int(min(UInt64(4096), UInt64(limit) - applied)), in: ltx.reading)
+                after: after, limit: Int(min(UInt64(4096), UInt64(limit) - applied)), in: ltx.reading,
+                fields: .forProjections)
             guard let last = page.last else { break }
             try partnerProjections.apply(page: page, in: &ltx, only: only)
             applied += UInt64(page.count)

@@ -51,7 +51,7 @@ extension Projections {
         var after: UInt64 = 0
         while true {
             // Pages keep memory bounded while the cursor over `events` stays short-lived.
-            let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading)
+            let page = try ltx.log.read(after: after, limit: 4096, in: ltx.reading, fields: .forProjections)
             guard let last = page.last else { break }
             try apply(page: page, in: &ltx, only: only)
             let before = replayed

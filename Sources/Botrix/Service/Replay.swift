@@ -33,7 +33,7 @@ public struct ReplayState: Sendable {
         var state = ReplayState()
         var position: UInt64 = 0
         while true {
-            let page = try log.read(after: position, limit: pageSize)
+            let page = try log.read(after: position, limit: pageSize, fields: .forProjections)
             for recorded in page {
                 guard cut.includes(recorded) else { return state }
                 state.sequence = recorded.sequence

@@ -42,7 +42,8 @@ enum ReplayReader {
         besides: [@Sendable (DecodedPage) throws -> Void] = []
     ) throws {
         try replay(
-            after: after, through: target, read: { try log.read(after: $0, limit: pageSize) }, fold: fold,
+            after: after, through: target, read: { try log.read(after: $0, limit: pageSize, fields: .forProjections) },
+            fold: fold,
             besides: besides)
     }
 
