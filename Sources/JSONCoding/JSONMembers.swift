@@ -15,7 +15,9 @@ public struct JSONMembers: Sendable {
     /// The value of `key`, or nil.
     public subscript(key: String) -> JSONValue? {
         // Most keys asked for are not the member looked at: lengths differ more often than
-        // not, and comparing them is cheaper than comparing the strings.
+        // not, and comparing them is cheaper than comparing the strings. Keys of different
+        // byte lengths never match, as in JSON, which compares keys code point for code
+        // point (Swift's `==` alone would match canonically equivalent spellings).
         let length = key.utf8.count
         for member in members where member.key.utf8.count == length && member.key == key { return member.value }
         return nil

@@ -237,4 +237,14 @@ struct PartnerExchangeTests {
         _ = try f.store.rebuild()
         _ = try await f.service.rebuild()
     }
+
+    @Test("a rebuild lock that cannot be made says which file and why, in words")
+    func unopenableLock() throws {
+        let error = #expect(throws: FileProblem.self) {
+            _ = try RebuildLock(dataFile: "/nonexistent-botrix-folder/botrix.mdb")
+        }
+        #expect(
+            error?.description == "cannot open /nonexistent-botrix-folder/botrix.mdb-rebuild: No such file or directory"
+        )
+    }
 }

@@ -77,10 +77,9 @@ public struct PartnerTransfer: Sendable {
         self.live = live.databases(only: only)
         partners = live.partners(only: only)
         guard partners.count == self.live.count else {
-            throw CocoaError(
-                .fileWriteUnknown,
-                userInfo: [NSLocalizedDescriptionKey: "\(store.environment.path) has no partner databases (read-only?)"]
-            )
+            throw FileProblem(
+                operation: "rebuild", path: store.environment.path, code: EROFS,
+                explanation: "it has no partner databases (opened read-only?)")
         }
         partnerProjections = try live.partnered(environment: store.environment, registered: store.projectionTypes)
         replayedTo = scratch.replayedTo

@@ -30,11 +30,7 @@ public final class RebuildLock: @unchecked Sendable {
         descriptor = open(path + "-rebuild", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let code = errno
-            throw CocoaError(
-                .fileWriteUnknown,
-                userInfo: [
-                    NSLocalizedDescriptionKey: "cannot open \(path)-rebuild: \(String(cString: strerror(code)))"
-                ])
+            throw FileProblem(operation: "open", path: path + "-rebuild", code: code)
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)

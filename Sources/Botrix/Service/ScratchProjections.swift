@@ -62,10 +62,7 @@ public final class ScratchProjections: @unchecked Sendable {
                 close(owner)
                 Self.removeFiles(of: path)
             }
-            throw CocoaError(
-                .fileWriteUnknown,
-                userInfo: [NSLocalizedDescriptionKey: "cannot create \(path)-owner: \(String(cString: strerror(code)))"]
-            )
+            throw FileProblem(operation: "create", path: path + "-owner", code: code)
         }
         // A scratch file that cannot be made (a full disk fails on its lock file) leaves nothing.
         do {
