@@ -12,11 +12,11 @@ struct CommandsBenchCommand: AsyncParsableCommand {
         commandName: "commands",
         abstract: "Domain commands per second through the real write path, against one raw commit per event.",
         discussion: """
-            create-job and record-account at 1, 16 and 64 concurrent callers, each command a
-            decide, an append and the projection updates in the group-commit writer, with the
-            durability of --sync (fsync by default). The baseline is the C program of
-            tools/lmdb-append-baseline.c committing one event per transaction, so the ratio
-            shows what group commit buys after the domain's own work.
+            create-job and record-account at 1, 16 and 64 concurrent callers, each command
+            a decide, an append and the projection updates in the group-commit writer,
+            with the durability of --sync (fsync by default). The baseline is the C
+            program of tools/lmdb-append-baseline.c committing one event per transaction,
+            so the ratio shows what group commit buys after the domain's own work.
 
             EXAMPLES
               make bench

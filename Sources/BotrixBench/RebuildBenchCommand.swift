@@ -10,13 +10,14 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         commandName: "rebuild",
         abstract: "Rebuild speed over a large synthetic log, against a raw LMDB cursor scan of the same log.",
         discussion: """
-            Writes a log of --events events (jobs created, claimed, filled with accounts and
-            completed), then times, on the same file: the raw C scan of the `events` database
-            (tools/lmdb-scan-baseline.c), the in-place rebuild of every projection, a page
-            per commit (what a backup's private copy uses), and the online rebuild
-            (`botrix rebuild`: a scratch file in many commits, moved in beside the live rows
-            in short steps, then one exchange), with how long the exchange and the longest
-            step held the write lock. Medians of --runs; the log is written once.
+            Writes a log of --events events (jobs created, claimed, filled with accounts
+            and completed), then times, on the same file: the raw C scan of the `events`
+            database (tools/lmdb-scan-baseline.c), the in-place rebuild of every
+            projection, a page per commit (what a backup's private copy uses), and the
+            online rebuild (`botrix rebuild`: a scratch file in many commits, moved in
+            beside the live rows in short steps, then one exchange), with how long the
+            exchange and the longest step held the write lock. Medians of --runs; the log
+            is written once.
 
             EXAMPLES
               make bench

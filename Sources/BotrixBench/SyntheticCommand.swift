@@ -10,8 +10,8 @@ struct SyntheticCommand: ParsableCommand {
         commandName: "synthetic",
         abstract: "Write a synthetic log of N events into a new data file, and keep it.",
         discussion: """
-            The same log `botrix-bench rebuild` replays: jobs created, claimed, their accounts
-            recorded, completed. The file must not exist.
+            The same log `botrix-bench rebuild` replays: jobs created, claimed, their
+            accounts recorded, completed. The file must not exist.
 
             EXAMPLES
               botrix-bench synthetic --events 1000000 --path /tmp/big.mdb

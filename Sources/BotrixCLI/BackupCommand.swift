@@ -8,19 +8,20 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Write a consistent, compacted copy of the data file, even while serving.",
         discussion: """
-            Copies the log page by page in short read transactions, then one short snapshot of
-            what was appended meanwhile and of the tables that are not derived from the log
-            (keys, secrets, stored answers), then rebuilds the projections in the copy from its
-            own log, in a private folder DEST.partial (mode 0700). A server beside it keeps
-            reading, writing and reusing pages: no read transaction is held for long. The copy
-            is then written compacted (only live entries, no free pages), with its keyring:
-            the keyring root of the copy's epoch, still wrapped under the master key (keep the
-            master key elsewhere). The copy's hash chain is verified and both are fsynced,
-            then renamed to DEST and DEST-keyring: they appear only whole, never over a file.
-            An account deletion committed while the copy was made is brought into it (twice
-            at most; under steady deletions a note says how many are not in it).
-            DEST must not exist. A second backup to the same DEST is refused while the first
-            runs; a killed backup's DEST.partial is named for removal by the next one.
+            Copies the log page by page in short read transactions, then one short
+            snapshot of what was appended meanwhile and of the tables that are not derived
+            from the log (keys, secrets, stored answers), then rebuilds the projections in
+            the copy from its own log, in a private folder DEST.partial (mode 0700). A
+            server beside it keeps reading, writing and reusing pages: no read transaction
+            is held for long. The copy is then written compacted (only live entries, no
+            free pages), with its keyring: the keyring root of the copy's epoch, still
+            wrapped under the master key (keep the master key elsewhere). The copy's hash
+            chain is verified and both are fsynced, then renamed to DEST and DEST-keyring:
+            they appear only whole, never over a file. An account deletion committed while
+            the copy was made is brought into it (twice at most; under steady deletions a
+            note says how many are not in it). DEST must not exist. A second backup to the
+            same DEST is refused while the first runs; a killed backup's DEST.partial is
+            named for removal by the next one.
 
             EXAMPLES
               botrix backup /backups/botrix-2026-01-02.mdb

@@ -9,10 +9,11 @@ struct EventsCommand: AsyncParsableCommand {
         commandName: "events",
         abstract: "Print the event log, oldest first, as JSON lines or a table.",
         discussion: """
-            Each JSON line is one event in the public shape of schemas/event.schema.json: seq, stream, version,
-            type, recorded_at, data, metadata, prev_hash, hash. Filters combine. With --follow
-            it keeps printing events as a server appends them (from another process too)
-            until interrupted. Safe while `botrix serve` runs on the same file.
+            Each JSON line is one event in the public shape of schemas/event.schema.json:
+            seq, stream, version, type, recorded_at, data, metadata, prev_hash, hash.
+            Filters combine. With --follow it keeps printing events as a server appends
+            them (from another process too) until interrupted. Safe while `botrix serve`
+            runs on the same file.
 
             EXAMPLES
               botrix events                                   every event

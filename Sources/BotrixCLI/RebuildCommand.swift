@@ -13,21 +13,22 @@ struct RebuildCommand: AsyncParsableCommand {
         discussion: """
             Rebuilds every projection (or the ones named: jobs, accounts) by replaying the
             whole log into scratch files beside the data file (one per projection, each
-            folded on a thread of its own), in many small commits; then
-            moves the rows into the data file beside the live ones (partner databases, short
-            commits of at most 16,384 rows or 2,048 events), and exchanges each live database
-            with its partner in ONE short write transaction, whatever their size. A crash at
+            folded on a thread of its own), in many small commits; then moves the rows
+            into the data file beside the live ones (partner databases, short commits of
+            at most 16,384 rows or 2,048 events), and exchanges each live database with
+            its partner in ONE short write transaction, whatever their size. A crash at
             any moment leaves the old projections or the new ones, never a mix; the next
-            rebuild removes what a crash left (the scratch files, rows in the partners). Shows
-            a progress bar on a terminal and ends with a summary (events replayed, seconds,
-            events per second, the longest short write, how long the exchange paused writes).
-            One rebuild of a file runs at a time (a second one stops at once).
+            rebuild removes what a crash left (the scratch files, rows in the partners).
+            Shows a progress bar on a terminal and ends with a summary (events replayed,
+            seconds, events per second, the longest short write, how long the exchange
+            paused writes). One rebuild of a file runs at a time (a second one stops at
+            once).
 
-            Beside a running `botrix serve` on the same file it works online: the server keeps
-            serving and appending; its writes wait for one short step at a time, and its
-            reads see the old projections until the exchange commits. The data file's folder
-            needs room for two more copies of the projections while it runs (the scratch files
-            and the partners).
+            Beside a running `botrix serve` on the same file it works online: the server
+            keeps serving and appending; its writes wait for one short step at a time, and
+            its reads see the old projections until the exchange commits. The data file's
+            folder needs room for two more copies of the projections while it runs (the
+            scratch files and the partners).
 
             EXAMPLES
               botrix rebuild

@@ -10,15 +10,16 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Show jobs and accounts as they were at a moment, folded from the log alone.",
         discussion: """
-            Folds the log from its first event up to --as-of (a sequence number, or an RFC 3339
-            time: every event recorded at or before it) with the same evolve functions the
-            projections use. It never reads the projections, so it also answers "what did the
-            projections say then" when they are in doubt. Safe while a server runs.
+            Folds the log from its first event up to --as-of (a sequence number, or an RFC
+            3339 time: every event recorded at or before it) with the same evolve
+            functions the projections use. It never reads the projections, so it also
+            answers "what did the projections say then" when they are in doubt. Safe while
+            a server runs.
 
             EXAMPLES
               botrix replay --as-of 1200 --job 0f8e6a52-…     one job after event 1200
               botrix replay --as-of 2026-01-02T12:00:00Z --account 17
-              botrix replay --as-of 5000 --format table       every job and account, as a table
+              botrix replay --as-of 5000 --format table       every job and account
             """
     )
 

@@ -10,12 +10,13 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve the HTTP API until SIGTERM or SIGINT.",
         discussion: """
-            Opens the data file (creating it and its folder when missing), starts the single
-            group-commit writer and serves HTTP. On SIGTERM or SIGINT it stops accepting
-            connections, finishes requests in flight, commits what is queued and closes the file.
+            Opens the data file (creating it and its folder when missing), starts the
+            single group-commit writer and serves HTTP. On SIGTERM or SIGINT it stops
+            accepting connections, finishes requests in flight, commits what is queued and
+            closes the file.
 
-            Settings come from the environment and .env (see README, .env.example);
-            the options below override them.
+            Settings come from the environment and .env (see README, .env.example); the
+            options below override them.
 
             EXAMPLES
               botrix serve

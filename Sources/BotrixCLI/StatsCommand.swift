@@ -11,8 +11,8 @@ struct StatsCommand: AsyncParsableCommand {
         commandName: "stats",
         abstract: "Totals, log size, head sequence and map use.",
         discussion: """
-            Reads counters kept by the projections (no scan) and LMDB's own figures. Safe while
-            a server runs.
+            Reads counters kept by the projections (no scan) and LMDB's own figures. Safe
+            while a server runs.
 
             EXAMPLES
               botrix stats
