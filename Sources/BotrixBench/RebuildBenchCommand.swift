@@ -14,10 +14,10 @@ struct RebuildBenchCommand: AsyncParsableCommand {
             and completed), then times, on the same file: the raw C scan of the `events`
             database (tools/lmdb-scan-baseline.c), the in-place rebuild of every
             projection, a page per commit (what a backup's private copy uses), and the
-            online rebuild (`botrix rebuild`: a scratch file in many commits, moved in
-            beside the live rows in short steps, then one exchange), with how long the
-            exchange and the longest step held the write lock. Medians of --runs; the log
-            is written once.
+            online rebuild (`botrix rebuild`: a scratch file per projection in many
+            commits, moved in beside the live rows in short steps, then one exchange),
+            with how long the exchange and the longest step held the write lock. Medians
+            of --runs; the log is written once.
 
             EXAMPLES
               make bench
@@ -99,7 +99,7 @@ struct RebuildBenchCommand: AsyncParsableCommand {
         say(
             "online: writers paused \(String(format: "%.2f", median(pauses) * 1000)) ms for the exchange, "
                 + "at most \(String(format: "%.1f", median(longestSteps) * 1000)) ms for a step of moving \(rows) rows in; "
-                + "of the online time, the replay into the scratch file \(String(format: "%.2f", median(replaySeconds))) s "
+                + "of the online time, the replay into the scratch files \(String(format: "%.2f", median(replaySeconds))) s "
                 + "and the move in \(String(format: "%.2f", median(moveSeconds))) s; "
                 + "retired rows removed in \(String(format: "%.2f", median(retireSeconds))) s after (not counted); "
                 + "in place: a store no server writes, as a backup's copy")

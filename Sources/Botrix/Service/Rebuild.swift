@@ -22,9 +22,9 @@ public struct RebuildReport: Sendable {
     public var longestStepSeconds: Double = 0
     /// Those short write transactions, before and after the exchange.
     public var steps = 0
-    /// Rows copied from the scratch file into the partners (outside the exchange).
+    /// Rows copied from the scratch files into the partners (outside the exchange).
     public var rowsCopied = 0
-    /// Of ``seconds``: the replay into the scratch file (where a rebuild's time goes).
+    /// Of ``seconds``: the replay into the scratch files (where a rebuild's time goes).
     public var replaySeconds: Double = 0
     /// Of ``seconds``: the move into the partners (the rest is the exchange).
     public var moveSeconds: Double = 0
@@ -105,13 +105,14 @@ extension Projections {
 
 extension BotrixStore {
     /// Rebuilds the registered projections (the named ones when `only` is set) online:
-    /// `botrix rebuild`. The log is replayed into a scratch file beside this one while a
-    /// server on the same file keeps serving and appending; the scratch rows are moved into
+    /// `botrix rebuild`. The log is replayed into scratch files beside this one, one per
+    /// projection, each folded on a thread of its own (``ScratchLanes``), while a server on
+    /// the same file keeps serving and appending; the scratch rows are moved into
     /// the live databases' partners in short transactions, which then catch up with what was
     /// appended meanwhile; one short transaction applies the last few events and exchanges
     /// each live database with its partner (``PartnerTransfer``). The retired rows are then
     /// removed, again in short transactions. A crash before the exchange commits leaves the
-    /// old projections; the scratch file is removed at the end, or by the next rebuild (or
+    /// old projections; the scratch files are removed at the end, or by the next rebuild (or
     /// `serve`) after a crash. Rows left in the partners are removed before a failed rebuild
     /// returns, and after a crash by a server on the file or the next rebuild.
     ///
@@ -232,7 +233,7 @@ struct RebuildClock {
     var steps = 0
     var replayedAt: ContinuousClock.Instant?
 
-    /// Marks the end of the replay into the scratch file.
+    /// Marks the end of the replay into the scratch files.
     mutating func replayed() { replayedAt = .now }
 
     /// Runs one step (a write transaction of the live file) and keeps its duration.
