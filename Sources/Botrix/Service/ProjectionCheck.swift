@@ -16,8 +16,9 @@ public struct ProjectionDifference: Sendable, Equatable, CustomStringConvertible
 }
 
 extension Projections {
-    /// Rebuilds every projection from `store`'s log into a scratch file and compares it,
-    /// database by database, with the live projections. Reads only, in short read
+    /// Rebuilds every projection from `store`'s log into scratch files (one per projection,
+    /// folded side by side: ``ScratchLanes``) and compares them, database by database, with
+    /// the live projections. Reads only, in short read
     /// transactions and pages of `pageSize` rows (bounded memory): safe beside a running
     /// server, which keeps reusing pages meanwhile.
     ///
@@ -33,9 +34,9 @@ extension Projections {
         let live = try Projections(store: store)
         // Not written through its map: the temporary folder is often memory (tmpfs), where
         // allocating the whole map ahead would hold as much memory as the live file uses.
-        let scratch = try ScratchProjections(store: store, folder: scratchFolder)
+        let scratch = try ScratchLanes(store: store, folder: scratchFolder)
         defer { scratch.remove() }
-        let scratchDatabases = scratch.rebuilt.databases
+        let scratchDatabases = scratch.databases
         /// Replays the live log into the scratch projections up to `target`, page by page.
         func catchUp(to target: UInt64) throws {
             try scratch.catchUp(to: target) { progress($0, target) }
@@ -43,7 +44,8 @@ extension Projections {
         try catchUp(to: try store.log.head().sequence)
 
         var differences: [ProjectionDifference] = []
-        for (liveDatabase, freshDatabase) in zip(live.databases, scratchDatabases) {
+        precondition(scratchDatabases.map(\.database.name) == live.databases.map(\.name))
+        for (liveDatabase, fresh) in zip(live.databases, scratchDatabases) {
             var after: [UInt8]? = nil
             var rowIndex = 0
             while true {
@@ -53,8 +55,8 @@ extension Projections {
                 }
                 try catchUp(to: head)
                 let upTo = liveEnded ? nil : liveRows.last?.key
-                let freshRows = try scratch.read { txn in
-                    try Self.rows(of: freshDatabase, after: after, through: upTo, in: txn)
+                let freshRows = try fresh.lane.read { txn in
+                    try Self.rows(of: fresh.database, after: after, through: upTo, in: txn)
                 }
                 if let difference = Self.firstDifference(
                     liveRows, freshRows, database: liveDatabase.name, rowIndex: rowIndex)

@@ -25,12 +25,17 @@ public final class ScratchLanes: @unchecked Sendable {
     /// A scratch file for each projection `only` selects (every one when nil), each
     /// reserving its map for that projection alone when written `throughMap` (see
     /// ``ScratchProjections/init(store:only:folder:throughMap:)``).
-    public convenience init(store: BotrixStore, only: Set<String>? = nil, throughMap: Bool = false) throws {
+    /// `folder` is where the files go (beside the data file when nil; `verify` uses a
+    /// temporary folder).
+    public convenience init(
+        store: BotrixStore, only: Set<String>? = nil, folder: String? = nil, throughMap: Bool = false
+    ) throws {
         let names = try Projections(store: store).selected(only).map(\.name)
         var lanes: [ScratchProjections] = []
         do {
             for name in names {
-                lanes.append(try ScratchProjections(store: store, only: [name], throughMap: throughMap))
+                lanes.append(
+                    try ScratchProjections(store: store, only: [name], folder: folder, throughMap: throughMap))
             }
         } catch {
             for lane in lanes { lane.remove() }
@@ -70,6 +75,12 @@ public final class ScratchLanes: @unchecked Sendable {
                 try first.fold(page)
                 progress(page.last)
             }, besides: others)
+    }
+
+    /// Every selected database, in the order of ``Projections/databases(only:)``, with the
+    /// lane that holds it: what `verify` compares the live databases with.
+    var databases: [(lane: ScratchProjections, database: Database)] {
+        lanes.flatMap { lane in lane.rebuilt.databases(only: lane.only).map { (lane, $0) } }
     }
 
     /// Ends every lane's writing (see ``ScratchProjections/finishWriting()``).
