@@ -5,7 +5,8 @@
 # `botrix rebuild --db FILE` with BEFORE and AFTER alternately, ROUNDS times each (default
 # 4), PAUSE seconds before each run (default 0; 5 lets the machine take back the memory of
 # the last run's scratch files, as before an operator's rebuild). Prints each run's seconds
-# until the exchange (from the rebuild's summary), its user and system CPU, and the medians.
+# until the exchange (from the rebuild's summary), its user and system CPU (with GNU time),
+# and the medians. Paths without spaces.
 set -euo pipefail
 before=${1:?usage: tools/rebuild-ab.sh BEFORE AFTER BENCH [EVENTS] [ROUNDS] [PAUSE]}
 after=${2:?usage: tools/rebuild-ab.sh BEFORE AFTER BENCH [EVENTS] [ROUNDS] [PAUSE]}
@@ -21,20 +22,25 @@ results="$work/results"
 for _ in $(seq "$rounds"); do
   for binary in "$before" "$after"; do
     sleep "$pause"
-    if [ -x /usr/bin/time ]; then # Debian's `time` package; without it, no CPU column
-      summary=$( { /usr/bin/time -f "cpu %U %S" "$binary" rebuild --db "$work/log.mdb" 2>&1; } | tail -2)
+    # GNU time (Debian's `time` package) adds the CPU the run used; without it, no CPU column.
+    status=0
+    if [ -x /usr/bin/time ]; then
+      summary=$( { /usr/bin/time -f "cpu %U %S" "$binary" rebuild --db "$work/log.mdb" 2>&1; } | tail -2) || status=$?
     else
-      summary=$("$binary" rebuild --db "$work/log.mdb" 2>&1 | tail -1)
+      summary=$("$binary" rebuild --db "$work/log.mdb" 2>&1 | tail -1) || status=$?
     fi
     seconds=$(echo "$summary" | sed -nE 's/.*replayed in ([0-9.]+) s.*/\1/p')
     cpu=$(echo "$summary" | awk '/^cpu / {print $2, $3}')
-    [ -n "$seconds" ] || { echo "$binary: no summary: $summary" >&2; exit 1; }
+    if [ "$status" -ne 0 ] || [ -z "$seconds" ]; then
+      echo "$binary rebuild failed (status $status): $summary" >&2
+      exit 1
+    fi
     echo "$binary $seconds $cpu" | tee -a "$results"
   done
 done
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 for binary in "$before" "$after"; do
   s=$(awk -v b="$binary" '$1 == b {print $2}' "$results" | median)
-  u=$(awk -v b="$binary" '$1 == b {print $3}' "$results" | median)
-  echo "median $binary: $s s until the exchange, user CPU $u s"
+  u=$(awk -v b="$binary" '$1 == b && NF >= 3 {print $3}' "$results" | median)
+  echo "median $binary: $s s until the exchange${u:+, user CPU $u s}"
 done

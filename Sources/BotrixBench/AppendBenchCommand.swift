@@ -11,11 +11,12 @@ struct AppendBenchCommand: AsyncParsableCommand {
         discussion: """
             Two series, each on fresh files in a temporary folder:
 
-              batch B      one appender, B events per append (B = 1, 10, 100, 1000); the
-                           baseline is the C program making the same puts in transactions of B.
-              N appenders  N concurrent appenders of one event each (N = 1, 16, 64); the
-                           baseline is C with one commit per event, so the ratio is what group
-                           commit buys.
+              batch B      one appender, B events per append (B = 1, 10, 100,
+                           1000); the baseline is the C program making the same
+                           puts in transactions of B.
+              N appenders  N concurrent appenders of one event each (N = 1, 16,
+                           64); the baseline is C with one commit per event, so
+                           the ratio is what group commit buys.
 
             The baseline is tools/lmdb-append-baseline.c (`make bench` compiles it with
             cc -O2 -llmdb). Build botrix in release mode for meaningful figures.

@@ -11,9 +11,10 @@ struct VerifyCommand: AsyncParsableCommand {
         discussion: """
             1. The log: every record's SHA-256, every prev_hash link, gapless sequences and
                stream versions, the stream index in both directions, the stored head.
-            2. The projections: a rebuild from the same snapshot of the log into a scratch
-               file, compared database by database, row by row (the first differing key
-               is named).
+            2. The projections: a rebuild of the log into scratch files (one per
+               projection), compared database by database, row by row, each page of
+               live rows with the rebuild brought to the head it reflects (the first
+               differing key is named).
 
             Exits 0 when everything holds; otherwise prints each problem (which sequence,
             which stream, which projection database and key) and exits 1. Reads only: safe

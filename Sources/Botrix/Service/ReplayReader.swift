@@ -33,10 +33,11 @@ enum ReplayReader {
     /// on threads of their own (named `botrix-fold-N`). Returns when the pages ran out or a
     /// fold threw; either way the reader has made its last read and every fold has returned
     /// by then, so none of them touches a store its caller has closed (a thread may still
-    /// be releasing what it held for a moment after). A read or decode error is thrown here
-    /// once the pages before it are folded; so is the first error a fold threw (the others
-    /// stop at their next page); a thread the system refuses is thrown at once
-    /// (``SystemThread/Refused``).
+    /// be releasing what it held for a moment after). A read or decode error is thrown
+    /// here, as is the first error a fold threw (the others stop at their next page): with
+    /// one fold, once the pages before it are folded; with several, a fold that met the
+    /// error first may have stopped the others short of it (their work is thrown away). A
+    /// thread the system refuses is thrown at once (``SystemThread/Refused``).
     static func replay(
         _ log: EventLog, after: UInt64, through target: UInt64, fold: (DecodedPage) throws -> Void,
         besides: [@Sendable (DecodedPage) throws -> Void] = []
