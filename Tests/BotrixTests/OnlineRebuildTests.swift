@@ -1,6 +1,7 @@
 import Dispatch
 import EventLog
 import Foundation
+import JSONCoding
 import Synchronization
 import TestSupport
 import Testing
@@ -167,6 +168,41 @@ struct OnlineRebuildTests {
     }
 
     /// Bytes of disk a file holds.
+    @Test("a disk that fills while the projections replay side by side: every scratch file goes, the live rows stay")
+    func fullDiskDuringTheLanes() async throws {
+        let disk = try SmallDisk(bytes: 128 << 20)
+        defer { disk.unmount() }
+        let f = try await DomainFixture.make(maxJobCount: 50, path: disk.file("botrix.mdb"))
+        // Accounts that carry 12 KB each: the accounts lane needs far more room than the jobs lane.
+        let blob = JSONValue.string(String(repeating: "d", count: 12_000))
+        for _ in 0..<20 {
+            _ = try await f.service.createJob(CreateJob(count: 40))
+            let claimed = try #require(try await f.service.claimNext(workerID: "w"))
+            for n in 0..<40 {
+                var record = account(claimed.id, worker: "w", Int.random(in: 0..<1_000_000_000))
+                record.accountData = ["blob": blob, "n": .int(Int64(n))]
+                _ = try await f.service.recordAccount(record)
+            }
+        }
+        let before = try f.snapshot().digests
+        // Leave 6 MB: enough to start, not for 800 accounts of 12 KB a second time.
+        var info = statvfs()
+        #expect(statvfs(disk.path, &info) == 0)
+        let free = Int(info.f_bavail) * Int(info.f_frsize)
+        #expect(free > 12 << 20, "the disk is too small for the test: \(free) bytes free")
+        let filler = disk.file("filler")
+        #expect(FileManager.default.createFile(atPath: filler, contents: Data(count: free - (6 << 20))))
+        #expect(throws: (any Error).self) { _ = try f.store.rebuild() }
+        let left = try FileManager.default.contentsOfDirectory(atPath: disk.path).filter { $0.contains(".rebuild-") }
+        #expect(left.isEmpty, "scratch files left: \(left)")
+        #expect(try f.snapshot().digests == before)
+        // With room again, the next rebuild completes.
+        try FileManager.default.removeItem(atPath: filler)
+        let report = try f.store.rebuild()
+        #expect(report.rowsCopied > 0)
+        #expect(try f.snapshot().digests == before)
+    }
+
     static func allocated(_ path: String) -> Int {
         var info = stat()
         return stat(path, &info) == 0 ? Int(info.st_blocks) * 512 : -1
