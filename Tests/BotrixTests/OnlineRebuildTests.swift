@@ -119,7 +119,7 @@ struct OnlineRebuildTests {
             _ = try await f.service.recordAccount(account(claimed.id, worker: "w", 1))
             let scratch = try ScratchProjections(store: f.store, throughMap: true)
             defer { scratch.remove() }
-            try scratch.catchUp(to: try f.store.log.head().sequence)
+            try ScratchLanes(scratch, store: f.store).catchUp(to: try f.store.log.head().sequence)
             let rebuilt = try scratch.read { try scratch.rebuilt.digests(in: $0) }
             #expect(rebuilt == (try f.snapshot().digests))
             throughMap.append(scratch.writesThroughMap)
@@ -156,12 +156,14 @@ struct OnlineRebuildTests {
         #expect(scratch.writesThroughMap)
         let reserved = Self.allocated(scratch.path)
         #expect(reserved >= projections && reserved <= 2 * projections + (17 << 20), "\(reserved)")
-        try scratch.catchUp(to: try f.store.log.head().sequence)
+        try ScratchLanes(scratch, store: f.store).catchUp(to: try f.store.log.head().sequence)
         try scratch.finishWriting()
         #expect(Self.allocated(scratch.path) < 4_000_000, "the unused reservation was kept")
         // Writing is over: one more event cannot be replayed into it.
         _ = try PageFoldTests.record([.progressUpdated(ProgressUpdated(jobID: job.id, progress: 1))], in: f.store)
-        #expect(throws: (any Error).self) { try scratch.catchUp(to: try f.store.log.head().sequence) }
+        #expect(throws: (any Error).self) {
+            try ScratchLanes(scratch, store: f.store).catchUp(to: try f.store.log.head().sequence)
+        }
         let rebuilt = try scratch.read { try scratch.rebuilt.digests(in: $0) }
         _ = try f.store.rebuild()
         #expect(rebuilt != (try f.snapshot().digests), "the refused event changed nothing in the scratch copy")

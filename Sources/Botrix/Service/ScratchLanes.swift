@@ -18,8 +18,9 @@ public final class ScratchLanes: @unchecked Sendable {
     public let lanes: [ScratchProjections]
     /// The projections selected (nil: every one).
     let only: Set<String>?
-    /// How many of the selected databases each lane holds, in order.
-    private let databaseCounts: [Int]
+    /// Every selected database, in the order of ``Projections/databases(only:)``, with the
+    /// lane that holds it: what the move into the partners copies and `verify` compares.
+    let databases: [(lane: ScratchProjections, database: Database)]
     private let log: EventLog
 
     /// A scratch file for each projection `only` selects (every one when nil), each
@@ -45,7 +46,7 @@ public final class ScratchLanes: @unchecked Sendable {
     }
 
     /// One scratch file for the projections it selects (the tests' way to fold them on one thread).
-    public convenience init(_ single: ScratchProjections, store: BotrixStore) {
+    convenience init(_ single: ScratchProjections, store: BotrixStore) {
         self.init([single], only: single.only, log: store.log)
     }
 
@@ -53,7 +54,7 @@ public final class ScratchLanes: @unchecked Sendable {
         self.lanes = lanes
         self.only = only
         self.log = log
-        databaseCounts = lanes.map { $0.rebuilt.databases(only: $0.only).count }
+        databases = lanes.flatMap { lane in lane.rebuilt.databases(only: lane.only).map { (lane, $0) } }
     }
 
     /// The last live sequence every lane includes.
@@ -77,29 +78,19 @@ public final class ScratchLanes: @unchecked Sendable {
             }, besides: others)
     }
 
-    /// Every selected database, in the order of ``Projections/databases(only:)``, with the
-    /// lane that holds it: what `verify` compares the live databases with.
-    var databases: [(lane: ScratchProjections, database: Database)] {
-        lanes.flatMap { lane in lane.rebuilt.databases(only: lane.only).map { (lane, $0) } }
-    }
-
     /// Ends every lane's writing (see ``ScratchProjections/finishWriting()``).
     public func finishWriting() throws {
         for lane in lanes { try lane.finishWriting() }
     }
 
     /// Copies at most `limit` rows of selected database number `index` (in the order of
-    /// ``Projections/databases(only:)``) after the key `after` to the end of `partner`; see
+    /// ``databases``) after the key `after` to the end of `partner`; see
     /// ``ScratchProjections/copy(_:after:limit:into:in:)``.
     func copy(
         _ index: Int, after: [UInt8]?, limit: Int, into partner: Database, in ltx: inout LogTransaction
     ) throws -> (rows: Int, last: [UInt8]?) {
-        var local = index
-        for (lane, count) in zip(lanes, databaseCounts) {
-            if local < count { return try lane.copy(local, after: after, limit: limit, into: partner, in: &ltx) }
-            local -= count
-        }
-        preconditionFailure("database \(index) of \(databaseCounts.reduce(0, +))")
+        let (lane, source) = databases[index]
+        return try lane.copy(source, after: after, limit: limit, into: partner, in: &ltx)
     }
 
     /// Deletes every lane's files (a crash leaves them for the next run to remove).

@@ -8,7 +8,7 @@ import Storage
 ///
 /// Building it takes no lock on the live file: the log is read in short read transactions,
 /// a page at a time, and each page is applied and committed to the scratch file (durability
-/// off — the file is thrown away). The live server keeps appending meanwhile; ``catchUp(to:progress:)``
+/// off — the file is thrown away). The live server keeps appending meanwhile; ``ScratchLanes/catchUp(to:progress:)``
 /// brings the scratch copy to a later head, and a ``PartnerTransfer`` moves its rows into the
 /// live file beside the live rows, to be exchanged with them in one short transaction.
 ///
@@ -27,7 +27,6 @@ public final class ScratchProjections: @unchecked Sendable {
     /// Set once ``remove()`` ran: the files are gone and the owner lock let go.
     private var removed = false
 
-    private let store: BotrixStore
     /// The projections this file holds (nil: every one).
     let only: Set<String>?
     private let environment: any StorageEngine
@@ -47,7 +46,6 @@ public final class ScratchProjections: @unchecked Sendable {
     /// before, growing as it fills; see ``writesThroughMap``. ``finishWriting()`` gives the
     /// unused part back before its rows are copied.
     public init(store: BotrixStore, only: Set<String>? = nil, folder: String? = nil, throughMap: Bool = false) throws {
-        self.store = store
         self.only = only
         let live = store.environment.path
         let directory = folder ?? (live as NSString).deletingLastPathComponent
@@ -135,17 +133,6 @@ public final class ScratchProjections: @unchecked Sendable {
         try environment.read(body)
     }
 
-    /// Replays the live log after ``replayedTo`` up to `target`, a page per commit, the
-    /// pages read and decoded ahead on another thread (``ReplayReader``); `progress` gets
-    /// the sequence reached after each page.
-    public func catchUp(to target: UInt64, progress: (UInt64) -> Void = { _ in }) throws {
-        guard replayedTo < target else { return }
-        try ReplayReader.replay(store.log, after: replayedTo, through: target) { page in
-            try fold(page)
-            progress(replayedTo)
-        }
-    }
-
     /// Folds one decoded page into the scratch file, in one commit with its checkpoint.
     func fold(_ page: DecodedPage) throws {
         try environment.write(makingRoom: 8) { scratchTxn in
@@ -156,15 +143,14 @@ public final class ScratchProjections: @unchecked Sendable {
         replayedTo = page.last
     }
 
-    /// Copies at most `limit` rows of the selected scratch database number `index` (in the
-    /// order of ``Projections/databases(only:)``), those after the key `after` (from the
-    /// first when nil), to the end of `partner` in the live transaction `ltx`. Returns how
-    /// many were copied and the last key copied.
+    /// Copies at most `limit` rows of this file's database `source` (one of
+    /// ``Projections/databases(only:)`` of ``rebuilt``), those after the key `after` (from
+    /// the first when nil), to the end of `partner` in the live transaction `ltx`. Returns
+    /// how many were copied and the last key copied.
     func copy(
-        _ index: Int, after: [UInt8]?, limit: Int, into partner: Database, in ltx: inout LogTransaction
+        _ source: Database, after: [UInt8]?, limit: Int, into partner: Database, in ltx: inout LogTransaction
     ) throws -> (rows: Int, last: [UInt8]?) {
-        let source = projections.databases(only: only)[index]
-        return try environment.read { scratchTxn in
+        try environment.read { scratchTxn in
             try scratchTxn.withCursor(source) { cursor in
                 var entry = try after.map { key in try cursor.seek(atLeast: key) } ?? cursor.first()
                 if let key = after, let found = entry, found.key.elementsEqual(key) { entry = try cursor.next() }
