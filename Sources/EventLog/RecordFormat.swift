@@ -103,13 +103,12 @@ enum RecordFormat {
         let streamVersion = try reader.integer(UInt64.self)
         let recordedAt = Int64(bitPattern: try reader.integer(UInt64.self))
         let all = fields == .all
-        let previousHash = all ? try reader.bytes(32) : try reader.skip(32)
-        let hash = all ? try reader.bytes(32) : try reader.skip(32)
+        let previousHash = try reader.bytes(32, keep: all)
+        let hash = try reader.bytes(32, keep: all)
         let stream = try reader.string(length: Int(try reader.integer(UInt16.self)))
         let type = try reader.string(length: Int(try reader.integer(UInt16.self)))
         let data = try reader.bytes(Int(try reader.integer(UInt32.self)))
-        let metadataLength = Int(try reader.integer(UInt32.self))
-        let metadataJSON = all ? try reader.bytes(metadataLength) : try reader.skip(metadataLength)
+        let metadataJSON = try reader.bytes(Int(try reader.integer(UInt32.self)), keep: all)
         guard reader.isAtEnd else { throw EventLogError.corruptRecord(sequence: sequence, reason: "trailing bytes") }
         guard let metadata = all ? MetadataCoding.decode(metadataJSON) : [:] else {
             throw EventLogError.corruptRecord(sequence: sequence, reason: "metadata is not a JSON object of strings")
@@ -194,8 +193,10 @@ private struct ByteReader {
         return Array(raw[offset..<(offset + count)])
     }
 
-    /// Steps over `count` bytes; returns no bytes (a skipped field reads as empty).
-    mutating func skip(_ count: Int) throws -> [UInt8] {
+    /// The next `count` bytes, or, unless `keep`, none: the field is stepped over and reads
+    /// as empty.
+    mutating func bytes(_ count: Int, keep: Bool) throws -> [UInt8] {
+        guard !keep else { return try bytes(count) }
         try need(count)
         offset += count
         return []
