@@ -2,11 +2,12 @@ import Botrix
 import Logging
 import ServiceLifecycle
 
-/// Empties the partner databases of rows an interrupted online rebuild left (a
-/// `botrix rebuild` killed beside the server), at start and then every minute: such rows
-/// hold up to a copy of the projections' disk until removed. The check is a count of each
-/// partner in one read transaction; removal goes in the rebuild's short steps, and waits
-/// while a rebuild of the file runs (it owns the partners then).
+/// Removes what an interrupted online rebuild left (a `botrix rebuild` killed beside the
+/// server), at start and then every minute: its scratch files, and the rows it left in the
+/// partner databases. Either holds up to a copy of the projections' disk until removed.
+/// The scratch files go when no run holds their owner lock; the rows' check is a count of
+/// each partner in one read transaction, and their removal goes in the rebuild's short
+/// steps and waits while a rebuild of the file runs (it owns the partners then).
 struct PartnerMaintenanceService: Service {
     let service: BotrixService
     let every: Duration
@@ -23,6 +24,9 @@ struct PartnerMaintenanceService: Service {
 
     /// One pass.
     func check() async {
+        for leftover in service.removeScratchLeftovers() {
+            logger.warning("removed \(leftover), left by a rebuild that was killed")
+        }
         do {
             let removed = try await service.removePartnerLeftovers()
             if removed > 0 {

@@ -238,6 +238,25 @@ struct PartnerExchangeTests {
         _ = try await f.service.rebuild()
     }
 
+    @Test("a running server's pass removes a killed rebuild's scratch files, not a running one's")
+    func scratchLeftoversWhileServing() async throws {
+        let f = try await DomainFixture.make()
+        _ = try await f.service.createJob(CreateJob(count: 1))
+        // A rebuild in progress (its lanes hold their owner locks) and, beside it, the files
+        // of one killed after it made them (no owner lock held).
+        let running = try ScratchLanes(store: f.store)
+        defer { running.remove() }
+        let dead = f.store.environment.path + ".rebuild-7-dead.mdb"
+        for path in [dead, dead + "-owner"] {
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(count: 4096)))
+        }
+        #expect(f.service.removeScratchLeftovers() == [dead])
+        #expect(
+            !FileManager.default.fileExists(atPath: dead) && !FileManager.default.fileExists(atPath: dead + "-owner"))
+        for lane in running.lanes { #expect(FileManager.default.fileExists(atPath: lane.path)) }
+        #expect(f.service.removeScratchLeftovers().isEmpty)
+    }
+
     @Test("a rebuild lock that cannot be made says which file and why, in words")
     func unopenableLock() throws {
         let error = #expect(throws: FileProblem.self) {

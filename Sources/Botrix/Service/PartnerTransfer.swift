@@ -204,4 +204,13 @@ extension BotrixService {
         }
         return removed
     }
+
+    /// Removes the scratch files of rebuilds of this file that were killed (no run holds
+    /// their owner lock; see ``ScratchProjections/removeLeftovers(besideDataFile:)``) and
+    /// returns their paths: `serve` calls it at start and every minute, so that a rebuild
+    /// killed while the server runs does not hold up to a copy of the projections' disk
+    /// until the next rebuild or restart. A running rebuild's files are left alone.
+    public func removeScratchLeftovers() -> [String] {
+        ScratchProjections.removeLeftovers(besideDataFile: store.environment.path)
+    }
 }

@@ -180,7 +180,9 @@ extension BotrixStore {
             // removes them. What stopped the rebuild is the error to report.
             let partners = transfer.partners
             let budget = PartnerTransfer.defaultRowsPerStep
-            while (try? commit({ try PartnerTransfer.remove(budget, from: partners, in: &$0) })) == budget {}
+            while (try? commit({ try PartnerTransfer.remove(budget, from: partners, in: &$0) })) == budget {
+                yieldToWriters()
+            }
             throw error
         }
         return clock.report(transfer, exchanged: exchanged)
