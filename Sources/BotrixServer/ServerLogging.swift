@@ -56,7 +56,7 @@ struct JSONLogHandler: MetadataStoringLogHandler {
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) { writer.string(key, value) }
         var line = writer.bytes()
         line.append(UInt8(ascii: "\n"))
-        StandardError.write(line)
+        LogSink.standardError.write(line)
     }
 }
 

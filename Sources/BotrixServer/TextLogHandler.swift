@@ -19,7 +19,7 @@ struct TextLogHandler: MetadataStoringLogHandler {
     var metadata: Logger.Metadata = [:]
 
     func log(event: LogEvent) {
-        StandardError.write(line(for: event, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+        LogSink.standardError.write(line(for: event, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
     }
 
     /// The line for `event` at `milliseconds` since 1970, newline included.
@@ -33,13 +33,19 @@ struct TextLogHandler: MetadataStoringLogHandler {
         line.append(contentsOf: label.utf8)
         line.append(contentsOf: ": ".utf8)
         Self.appendEscaped("\(event.message)", to: &line)
-        var fields = event.metadata ?? [:]
-        if !metadata.isEmpty { fields.merge(metadata) { event, _ in event } }
-        for key in fields.keys.sorted() {
+        // The event's fields, then the handler's that the event does not override, sorted:
+        // a list, not a merged dictionary (the merge was a quarter of the line's cost).
+        let own = event.metadata ?? [:]
+        var fields: [(key: String, value: Logger.Metadata.Value)] = []
+        fields.reserveCapacity(own.count + metadata.count)
+        for (key, value) in own { fields.append((key, value)) }
+        for (key, value) in metadata where own[key] == nil { fields.append((key, value)) }
+        fields.sort { $0.key < $1.key }
+        for (key, value) in fields {
             line.append(UInt8(ascii: " "))
             Self.appendEscaped(key, to: &line)
             line.append(UInt8(ascii: "="))
-            Self.appendEscaped(Self.text(fields[key]!), to: &line)
+            Self.appendEscaped(Self.text(value), to: &line)
         }
         line.append(UInt8(ascii: "\n"))
         return line

@@ -40,6 +40,34 @@ public enum JSONText {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
+    /// Appends `value` in decimal, as `"\(value)"` writes it, without making a string.
+    public static func appendInt(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // The magnitude as unsigned, so Int64.min needs no special case; 20 digits at most,
+        // written from the end of a scratch buffer on the stack.
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
+    }
+
+    /// True when `a`'s UTF-8 bytes sort before `b`'s (the order object keys are written in).
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        let contiguous = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                for index in 0..<min(x.count, y.count) where x[index] != y[index] { return x[index] < y[index] }
+                return x.count < y.count
+            }
+        }
+        return (contiguous ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
+
     /// Lower-case hexadecimal, as hashes are shown.
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)

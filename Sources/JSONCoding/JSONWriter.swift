@@ -9,14 +9,25 @@ public struct JSONObjectWriter {
     /// True while every key was greater than the one before (then `out` is the answer).
     private var ordered = true
 
-    public init() {}
+    /// Room for a typical view's bytes and fields up front, so writing one does not grow
+    /// the buffers field by field.
+    public init() {
+        out.reserveCapacity(512)
+        fields.reserveCapacity(24)
+    }
 
     public mutating func string(_ key: String, _ value: String) {
         field(key) { JSONText.appendString(value, to: &$0) }
     }
     public mutating func string(_ key: String, _ value: String?) { if let value { string(key, value) } }
     public mutating func int<T: BinaryInteger>(_ key: String, _ value: T) {
-        field(key) { $0.append(contentsOf: "\(value)".utf8) }
+        field(key) { out in
+            if let value = Int64(exactly: value) {
+                JSONText.appendInt(value, to: &out)
+            } else {
+                out.append(contentsOf: "\(value)".utf8)
+            }
+        }
     }
     public mutating func int<T: BinaryInteger>(_ key: String, _ value: T?) { if let value { int(key, value) } }
     public mutating func bool(_ key: String, _ value: Bool) {
@@ -34,7 +45,7 @@ public struct JSONObjectWriter {
 
     /// Writes `"key":` and then the value, straight into the object's bytes.
     private mutating func field(_ key: String, _ writeValue: (inout [UInt8]) -> Void) {
-        if ordered, let last = fields.last, !last.key.utf8.lexicographicallyPrecedes(key.utf8) { ordered = false }
+        if ordered, let last = fields.last, !JSONText.precedes(last.key, key) { ordered = false }
         if !fields.isEmpty { out.append(UInt8(ascii: ",")) }
         let start = out.count
         JSONText.appendString(key, to: &out)
@@ -47,7 +58,11 @@ public struct JSONObjectWriter {
     /// them) are already in place; otherwise they are reordered, equal keys keeping the
     /// order they were added in.
     public func bytes() -> [UInt8] {
-        if ordered { return out + [UInt8(ascii: "}")] }
+        if ordered {
+            var object = out
+            object.append(UInt8(ascii: "}"))
+            return object
+        }
         let order = fields.indices.sorted { a, b in
             let (x, y) = (fields[a].key.utf8, fields[b].key.utf8)
             return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a < b)

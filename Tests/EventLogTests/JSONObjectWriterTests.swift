@@ -73,6 +73,40 @@ struct JSONObjectWriterTests {
         #expect(mismatches.isEmpty, "first: \(mismatches.prefix(2))")
     }
 
+    @Test("integers are written as Swift's description writes them, at every magnitude and type")
+    func integers() {
+        var generator = SplitMix(seed: 0x1A7E)
+        var values: [Int64] = [0, 1, -1, 9, 10, -10, 99, 100, Int64.max, Int64.min, Int64.min + 1]
+        for _ in 0..<2_000 {
+            // Every digit count: a random 64-bit value shifted right by 0...63 bits, either sign.
+            let magnitude = Int64(bitPattern: generator.next() >> (1 + generator.next(upTo: 63)))
+            values.append(generator.next(upTo: 2) == 0 ? magnitude : -magnitude)
+        }
+        var wrong: [Int64] = []
+        for value in values {
+            var out: [UInt8] = [UInt8(ascii: "x")]
+            JSONText.appendInt(value, to: &out)
+            if out != Array("x\(value)".utf8) { wrong.append(value) }
+        }
+        #expect(wrong.isEmpty, "first: \(wrong.prefix(3))")
+        // Types wider than Int64 (and values beyond it) still take the description.
+        var writer = JSONObjectWriter()
+        writer.int("a", UInt64.max)
+        writer.int("b", Int8.min)
+        writer.int("c", UInt32.max)
+        #expect(
+            String(decoding: writer.bytes(), as: UTF8.self) == #"{"a":18446744073709551615,"b":-128,"c":4294967295}"#)
+    }
+
+    @Test("key order by UTF-8 bytes, as the generic comparison gives it")
+    func keyOrder() {
+        for a in Self.keys {
+            for b in Self.keys {
+                #expect(JSONText.precedes(a, b) == a.utf8.lexicographicallyPrecedes(b.utf8), "\(a) < \(b)")
+            }
+        }
+    }
+
     @Test("a key repeated keeps the order it was added in, sorted among the others")
     func repeatedKeys() {
         var writer = JSONObjectWriter()

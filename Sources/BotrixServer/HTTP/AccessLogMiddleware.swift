@@ -62,14 +62,22 @@ struct AccessLogMiddleware: RouterMiddleware {
         _ started: ContinuousClock.Instant, bytes: Int, requestID: String
     ) {
         guard logger.logLevel <= level else { return }
-        let duration = ((ContinuousClock.now - started) / .microseconds(1)).rounded() / 1000
+        let statusText = String(status)
+        // Plain strings, not boxed numbers: the handler writes them as they are.
         logger.log(
-            level: level, "\(method) \(path) \(status)",
+            level: level, "\(method) \(path) \(statusText)",
             metadata: [
-                "method": .string(method), "path": .string(path), "status": .stringConvertible(status),
-                "duration_ms": .stringConvertible(duration), "bytes": .stringConvertible(bytes),
+                "method": .string(method), "path": .string(path), "status": .string(statusText),
+                "duration_ms": .string(milliseconds(since: started)), "bytes": .string(String(bytes)),
                 "request_id": .string(requestID),
             ])
+    }
+
+    /// The time since `started` in milliseconds with three decimals ("0.077", "12.500").
+    static func milliseconds(since started: ContinuousClock.Instant) -> String {
+        let micros = max(0, Int(((ContinuousClock.now - started) / .microseconds(1)).rounded()))
+        let fraction = String(micros % 1000)
+        return String(micros / 1000) + "." + String(repeating: "0", count: 3 - fraction.utf8.count) + fraction
     }
 }
 

@@ -1,0 +1,128 @@
+import EventLog
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+@testable import BotrixServer
+
+/// The log's writer thread: lines arrive whole and in order, a flush means written, a reader
+/// that stops costs dropped lines (counted and said), never a blocked caller.
+@Suite("Log sink")
+struct LogSinkTests {
+    /// A pipe whose reading end the test drains; both ends are closed at the end.
+    final class Pipe: Sendable {
+        let read: Int32
+        let write: Int32
+        init() throws {
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw POSIXError(.EMFILE) }
+            (read, write) = (ends[0], ends[1])
+            // Non-blocking both ways: the test reads what is there, and the sink meets a
+            // full pipe as it would meet a stalled journal.
+            for end in [read, write] { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
+        }
+        /// Everything the pipe holds now.
+        func drain() -> [UInt8] {
+            var out: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { Glibc.read(read, $0.baseAddress!, $0.count) }
+                guard count > 0 else { return out }
+                out += buffer[0..<count]
+            }
+        }
+        deinit {
+            close(read)
+            close(write)
+        }
+    }
+
+    static func lines(_ bytes: [UInt8]) -> [String] {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test("lines from many threads arrive whole, each thread's in its order, none lost; flush means written")
+    func wholeAndOrdered() async throws {
+        let pipe = try Pipe()
+        let sink = LogSink(descriptor: pipe.write)
+        defer { sink.close() }
+        let collected = Mutex<[UInt8]>([])
+        let threads = 4
+        let perThread = 2_000
+        await withTaskGroup(of: Void.self) { group in
+            for thread in 0..<threads {
+                group.addTask {
+                    for n in 0..<perThread {
+                        sink.write(Array("t\(thread) n\(n) \(String(repeating: "x", count: n % 300))\n".utf8))
+                        // Drain as we go: the pipe holds 64 KiB, the lines about 1.3 MB.
+                        if n % 64 == 0 { collected.withLock { $0 += pipe.drain() } }
+                    }
+                }
+            }
+        }
+        sink.flush()
+        collected.withLock { $0 += pipe.drain() }
+        let lines = Self.lines(collected.withLock { $0 })
+        #expect(lines.count == threads * perThread)
+        var next = [Int](repeating: 0, count: threads)
+        var broken: [String] = []
+        for line in lines {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard parts.count == 3, let thread = Int(parts[0].dropFirst()), let n = Int(parts[1].dropFirst()),
+                thread < threads, n == next[thread], parts[2].count == n % 300
+            else {
+                broken.append(line)
+                continue
+            }
+            next[thread] += 1
+        }
+        #expect(broken.isEmpty, "first: \(broken.prefix(2))")
+        #expect(next == [Int](repeating: perThread, count: threads))
+    }
+
+    @Test("a reader that stops holds only the sink's thread: lines past the buffer are dropped, then counted")
+    func stalledReader() throws {
+        let pipe = try Pipe()
+        // 8 KiB may wait beside the 64 KiB the pipe itself holds.
+        let sink = LogSink(descriptor: pipe.write, capacity: 8 << 10)
+        defer { sink.close() }
+        let line = Array((String(repeating: "y", count: 99) + "\n").utf8)
+        let sent = 5_000  // 500 KB: far more than the pipe and the buffer hold
+        for _ in 0..<sent { sink.write(line) }  // returns: nothing here waits for the reader
+        // Now read: the sink's thread gets on, and says how many lines it dropped.
+        var received: [UInt8] = []
+        for _ in 0..<500 {
+            received += pipe.drain()
+            sink.flush(timeout: .milliseconds(20))
+            if Self.lines(received).last?.contains("dropped") == true { break }
+        }
+        received += pipe.drain()
+        let lines = Self.lines(received)
+        let kept = lines.filter { $0.utf8.count == 99 }.count
+        let notice = try #require(lines.last { $0.contains("log lines dropped") })
+        let dropped = try #require(Int(notice.split(separator: " ")[3]))
+        #expect(dropped > 0)
+        #expect(kept + dropped == sent, "kept \(kept), dropped \(dropped)")
+        #expect(notice.contains("warning botrix:"))
+    }
+
+    @Test("when the system refuses the thread, lines are written directly")
+    func refusedThread() throws {
+        let pipe = try Pipe()
+        let sink = LogSink(descriptor: pipe.write) { name, _ in throw SystemThread.Refused(code: EAGAIN, name: name) }
+        sink.write(Array("direct\n".utf8))
+        // No flush: a direct write is in the pipe when write returns.
+        #expect(Self.lines(pipe.drain()) == ["direct"])
+    }
+
+    @Test("close writes what waits before its thread ends")
+    func closeWrites() throws {
+        let pipe = try Pipe()
+        // A long pause: lines handed in after the first wait in the buffer when close comes.
+        let sink = LogSink(descriptor: pipe.write, pause: .milliseconds(200))
+        for n in 0..<50 { sink.write(Array("line \(n)\n".utf8)) }
+        sink.close()
+        #expect(Self.lines(pipe.drain()) == (0..<50).map { "line \($0)" })
+    }
+}
