@@ -70,14 +70,18 @@ final class LogSink: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Waits until every line handed in so far has been written, or `timeout` has passed.
-    func flush(timeout: Duration = .seconds(2)) {
+    /// Waits until every line handed in so far has been written, or `timeout` has passed;
+    /// false when lines still wait.
+    @discardableResult
+    func flush(timeout: Duration = .seconds(2)) -> Bool {
         let deadline = Date().addingTimeInterval(timeout / .seconds(1))
         condition.lock()
         while state == .running && (busy || !pending.isEmpty || dropped > 0) {
             guard condition.wait(until: deadline) else { break }
         }
+        let done = !(state == .running && (busy || !pending.isEmpty || dropped > 0))
         condition.unlock()
+        return done
     }
 
     /// Writes what waits, then ends the thread; later lines are written directly. For sinks
