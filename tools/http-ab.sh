@@ -4,6 +4,8 @@
 # on a fresh data file (one job with 50 accounts), then `wrk -t2 -c64 -d5s` twice on one job
 # and twice on a page of ten accounts. Rounds alternate BEFORE and AFTER so the shared
 # machine's drift falls on both; compare medians. Refuses runs that met errors.
+# SERVER_LOG_TO=pipe sends the servers' access logs through a pipe (as systemd or a container
+# runtime reads them) instead of into a file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 before=${1:?usage: tools/http-ab.sh BEFORE AFTER [ROUNDS]}

@@ -60,12 +60,13 @@ struct JSONLogHandler: MetadataStoringLogHandler {
     }
 }
 
-/// Whole lines to standard error with one `write(2)` each, so lines from many threads do
-/// not interleave mid-line (a pipe keeps writes of up to 4 KiB whole; longer lines, such as
-/// one carrying a path of many kilobytes, may be split) and no stdio lock or buffer sits in
-/// between. An interrupted write is retried, and a would-block one waits for the pipe up to
-/// 100 ms a line (a reader that stopped must not hold every logging thread, event loops
-/// included, for long); after that the rest of the line is dropped.
+/// Whole lines to standard error with one `write(2)` each: how ``LogSink`` writes when the
+/// system refuses it a thread. Lines from many threads do not interleave mid-line (a pipe
+/// keeps writes of up to 4 KiB whole; longer lines, such as one carrying a path of many
+/// kilobytes, may be split) and no stdio lock or buffer sits in between. An interrupted
+/// write is retried, and a would-block one waits for the pipe up to 100 ms a line (a reader
+/// that stopped must not hold every logging thread, event loops included, for long); after
+/// that the rest of the line is dropped.
 enum StandardError {
     static func write(_ line: [UInt8]) {
         line.withUnsafeBytes { bytes in

@@ -1,12 +1,20 @@
 # Sourced by tools/*.sh: starts `botrix serve` on 127.0.0.1 and a free port.
 #   start_botrix BINARY WORKDIR   sets $server (pid) and $port; the data file is WORKDIR/botrix.mdb
+# Its standard error (the access log) goes to WORKDIR/server.log: written to the file, or with
+# SERVER_LOG_TO=pipe through a pipe to `cat`, as systemd or a container runtime takes it.
 start_botrix() {
   local binary=$1 work=$2
   # Measurement and fuzzing tools are not the clients the rate limits are for: lift both, or
   # a benchmark measures 429s (wrk counts them as requests; its "Non-2xx" line shows them).
-  RATE_LIMIT_WRITES_PER_SECOND="${RATE_LIMIT_WRITES_PER_SECOND:-1000000}" RATE_LIMIT_BURST="${RATE_LIMIT_BURST:-1000000}" \
-    RATE_LIMIT_READS_PER_SECOND="${RATE_LIMIT_READS_PER_SECOND:-1000000}" RATE_LIMIT_READ_BURST="${RATE_LIMIT_READ_BURST:-1000000}" \
-    "$binary" serve --host 127.0.0.1 --port 0 --db "$work/botrix.mdb" 2>"$work/server.log" &
+  local limits=(
+    RATE_LIMIT_WRITES_PER_SECOND="${RATE_LIMIT_WRITES_PER_SECOND:-1000000}" RATE_LIMIT_BURST="${RATE_LIMIT_BURST:-1000000}"
+    RATE_LIMIT_READS_PER_SECOND="${RATE_LIMIT_READS_PER_SECOND:-1000000}" RATE_LIMIT_READ_BURST="${RATE_LIMIT_READ_BURST:-1000000}"
+  )
+  if [ "${SERVER_LOG_TO:-file}" = pipe ]; then
+    env "${limits[@]}" "$binary" serve --host 127.0.0.1 --port 0 --db "$work/botrix.mdb" 2> >(cat > "$work/server.log") &
+  else
+    env "${limits[@]}" "$binary" serve --host 127.0.0.1 --port 0 --db "$work/botrix.mdb" 2>"$work/server.log" &
+  fi
   server=$!
   port=""
   for _ in $(seq 1 200); do
