@@ -45,18 +45,30 @@ struct JSONLogHandler: MetadataStoringLogHandler {
     /// Builds the line with the project's own JSON writer and clock text: no encoder or
     /// date formatter is made per line.
     func log(event: LogEvent) {
-        var fields: [String: String] = [
-            "label": label, "level": event.level.rawValue, "message": "\(event.message)",
-            "time": Timestamp.rfc3339(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))),
+        LogSink.standardError.write(line(for: event, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+    }
+
+    /// The line for `event` at `milliseconds` since 1970, newline included: `label`,
+    /// `level`, `message` and `time`, then the event's metadata and the handler's, keys in
+    /// byte order. A metadata key beats a fixed field of the same name, and the event's
+    /// value beats the handler's.
+    func line(for event: LogEvent, at milliseconds: Int64) -> [UInt8] {
+        let own = event.metadata ?? [:]
+        var fields: [(key: String, value: String)] = []
+        fields.reserveCapacity(own.count + metadata.count + 4)
+        for (key, value) in own { fields.append((key, TextLogHandler.text(value))) }
+        for (key, value) in metadata where own[key] == nil { fields.append((key, TextLogHandler.text(value))) }
+        let fixed = [
+            ("label", label), ("level", event.level.rawValue), ("message", "\(event.message)"),
+            ("time", Timestamp.rfc3339(milliseconds: milliseconds)),
         ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-            fields[key] = "\(value)"
-        }
+        for (key, value) in fixed where own[key] == nil && metadata[key] == nil { fields.append((key, value)) }
+        fields.sort { JSONText.precedes($0.key, $1.key) }
         var writer = JSONObjectWriter()
-        for (key, value) in fields.sorted(by: { $0.key < $1.key }) { writer.string(key, value) }
+        for (key, value) in fields { writer.string(key, value) }
         var line = writer.bytes()
         line.append(UInt8(ascii: "\n"))
-        LogSink.standardError.write(line)
+        return line
     }
 }
 

@@ -2,9 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import JSONCoding
 import Logging
 import NIOCore
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Botrix
@@ -183,5 +185,52 @@ struct TextLogLineTests {
         #expect(
             String(decoding: handler.line(for: second, at: 0), as: UTF8.self)
                 == "1970-01-01T00:00:00.000Z info botrix: a\\rb request_id=r-1 status=201\n")
+    }
+}
+
+@Suite("JSON log lines")
+struct JSONLogLineTests {
+    @Test(
+        "one object per line, keys in byte order; the event's metadata beats the handler's, both beat the fixed fields")
+    func agreesWithMergedDictionaries() throws {
+        let keys = ["request_id", "status", "message", "level", "path", "é", "Z", "bytes", "time"]
+        var generator = SplitMix(seed: 0x106)
+        for round in 0..<300 {
+            var handler = JSONLogHandler(label: "botrix")
+            var expectedHandler: [String: String] = [:]
+            var event: Logger.Metadata = [:]
+            for key in keys {
+                switch generator.next(upTo: 4) {
+                case 0:
+                    handler[metadataKey: key] = .string("h\(round)\n\"")
+                    expectedHandler[key] = "h\(round)\n\""
+                case 1: event[key] = .stringConvertible(round)
+                case 2:
+                    handler[metadataKey: key] = "h"
+                    expectedHandler[key] = "h"
+                    event[key] = .string("e\(key)")
+                default: break
+                }
+            }
+            let logEvent = LogEvent(
+                level: .warning, message: "GET /x 200", metadata: event, source: "BotrixServer", file: #fileID,
+                function: #function, line: #line)
+            let line = handler.line(for: logEvent, at: 1_767_323_045_678)
+            #expect(line.last == UInt8(ascii: "\n") && line.filter { $0 == UInt8(ascii: "\n") }.count == 1)
+            // The reference: the fixed fields, overwritten by the handler's, then the event's.
+            var expected: [String: String] = [
+                "label": "botrix", "level": "warning", "message": "GET /x 200", "time": "2026-01-02T03:04:05.678Z",
+            ]
+            expected.merge(expectedHandler) { $1 }
+            expected.merge(event.mapValues { "\($0)" }) { $1 }
+            let parsed = try #require(
+                try JSONSerialization.jsonObject(with: Data(line.dropLast())) as? [String: String])
+            #expect(parsed == expected)
+            var reference = JSONObjectWriter()
+            for key in expected.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                reference.string(key, expected[key]!)
+            }
+            #expect(Array(line.dropLast()) == reference.bytes(), "keys in byte order")
+        }
     }
 }
