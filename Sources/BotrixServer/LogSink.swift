@@ -16,7 +16,8 @@ import Glibc
 ///   thread is the only writer of the descriptor).
 /// - Bounded: at most `capacity` bytes wait. A reader that stopped reading holds only this
 ///   thread; further lines are dropped and counted, and a line saying how many follows once
-///   the reader takes bytes again.
+///   the reader takes bytes again. Lines lost to a failed write (a full disk, a reader gone)
+///   are counted too, and said in the next batch the descriptor takes.
 /// - Exit: ``flush(timeout:)`` waits until every line handed in is written; the first line
 ///   registers it to run at `exit`. A process killed outright (SIGKILL, a crash) loses the
 ///   lines of its last `pause` at most.
@@ -37,6 +38,10 @@ final class LogSink: @unchecked Sendable {
     private var state = State.idle
     private var dropped = 0
     private var closing = false
+    /// Only the thread touches these: lines a failed write lost, and why.
+    private var failed = 0
+    private var failure: Int32 = 0
+    private var torn = false
 
     private enum State { case idle, running, direct }
 
@@ -84,13 +89,17 @@ final class LogSink: @unchecked Sendable {
         return done
     }
 
-    /// Writes what waits, then ends the thread; later lines are written directly. For sinks
-    /// that do not live as long as the process (tests).
-    func close() {
+    /// Writes what waits (for at most `timeout`, should the reader have stopped), then ends
+    /// the thread; later lines are written directly. For sinks that do not live as long as
+    /// the process (tests).
+    func close(timeout: Duration = .seconds(10)) {
+        let deadline = Date().addingTimeInterval(timeout / .seconds(1))
         condition.lock()
         closing = true
         condition.broadcast()
-        while state == .running && (busy || !pending.isEmpty || dropped > 0) { condition.wait() }
+        while state == .running && (busy || !pending.isEmpty || dropped > 0) {
+            guard condition.wait(until: deadline) else { break }
+        }
         state = .direct
         condition.unlock()
     }
@@ -129,7 +138,20 @@ final class LogSink: @unchecked Sendable {
             if lost > 0 {
                 batch.append(contentsOf: Self.droppedNotice(lost))
             }
-            Self.writeAll(descriptor, batch)
+            if failed > 0 {
+                // Said ahead of the batch (after a newline ending a line the failure cut);
+                // counted again, with the notice, if this write fails too.
+                batch.insert(contentsOf: (torn ? [UInt8(ascii: "\n")] : []) + Self.failedNotice(failed, failure), at: 0)
+                failed = 0
+            }
+            let (written, error) = Self.writeAll(descriptor, batch)
+            if written < batch.count {
+                failure = error
+                failed += batch[written...].reduce(0) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+                torn = written > 0 && batch[written - 1] != UInt8(ascii: "\n")
+            } else {
+                torn = false
+            }
             // Keep a batch's room for the next, unless a burst made it large.
             if batch.capacity > 256 << 10 { batch = [] } else { batch.removeAll(keepingCapacity: true) }
             Thread.sleep(forTimeInterval: Double(pause / .microseconds(1)) / 1_000_000)
@@ -143,9 +165,18 @@ final class LogSink: @unchecked Sendable {
                 .utf8)
     }
 
+    /// The line said after a failed write lost lines.
+    static func failedNotice(_ count: Int, _ error: Int32) -> [UInt8] {
+        Array(
+            "\(Timestamp.rfc3339(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))) warning botrix: \(count) log line\(count == 1 ? "" : "s") lost: writing standard error failed: \(String(cString: strerror(error)))\n"
+                .utf8)
+    }
+
     /// Writes every byte, waiting for a full pipe as long as it takes (only this thread
     /// waits); gives up on the batch at an error other than an interruption or a full pipe.
-    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+    /// Returns the bytes written and, when not all, the error.
+    @discardableResult
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) -> (written: Int, error: Int32) {
         bytes.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
@@ -156,9 +187,10 @@ final class LogSink: @unchecked Sendable {
                     var wait = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
                     _ = poll(&wait, 1, 1000)
                 } else if !(written < 0 && errno == EINTR) {
-                    return
+                    return (offset, written < 0 ? errno : EIO)
                 }
             }
+            return (offset, 0)
         }
     }
 

@@ -45,7 +45,7 @@ struct StaleReaderTests {
                 if !cleared { try await Task.sleep(for: .milliseconds(100)) }
             }
             #expect(cleared, "the dead reader's slot was never cleared")
-            #expect(server.log().contains("cleared 1 LMDB reader slot"))
+            #expect(server.waitForLog(containing: "cleared 1 LMDB reader slot"), "\(server.log())")
         }
         let answers = try CurlBatch.run(
             (0..<writes).map { _ in CurlBatch.Request("POST", "\(base)/api/jobs", body: #"{"count":2}"#) }, parallel: 1,

@@ -116,6 +116,29 @@ struct LogSinkTests {
         #expect(notice.contains("warning botrix:"))
     }
 
+    @Test("lines a failed write lost are counted and said, with the reason, once the descriptor takes bytes again")
+    func failedWrites() throws {
+        let pipe = try Pipe()
+        // The sink's descriptor first leads to /dev/full (every write fails: ENOSPC), then to the pipe.
+        let descriptor = open("/dev/full", O_WRONLY)
+        try #require(descriptor >= 0)
+        defer { Glibc.close(descriptor) }
+        let sink = LogSink(descriptor: descriptor)
+        defer { sink.close() }
+        for n in 0..<30 { sink.write(Array("lost \(n)\n".utf8)) }
+        #expect(sink.flush())
+        try #require(dup2(pipe.write, descriptor) == descriptor)
+        sink.write(Array("kept\n".utf8))
+        #expect(sink.flush())
+        let lines = Self.lines(pipe.drain())
+        #expect(lines.count == 2, "\(lines)")
+        #expect(
+            lines.first?.hasSuffix(
+                "warning botrix: 30 log lines lost: writing standard error failed: No space left on device") == true,
+            "\(lines)")
+        #expect(lines.last == "kept")
+    }
+
     @Test("when the system refuses the thread, lines are written directly")
     func refusedThread() throws {
         let pipe = try Pipe()

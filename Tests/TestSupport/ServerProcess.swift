@@ -66,6 +66,17 @@ public final class ServerProcess: @unchecked Sendable {
 
     /// Everything the server wrote to standard error so far.
     public func log() -> String { collector?.text ?? "" }
+
+    /// True once the log contains `text`, waiting up to `seconds` for it: the server writes
+    /// its log from a thread of its own, a moment after the event it tells of.
+    public func waitForLog(containing text: String, seconds: TimeInterval = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !log().contains(text) {
+            guard Date() < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return true
+    }
 }
 
 public struct ServerStartFailure: Error, CustomStringConvertible {
