@@ -1,5 +1,6 @@
 import ArgumentParser
 import Botrix
+import BotrixServer
 import Foundation
 import TerminalOutput
 
@@ -48,6 +49,9 @@ struct BotrixCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // Log lines of the command (serve's) first: the error line must come last, and
+            // the log's thread would otherwise write what waits only at exit, after it.
+            ServerLogging.flush()
             let code = exitCode(for: error)
             if code == .success || error is ExitCode { exit(withError: error) }
             // The whole message: a configuration error lists every bad variable on its own line.

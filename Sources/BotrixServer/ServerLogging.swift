@@ -21,6 +21,12 @@ public enum ServerLogging {
         logger.logLevel = level
         return logger
     }
+
+    /// Waits (up to 2 s) until every log line handed in so far is written: before a line
+    /// written to standard error directly, which must come after them (a command's error).
+    public static func flush() {
+        LogSink.standardError.flush()
+    }
 }
 
 /// A log handler that keeps its metadata in a dictionary, as both of ours do: the
