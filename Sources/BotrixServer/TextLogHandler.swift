@@ -11,7 +11,7 @@ import Logging
 /// the C library for local time on every line — which stats `/etc/localtime` each time when
 /// `TZ` is unset — and builds its metadata text through several dictionaries and strings.
 /// Here the time is UTC from integers, metadata keys are sorted once per line, and the line
-/// goes out in one write. Line breaks inside a message or value are escaped, so no value
+/// is handed whole to ``LogSink``, whose thread writes lines in batches. Line breaks inside a message or value are escaped, so no value
 /// can forge a line of its own.
 struct TextLogHandler: MetadataStoringLogHandler {
     let label: String
@@ -19,7 +19,7 @@ struct TextLogHandler: MetadataStoringLogHandler {
     var metadata: Logger.Metadata = [:]
 
     func log(event: LogEvent) {
-        LogSink.standardError.write(line(for: event, at: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))))
+        LogSink.standardError.write(line(for: event, at: Timestamp.nowMilliseconds()))
     }
 
     /// The line for `event` at `milliseconds` since 1970, newline included.

@@ -64,8 +64,8 @@ public struct JSONObjectWriter {
             return object
         }
         let order = fields.indices.sorted { a, b in
-            let (x, y) = (fields[a].key.utf8, fields[b].key.utf8)
-            return x.lexicographicallyPrecedes(y) || (x.elementsEqual(y) && a < b)
+            let (x, y) = (fields[a].key, fields[b].key)
+            return JSONText.precedes(x, y) || (!JSONText.precedes(y, x) && a < b)
         }
         var sorted: [UInt8] = [UInt8(ascii: "{")]
         sorted.reserveCapacity(out.count + 1)

@@ -193,7 +193,7 @@ struct JSONLogLineTests {
     @Test(
         "one object per line, keys in byte order; the event's metadata beats the handler's, both beat the fixed fields")
     func agreesWithMergedDictionaries() throws {
-        let keys = ["request_id", "status", "message", "level", "path", "é", "Z", "bytes", "time"]
+        let keys = ["request_id", "status", "message", "level", "label", "path", "é", "Z", "bytes", "time"]
         var generator = SplitMix(seed: 0x106)
         for round in 0..<300 {
             var handler = JSONLogHandler(label: "botrix")

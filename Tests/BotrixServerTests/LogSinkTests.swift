@@ -52,6 +52,7 @@ struct LogSinkTests {
     @Test("lines from many threads arrive whole, each thread's in its order, none lost; flush means written")
     func wholeAndOrdered() async throws {
         let pipe = try Pipe()
+        defer { withExtendedLifetime(pipe) {} }  // open until the sink is closed
         let sink = LogSink(descriptor: pipe.write)
         defer { sink.close() }
         let collected = Collected()
@@ -68,8 +69,14 @@ struct LogSinkTests {
                 }
             }
         }
-        sink.flush()
+        // Drain while the rest is written: more than the pipe holds may still wait.
+        var written = false
+        for _ in 0..<500 where !written {
+            collected.bytes.withLock { $0 += pipe.drain() }
+            written = sink.flush(timeout: .milliseconds(20))
+        }
         collected.bytes.withLock { $0 += pipe.drain() }
+        #expect(written)
         let lines = Self.lines(collected.bytes.withLock { $0 })
         #expect(lines.count == threads * perThread)
         var next = [Int](repeating: 0, count: threads)
@@ -92,6 +99,7 @@ struct LogSinkTests {
     func stalledReader() throws {
         // A pipe of one page, so the sink's second batch already finds it full; 8 KiB may wait.
         let pipe = try Pipe(size: 4096)
+        defer { withExtendedLifetime(pipe) {} }  // open until the sink is closed
         let sink = LogSink(descriptor: pipe.write, capacity: 8 << 10)
         defer { sink.close() }
         let line = Array((String(repeating: "y", count: 99) + "\n").utf8)
@@ -108,7 +116,7 @@ struct LogSinkTests {
         #expect(written)
         let lines = Self.lines(received)
         let kept = lines.filter { $0 == String(repeating: "y", count: 99) }.count
-        let notices = lines.filter { $0.contains("log lines dropped") }
+        let notices = lines.filter { $0.contains(" dropped: ") }
         let dropped = notices.compactMap { Int($0.split(separator: " ")[3]) }.reduce(0, +)
         let notice = try #require(notices.first)
         #expect(dropped > 0)
@@ -119,13 +127,17 @@ struct LogSinkTests {
     @Test("lines a failed write lost are counted and said, with the reason, once the descriptor takes bytes again")
     func failedWrites() throws {
         let pipe = try Pipe()
+        defer { withExtendedLifetime(pipe) {} }  // open until the sink is closed
         // The sink's descriptor first leads to /dev/full (every write fails: ENOSPC), then to the pipe.
         let descriptor = open("/dev/full", O_WRONLY)
         try #require(descriptor >= 0)
         defer { Glibc.close(descriptor) }
         let sink = LogSink(descriptor: descriptor)
         defer { sink.close() }
-        for n in 0..<30 { sink.write(Array("lost \(n)\n".utf8)) }
+        // Two batches: the second carries the first's notice, which fails too and is not a line.
+        for n in 0..<10 { sink.write(Array("lost \(n)\n".utf8)) }
+        #expect(sink.flush())
+        for n in 10..<30 { sink.write(Array("lost \(n)\n".utf8)) }
         #expect(sink.flush())
         try #require(dup2(pipe.write, descriptor) == descriptor)
         sink.write(Array("kept\n".utf8))
@@ -139,9 +151,28 @@ struct LogSinkTests {
         #expect(lines.last == "kept")
     }
 
+    @Test("a line longer than the whole buffer is dropped, counted and said at once")
+    func lineLongerThanBuffer() throws {
+        let pipe = try Pipe()
+        defer { withExtendedLifetime(pipe) {} }  // open until the sink is closed
+        let sink = LogSink(descriptor: pipe.write, capacity: 64)
+        defer { sink.close() }
+        sink.write(Array("first\n".utf8))
+        #expect(sink.flush())  // the thread now sleeps, waiting for lines
+        sink.write(Array((String(repeating: "z", count: 100) + "\n").utf8))
+        // The drop alone wakes the thread: the flush does not wait out its timeout.
+        #expect(sink.flush(timeout: .seconds(5)))
+        let lines = Self.lines(pipe.drain())
+        #expect(
+            lines.count == 2 && lines[0] == "first"
+                && lines[1].hasSuffix("warning botrix: 1 log line dropped: standard error was not taking them"),
+            "\(lines)")
+    }
+
     @Test("when the system refuses the thread, lines are written directly")
     func refusedThread() throws {
         let pipe = try Pipe()
+        defer { withExtendedLifetime(pipe) {} }  // open until the sink is closed
         let sink = LogSink(descriptor: pipe.write) { _, _ in throw POSIXError(.EAGAIN) }
         sink.write(Array("direct\n".utf8))
         // No flush: a direct write is in the pipe when write returns.
@@ -151,6 +182,7 @@ struct LogSinkTests {
     @Test("close writes what waits before its thread ends")
     func closeWrites() throws {
         let pipe = try Pipe()
+        defer { withExtendedLifetime(pipe) {} }  // open until the sink is closed
         // A long pause: lines handed in after the first wait in the buffer when close comes.
         let sink = LogSink(descriptor: pipe.write, pause: .milliseconds(200))
         for n in 0..<50 { sink.write(Array("line \(n)\n".utf8)) }
