@@ -8,9 +8,9 @@ import Glibc
 /// Why: the access log writes a line per request. Written by the request's own thread, each
 /// line was a `write(2)`; into a pipe (systemd, a container runtime) each one also woke the
 /// reader: under `wrk -c64` the server answered `GET /api/jobs/{id}` 16.0–16.9k times a
-/// second into a pipe against 17.3–18.7k into a file (README, Performance). Here a line is copied into a buffer
-/// under a lock; the thread writes what has gathered, then pauses `pause` so the next batch
-/// gathers many lines, not one.
+/// second into a pipe against 17.3–18.7k into a file (README, Performance). Here a line is
+/// copied into a buffer under a lock; the thread writes what has gathered, then pauses
+/// `pause` so the next batch gathers many lines, not one.
 ///
 /// - Order: lines keep the order in which they were handed in, and each arrives whole (this
 ///   thread is the only writer of the descriptor).
@@ -44,6 +44,9 @@ final class LogSink: @unchecked Sendable {
     private var torn = false
 
     private enum State { case idle, running, direct }
+
+    /// Lines handed in that the thread has not yet written (read with the lock held).
+    private var unwritten: Bool { state == .running && (busy || !pending.isEmpty || dropped > 0) }
 
     /// `capacity` bytes may wait; `pause` is the time batches gather over. `startThread`
     /// stands for ``SystemThread/start(named:_:)`` (tests pass one that refuses).
@@ -82,10 +85,10 @@ final class LogSink: @unchecked Sendable {
     func flush(timeout: Duration = .seconds(2)) -> Bool {
         let deadline = Date().addingTimeInterval(timeout / .seconds(1))
         condition.lock()
-        while state == .running && (busy || !pending.isEmpty || dropped > 0) {
+        while unwritten {
             guard condition.wait(until: deadline) else { break }
         }
-        let done = !(state == .running && (busy || !pending.isEmpty || dropped > 0))
+        let done = !unwritten
         condition.unlock()
         return done
     }
@@ -98,11 +101,11 @@ final class LogSink: @unchecked Sendable {
         condition.lock()
         closing = true
         condition.broadcast()
-        while state == .running && (busy || !pending.isEmpty || dropped > 0) {
+        while unwritten {
             guard condition.wait(until: deadline) else { break }
         }
         // Only once the thread is done: writing directly beside it would interleave.
-        if !busy && pending.isEmpty && dropped == 0 { state = .direct }
+        if !unwritten { state = .direct }
         condition.unlock()
     }
 
@@ -174,7 +177,7 @@ final class LogSink: @unchecked Sendable {
     /// A warning line: `count` log line(s) `what`.
     static func notice(_ count: Int, _ what: String) -> [UInt8] {
         Array(
-            "\(Timestamp.rfc3339(milliseconds: Timestamp.nowMilliseconds())) warning botrix: \(count) log line\(count == 1 ? "" : "s") \(what)\n"
+            "\(Timestamp.rfc3339(milliseconds: GroupCommitWriter.wallClock())) warning botrix: \(count) log line\(count == 1 ? "" : "s") \(what)\n"
                 .utf8)
     }
 

@@ -36,6 +36,19 @@ protocol MetadataStoringLogHandler: LogHandler {
 }
 
 extension MetadataStoringLogHandler {
+    /// The event's metadata, then the handler's that the event does not override, keys in
+    /// byte order: one list, not a merged dictionary (the merge was a quarter of a line's
+    /// cost).
+    func fields(of event: LogEvent) -> [(key: String, value: Logger.Metadata.Value)] {
+        let own = event.metadata ?? [:]
+        var fields: [(key: String, value: Logger.Metadata.Value)] = []
+        fields.reserveCapacity(own.count + metadata.count)
+        for (key, value) in own { fields.append((key, value)) }
+        for (key, value) in metadata where own[key] == nil { fields.append((key, value)) }
+        fields.sort { JSONText.precedes($0.key, $1.key) }
+        return fields
+    }
+
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
@@ -51,7 +64,7 @@ struct JSONLogHandler: MetadataStoringLogHandler {
     /// Builds the line with the project's own JSON writer and clock text: no encoder or
     /// date formatter is made per line.
     func log(event: LogEvent) {
-        LogSink.standardError.write(line(for: event, at: Timestamp.nowMilliseconds()))
+        LogSink.standardError.write(line(for: event, at: GroupCommitWriter.wallClock()))
     }
 
     /// The line for `event` at `milliseconds` since 1970, newline included: `label`,
@@ -59,19 +72,15 @@ struct JSONLogHandler: MetadataStoringLogHandler {
     /// byte order. A metadata key beats a fixed field of the same name, and the event's
     /// value beats the handler's.
     func line(for event: LogEvent, at milliseconds: Int64) -> [UInt8] {
-        let own = event.metadata ?? [:]
-        var fields: [(key: String, value: String)] = []
-        fields.reserveCapacity(own.count + metadata.count + 4)
-        for (key, value) in own { fields.append((key, TextLogHandler.text(value))) }
-        for (key, value) in metadata where own[key] == nil { fields.append((key, TextLogHandler.text(value))) }
+        // The writer puts the keys in byte order.
+        var writer = JSONObjectWriter()
+        let fields = fields(of: event)
+        for (key, value) in fields { writer.string(key, TextLogHandler.text(value)) }
         let fixed = [
             ("label", label), ("level", event.level.rawValue), ("message", "\(event.message)"),
             ("time", Timestamp.rfc3339(milliseconds: milliseconds)),
         ]
-        for (key, value) in fixed where own[key] == nil && metadata[key] == nil { fields.append((key, value)) }
-        fields.sort { JSONText.precedes($0.key, $1.key) }
-        var writer = JSONObjectWriter()
-        for (key, value) in fields { writer.string(key, value) }
+        for (key, value) in fixed where !fields.contains(where: { $0.key == key }) { writer.string(key, value) }
         var line = writer.bytes()
         line.append(UInt8(ascii: "\n"))
         return line

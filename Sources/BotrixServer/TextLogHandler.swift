@@ -11,15 +11,15 @@ import Logging
 /// the C library for local time on every line — which stats `/etc/localtime` each time when
 /// `TZ` is unset — and builds its metadata text through several dictionaries and strings.
 /// Here the time is UTC from integers, metadata keys are sorted once per line, and the line
-/// is handed whole to ``LogSink``, whose thread writes lines in batches. Line breaks inside a message or value are escaped, so no value
-/// can forge a line of its own.
+/// is handed whole to ``LogSink``, whose thread writes lines in batches. Line breaks inside
+/// a message or value are escaped, so no value can forge a line of its own.
 struct TextLogHandler: MetadataStoringLogHandler {
     let label: String
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
     func log(event: LogEvent) {
-        LogSink.standardError.write(line(for: event, at: Timestamp.nowMilliseconds()))
+        LogSink.standardError.write(line(for: event, at: GroupCommitWriter.wallClock()))
     }
 
     /// The line for `event` at `milliseconds` since 1970, newline included.
@@ -33,15 +33,7 @@ struct TextLogHandler: MetadataStoringLogHandler {
         line.append(contentsOf: label.utf8)
         line.append(contentsOf: ": ".utf8)
         Self.appendEscaped("\(event.message)", to: &line)
-        // The event's fields, then the handler's that the event does not override, sorted:
-        // a list, not a merged dictionary (the merge was a quarter of the line's cost).
-        let own = event.metadata ?? [:]
-        var fields: [(key: String, value: Logger.Metadata.Value)] = []
-        fields.reserveCapacity(own.count + metadata.count)
-        for (key, value) in own { fields.append((key, value)) }
-        for (key, value) in metadata where own[key] == nil { fields.append((key, value)) }
-        fields.sort { $0.key < $1.key }
-        for (key, value) in fields {
+        for (key, value) in fields(of: event) {
             line.append(UInt8(ascii: " "))
             Self.appendEscaped(key, to: &line)
             line.append(UInt8(ascii: "="))

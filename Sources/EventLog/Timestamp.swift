@@ -1,13 +1,6 @@
-import Foundation
-
 /// RFC 3339 UTC timestamps with milliseconds, computed from integers: deterministic,
 /// allocation-light and free of `DateFormatter`'s locale and thread pitfalls.
 public enum Timestamp {
-    /// Milliseconds since 1970 now, rounded down: the clock log lines carry.
-    public static func nowMilliseconds() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-
     /// `2026-01-02T03:04:05.678Z` for a count of milliseconds since 1970.
     ///
     /// Every job event formats one (its `updated_at`), so years 0–9999 are written straight

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import JSONCoding
 import Logging
 import NIOCore
 import Synchronization
@@ -75,9 +76,8 @@ struct AccessLogMiddleware: RouterMiddleware {
 
     /// The time since `started` in milliseconds with three decimals ("0.077", "12.500").
     static func milliseconds(since started: ContinuousClock.Instant) -> String {
-        let micros = max(0, Int(((ContinuousClock.now - started) / .microseconds(1)).rounded()))
-        let fraction = String(micros % 1000)
-        return String(micros / 1000) + "." + String(repeating: "0", count: 3 - fraction.utf8.count) + fraction
+        String(
+            decoding: JSONWriting.fixed((ContinuousClock.now - started) / .milliseconds(1), decimals: 3), as: UTF8.self)
     }
 }
 
