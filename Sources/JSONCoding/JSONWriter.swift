@@ -2,7 +2,7 @@
 /// (it is hashed), and Foundation's encoder costs more than the rest of a command.
 public struct JSONObjectWriter {
     /// The object so far, from its `{`: each field is written here once, as it is added.
-    private var out: [UInt8] = [UInt8(ascii: "{")]
+    private var out: [UInt8] = []
     /// Each field's key and the bytes of its `"key":value` in `out`, for the sort that a
     /// key added out of order needs.
     private var fields: [(key: String, start: Int, end: Int)] = []
@@ -13,6 +13,7 @@ public struct JSONObjectWriter {
     /// the buffers field by field.
     public init() {
         out.reserveCapacity(512)
+        out.append(UInt8(ascii: "{"))
         fields.reserveCapacity(24)
     }
 
