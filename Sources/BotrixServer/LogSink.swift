@@ -177,7 +177,7 @@ final class LogSink: @unchecked Sendable {
     /// A warning line: `count` log line(s) `what`.
     static func notice(_ count: Int, _ what: String) -> [UInt8] {
         Array(
-            "\(Timestamp.rfc3339(milliseconds: GroupCommitWriter.wallClock())) warning botrix: \(count) log line\(count == 1 ? "" : "s") \(what)\n"
+            "\(Timestamp.rfc3339(milliseconds: Timestamp.nowMilliseconds())) warning botrix: \(count) log line\(count == 1 ? "" : "s") \(what)\n"
                 .utf8)
     }
 

@@ -64,7 +64,7 @@ struct JSONLogHandler: MetadataStoringLogHandler {
     /// Builds the line with the project's own JSON writer and clock text: no encoder or
     /// date formatter is made per line.
     func log(event: LogEvent) {
-        LogSink.standardError.write(line(for: event, at: GroupCommitWriter.wallClock()))
+        LogSink.standardError.write(line(for: event, at: Timestamp.nowMilliseconds()))
     }
 
     /// The line for `event` at `milliseconds` since 1970, newline included: `label`,

@@ -19,7 +19,7 @@ struct TextLogHandler: MetadataStoringLogHandler {
     var metadata: Logger.Metadata = [:]
 
     func log(event: LogEvent) {
-        LogSink.standardError.write(line(for: event, at: GroupCommitWriter.wallClock()))
+        LogSink.standardError.write(line(for: event, at: Timestamp.nowMilliseconds()))
     }
 
     /// The line for `event` at `milliseconds` since 1970, newline included.

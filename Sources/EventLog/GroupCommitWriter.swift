@@ -76,7 +76,7 @@ public final class GroupCommitWriter: Sendable {
     }
 
     /// Milliseconds since 1970 from the system clock.
-    public static let wallClock: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    public static let wallClock: @Sendable () -> Int64 = { Timestamp.nowMilliseconds() }
 
     /// Starts the writer thread; throws ``SystemThread/Refused`` when the system will not
     /// start one (every command would otherwise wait for a writer that never runs).

@@ -1,6 +1,14 @@
+import Foundation
+
 /// RFC 3339 UTC timestamps with milliseconds, computed from integers: deterministic,
 /// allocation-light and free of `DateFormatter`'s locale and thread pitfalls.
 public enum Timestamp {
+    /// Milliseconds since 1970, now: the wall clock events and log lines carry (the
+    /// writer's ``GroupCommitWriter/wallClock`` is this).
+    public static func nowMilliseconds() -> Int64 {
+        Int64(Date().timeIntervalSince1970 * 1000)
+    }
+
     /// `2026-01-02T03:04:05.678Z` for a count of milliseconds since 1970.
     ///
     /// Every job event formats one (its `updated_at`), so years 0–9999 are written straight
