@@ -122,28 +122,11 @@ public struct LogTransaction {
         }
 
         hasWritten = true
-        var previousHash = head.hash
         let firstAppended = appended.count
-        var streamKey = StreamKey.key(request.stream, version: 0)
-        let versionOffset = streamKey.count - 8
-        for (offset, proposed) in request.events.enumerated() {
-            let sequence = head.sequence + UInt64(offset) + 1
-            let version = current + UInt64(offset) + 1
-            let encoded = RecordFormat.encode(
-                sequence: sequence, stream: request.stream, version: version, type: proposed.type,
-                recordedAt: recordedAt, data: proposed.data, metadataJSON: metadataJSON[offset],
-                previousHash: previousHash)
-            let sequenceKey = BigEndian.bytes(sequence)
-            try transaction.put(log.events, sequenceKey, encoded.bytes, options: .append)
-            withUnsafeBytes(of: version.bigEndian) { streamKey.replaceSubrange(versionOffset..., with: $0) }
-            try transaction.put(log.streams, streamKey, sequenceKey, options: .noOverwrite)
-            appended.append(
-                RecordedEvent(
-                    sequence: sequence, stream: request.stream, version: version, type: proposed.type,
-                    recordedAt: recordedAt, data: proposed.data, metadata: proposed.metadata,
-                    previousHash: previousHash, hash: encoded.hash))
-            previousHash = encoded.hash
-        }
+        if appended.isEmpty { appended.reserveCapacity(request.events.count) }
+        try Self.write(
+            request, metadataJSON: metadataJSON, after: head, streamVersion: current, recordedAt: recordedAt,
+            log: log, transaction: transaction, into: &appended)
         let first = appended[firstAppended]
         let last = appended[appended.count - 1]
         var headValue = BigEndian.bytes(last.sequence)
@@ -154,6 +137,57 @@ public struct LogTransaction {
         return AppendResult(
             stream: request.stream, firstSequence: first.sequence, lastSequence: last.sequence,
             firstVersion: first.version, lastVersion: last.version)
+    }
+
+    /// Writes the request's records (checked already) after `head` and their stream index
+    /// rows, and adds what it wrote to `appended`. Each record is encoded and hashed straight
+    /// into the room LMDB makes for it in the page, through one cursor kept at the log's end
+    /// (no buffer, no copy, no descent from the root). A static function, so that the loop,
+    /// which runs under the write lock for every event, copies neither this value's
+    /// transaction nor anything else out of it per event (`perf`: that retain and release
+    /// traffic was a tenth of the writer's time at batches of 1,000).
+    private static func write(
+        _ request: AppendRequest, metadataJSON: [[UInt8]], after head: LogHead, streamVersion current: UInt64,
+        recordedAt: Int64, log: EventLog, transaction: any WriteTransaction, into appended: inout [RecordedEvent]
+    ) throws {
+        let streams = log.streams
+        let noOverwrite = PutOptions.noOverwrite
+        var previousHash = head.hash
+        var streamKey = StreamKey.key(request.stream, version: 0)
+        let versionOffset = streamKey.count - 8
+        var sequenceKey = [UInt8](repeating: 0, count: 8)
+        try transaction.withAppender(log.events) { events in
+            for offset in request.events.indices {
+                let sequence = head.sequence + UInt64(offset) + 1
+                let version = current + UInt64(offset) + 1
+                let size = RecordFormat.encodedSize(
+                    stream: request.stream, type: request.events[offset].type, data: request.events[offset].data,
+                    metadataJSON: metadataJSON[offset])
+                sequenceKey.withUnsafeMutableBytes { $0.storeBytes(of: sequence.bigEndian, as: UInt64.self) }
+                var hash: [UInt8] = []
+                try sequenceKey.withUnsafeBytes { key in
+                    try events.append(key: key, reserving: size) { record in
+                        RecordFormat.encode(
+                            sequence: sequence, stream: request.stream, version: version,
+                            type: request.events[offset].type, recordedAt: recordedAt,
+                            data: request.events[offset].data, metadataJSON: metadataJSON[offset],
+                            previousHash: previousHash, into: record)
+                        hash = Array(
+                            UnsafeRawBufferPointer(
+                                rebasing: record[RecordFormat.hashOffset..<(RecordFormat.hashOffset + 32)]))
+                    }
+                }
+                withUnsafeBytes(of: version.bigEndian) { streamKey.replaceSubrange(versionOffset..., with: $0) }
+                try transaction.put(streams, streamKey, sequenceKey, options: noOverwrite)
+                let proposed = request.events[offset]
+                appended.append(
+                    RecordedEvent(
+                        sequence: sequence, stream: request.stream, version: version, type: proposed.type,
+                        recordedAt: recordedAt, data: proposed.data, metadata: proposed.metadata,
+                        previousHash: previousHash, hash: hash))
+                previousHash = hash
+            }
+        }
     }
 
     /// Event data must be a JSON object: readers embed it verbatim in the public shape.

@@ -23,39 +23,56 @@ enum RecordFormat {
         headerSize + 2 + stream.utf8.count + 2 + type.utf8.count + 4 + data.count + 4 + metadataJSON.count
     }
 
-    /// Encodes a record and fills in its hash. The writer thread runs this for every event
-    /// while it holds LMDB's write lock, so it writes the fields straight into one buffer of
-    /// the final size (no appends, no growth) and the digest straight into its place.
+    /// Encodes a record and fills in its hash, into a new array (tests and tools; the log
+    /// encodes in place with ``encode(sequence:stream:version:type:recordedAt:data:metadataJSON:previousHash:into:)``).
     static func encode(
         sequence: UInt64, stream: String, version streamVersion: UInt64, type: String,
         recordedAt: Int64, data: [UInt8], metadataJSON: [UInt8], previousHash: [UInt8]
     ) -> (bytes: [UInt8], hash: [UInt8]) {
+        let size = encodedSize(stream: stream, type: type, data: data, metadataJSON: metadataJSON)
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            encode(
+                sequence: sequence, stream: stream, version: streamVersion, type: type, recordedAt: recordedAt,
+                data: data, metadataJSON: metadataJSON, previousHash: previousHash,
+                into: UnsafeMutableRawBufferPointer(buffer))
+            count = size
+        }
+        return (bytes, Array(bytes[hashOffset..<(hashOffset + 32)]))
+    }
+
+    /// Encodes a record and fills in its hash, into `record`, which must be exactly
+    /// ``encodedSize(stream:type:data:metadataJSON:)`` bytes. The writer thread runs this for
+    /// every event while it holds LMDB's write lock, on the room LMDB reserved in the page
+    /// for the row (``Appender/append(key:reserving:fill:)``), so it writes the fields
+    /// straight into place (no buffer of its own, no copy) and the digest straight into its
+    /// field.
+    static func encode(
+        sequence: UInt64, stream: String, version streamVersion: UInt64, type: String,
+        recordedAt: Int64, data: [UInt8], metadataJSON: [UInt8], previousHash: [UInt8],
+        into record: UnsafeMutableRawBufferPointer
+    ) {
         precondition(previousHash.count == 32, "a previous hash is 32 bytes")
         var stream = stream
         var type = type
         let size = encodedSize(stream: stream, type: type, data: data, metadataJSON: metadataJSON)
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            var writer = FieldWriter(base: buffer.baseAddress!)
-            writer.byte(version)
-            writer.integer(sequence)
-            writer.integer(streamVersion)
-            writer.integer(UInt64(bitPattern: recordedAt))
-            writer.bytes(previousHash)
-            writer.zeros(32)
-            writer.integer(UInt16(stream.utf8.count))
-            stream.withUTF8 { writer.raw(UnsafeRawBufferPointer($0)) }
-            writer.integer(UInt16(type.utf8.count))
-            type.withUTF8 { writer.raw(UnsafeRawBufferPointer($0)) }
-            writer.integer(UInt32(data.count))
-            writer.bytes(data)
-            writer.integer(UInt32(metadataJSON.count))
-            writer.bytes(metadataJSON)
-            precondition(writer.offset == size, "encodedSize and encode disagree")
-            let record = UnsafeRawBufferPointer(start: buffer.baseAddress, count: size)
-            hashDigest(record, into: buffer.baseAddress! + hashOffset)
-            count = size
-        }
-        return (bytes, Array(bytes[hashOffset..<(hashOffset + 32)]))
+        precondition(record.count == size, "the record's room is not its encoded size")
+        var writer = FieldWriter(base: record.baseAddress!)
+        writer.byte(version)
+        writer.integer(sequence)
+        writer.integer(streamVersion)
+        writer.integer(UInt64(bitPattern: recordedAt))
+        writer.bytes(previousHash)
+        writer.zeros(32)
+        writer.integer(UInt16(stream.utf8.count))
+        stream.withUTF8 { writer.raw(UnsafeRawBufferPointer($0)) }
+        writer.integer(UInt16(type.utf8.count))
+        type.withUTF8 { writer.raw(UnsafeRawBufferPointer($0)) }
+        writer.integer(UInt32(data.count))
+        writer.bytes(data)
+        writer.integer(UInt32(metadataJSON.count))
+        writer.bytes(metadataJSON)
+        precondition(writer.offset == size, "encodedSize and encode disagree")
+        hashDigest(UnsafeRawBufferPointer(record), into: record.baseAddress! + hashOffset)
     }
 
     /// The hash a record *should* carry, computed from its bytes.
@@ -67,7 +84,7 @@ enum RecordFormat {
     static func computeHash(_ raw: UnsafeRawBufferPointer) -> [UInt8] {
         guard raw.count >= headerSize else { return [] }
         return [UInt8](unsafeUninitializedCapacity: 32) { digest, count in
-            hashDigest(raw, into: digest.baseAddress!)
+            hashDigest(raw, into: UnsafeMutableRawPointer(digest.baseAddress!))
             count = 32
         }
     }
@@ -81,13 +98,13 @@ enum RecordFormat {
     /// copy out: on the writer thread, which hashes every event while it holds LMDB's write
     /// lock, that wrapper was 40% of the hashing time (`perf`, README "Performance").
     /// `RecordEncodingTests` checks every hash against swift-crypto's `SHA256`.
-    private static func hashDigest(_ raw: UnsafeRawBufferPointer, into digest: UnsafeMutablePointer<UInt8>) {
+    private static func hashDigest(_ raw: UnsafeRawBufferPointer, into digest: UnsafeMutableRawPointer) {
         let base = raw.baseAddress!
         var context = SHA256_CTX()
         CCryptoBoringSSL_SHA256_Init(&context)
         CCryptoBoringSSL_SHA256_Update(&context, base, hashOffset)
         CCryptoBoringSSL_SHA256_Update(&context, base + hashOffset + 32, raw.count - hashOffset - 32)
-        CCryptoBoringSSL_SHA256_Final(digest, &context)
+        CCryptoBoringSSL_SHA256_Final(digest.assumingMemoryBound(to: UInt8.self), &context)
     }
 
     /// Decodes a stored record; `sequence` is its key, used in error messages. With
@@ -136,11 +153,11 @@ enum RecordFormat {
 
 /// Writes a record's fields into a buffer already sized for them, front to back.
 private struct FieldWriter {
-    let base: UnsafeMutablePointer<UInt8>
+    let base: UnsafeMutableRawPointer
     var offset = 0
 
     mutating func byte(_ value: UInt8) {
-        base[offset] = value
+        base.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
         offset += 1
     }
 
@@ -155,12 +172,12 @@ private struct FieldWriter {
 
     mutating func raw(_ value: UnsafeRawBufferPointer) {
         guard let source = value.baseAddress, !value.isEmpty else { return }
-        UnsafeMutableRawPointer(base + offset).copyMemory(from: source, byteCount: value.count)
+        (base + offset).copyMemory(from: source, byteCount: value.count)
         offset += value.count
     }
 
     mutating func zeros(_ count: Int) {
-        (base + offset).initialize(repeating: 0, count: count)
+        (base + offset).initializeMemory(as: UInt8.self, repeating: 0, count: count)
         offset += count
     }
 }

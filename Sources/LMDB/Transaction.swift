@@ -210,4 +210,19 @@ struct LMDBAppender: Appender {
         let code = faults.failure(at: .put) ?? mdb_cursor_put(cursor, &keyValue, &data, UInt32(MDB_APPEND))
         try check(code, "append to \(database.name)")
     }
+
+    /// `MDB_RESERVE`: LMDB makes the room in the page (or its overflow pages) and hands
+    /// back where it is; the row's bytes are whatever `fill` writes there, before any other
+    /// write of this transaction.
+    func append(
+        key: UnsafeRawBufferPointer, reserving count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void
+    ) throws {
+        try validateKey(length: key.count)
+        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
+        var data = MDB_val(mv_size: count, mv_data: nil)
+        let code =
+            faults.failure(at: .put) ?? mdb_cursor_put(cursor, &keyValue, &data, UInt32(MDB_APPEND | MDB_RESERVE))
+        try check(code, "append to \(database.name)")
+        fill(UnsafeMutableRawBufferPointer(start: data.mv_data, count: count))
+    }
 }

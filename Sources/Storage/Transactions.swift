@@ -112,6 +112,14 @@ public protocol Appender {
     /// database (the promise of ``PutOptions/append``), or the backend's key-exists error
     /// is thrown. Both buffers are read during the call only.
     func append(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws
+
+    /// Stores a row after the last one whose value `fill` writes in place: the backend makes
+    /// room for `count` bytes in the row and `fill` writes every one of them before it
+    /// returns. The log encodes and hashes each record this way straight into its page (no
+    /// buffer per record, no copy of it). The key is checked as ``append(key:value:)``
+    /// checks it, and `fill` is not called when the row is refused.
+    func append(key: UnsafeRawBufferPointer, reserving count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void)
+        throws
 }
 
 extension Appender {

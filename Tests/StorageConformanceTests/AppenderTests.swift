@@ -68,6 +68,68 @@ struct AppenderTests {
         }
     }
 
+    @Test("rows whose values are written in place equal rows appended from buffers", arguments: Backend.all)
+    func reservesRows(backend: Backend) throws {
+        let folder = TemporaryFolder("storage-appender-reserve")
+        let engine = try backend.fresh(in: folder)
+        let source = try Self.source(in: engine)
+        let reserved = try engine.database("reserved")
+        try engine.write { txn throws in
+            try txn.withAppender(reserved) { appender in
+                _ = try txn.forEachEntry(of: source) { entry in
+                    var filled = 0
+                    try appender.append(key: entry.key, reserving: entry.value.count) { room in
+                        #expect(room.count == entry.value.count)
+                        room.copyMemory(from: entry.value)
+                        filled += 1
+                    }
+                    #expect(filled == 1)
+                }
+                // An empty value, and one larger than a page (its own overflow pages).
+                let big = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+                for (n, value) in [(UInt64(1) << 21, [UInt8]()), ((1 << 21) + 1, big)] {
+                    try key(n).withUnsafeBytes { k in
+                        try appender.append(key: k, reserving: value.count) { room in
+                            value.withUnsafeBytes { room.copyMemory(from: $0) }
+                        }
+                    }
+                }
+            }
+        }
+        try engine.read { txn throws in
+            let original = try entries(source, in: txn)
+            let rows = try entries(reserved, in: txn)
+            #expect(rows.count == original.count + 2 && original.count > 500)
+            #expect(rows.prefix(original.count).elementsEqual(original) { $0.key == $1.key && $0.value == $1.value })
+            #expect(rows[original.count].value.isEmpty)
+            #expect(rows[original.count + 1].value == (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        }
+    }
+
+    @Test("a reserving append refused for its key never calls its fill", arguments: Backend.all)
+    func refusedReserveDoesNotFill(backend: Backend) throws {
+        let folder = TemporaryFolder("storage-appender-reserve-refused")
+        let engine = try backend.fresh(in: folder)
+        let table = try engine.database("table")
+        try engine.write { txn throws in
+            try txn.withAppender(table) { appender in
+                try key(5).withUnsafeBytes { k in
+                    try appender.append(key: k, reserving: 1) { $0[0] = 5 }
+                }
+                for bad in [key(5), key(4), [], [UInt8](repeating: 7, count: 4096)] {
+                    var called = false
+                    #expect(throws: (any Error).self) {
+                        try bad.withUnsafeBytes { k in
+                            try appender.append(key: k, reserving: 3) { _ in called = true }
+                        }
+                    }
+                    #expect(!called)
+                }
+            }
+            #expect(try entries(table, in: txn).map(\.value) == [[5]])
+        }
+    }
+
     @Test("an empty or oversized key is refused as the array put refuses it", arguments: Backend.all)
     func refusesBadKeys(backend: Backend) throws {
         let folder = TemporaryFolder("storage-appender-keys")
