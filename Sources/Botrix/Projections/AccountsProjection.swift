@@ -60,9 +60,12 @@ public struct AccountsProjection: Projection {
     public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
         var changes = CounterChanges()
         var nextID: Int64?
-        // By index, not `for (event, position) in page`: binding the tuple copies the event.
-        for i in page.indices {
-            try fold(page[i].event, page[i].position, counting: &changes, nextID: &nextID, in: &ltx)
+        // Through the buffer, not `page[i]` nor `for (event, position) in page`: both copy
+        // each (event, position) pair (see ``JobsProjection/apply(page:in:)``).
+        try page.withUnsafeBufferPointer { page in
+            for i in page.indices {
+                try fold(page[i].event, page[i].position, counting: &changes, nextID: &nextID, in: &ltx)
+            }
         }
         try write(changes, nextID: nextID, in: &ltx)
     }

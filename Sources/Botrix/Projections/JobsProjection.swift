@@ -60,30 +60,37 @@ public struct JobsProjection: Projection {
     /// A job already in memory is evolved where it is (no copy of the view per event); only
     /// its index fields are taken before the step, to move its index entries.
     public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
-        var latest: [UUID: JobView] = [:]
-        var order: [UUID] = []
+        // The page's jobs in the order first met, and where each is. Not a dictionary of
+        // views: reading a view through `Dictionary.Values` copies it (every field retained,
+        // then released), which was a fifth of this fold (`perf`).
+        var slots: [UUID: Int] = [:]
+        var latest: [JobView] = []
         var changes = CounterChanges()
-        // By index, not `for (event, position) in page`: binding the tuple copies the event.
-        for i in page.indices {
-            guard let jobID = page[i].event.jobID else { continue }
-            if let slot = latest.index(forKey: jobID) {
-                // What reading the job's row would give: the last view evolved here, as its
-                // row keeps it.
-                if !latest.values[slot].survivesRow {
-                    latest.values[slot] = try JobView(row: latest.values[slot].row())
+        // Through the buffer, not `page[i]` nor `for (event, position) in page`: both
+        // copied each (event, position) pair, another fifth of this fold.
+        try page.withUnsafeBufferPointer { page in
+            for i in page.indices {
+                guard let jobID = page[i].event.jobID else { continue }
+                if let slot = slots[jobID] {
+                    // What reading the job's row would give: the last view evolved here, as
+                    // its row keeps it.
+                    if !latest[slot].survivesRow {
+                        latest[slot] = try JobView(row: latest[slot].row())
+                    }
+                    let old = JobIndexFields(latest[slot])
+                    JobView.evolve(&latest[slot], page[i].event, page[i].position)
+                    try reindex(from: old, to: JobIndexFields(latest[slot]), counting: &changes, in: &ltx)
+                } else {
+                    let old = try view(jobID, in: ltx.reading)
+                    guard let new = JobView.evolve(old, page[i].event, page[i].position) else { continue }
+                    slots[jobID] = latest.count
+                    latest.append(new)
+                    try reindex(
+                        from: old.map(JobIndexFields.init), to: JobIndexFields(new), counting: &changes, in: &ltx)
                 }
-                let old = JobIndexFields(latest.values[slot])
-                JobView.evolve(&latest.values[slot], page[i].event, page[i].position)
-                try reindex(from: old, to: JobIndexFields(latest.values[slot]), counting: &changes, in: &ltx)
-            } else {
-                let old = try view(jobID, in: ltx.reading)
-                guard let new = JobView.evolve(old, page[i].event, page[i].position) else { continue }
-                latest[jobID] = new
-                order.append(jobID)
-                try reindex(from: old.map(JobIndexFields.init), to: JobIndexFields(new), counting: &changes, in: &ltx)
             }
         }
-        for jobID in order { try ltx.put(views, Keys.uuid(jobID), latest[jobID]!.row()) }
+        for slot in latest.indices { try ltx.put(views, Keys.uuid(latest[slot].id), latest[slot].row()) }
         try counters.apply(changes, in: &ltx)
     }
 
