@@ -17,7 +17,7 @@ enum SyntheticLog {
         while written < target {
             try log.environment.write { txn in
                 var ltx = LogTransaction(log: log, transaction: txn, now: start + Int64(written))
-                while written < target && ltx.appended.count < 20_000 {
+                while written < target && ltx.appendedCount < 20_000 {
                     jobNumber += 1
                     let job = UUID()
                     let lease = Timestamp.rfc3339(milliseconds: start + 300_000)

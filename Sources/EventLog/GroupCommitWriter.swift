@@ -321,7 +321,7 @@ public final class GroupCommitWriter: Sendable {
         var logTransaction = LogTransaction(log: log, transaction: txn, now: now)
         do {
             try operation.run(&logTransaction)
-            events += logTransaction.appended.count
+            events += logTransaction.appendedCount
             return (nil, logTransaction.hooks)
         } catch let error as any StorageError {
             throw error
@@ -340,7 +340,7 @@ public final class GroupCommitWriter: Sendable {
             let hooks = try txn.nested { child in
                 var logTransaction = LogTransaction(log: log, transaction: child, now: now)
                 try operation.run(&logTransaction)
-                events += logTransaction.appended.count
+                events += logTransaction.appendedCount
                 return logTransaction.hooks
             }
             return (nil, hooks)

@@ -18,8 +18,10 @@ public struct LogTransaction {
     public private(set) var hasWritten = false
     /// The batch's clock reading in milliseconds; `recorded_at` never goes below the head's.
     public let now: Int64
-    /// Events appended through this value, in order.
-    public private(set) var appended: [RecordedEvent] = []
+    /// What each append through this value wrote, in order (see ``appended(from:)``).
+    private var runs: [AppendedRun] = []
+    /// How many events were appended through this value.
+    public private(set) var appendedCount = 0
     /// Hooks registered through this value; see ``CommitHook``.
     private(set) var hooks: [(CommitHook, any Sendable)] = []
 
@@ -122,37 +124,56 @@ public struct LogTransaction {
         }
 
         hasWritten = true
-        let firstAppended = appended.count
-        if appended.isEmpty { appended.reserveCapacity(request.events.count) }
-        try Self.write(
+        let run = try Self.write(
             request, metadataJSON: metadataJSON, after: head, streamVersion: current, recordedAt: recordedAt,
-            log: log, transaction: transaction, into: &appended)
-        let first = appended[firstAppended]
-        let last = appended[appended.count - 1]
-        var headValue = BigEndian.bytes(last.sequence)
-        headValue.append(contentsOf: last.hash)
+            log: log, transaction: transaction)
+        runs.append(run)
+        appendedCount += run.count
+        let lastSequence = run.firstSequence + UInt64(run.count - 1)
+        var headValue = BigEndian.bytes(lastSequence)
+        headValue.append(contentsOf: run.chain[(run.count * 32)...])
         BigEndian.append(UInt64(bitPattern: recordedAt), to: &headValue)
         try transaction.put(log.meta, MetaKey.head, headValue)
 
         return AppendResult(
-            stream: request.stream, firstSequence: first.sequence, lastSequence: last.sequence,
-            firstVersion: first.version, lastVersion: last.version)
+            stream: request.stream, firstSequence: run.firstSequence, lastSequence: lastSequence,
+            firstVersion: run.firstVersion, lastVersion: run.firstVersion + UInt64(run.count - 1))
+    }
+
+    /// The events appended through this value from the `first`th on (0: all), as the log
+    /// stored them: made on demand (see ``AppendedRun``).
+    public func appended(from first: Int = 0) -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(max(0, appendedCount - first))
+        var start = 0
+        for run in runs {
+            defer { start += run.count }
+            guard start + run.count > first else { continue }
+            var all: [RecordedEvent] = []
+            run.recorded(into: &all)
+            events.append(contentsOf: all[max(0, first - start)...])
+        }
+        return events
     }
 
     /// Writes the request's records (checked already) after `head` and their stream index
-    /// rows, and adds what it wrote to `appended`. Each record is encoded and hashed straight
-    /// into the room LMDB makes for it in the page, through one cursor kept at the log's end
-    /// (no buffer, no copy, no descent from the root). A static function, so that the loop,
-    /// which runs under the write lock for every event, copies neither this value's
-    /// transaction nor anything else out of it per event (`perf`: that retain and release
-    /// traffic was a tenth of the writer's time at batches of 1,000).
+    /// rows, and returns what it wrote. Each record is encoded and hashed straight into the
+    /// room LMDB makes for it in the page, through one cursor kept at the log's end (no
+    /// buffer, no copy, no descent from the root), its hash copied into the run's chain. A
+    /// static function, so that the loop, which runs under the write lock for every event,
+    /// copies neither this value's transaction nor anything else out of it per event
+    /// (`perf`: that retain and release traffic was a tenth of the writer's time at batches
+    /// of 1,000).
     private static func write(
         _ request: AppendRequest, metadataJSON: [[UInt8]], after head: LogHead, streamVersion current: UInt64,
-        recordedAt: Int64, log: EventLog, transaction: any WriteTransaction, into appended: inout [RecordedEvent]
-    ) throws {
+        recordedAt: Int64, log: EventLog, transaction: any WriteTransaction
+    ) throws -> AppendedRun {
+        precondition(head.hash.count == 32, "a hash is 32 bytes")
         let streams = log.streams
         let noOverwrite = PutOptions.noOverwrite
-        var previousHash = head.hash
+        var chain: [UInt8] = []
+        chain.reserveCapacity(32 * (request.events.count + 1))
+        chain.append(contentsOf: head.hash)
         var streamKey = StreamKey.key(request.stream, version: 0)
         let versionOffset = streamKey.count - 8
         var sequenceKey = [UInt8](repeating: 0, count: 8)
@@ -164,30 +185,29 @@ public struct LogTransaction {
                     stream: request.stream, type: request.events[offset].type, data: request.events[offset].data,
                     metadataJSON: metadataJSON[offset])
                 sequenceKey.withUnsafeMutableBytes { $0.storeBytes(of: sequence.bigEndian, as: UInt64.self) }
-                var hash: [UInt8] = []
                 try sequenceKey.withUnsafeBytes { key in
                     try events.append(key: key, reserving: size) { record in
-                        RecordFormat.encode(
-                            sequence: sequence, stream: request.stream, version: version,
-                            type: request.events[offset].type, recordedAt: recordedAt,
-                            data: request.events[offset].data, metadataJSON: metadataJSON[offset],
-                            previousHash: previousHash, into: record)
-                        hash = Array(
-                            UnsafeRawBufferPointer(
+                        chain.withUnsafeBytes { hashes in
+                            RecordFormat.encode(
+                                sequence: sequence, stream: request.stream, version: version,
+                                type: request.events[offset].type, recordedAt: recordedAt,
+                                data: request.events[offset].data, metadataJSON: metadataJSON[offset],
+                                previousHash: UnsafeRawBufferPointer(
+                                    rebasing: hashes[(offset * 32)..<(offset * 32 + 32)]),
+                                into: record)
+                        }
+                        chain.append(
+                            contentsOf: UnsafeRawBufferPointer(
                                 rebasing: record[RecordFormat.hashOffset..<(RecordFormat.hashOffset + 32)]))
                     }
                 }
                 withUnsafeBytes(of: version.bigEndian) { streamKey.replaceSubrange(versionOffset..., with: $0) }
                 try transaction.put(streams, streamKey, sequenceKey, options: noOverwrite)
-                let proposed = request.events[offset]
-                appended.append(
-                    RecordedEvent(
-                        sequence: sequence, stream: request.stream, version: version, type: proposed.type,
-                        recordedAt: recordedAt, data: proposed.data, metadata: proposed.metadata,
-                        previousHash: previousHash, hash: hash))
-                previousHash = hash
             }
         }
+        return AppendedRun(
+            request: request, firstSequence: head.sequence + 1, firstVersion: current + 1, recordedAt: recordedAt,
+            chain: chain)
     }
 
     /// Event data must be a JSON object: readers embed it verbatim in the public shape.

@@ -31,10 +31,12 @@ enum RecordFormat {
     ) -> (bytes: [UInt8], hash: [UInt8]) {
         let size = encodedSize(stream: stream, type: type, data: data, metadataJSON: metadataJSON)
         let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            encode(
-                sequence: sequence, stream: stream, version: streamVersion, type: type, recordedAt: recordedAt,
-                data: data, metadataJSON: metadataJSON, previousHash: previousHash,
-                into: UnsafeMutableRawBufferPointer(buffer))
+            previousHash.withUnsafeBytes { previousHash in
+                encode(
+                    sequence: sequence, stream: stream, version: streamVersion, type: type, recordedAt: recordedAt,
+                    data: data, metadataJSON: metadataJSON, previousHash: previousHash,
+                    into: UnsafeMutableRawBufferPointer(buffer))
+            }
             count = size
         }
         return (bytes, Array(bytes[hashOffset..<(hashOffset + 32)]))
@@ -48,7 +50,7 @@ enum RecordFormat {
     /// field.
     static func encode(
         sequence: UInt64, stream: String, version streamVersion: UInt64, type: String,
-        recordedAt: Int64, data: [UInt8], metadataJSON: [UInt8], previousHash: [UInt8],
+        recordedAt: Int64, data: [UInt8], metadataJSON: [UInt8], previousHash: UnsafeRawBufferPointer,
         into record: UnsafeMutableRawBufferPointer
     ) {
         precondition(previousHash.count == 32, "a previous hash is 32 bytes")
@@ -61,7 +63,7 @@ enum RecordFormat {
         writer.integer(sequence)
         writer.integer(streamVersion)
         writer.integer(UInt64(bitPattern: recordedAt))
-        writer.bytes(previousHash)
+        writer.raw(previousHash)
         writer.zeros(32)
         writer.integer(UInt16(stream.utf8.count))
         stream.withUTF8 { writer.raw(UnsafeRawBufferPointer($0)) }

@@ -35,6 +35,32 @@ struct AppendReadTests {
         #expect(head.sequence == 4 && head.hash == all[3].hash)
     }
 
+    @Test("what a transaction says it appended, from any event on, is what the log reads back")
+    func appendedEqualsStored() async throws {
+        let fixture = try LogFixture()
+        _ = try await fixture.writer.append(AppendRequest(stream: "before", events: [event("Z")]))
+        let requests = [
+            AppendRequest(stream: "job-a", events: (0..<5).map { event("A\($0)", ["n": $0]) }),
+            AppendRequest(stream: "job-b", events: [event("B", ["n": 9])]),
+            AppendRequest(
+                stream: "job-a",
+                events: [
+                    ProposedEvent(type: "C", data: Array(#"{"k":"ü"}"#.utf8), metadata: ["actor": "x", "why": "1"]),
+                    ProposedEvent(type: "D", data: Array(#"{}"#.utf8)),
+                ]),
+        ]
+        let reported = try await fixture.writer.perform { ltx in
+            for request in requests { _ = try ltx.append(request) }
+            return (ltx.appendedCount, (0...ltx.appendedCount + 1).map { ltx.appended(from: $0) })
+        }
+        let stored = try fixture.log.read(after: 1, limit: 100)
+        #expect(reported.0 == 8 && stored.count == 8)
+        for (first, events) in reported.1.enumerated() {
+            #expect(events == Array(stored.dropFirst(first)), "from \(first)")
+        }
+        #expect(stored.map(\.type) == ["A0", "A1", "A2", "A3", "A4", "B", "C", "D"])
+    }
+
     @Test("each record carries the hash of the one before it")
     func hashChain() async throws {
         let fixture = try LogFixture()

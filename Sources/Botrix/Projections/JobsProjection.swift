@@ -64,6 +64,7 @@ public struct JobsProjection: Projection {
         // views: reading a view through `Dictionary.Values` copies it (every field retained,
         // then released), which was a fifth of this fold (`perf`).
         var slots: [UUID: Int] = [:]
+        var ids: [UUID] = []
         var latest: [JobView] = []
         var changes = CounterChanges()
         // Through the buffer, not `page[i]` nor `for (event, position) in page`: both
@@ -84,13 +85,14 @@ public struct JobsProjection: Projection {
                     let old = try view(jobID, in: ltx.reading)
                     guard let new = JobView.evolve(old, page[i].event, page[i].position) else { continue }
                     slots[jobID] = latest.count
+                    ids.append(jobID)
                     latest.append(new)
                     try reindex(
                         from: old.map(JobIndexFields.init), to: JobIndexFields(new), counting: &changes, in: &ltx)
                 }
             }
         }
-        for slot in latest.indices { try ltx.put(views, Keys.uuid(latest[slot].id), latest[slot].row()) }
+        for slot in latest.indices { try ltx.put(views, Keys.uuid(ids[slot]), latest[slot].row()) }
         try counters.apply(changes, in: &ltx)
     }
 

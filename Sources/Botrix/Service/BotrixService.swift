@@ -207,12 +207,13 @@ struct CommandScope: Sendable {
         let proposed = try events.map {
             ProposedEvent(type: $0.type, data: try $0.encodedData(), metadata: metadata.dictionary)
         }
-        let before = ltx.appended.count
+        let before = ltx.appendedCount
         _ = try ltx.append(AppendRequest(stream: stream, expectedVersion: expected, events: proposed))
-        for (recorded, event) in zip(ltx.appended[before...], events) {
+        let recorded = ltx.appended(from: before)
+        for (recorded, event) in zip(recorded, events) {
             try projections.apply(recorded, event, in: &ltx)
         }
-        if let last = ltx.appended.last { try projections.setCheckpoint(last.sequence, in: &ltx) }
+        if let last = recorded.last { try projections.setCheckpoint(last.sequence, in: &ltx) }
     }
 
     /// Loads a job or refuses with 404; its lease end counts a renewal granted in memory
