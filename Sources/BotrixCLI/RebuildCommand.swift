@@ -85,6 +85,14 @@ struct RebuildCommand: AsyncParsableCommand {
                 + "(\(report.eventsAtExchange) events applied); "
                 + "the retired rows' removal took \(JSONWritingFixed.text(report.retireSeconds, 2)) s"
         )
+        if let failure = report.retireFailure {
+            FileHandle.standardError.write(
+                Data(
+                    ("warning: the rebuilt projections are live, but removing the retired rows stopped (\(failure)): "
+                        + "\(report.retiredLeft) are still in the partner databases (`botrix stats`: partner rows); "
+                        + "`botrix serve` on this file removes them when it starts and every minute, or the next rebuild does\n")
+                        .utf8))
+        }
     }
 }
 

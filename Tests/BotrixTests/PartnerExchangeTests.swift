@@ -193,6 +193,30 @@ struct PartnerExchangeTests {
         #expect(try f.snapshot().digests == before)
     }
 
+    @Test(
+        "a disk that fills while the retired rows are removed: the rebuilt rows stay live, the rebuild says so and ends well, the rest is removed later",
+        arguments: [false, true])
+    func retiredRemovalFails(throughService: Bool) async throws {
+        let f = try await populated(seed: 13)
+        let before = try f.snapshot().digests
+        let environment = try #require(f.store.environment as? Environment)
+        // The partners start empty and nothing is appended meanwhile, so the first delete
+        // is the first removal of a retired row, after the exchange.
+        environment.faults.arm(.delete, times: 1_000_000, code: ENOSPC)
+        let report = try await throughService ? f.service.rebuild() : f.store.rebuild()
+        environment.faults.disarm()
+        let live = try f.snapshot().digests
+        #expect(live != before, "the exchange happened")
+        let left = try partnerRows(f)
+        #expect(left > 0 && report.retiredLeft == left)
+        #expect(report.rowsRetired == 0)
+        #expect(report.retireFailure?.contains("No space left on device") == true, "\(report.retireFailure ?? "none")")
+        #expect(try f.store.status().partnerRows == left, "what `botrix stats` shows")
+        #expect(try await f.service.removePartnerLeftovers() == left)
+        #expect(try partnerRows(f) == 0)
+        #expect(live == (try await rebuiltInPlace(f)))
+    }
+
     @Test("a server too old to follow the exchange stops the rebuild before it, with nothing left behind")
     func olderServerAtTheExchange() async throws {
         let f = try await populated(seed: 11)

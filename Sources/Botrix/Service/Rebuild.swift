@@ -36,6 +36,14 @@ public struct RebuildReport: Sendable {
     /// The last log sequence the rebuilt projections include (nil for an in-place rebuild,
     /// whose checkpoint is the log's head).
     public var checkpoint: UInt64? = nil
+    /// Why removing the retired rows stopped (a full disk), or nil when they are all gone.
+    /// The rebuilt projections are live either way: the exchange had committed. What is
+    /// left is in the partner databases until a server on the file removes it (at start
+    /// and every minute, ``BotrixService/removePartnerLeftovers()``) or the next rebuild
+    /// does; failing the rebuild for it would tell the operator that it had not happened.
+    public var retireFailure: String? = nil
+    /// Retired rows still in the partner databases when ``retireFailure`` is set.
+    public var retiredLeft = 0
 }
 
 extension Projections {
@@ -167,14 +175,6 @@ extension BotrixStore {
                     return try ready.exchange(in: &ltx)
                 }
             }
-            yieldToWriters()
-            scratch.remove()
-            transfer = transfer.clearingRetired()
-            while !transfer.isCleared {
-                let current = transfer
-                transfer = try clock.step { try commit { try current.step(in: &$0) } }
-                yieldToWriters()
-            }
         } catch {
             // Best effort: rows left in the partners hold disk until a rebuild or a server
             // removes them. What stopped the rebuild is the error to report.
@@ -185,7 +185,29 @@ extension BotrixStore {
             }
             throw error
         }
+        yieldToWriters()
+        scratch.remove()
+        transfer = transfer.clearingRetired()
+        do {
+            while !transfer.isCleared {
+                let current = transfer
+                transfer = try clock.step { try commit { try current.step(in: &$0) } }
+                yieldToWriters()
+            }
+        } catch {
+            return retireStopped(clock.report(transfer, exchanged: exchanged), by: error, partners: transfer.partners)
+        }
         return clock.report(transfer, exchanged: exchanged)
+    }
+
+    /// `report` for a rebuild whose removal of the retired rows `error` stopped: the rows
+    /// left in `partners` are counted for the operator (see ``RebuildReport/retireFailure``).
+    func retireStopped(_ report: RebuildReport, by error: any Error, partners: [Database]) -> RebuildReport {
+        var report = report
+        report.retireFailure = "\(error)"
+        report.retiredLeft =
+            (try? environment.read { txn in try partners.reduce(0) { $0 + (try txn.count($1)) } }) ?? 0
+        return report
     }
 
     /// Microseconds an online rebuild beside a server sleeps after each step, so that the
@@ -317,12 +339,6 @@ extension BotrixService {
             let ready = transfer
             exchanged = try await writer.perform { try ready.exchange(in: &$0) }
             clock.exchanged(since: begun)
-            scratch.remove()
-            transfer = transfer.clearingRetired()
-            while !transfer.isCleared {
-                let current = transfer
-                transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
-            }
         } catch {
             // As in ``BotrixStore/rebuild(only:progress:)``: empty the partners, best effort.
             let partners = transfer.partners
@@ -330,6 +346,17 @@ extension BotrixService {
             while (try? await writer.perform { try PartnerTransfer.remove(budget, from: partners, in: &$0) }) == budget
             {}
             throw error
+        }
+        scratch.remove()
+        transfer = transfer.clearingRetired()
+        do {
+            while !transfer.isCleared {
+                let current = transfer
+                transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
+            }
+        } catch {
+            return store.retireStopped(
+                clock.report(transfer, exchanged: exchanged), by: error, partners: transfer.partners)
         }
         return clock.report(transfer, exchanged: exchanged)
     }
