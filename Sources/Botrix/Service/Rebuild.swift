@@ -1,6 +1,7 @@
 public import EventLog
 import Foundation
 import Storage
+import Synchronization
 
 /// What a rebuild did.
 public struct RebuildReport: Sendable {
@@ -133,42 +134,38 @@ extension BotrixStore {
     public func rebuild(
         only: Set<String>? = nil, yieldingToWriters: Bool? = nil, progress: (UInt64) -> Void = { _ in }
     ) throws -> RebuildReport {
+        try rebuildOnline(
+            live: try Projections(store: self), only: only,
+            through: DirectCommits(log: log, yieldingToWriters: yieldingToWriters), progress: progress)
+    }
+
+    /// The online rebuild, whichever way its steps reach the live file (see
+    /// ``RebuildCommits``): `botrix rebuild` commits them itself, a running service through
+    /// its writer. One driver, so that what the tests prove of one holds for the other.
+    func rebuildOnline(
+        live: Projections, only: Set<String>?, through commits: some RebuildCommits, progress: (UInt64) -> Void
+    ) throws -> RebuildReport {
         let path = environment.path
-        let lock = try RebuildLock(dataFile: environment.path)
+        let lock = try RebuildLock(dataFile: path)
         defer { lock.release() }
-        let live = try Projections(store: self)
         var clock = RebuildClock()
         let scratch = try ScratchLanes(store: self, only: only, throughMap: true)
         defer { scratch.remove() }
         try Self.build(scratch, log: log, progress: progress)
         clock.replayed()
-        let log = self.log
-        func commit<T>(_ body: (inout LogTransaction) throws -> T) throws -> T {
-            try log.environment.write(makingRoom: 8) { txn in
-                var ltx = LogTransaction(log: log, transaction: txn, now: 0)
-                return try body(&ltx)
-            }
-        }
-        // LMDB's writer lock is not fair: a process that releases it and asks again at once
-        // nearly always gets it back before a waiting server's writer has woken, and that
-        // server waited for a whole phase of steps (0.6–1.2 s at a million events). A pause
-        // after each step lets the waiting writer in first.
-        func yieldToWriters() {
-            if yieldingToWriters ?? (ServerPresence.server(of: path) != nil) { usleep(Self.stepPause) }
-        }
         var transfer = try PartnerTransfer(scratch: scratch, live: live, store: self)
         let exchanged: (events: UInt64, checkpoint: UInt64)
         do {
             while !transfer.isReady {
                 let current = transfer
-                transfer = try clock.step { try commit { try current.step(in: &$0) } }
-                yieldToWriters()
+                transfer = try clock.step { try commits.commit { try current.step(in: &$0) } }
+                commits.afterStep()
             }
             // A server that started since the rebuild began may be one that would go on
             // reading the retired rows: looked for inside the exchange's transaction.
             let ready = transfer
             exchanged = try clock.exchange {
-                try commit { ltx in
+                try commits.commit { ltx in
                     if ServerPresence.followsExchanges(of: path) == false {
                         throw OlderServerRunning(path: path, pid: ServerPresence.server(of: path))
                     }
@@ -180,19 +177,19 @@ extension BotrixStore {
             // removes them. What stopped the rebuild is the error to report.
             let partners = transfer.partners
             let budget = PartnerTransfer.defaultRowsPerStep
-            while (try? commit({ try PartnerTransfer.remove(budget, from: partners, in: &$0) })) == budget {
-                yieldToWriters()
+            while (try? commits.commit({ try PartnerTransfer.remove(budget, from: partners, in: &$0) })) == budget {
+                commits.afterStep()
             }
             throw error
         }
-        yieldToWriters()
+        commits.afterStep()
         scratch.remove()
         transfer = transfer.clearingRetired()
         do {
             while !transfer.isCleared {
                 let current = transfer
-                transfer = try clock.step { try commit { try current.step(in: &$0) } }
-                yieldToWriters()
+                transfer = try clock.step { try commits.commit { try current.step(in: &$0) } }
+                commits.afterStep()
             }
         } catch {
             return retireStopped(clock.report(transfer, exchanged: exchanged), by: error, partners: transfer.partners)
@@ -313,51 +310,70 @@ extension Duration {
 }
 
 extension BotrixService {
-    /// Rebuilds every projection online (see ``BotrixStore/rebuild(only:progress:)``): the
-    /// replay runs beside the writer, and each step of the move into the partners, the
-    /// exchange, and each step of removing the retired rows is one operation of the writer,
-    /// so commands wait for one of them at a time.
+    /// Rebuilds every projection online, in process: the same driver as `botrix rebuild`
+    /// (``BotrixStore/rebuild(only:yieldingToWriters:progress:)``), on a thread of its own,
+    /// with each step of the move into the partners, the exchange, and each step of removing
+    /// the retired rows one operation of this service's writer, so commands wait for one of
+    /// them at a time.
     public func rebuild(progress: @escaping @Sendable (UInt64) -> Void = { _ in }) async throws -> RebuildReport {
-        let lock = try RebuildLock(dataFile: store.environment.path)
-        defer { lock.release() }
-        let log = writer.log
-        var clock = RebuildClock()
-        let scratch = try ScratchLanes(store: store, throughMap: true)
-        defer { scratch.remove() }
-        try await SystemThread.run(named: "botrix-rebuild") {
-            try BotrixStore.build(scratch, log: log, progress: progress)
+        let (store, projections, writer) = (store, projections, writer)
+        return try await SystemThread.run(named: "botrix-rebuild") {
+            try store.rebuildOnline(
+                live: projections, only: nil, through: WriterCommits(writer: writer), progress: progress)
         }
-        clock.replayed()
-        var transfer = try PartnerTransfer(scratch: scratch, live: projections, store: store)
-        let exchanged: (events: UInt64, checkpoint: UInt64)
-        do {
-            while !transfer.isReady {
-                let current = transfer
-                transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
-            }
-            let begun = ContinuousClock.now
-            let ready = transfer
-            exchanged = try await writer.perform { try ready.exchange(in: &$0) }
-            clock.exchanged(since: begun)
-        } catch {
-            // As in ``BotrixStore/rebuild(only:progress:)``: empty the partners, best effort.
-            let partners = transfer.partners
-            let budget = PartnerTransfer.defaultRowsPerStep
-            while (try? await writer.perform { try PartnerTransfer.remove(budget, from: partners, in: &$0) }) == budget
-            {}
-            throw error
-        }
-        scratch.remove()
-        transfer = transfer.clearingRetired()
-        do {
-            while !transfer.isCleared {
-                let current = transfer
-                transfer = try await clock.step { try await writer.perform { try current.step(in: &$0) } }
-            }
-        } catch {
-            return store.retireStopped(
-                clock.report(transfer, exchanged: exchanged), by: error, partners: transfer.partners)
-        }
-        return clock.report(transfer, exchanged: exchanged)
     }
+}
+
+/// How an online rebuild's steps reach the live file.
+protocol RebuildCommits {
+    /// Runs `body` in one write transaction of the live file and returns once it committed.
+    func commit<T: Sendable>(_ body: @escaping @Sendable (inout LogTransaction) throws -> T) throws -> T
+    /// Called after each step.
+    func afterStep()
+}
+
+/// `botrix rebuild`: each step is a write transaction of its own, and while a server runs
+/// on the file (looked at after every step; `yieldingToWriters` true or false decides
+/// instead) the step is followed by a pause of ``BotrixStore/stepPause`` µs. LMDB's writer
+/// lock is not fair: a process that releases it and asks again at once nearly always gets
+/// it back before a waiting server's writer has woken, and that server waited for a whole
+/// phase of steps (0.6–1.2 s at a million events).
+struct DirectCommits: RebuildCommits {
+    let log: EventLog
+    let yieldingToWriters: Bool?
+
+    func commit<T: Sendable>(_ body: @escaping @Sendable (inout LogTransaction) throws -> T) throws -> T {
+        try log.environment.write(makingRoom: 8) { txn in
+            var ltx = LogTransaction(log: log, transaction: txn, now: 0)
+            return try body(&ltx)
+        }
+    }
+
+    func afterStep() {
+        if yieldingToWriters ?? (ServerPresence.server(of: log.environment.path) != nil) {
+            usleep(BotrixStore.stepPause)
+        }
+    }
+}
+
+/// A running service: each step is one operation of its group-commit writer, so commands
+/// wait for one step at a time and need no pause. The rebuild runs on a thread of its own
+/// (``BotrixService/rebuild(progress:)``), which waits here for each step's commit.
+struct WriterCommits: RebuildCommits {
+    let writer: GroupCommitWriter
+
+    func commit<T: Sendable>(_ body: @escaping @Sendable (inout LogTransaction) throws -> T) throws -> T {
+        let outcome = Mutex<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let result: Result<T, any Error>
+            do { result = .success(try await writer.perform(body)) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+
+    func afterStep() {}
 }
