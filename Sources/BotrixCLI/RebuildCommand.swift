@@ -18,7 +18,11 @@ struct RebuildCommand: AsyncParsableCommand {
             at most 16,384 rows or 2,048 events), and exchanges each live database with
             its partner in ONE short write transaction, whatever their size. A crash at
             any moment leaves the old projections or the new ones, never a mix; the next
-            rebuild removes what a crash left (the scratch files, rows in the partners).
+            rebuild removes what a crash left (the scratch files, rows in the partners), and
+            so does `botrix serve` on the file (at start and every minute). A failure after
+            the exchange, while removing the retired rows (a full disk), leaves the rebuilt
+            projections live: the rebuild says how many rows it left and why, and ends
+            with exit status 0.
             Shows a progress bar on a terminal and ends with a summary (events replayed,
             seconds, events per second, the longest short write, how long the exchange
             paused writes). One rebuild of a file runs at a time (a second one stops at
@@ -89,7 +93,8 @@ struct RebuildCommand: AsyncParsableCommand {
             FileHandle.standardError.write(
                 Data(
                     ("warning: the rebuilt projections are live, but removing the retired rows stopped (\(failure)): "
-                        + "\(report.retiredLeft) are still in the partner databases (`botrix stats`: partner rows); "
+                        + "\(report.retiredLeft.map { "\($0)" } ?? "an unknown number") are still in the partner "
+                        + "databases (`botrix stats`: partner rows); "
                         + "`botrix serve` on this file removes them when it starts and every minute, or the next rebuild does\n")
                         .utf8))
         }

@@ -47,7 +47,7 @@ struct StatsCommand: AsyncParsableCommand {
                 "partner rows",
                 status.partnerRows == 0
                     ? "0"
-                    : "\(status.partnerRows) (a rebuild is running, or one was interrupted: a server removes them within a minute)"
+                    : "\(status.partnerRows) (a rebuild is running, or one was interrupted or could not finish removing them: a server removes them within a minute)"
             ),
             (
                 "readers",

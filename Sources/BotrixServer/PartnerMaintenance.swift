@@ -30,10 +30,12 @@ struct PartnerMaintenanceService: Service {
         do {
             let removed = try await service.removePartnerLeftovers()
             if removed > 0 {
-                logger.warning("removed \(removed) rows left in the partner databases by an interrupted rebuild")
+                logger.warning(
+                    "removed \(removed) rows left in the partner databases by a rebuild that was interrupted or could not finish removing them"
+                )
             }
         } catch  where !Task.isCancelled {
-            logger.error("could not remove the rows an interrupted rebuild left: \(error)")
+            logger.error("could not remove the rows a rebuild left in the partner databases: \(error)")
         } catch {}
     }
 }

@@ -187,8 +187,8 @@ extension BotrixService {
     /// Empties the partner databases of rows an interrupted online rebuild left in them (a
     /// kill after its first step and before its last removal of retired rows), in steps of
     /// at most 16,384 rows, each one operation of the writer; returns the rows removed.
-    /// `botrix serve` runs it once at start, so that such rows do not hold their disk until
-    /// the next rebuild. It does nothing while a rebuild of the file runs (that rebuild
+    /// `botrix serve` runs it at start and every minute, so that such rows do not hold their
+    /// disk until the next rebuild. It does nothing while a rebuild of the file runs (that rebuild
     /// owns the partners), and stops between steps when its task is cancelled.
     public func removePartnerLeftovers() async throws -> Int {
         let partners = projections.partners

@@ -43,8 +43,9 @@ public struct RebuildReport: Sendable {
     /// and every minute, ``BotrixService/removePartnerLeftovers()``) or the next rebuild
     /// does; failing the rebuild for it would tell the operator that it had not happened.
     public var retireFailure: String? = nil
-    /// Retired rows still in the partner databases when ``retireFailure`` is set.
-    public var retiredLeft = 0
+    /// Retired rows still in the partner databases when ``retireFailure`` is set (nil when
+    /// they could not be counted either).
+    public var retiredLeft: Int? = 0
 }
 
 extension Projections {
@@ -122,8 +123,11 @@ extension BotrixStore {
     /// each live database with its partner (``PartnerTransfer``). The retired rows are then
     /// removed, again in short transactions. A crash before the exchange commits leaves the
     /// old projections; the scratch files are removed at the end, or by the next rebuild (or
-    /// `serve`) after a crash. Rows left in the partners are removed before a failed rebuild
-    /// returns, and after a crash by a server on the file or the next rebuild.
+    /// `serve`) after a crash. A rebuild that fails before the exchange tries to remove the
+    /// rows it left in the partners before it returns; what it cannot (the disk still full)
+    /// and what a crash leaves, a server on the file or the next rebuild removes. A failure
+    /// after the exchange leaves the rebuilt projections live and is reported, not thrown
+    /// (``RebuildReport/retireFailure``).
     ///
     /// While a server runs on the file (looked at after every step; `yieldingToWriters`
     /// true or false decides instead) each step is followed by a pause of ``stepPause`` µs,
@@ -202,8 +206,7 @@ extension BotrixStore {
     func retireStopped(_ report: RebuildReport, by error: any Error, partners: [Database]) -> RebuildReport {
         var report = report
         report.retireFailure = "\(error)"
-        report.retiredLeft =
-            (try? environment.read { txn in try partners.reduce(0) { $0 + (try txn.count($1)) } }) ?? 0
+        report.retiredLeft = try? environment.read { txn in try partners.reduce(0) { $0 + (try txn.count($1)) } }
         return report
     }
 
@@ -261,15 +264,6 @@ struct RebuildClock {
     mutating func step<T>(_ body: () throws -> T) rethrows -> T {
         let begun = ContinuousClock.now
         let result = try body()
-        longest = max(longest, (ContinuousClock.now - begun).seconds)
-        steps += 1
-        return result
-    }
-
-    /// ``step(_:)`` for the async writer of a running service.
-    mutating func step<T>(_ body: () async throws -> T) async rethrows -> T {
-        let begun = ContinuousClock.now
-        let result = try await body()
         longest = max(longest, (ContinuousClock.now - begun).seconds)
         steps += 1
         return result

@@ -1,0 +1,48 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Botrix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A server's lock is found whichever path names its data file: through a symbolic link to
+/// the file or to its folder, or the file itself.
+@Suite("Server presence")
+struct ServerPresenceTests {
+    @Test("a server started through a link to the file or its folder is found by the real path, and the reverse")
+    func linksFindOneLock() throws {
+        let folder = TemporaryFolder("presence")
+        let real = folder.file("botrix.mdb")
+        #expect(FileManager.default.createFile(atPath: real, contents: Data()))
+        let fileLink = folder.file("alias.mdb")
+        let folderLink = folder.file("linked")
+        #expect(symlink(real, fileLink) == 0)
+        #expect(symlink(folder.path, folderLink) == 0)
+        let throughFolder = folderLink + "/botrix.mdb"
+        let realFile = try #require(realpath(real, nil).map { String(cString: $0) })
+        #expect([fileLink, throughFolder, real].map(ServerPresence.resolved) == [realFile, realFile, realFile])
+        for (served, asked) in [(fileLink, real), (real, fileLink), (throughFolder, real), (real, throughFolder)] {
+            let presence = try ServerPresence(dataFile: served)
+            #expect(ServerPresence.server(of: asked) == getpid(), "served \(served), asked \(asked)")
+            #expect(ServerPresence.followsExchanges(of: asked) == true)
+            #expect(throws: ServerPresenceError.self) { _ = try ServerPresence(dataFile: asked) }
+            withExtendedLifetime(presence) {}
+        }
+        #expect(ServerPresence.server(of: real) == nil, "each lock went with its value")
+    }
+
+    @Test("a data file not made yet, in a linked folder, is named by its folder's real path")
+    func fileNotYetMade() throws {
+        let folder = TemporaryFolder("presence-new")
+        let folderLink = folder.file("linked")
+        #expect(symlink(folder.path, folderLink) == 0)
+        let realFolder = try #require(realpath(folder.path, nil).map { String(cString: $0) })
+        #expect(ServerPresence.resolved(folderLink + "/new.mdb") == realFolder + "/new.mdb")
+        let presence = try ServerPresence(dataFile: folderLink + "/new.mdb")
+        #expect(ServerPresence.server(of: folder.file("new.mdb")) == getpid())
+        withExtendedLifetime(presence) {}
+    }
+}
