@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 #if canImport(Glibc)
     import Glibc
@@ -65,25 +66,9 @@ public final class ServerPresence: @unchecked Sendable {
     }
 
     static func lockPath(_ dataFile: String) -> String {
-        resolved(dataFile) + "-serve.lock"
-    }
-
-    /// `dataFile` with symbolic links resolved (its folder's, when the file does not exist
-    /// yet): a server started through a link and a command given the file itself must find
-    /// one lock. Keyed on the path as given, a second server started on the real path ran
-    /// beside the first, and `botrix rebuild` saw no server (so it did not pause for it).
-    static func resolved(_ dataFile: String) -> String {
-        let standardized = URL(fileURLWithPath: dataFile).standardizedFileURL
-        if let real = realPath(standardized.path) { return real }
-        let folder = standardized.deletingLastPathComponent().path
-        guard let realFolder = realPath(folder) else { return standardized.path }
-        return URL(fileURLWithPath: realFolder).appendingPathComponent(standardized.lastPathComponent).path
-    }
-
-    private static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
+        // Keyed on the path as given, a second server started on the real path ran beside
+        // one started through a link, and `botrix rebuild` saw no server to pause for.
+        DataFilePath.canonical(dataFile) + "-serve.lock"
     }
 
     /// The lock file's lines, trimmed (it holds a pid and a word: 64 bytes is plenty).

@@ -22,8 +22,8 @@ struct ServerPresenceTests {
         #expect(symlink(real, fileLink) == 0)
         #expect(symlink(folder.path, folderLink) == 0)
         let throughFolder = folderLink + "/botrix.mdb"
-        let realFile = try #require(realpath(real, nil).map { String(cString: $0) })
-        #expect([fileLink, throughFolder, real].map(ServerPresence.resolved) == [realFile, realFile, realFile])
+        let lock = try #require(Self.realPath(real)) + "-serve.lock"
+        #expect([fileLink, throughFolder, real].map(ServerPresence.lockPath) == [lock, lock, lock])
         for (served, asked) in [(fileLink, real), (real, fileLink), (throughFolder, real), (real, throughFolder)] {
             let presence = try ServerPresence(dataFile: served)
             #expect(ServerPresence.server(of: asked) == getpid(), "served \(served), asked \(asked)")
@@ -39,10 +39,17 @@ struct ServerPresenceTests {
         let folder = TemporaryFolder("presence-new")
         let folderLink = folder.file("linked")
         #expect(symlink(folder.path, folderLink) == 0)
-        let realFolder = try #require(realpath(folder.path, nil).map { String(cString: $0) })
-        #expect(ServerPresence.resolved(folderLink + "/new.mdb") == realFolder + "/new.mdb")
+        let realFolder = try #require(Self.realPath(folder.path))
+        #expect(ServerPresence.lockPath(folderLink + "/new.mdb") == realFolder + "/new.mdb-serve.lock")
         let presence = try ServerPresence(dataFile: folderLink + "/new.mdb")
         #expect(ServerPresence.server(of: folder.file("new.mdb")) == getpid())
         withExtendedLifetime(presence) {}
+    }
+
+    /// The kernel's own resolution, to hold the lock's name to.
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
