@@ -17,10 +17,11 @@ struct AppendedRun {
     /// Entry `index` of ``chain``.
     func hash(_ index: Int) -> [UInt8] { Array(chain[(index * 32)..<(index * 32 + 32)]) }
 
-    /// The events as the log stored them (what reading them back gives, hashes included).
-    func recorded(into events: inout [RecordedEvent]) {
-        var previous = hash(0)
-        for offset in request.events.indices {
+    /// The events from the `first`th on, as the log stored them (what reading them back
+    /// gives, hashes included).
+    func recorded(from first: Int, into events: inout [RecordedEvent]) {
+        var previous = hash(first)
+        for offset in first..<count {
             let hash = hash(offset + 1)
             let proposed = request.events[offset]
             events.append(

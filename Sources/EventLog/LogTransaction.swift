@@ -113,6 +113,8 @@ public struct LogTransaction {
         // Check every size before the first write (check, then write).
         var metadataJSON: [[UInt8]] = []
         metadataJSON.reserveCapacity(request.events.count)
+        var sizes: [Int] = []
+        sizes.reserveCapacity(request.events.count)
         for (offset, proposed) in request.events.enumerated() {
             let reuse = offset > 0 && proposed.metadata == request.events[offset - 1].metadata
             metadataJSON.append(reuse ? metadataJSON[offset - 1] : RecordFormat.encodeMetadata(proposed.metadata))
@@ -121,12 +123,13 @@ public struct LogTransaction {
             guard size <= log.limits.maximumRecordBytes else {
                 throw EventLogError.recordTooLarge(bytes: size, limit: log.limits.maximumRecordBytes)
             }
+            sizes.append(size)
         }
 
         hasWritten = true
         let run = try Self.write(
-            request, metadataJSON: metadataJSON, after: head, streamVersion: current, recordedAt: recordedAt,
-            log: log, transaction: transaction)
+            request, metadataJSON: metadataJSON, sizes: sizes, after: head, streamVersion: current,
+            recordedAt: recordedAt, log: log, transaction: transaction)
         runs.append(run)
         appendedCount += run.count
         let lastSequence = run.firstSequence + UInt64(run.count - 1)
@@ -149,9 +152,7 @@ public struct LogTransaction {
         for run in runs {
             defer { start += run.count }
             guard start + run.count > first else { continue }
-            var all: [RecordedEvent] = []
-            run.recorded(into: &all)
-            events.append(contentsOf: all[max(0, first - start)...])
+            run.recorded(from: max(0, first - start), into: &events)
         }
         return events
     }
@@ -165,8 +166,8 @@ public struct LogTransaction {
     /// (`perf`: that retain and release traffic was a tenth of the writer's time at batches
     /// of 1,000).
     private static func write(
-        _ request: AppendRequest, metadataJSON: [[UInt8]], after head: LogHead, streamVersion current: UInt64,
-        recordedAt: Int64, log: EventLog, transaction: any WriteTransaction
+        _ request: AppendRequest, metadataJSON: [[UInt8]], sizes: [Int], after head: LogHead,
+        streamVersion current: UInt64, recordedAt: Int64, log: EventLog, transaction: any WriteTransaction
     ) throws -> AppendedRun {
         precondition(head.hash.count == 32, "a hash is 32 bytes")
         let streams = log.streams
@@ -181,12 +182,9 @@ public struct LogTransaction {
             for offset in request.events.indices {
                 let sequence = head.sequence + UInt64(offset) + 1
                 let version = current + UInt64(offset) + 1
-                let size = RecordFormat.encodedSize(
-                    stream: request.stream, type: request.events[offset].type, data: request.events[offset].data,
-                    metadataJSON: metadataJSON[offset])
                 sequenceKey.withUnsafeMutableBytes { $0.storeBytes(of: sequence.bigEndian, as: UInt64.self) }
                 try sequenceKey.withUnsafeBytes { key in
-                    try events.append(key: key, reserving: size) { record in
+                    try events.append(key: key, reserving: sizes[offset]) { record in
                         chain.withUnsafeBytes { hashes in
                             RecordFormat.encode(
                                 sequence: sequence, stream: request.stream, version: version,

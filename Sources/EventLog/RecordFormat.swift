@@ -43,7 +43,7 @@ enum RecordFormat {
     }
 
     /// Encodes a record and fills in its hash, into `record`, which must be exactly
-    /// ``encodedSize(stream:type:data:metadataJSON:)`` bytes. The writer thread runs this for
+    /// ``encodedSize(stream:type:data:metadataJSON:)`` bytes (checked before anything is written). The writer thread runs this for
     /// every event while it holds LMDB's write lock, on the room LMDB reserved in the page
     /// for the row (``Appender/append(key:reserving:fill:)``), so it writes the fields
     /// straight into place (no buffer of its own, no copy) and the digest straight into its
@@ -56,6 +56,8 @@ enum RecordFormat {
         precondition(previousHash.count == 32, "a previous hash is 32 bytes")
         var stream = stream
         var type = type
+        // Checked before the first byte is written: the room is a page of LMDB's, and a
+        // record longer than it would write past it.
         let size = encodedSize(stream: stream, type: type, data: data, metadataJSON: metadataJSON)
         precondition(record.count == size, "the record's room is not its encoded size")
         var writer = FieldWriter(base: record.baseAddress!)

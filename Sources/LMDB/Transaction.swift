@@ -204,11 +204,8 @@ struct LMDBAppender: Appender {
     let faults: FaultInjector
 
     func append(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
-        try validateKey(length: key.count)
-        var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
         var data = MDB_val(mv_size: value.count, mv_data: UnsafeMutableRawPointer(mutating: value.baseAddress))
-        let code = faults.failure(at: .put) ?? mdb_cursor_put(cursor, &keyValue, &data, UInt32(MDB_APPEND))
-        try check(code, "append to \(database.name)")
+        try put(key: key, &data, flags: MDB_APPEND)
     }
 
     /// `MDB_RESERVE`: LMDB makes the room in the page (or its overflow pages) and hands
@@ -217,12 +214,16 @@ struct LMDBAppender: Appender {
     func append(
         key: UnsafeRawBufferPointer, reserving count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void
     ) throws {
+        var data = MDB_val(mv_size: count, mv_data: nil)
+        try put(key: key, &data, flags: MDB_APPEND | MDB_RESERVE)
+        fill(UnsafeMutableRawBufferPointer(start: data.mv_data, count: count))
+    }
+
+    /// One `mdb_cursor_put` of `key`, its key checked as the array put checks it.
+    private func put(key: UnsafeRawBufferPointer, _ data: inout MDB_val, flags: Int32) throws {
         try validateKey(length: key.count)
         var keyValue = MDB_val(mv_size: key.count, mv_data: UnsafeMutableRawPointer(mutating: key.baseAddress))
-        var data = MDB_val(mv_size: count, mv_data: nil)
-        let code =
-            faults.failure(at: .put) ?? mdb_cursor_put(cursor, &keyValue, &data, UInt32(MDB_APPEND | MDB_RESERVE))
+        let code = faults.failure(at: .put) ?? mdb_cursor_put(cursor, &keyValue, &data, UInt32(flags))
         try check(code, "append to \(database.name)")
-        fill(UnsafeMutableRawBufferPointer(start: data.mv_data, count: count))
     }
 }

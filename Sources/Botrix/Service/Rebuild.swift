@@ -43,9 +43,9 @@ public struct RebuildReport: Sendable {
     /// and every minute, ``BotrixService/removePartnerLeftovers()``) or the next rebuild
     /// does; failing the rebuild for it would tell the operator that it had not happened.
     public var retireFailure: String? = nil
-    /// Retired rows still in the partner databases when ``retireFailure`` is set (nil when
-    /// they could not be counted either).
-    public var retiredLeft: Int? = 0
+    /// Retired rows still in the partner databases when ``retireFailure`` is set; nil
+    /// otherwise, or when they could not be counted either.
+    public var retiredLeft: Int? = nil
 }
 
 extension Projections {
