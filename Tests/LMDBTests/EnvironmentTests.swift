@@ -1,3 +1,4 @@
+import Foundation
 import LMDB
 import Storage
 import TestSupport
@@ -61,6 +62,31 @@ struct EnvironmentTests {
         }
         first = nil
         _ = try folder.environment()
+    }
+
+    @Test("a file opened through a link to where it is not made yet has one name and one lock file, at the target")
+    func linkToAFileNotMadeYet() throws {
+        let folder = TemporaryFolder()
+        let links = folder.file("links")
+        try FileManager.default.createDirectory(atPath: links, withIntermediateDirectories: true)
+        // A relative target, then a link to that link: both are followed.
+        #expect(symlink("../data.mdb", links + "/first.mdb") == 0)
+        #expect(symlink(links + "/first.mdb", links + "/second.mdb") == 0)
+        let env = try folder.environment("links/second.mdb")
+        let real = try #require(
+            realpath(folder.path, nil).map { pointer in
+                defer { free(pointer) }
+                return String(cString: pointer) + "/data.mdb"
+            })
+        #expect(env.path == real)
+        #expect(FileManager.default.fileExists(atPath: real + "-lock"))
+        #expect(!FileManager.default.fileExists(atPath: links + "/second.mdb-lock"))
+        #expect {
+            _ = try folder.environment("data.mdb")
+        } throws: { error in
+            if case .alreadyOpen = error as? LMDBError { return true }
+            return false
+        }
     }
 
     @Test("empty and oversized keys are refused with a typed error")
