@@ -75,7 +75,11 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                 let throughMap = configuration.writesThroughMap && !configuration.readOnly
                 if throughMap {
                     try Self.checkReservesAhead(folderOf: canonical)
-                    flags |= UInt32(MDB_WRITEMAP)
+                    // No read-ahead: every page of a map written through is first touched by a
+                    // store, and ext4 answers each fault on its allocated-but-unwritten blocks by
+                    // zeroing a whole read-ahead window (`perf`: 18% of a rebuild's account
+                    // fold in the kernel's memset; without it the rebuild took 7% less time).
+                    flags |= UInt32(MDB_WRITEMAP) | UInt32(MDB_NORDAHEAD)
                 }
                 if !configuration.singleProcess {
                     try Self.reserveLockFile(of: canonical, readers: configuration.maxReaders)
