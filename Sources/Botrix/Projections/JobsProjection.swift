@@ -48,17 +48,29 @@ public struct JobsProjection: Projection {
         let old = try view(jobID, in: ltx.reading)
         guard let new = JobView.evolve(old, event, position) else { return }
         try ltx.put(views, Keys.uuid(jobID), new.row())
+        let (before, after) = (old.map(JobIndexFields.init), JobIndexFields(new))
+        try moveEntries(from: before, to: after, in: &ltx)
         var changes = CounterChanges()
-        try reindex(from: old.map(JobIndexFields.init), to: JobIndexFields(new), counting: &changes, in: &ltx)
+        Self.count(from: before, to: after, into: &changes)
         try counters.apply(changes, in: &ltx)
     }
 
     /// Folds a replay's page: each job's row is read once, evolved in memory through the
-    /// page and written once at its end, and each counter is written once with the page's
-    /// sum. Index entries change as they do event by event. In a rebuild every account
-    /// event rewrites its job's row, so this saves a row decode, encode and write per event.
-    /// A job already in memory is evolved where it is (no copy of the view per event); only
-    /// its index fields are taken before the step, to move its index entries.
+    /// page and written once at its end, with its index entries moved once, from where the
+    /// page found them to where its last event leaves them, and each counter written once
+    /// with the page's sum. In a rebuild every account event rewrites its job's row, so this
+    /// saves a row decode, encode and write per event; and a job created, claimed and
+    /// completed within one page gets one put per index instead of a put and a delete per
+    /// step (`perf`: moving index entries step by step was an eighth of this fold).
+    ///
+    /// Moving once is the same as moving step by step: an entry's key is a function of the
+    /// job's ``JobIndexFields`` and holds the job's id or creation sequence, so no two jobs
+    /// share a key and the deletes and puts of the steps between cancel out; the fields
+    /// survive a row's round trip, so the fields of the last view evolved here are what
+    /// reading its row would give.
+    /// The counters are summed step by step as before (in memory), so a counter a step
+    /// touched is written even when its sum is zero, as the live fold leaves it.
+    /// `PageFoldTests` holds this to the live fold, event by event, byte for byte.
     public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
         // The page's jobs in the order first met, and where each is. Not a dictionary of
         // views: reading a view through `Dictionary.Values` copies it (every field retained,
@@ -66,6 +78,8 @@ public struct JobsProjection: Projection {
         var slots: [UUID: Int] = [:]
         var ids: [UUID] = []
         var latest: [JobView] = []
+        // Each job's index fields as the page found it (nil: it did not exist).
+        var found: [JobIndexFields?] = []
         var changes = CounterChanges()
         // Through the buffer, not `page[i]` nor `for (event, position) in page`: both
         // copied each (event, position) pair, another fifth of this fold.
@@ -78,69 +92,81 @@ public struct JobsProjection: Projection {
                     if !latest[slot].survivesRow {
                         latest[slot] = try JobView(row: latest[slot].row())
                     }
-                    let old = JobIndexFields(latest[slot])
+                    let before = JobIndexFields(latest[slot])
                     JobView.evolve(&latest[slot], page[i].event, page[i].position)
-                    try reindex(from: old, to: JobIndexFields(latest[slot]), counting: &changes, in: &ltx)
+                    Self.count(from: before, to: JobIndexFields(latest[slot]), into: &changes)
                 } else {
                     let old = try view(jobID, in: ltx.reading)
                     guard let new = JobView.evolve(old, page[i].event, page[i].position) else { continue }
                     slots[jobID] = latest.count
                     ids.append(jobID)
                     latest.append(new)
-                    try reindex(
-                        from: old.map(JobIndexFields.init), to: JobIndexFields(new), counting: &changes, in: &ltx)
+                    found.append(old.map(JobIndexFields.init))
+                    Self.count(from: found[found.count - 1], to: JobIndexFields(new), into: &changes)
                 }
             }
         }
-        for slot in latest.indices { try ltx.put(views, Keys.uuid(ids[slot]), latest[slot].row()) }
+        for slot in latest.indices {
+            try moveEntries(from: found[slot], to: JobIndexFields(latest[slot]), in: &ltx)
+            try ltx.put(views, Keys.uuid(ids[slot]), latest[slot].row())
+        }
         try counters.apply(changes, in: &ltx)
     }
 
-    /// Every index and counter change of one step of a job, from `old` (nil: it did not
-    /// exist) to `new` (the same job); the view row itself is the caller's to write.
-    ///
-    /// Each index key is a function of a few fields (see ``Keys``). A step that changes
-    /// none of an index's fields leaves its entry and counter as they are, so that index is
-    /// skipped without building its keys: most steps of a replay (an account recorded, a
-    /// progress report) change one index or none.
-    private func reindex(
-        from old: JobIndexFields?, to new: JobIndexFields, counting changes: inout CounterChanges,
-        in ltx: inout LogTransaction
-    ) throws {
+    /// Moves a job's index entries from where `old` put them (nil: it did not exist) to
+    /// where `new` (the same job) puts them. Each index key is a function of a few fields
+    /// (see ``Keys``): an index whose fields did not change is skipped without building its
+    /// keys, since most steps of a job (an account recorded, a progress report) change one
+    /// index or none.
+    private func moveEntries(from old: JobIndexFields?, to new: JobIndexFields, in ltx: inout LogTransaction) throws {
         let id = Keys.uuid(new.id)
-        if old == nil {
-            try ltx.put(byCreated, BigEndian.bytes(new.createdSequence), id)
-            changes.add(1, to: "total")
-        }
+        if old == nil { try ltx.put(byCreated, BigEndian.bytes(new.createdSequence), id) }
         if old?.statusKeyDiffers(from: new) ?? true {
             try move(byStatus, from: old.map(Keys.jobStatus), to: Keys.jobStatus(new), value: id, in: &ltx)
-            if old?.status != new.status {
-                if let old { changes.add(-1, to: "status.\(old.status.rawValue)") }
-                changes.add(1, to: "status.\(new.status.rawValue)")
-            }
         }
         if old?.queueKeyDiffers(from: new) ?? true {
-            let oldQueue = old.flatMap { $0.status == .pending && Keys.delayed($0) == nil ? Keys.queue($0) : nil }
-            let newQueue = new.status == .pending && Keys.delayed(new) == nil ? Keys.queue(new) : nil
-            try move(queue, from: oldQueue, to: newQueue, value: id, in: &ltx)
-            if (oldQueue == nil) != (newQueue == nil) {
-                changes.add(newQueue == nil ? -1 : 1, to: "queue.priority.\(new.priority)")
-            }
+            try move(queue, from: old.flatMap(Self.queueKey), to: Self.queueKey(new), value: id, in: &ltx)
         }
         if old?.delayedKeyDiffers(from: new) ?? true {
-            let oldDelayed = old.flatMap { $0.status == .pending ? Keys.delayed($0) : nil }
-            let newDelayed = new.status == .pending ? Keys.delayed(new) : nil
-            try move(delayed, from: oldDelayed, to: newDelayed, value: [], in: &ltx)
-            if (oldDelayed == nil) != (newDelayed == nil) {
-                changes.add(newDelayed == nil ? -1 : 1, to: "queue.delayed")
-            }
+            try move(delayed, from: old.flatMap(Self.delayedKey), to: Self.delayedKey(new), value: [], in: &ltx)
         }
         if old?.leaseKeyDiffers(from: new) ?? true {
-            let oldLease = old.flatMap(Keys.lease)
-            let newLease = Keys.lease(new)
-            try move(leases, from: oldLease, to: newLease, value: [], in: &ltx)
-            if (oldLease == nil) != (newLease == nil) { changes.add(newLease == nil ? -1 : 1, to: "leases") }
+            try move(leases, from: old.flatMap(Keys.lease), to: Keys.lease(new), value: [], in: &ltx)
         }
+    }
+
+    /// The counter changes of one step of a job, from `old` (nil: it did not exist) to `new`:
+    /// the total, by status, the queue by priority, the retries waiting, the leases. Kept
+    /// apart from ``moveEntries(from:to:in:)`` so a replay's page can sum them step by step
+    /// while it moves the entries once.
+    private static func count(from old: JobIndexFields?, to new: JobIndexFields, into changes: inout CounterChanges) {
+        if old == nil { changes.add(1, to: "total") }
+        if old?.status != new.status {
+            if let old { changes.add(-1, to: "status.\(old.status.rawValue)") }
+            changes.add(1, to: "status.\(new.status.rawValue)")
+        }
+        if old?.queueKeyDiffers(from: new) ?? true {
+            let (was, now) = (old.flatMap(queueKey) != nil, queueKey(new) != nil)
+            if was != now { changes.add(now ? 1 : -1, to: "queue.priority.\(new.priority)") }
+        }
+        if old?.delayedKeyDiffers(from: new) ?? true {
+            let (was, now) = (old.flatMap(delayedKey) != nil, delayedKey(new) != nil)
+            if was != now { changes.add(now ? 1 : -1, to: "queue.delayed") }
+        }
+        if old?.leaseKeyDiffers(from: new) ?? true {
+            let (was, now) = (old.flatMap(Keys.lease) != nil, Keys.lease(new) != nil)
+            if was != now { changes.add(now ? 1 : -1, to: "leases") }
+        }
+    }
+
+    /// The job's queue entry: only a pending job with no retry wait is in the queue.
+    private static func queueKey(_ job: JobIndexFields) -> [UInt8]? {
+        job.status == .pending && Keys.delayed(job) == nil ? Keys.queue(job) : nil
+    }
+
+    /// The job's retry-wait entry: only a pending job waits out a backoff.
+    private static func delayedKey(_ job: JobIndexFields) -> [UInt8]? {
+        job.status == .pending ? Keys.delayed(job) : nil
     }
 
     /// Replaces an index entry when its key changed.
