@@ -149,7 +149,8 @@ struct PageFoldTests {
         var byValue: [UUID: JobView] = [:]
         var inPlace: [UUID: JobView] = [:]
         var steps = 0
-        for (event, position) in page {
+        for decoded in page {
+            let (event, position) = (decoded.event, decoded.position)
             guard let id = event.jobID else { continue }
             byValue[id] = JobView.evolve(byValue[id], event, position)
             if inPlace[id] != nil {

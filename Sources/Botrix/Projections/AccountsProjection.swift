@@ -57,15 +57,12 @@ public struct AccountsProjection: Projection {
 
     /// Folds a replay's page: rows and indexes change event by event, the counters (and
     /// the next id) are written once with the page's sum (and highest id).
-    public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
+    public func apply(page: [DecodedEvent], in ltx: inout LogTransaction) throws {
         var changes = CounterChanges()
         var nextID: Int64?
-        // Through the buffer, not `page[i]` nor `for (event, position) in page`: both copy
-        // each (event, position) pair (see ``JobsProjection/apply(page:in:)``).
-        try page.withUnsafeBufferPointer { page in
-            for i in page.indices {
-                try fold(page[i].event, page[i].position, counting: &changes, nextID: &nextID, in: &ltx)
-            }
+        // Each event read where it is (see ``DecodedEvent``).
+        for decoded in page {
+            try fold(decoded.event, decoded.position, counting: &changes, nextID: &nextID, in: &ltx)
         }
         try write(changes, nextID: nextID, in: &ltx)
     }

@@ -71,7 +71,7 @@ public struct JobsProjection: Projection {
     /// The counters are summed step by step as before (in memory), so a counter a step
     /// touched is written even when its sum is zero, as the live fold leaves it.
     /// `PageFoldTests` holds this to the live fold, event by event, byte for byte.
-    public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
+    public func apply(page: [DecodedEvent], in ltx: inout LogTransaction) throws {
         // The page's jobs in the order first met, and where each is. Not a dictionary of
         // views: reading a view through `Dictionary.Values` copies it (every field retained,
         // then released), which was a fifth of this fold (`perf`).
@@ -81,29 +81,27 @@ public struct JobsProjection: Projection {
         // Each job's index fields as the page found it (nil: it did not exist).
         var found: [JobIndexFields?] = []
         var changes = CounterChanges()
-        // Through the buffer, not `page[i]` nor `for (event, position) in page`: both
-        // copied each (event, position) pair, another fifth of this fold.
-        try page.withUnsafeBufferPointer { page in
-            for i in page.indices {
-                guard let jobID = page[i].event.jobID else { continue }
-                if let slot = slots[jobID] {
-                    // What reading the job's row would give: the last view evolved here, as
-                    // its row keeps it.
-                    if !latest[slot].survivesRow {
-                        latest[slot] = try JobView(row: latest[slot].row())
-                    }
-                    let before = JobIndexFields(latest[slot])
-                    JobView.evolve(&latest[slot], page[i].event, page[i].position)
-                    Self.count(from: before, to: JobIndexFields(latest[slot]), into: &changes)
-                } else {
-                    let old = try view(jobID, in: ltx.reading)
-                    guard let new = JobView.evolve(old, page[i].event, page[i].position) else { continue }
-                    slots[jobID] = latest.count
-                    ids.append(jobID)
-                    latest.append(new)
-                    found.append(old.map(JobIndexFields.init))
-                    Self.count(from: found[found.count - 1], to: JobIndexFields(new), into: &changes)
+        // Each event read where it is (see ``DecodedEvent``): reading `(event, position)`
+        // pairs out of the page copied each, another fifth of this fold.
+        for decoded in page {
+            guard let jobID = decoded.event.jobID else { continue }
+            if let slot = slots[jobID] {
+                // What reading the job's row would give: the last view evolved here, as
+                // its row keeps it.
+                if !latest[slot].survivesRow {
+                    latest[slot] = try JobView(row: latest[slot].row())
                 }
+                let before = JobIndexFields(latest[slot])
+                JobView.evolve(&latest[slot], decoded.event, decoded.position)
+                Self.count(from: before, to: JobIndexFields(latest[slot]), into: &changes)
+            } else {
+                let old = try view(jobID, in: ltx.reading)
+                guard let new = JobView.evolve(old, decoded.event, decoded.position) else { continue }
+                slots[jobID] = latest.count
+                ids.append(jobID)
+                latest.append(new)
+                found.append(old.map(JobIndexFields.init))
+                Self.count(from: found[found.count - 1], to: JobIndexFields(new), into: &changes)
             }
         }
         for slot in latest.indices {

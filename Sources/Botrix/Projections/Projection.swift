@@ -31,7 +31,7 @@ public protocol Projection: Sendable {
     /// Folds a page of a replay (rebuild, verify, an online rebuild's catch-up), in order.
     /// A projection may fold the page in memory and write each row once, provided the rows
     /// it leaves are byte-identical to applying the events one by one; the default does that.
-    func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws
+    func apply(page: [DecodedEvent], in ltx: inout LogTransaction) throws
 }
 
 extension Projection {
@@ -39,8 +39,8 @@ extension Projection {
     public var name: String { Self.name }
 
     /// One event at a time.
-    public func apply(page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction) throws {
-        for (event, position) in page { try apply(event, position, in: &ltx) }
+    public func apply(page: [DecodedEvent], in ltx: inout LogTransaction) throws {
+        for decoded in page { try apply(decoded.event, decoded.position, in: &ltx) }
     }
 }
 

@@ -140,15 +140,14 @@ public struct Projections: Sendable {
 
     /// The events of a page this version knows, decoded, with their positions: what
     /// ``apply(decoded:in:only:)`` folds (a replay decodes ahead on another thread).
-    public static func decode(page recorded: [RecordedEvent]) throws -> [(event: DomainEvent, position: EventPosition)]
-    {
-        var page: [(event: DomainEvent, position: EventPosition)] = []
+    public static func decode(page recorded: [RecordedEvent]) throws -> [DecodedEvent] {
+        var page: [DecodedEvent] = []
         page.reserveCapacity(recorded.count)
         var previous: EventPosition?
         for event in recorded {
             guard let domain = try DomainEvent(event) else { continue }
             let position = EventPosition(event, after: previous)
-            page.append((domain, position))
+            page.append(DecodedEvent(domain, position))
             previous = position
         }
         return page
@@ -156,7 +155,7 @@ public struct Projections: Sendable {
 
     /// Folds a decoded page (see ``decode(page:)``) into the (named) projections.
     public func apply(
-        decoded page: [(event: DomainEvent, position: EventPosition)], in ltx: inout LogTransaction,
+        decoded page: [DecodedEvent], in ltx: inout LogTransaction,
         only: Set<String>? = nil
     ) throws {
         for projection in selected(only) { try projection.apply(page: page, in: &ltx) }

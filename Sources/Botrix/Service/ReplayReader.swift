@@ -4,7 +4,7 @@ import Foundation
 /// A page of the log read and decoded ahead of the projections that fold it.
 public struct DecodedPage: Sendable {
     /// The events this version knows, decoded, in log order.
-    public var events: [(event: DomainEvent, position: EventPosition)]
+    public var events: [DecodedEvent]
     /// How many recorded events the page held (unknown types included).
     public var recorded: Int
     /// The sequence of its last recorded event: where the next page starts.
