@@ -1,5 +1,3 @@
-public import EventLog
-
 /// One event of a replay's page, decoded, with its position: what the projections' page
 /// folds take (``Projection/apply(page:in:)``).
 ///

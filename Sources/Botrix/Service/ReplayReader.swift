@@ -60,7 +60,9 @@ enum ReplayReader {
             var position = after
             while position < target, handoff.wanted {
                 let page = Result { () throws -> DecodedPage? in
-                    let recorded = try read(position).filter { $0.sequence <= target }
+                    var recorded = try read(position)
+                    // In place, and only for the last page: a filtered copy copied every event.
+                    if let last = recorded.last, last.sequence > target { recorded.removeAll { $0.sequence > target } }
                     guard let last = recorded.last else { return nil }
                     return DecodedPage(
                         events: try Projections.decode(page: recorded), recorded: recorded.count, last: last.sequence)
