@@ -41,11 +41,11 @@ public enum JSONReader {
         /// An object's members in order, the object's values parsed as usual; a repeated key
         /// is refused, since readers disagree on which value wins (checked by a scan while the
         /// object is small, then by a set). ``value(depth:)`` reads its objects through this.
-        mutating func members(depth: Int) throws -> [(key: String, value: JSONValue)] {
+        mutating func members(depth: Int) throws -> [JSONMember] {
             skipSpace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "{") else { throw Failure(offset: index) }
             index += 1
-            var members: [(key: String, value: JSONValue)] = []
+            var members: [JSONMember] = []
             // An event's payload has up to a dozen members: one allocation instead of five.
             members.reserveCapacity(16)
             var seen: Set<String> = []
@@ -61,13 +61,14 @@ public enum JSONReader {
                 try expect(UInt8(ascii: ":"))
                 let repeated: Bool
                 if members.count < 16 {
-                    repeated = members.contains { $0.key == key }
+                    let length = key.utf8.count  // lengths first: most keys differ in length
+                    repeated = members.contains { $0.key.utf8.count == length && $0.key == key }
                 } else {
                     if seen.isEmpty { seen = Set(members.map(\.key)) }
                     repeated = !seen.insert(key).inserted
                 }
                 guard !repeated else { throw Failure(offset: index, reason: "duplicate key \"\(key)\"") }
-                members.append((key, try value(depth: depth + 1)))
+                members.append(JSONMember(key: key, value: try value(depth: depth + 1)))
                 skipSpace()
                 if try separator(close: UInt8(ascii: "}")) { return members }
             }
@@ -231,6 +232,16 @@ public enum JSONReader {
                     index += 1
                 }
                 guard digits() > 0 else { throw Failure(offset: start) }
+            }
+            // An integer of at most 18 digits cannot overflow: added up here, without making
+            // the text a `String` and parsing it again. Longer ones (and the rest) as before.
+            let negative = bytes[start] == UInt8(ascii: "-")
+            if isInteger, index - start - (negative ? 1 : 0) <= 18 {
+                var magnitude: Int64 = 0
+                for digit in bytes[(negative ? start + 1 : start)..<index] {
+                    magnitude = magnitude * 10 + Int64(digit - 48)
+                }
+                return .int(negative ? -magnitude : magnitude)
             }
             let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
             if isInteger, let value = Int64(text) { return .int(value) }
