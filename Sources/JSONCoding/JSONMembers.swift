@@ -28,9 +28,12 @@ public struct JSONMembers: Sendable {
 /// pairs is destroyed through the runtime's generic tuple metadata, looked up for every array
 /// (`perf`: a twentieth of a replay's decoding thread).
 public struct JSONMember: Sendable {
+    /// The member's name, unescaped.
     public let key: String
+    /// The member's value, parsed.
     public let value: JSONValue
 
+    /// A member as the reader found it.
     public init(key: String, value: JSONValue) {
         self.key = key
         self.value = value

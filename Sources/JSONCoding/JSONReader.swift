@@ -61,8 +61,10 @@ public enum JSONReader {
                 try expect(UInt8(ascii: ":"))
                 let repeated: Bool
                 if members.count < 16 {
-                    let length = key.utf8.count  // lengths first: most keys differ in length
-                    repeated = members.contains { $0.key.utf8.count == length && $0.key == key }
+                    // Swift's `==`, as the set below and the dictionary `value` builds: keys that
+                    // are canonically equivalent (an "é" of one code point and of two) are one
+                    // key there, so they must be a repeat here, whatever their byte lengths.
+                    repeated = members.contains { $0.key == key }
                 } else {
                     if seen.isEmpty { seen = Set(members.map(\.key)) }
                     repeated = !seen.insert(key).inserted

@@ -69,4 +69,29 @@ struct JSONMembersTests {
             accepted > 1_000 && refusedDuplicates > 100, "accepted \(accepted), duplicates refused \(refusedDuplicates)"
         )
     }
+
+    /// Keys spelled differently in bytes but equal as Swift strings (an "é" of one code point
+    /// and of "e" plus a combining accent) are one key of the dictionary an object becomes:
+    /// a repeated key, refused by both readers whatever the object's size. A reader that
+    /// compared their byte lengths first took them as two keys, and building the dictionary
+    /// then stopped the process (a request body could do it).
+    @Test("canonically equal keys of different byte lengths are a repeated key, in small and large objects")
+    func canonicallyEqualKeysRepeat() {
+        let composed = "\u{E9}"  // é, two bytes of UTF-8
+        let decomposed = "e\u{301}"  // e and a combining acute accent, three bytes
+        #expect(composed == decomposed && composed.utf8.count != decomposed.utf8.count)
+        for others in [0, 3, 15, 16, 30] {
+            let filler = (0..<others).map { "\"f\($0)\":\($0)" }
+            for (first, second) in [(composed, decomposed), (decomposed, composed)] {
+                let text = "{" + (filler + ["\"\(first)\":1", "\"\(second)\":2"]).joined(separator: ",") + "}"
+                let bytes = Array(text.utf8)
+                #expect(throws: JSONReader.Failure.self, "\(others) other members") { try JSONReader.members(bytes) }
+                #expect(throws: JSONReader.Failure.self, "\(others) other members") { try JSONReader.object(bytes) }
+                let nested = Array(("{\"a\":" + text + "}").utf8)
+                #expect(throws: JSONReader.Failure.self, "nested, \(others) other members") {
+                    try JSONReader.parse(nested)
+                }
+            }
+        }
+    }
 }

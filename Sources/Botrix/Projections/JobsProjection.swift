@@ -49,7 +49,7 @@ public struct JobsProjection: Projection {
         guard let new = JobView.evolve(old, event, position) else { return }
         try ltx.put(views, Keys.uuid(jobID), new.row())
         let (before, after) = (old.map(JobIndexFields.init), JobIndexFields(new))
-        try moveEntries(from: before, to: after, in: &ltx)
+        try moveEntries(from: before, to: after, created: after.createdSequence, in: &ltx)
         var changes = CounterChanges()
         Self.count(from: before, to: after, into: &changes)
         try counters.apply(changes, in: &ltx)
@@ -67,7 +67,10 @@ public struct JobsProjection: Projection {
     /// job's ``JobIndexFields`` and holds the job's id or creation sequence, so no two jobs
     /// share a key and the deletes and puts of the steps between cancel out; the fields
     /// survive a row's round trip, so the fields of the last view evolved here are what
-    /// reading its row would give.
+    /// reading its row would give. The by-creation entry is no move: the live fold puts it
+    /// once, at the job's first creation, and never moves it (a log that creates a job again
+    /// resets its view, not that entry), so the page puts it at the creation sequence the job
+    /// had when the page first made it.
     /// The counters are summed step by step as before (in memory), so a counter a step
     /// touched is written even when its sum is zero, as the live fold leaves it.
     /// `PageFoldTests` holds this to the live fold, event by event, byte for byte.
@@ -78,8 +81,10 @@ public struct JobsProjection: Projection {
         var slots: [UUID: Int] = [:]
         var ids: [UUID] = []
         var latest: [JobView] = []
-        // Each job's index fields as the page found it (nil: it did not exist).
+        // Each job's index fields as the page found it (nil: it did not exist), and its
+        // creation sequence when this page first made it.
         var found: [JobIndexFields?] = []
+        var created: [UInt64] = []
         var changes = CounterChanges()
         // Each event read where it is (see ``DecodedEvent``): reading `(event, position)`
         // pairs out of the page copied each, another fifth of this fold.
@@ -101,11 +106,13 @@ public struct JobsProjection: Projection {
                 ids.append(jobID)
                 latest.append(new)
                 found.append(old.map(JobIndexFields.init))
+                created.append(new.createdSequence)
                 Self.count(from: found[found.count - 1], to: JobIndexFields(new), into: &changes)
             }
         }
         for slot in latest.indices {
-            try moveEntries(from: found[slot], to: JobIndexFields(latest[slot]), in: &ltx)
+            try moveEntries(
+                from: found[slot], to: JobIndexFields(latest[slot]), created: created[slot], in: &ltx)
             try ltx.put(views, Keys.uuid(ids[slot]), latest[slot].row())
         }
         try counters.apply(changes, in: &ltx)
@@ -115,10 +122,12 @@ public struct JobsProjection: Projection {
     /// where `new` (the same job) puts them. Each index key is a function of a few fields
     /// (see ``Keys``): an index whose fields did not change is skipped without building its
     /// keys, since most steps of a job (an account recorded, a progress report) change one
-    /// index or none.
-    private func moveEntries(from old: JobIndexFields?, to new: JobIndexFields, in ltx: inout LogTransaction) throws {
+    /// index or none. A new job's by-creation entry is put under `created`.
+    private func moveEntries(
+        from old: JobIndexFields?, to new: JobIndexFields, created: UInt64, in ltx: inout LogTransaction
+    ) throws {
         let id = Keys.uuid(new.id)
-        if old == nil { try ltx.put(byCreated, BigEndian.bytes(new.createdSequence), id) }
+        if old == nil { try ltx.put(byCreated, BigEndian.bytes(created), id) }
         if old?.statusKeyDiffers(from: new) ?? true {
             try move(byStatus, from: old.map(Keys.jobStatus), to: Keys.jobStatus(new), value: id, in: &ltx)
         }
@@ -135,7 +144,7 @@ public struct JobsProjection: Projection {
 
     /// The counter changes of one step of a job, from `old` (nil: it did not exist) to `new`:
     /// the total, by status, the queue by priority, the retries waiting, the leases. Kept
-    /// apart from ``moveEntries(from:to:in:)`` so a replay's page can sum them step by step
+    /// apart from ``moveEntries(from:to:created:in:)`` so a replay's page can sum them step by step
     /// while it moves the entries once; it asks whether the job has each entry without
     /// building the entry's key, and names its counters from tables made once (`perf`: keys
     /// and names made here per step were a tenth of a replay's jobs fold).
