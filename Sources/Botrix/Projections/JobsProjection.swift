@@ -155,8 +155,12 @@ public struct JobsProjection: Projection {
             changes.add(1, to: statusCounter(new.status))
         }
         if old?.queueKeyDiffers(from: new) ?? true {
-            let (was, now) = (old.map(isQueued) ?? false, isQueued(new))
-            if was != now { changes.add(now ? 1 : -1, to: queueCounter(new.priority)) }
+            // Out of the queue at the priority it had, into it at the one it has. The same
+            // counter (a change of zero, its row already there) unless a log creates a job
+            // again with another priority, which the counters used to miss: they took the
+            // new priority for both.
+            if let old, isQueued(old) { changes.add(-1, to: queueCounter(old.priority)) }
+            if isQueued(new) { changes.add(1, to: queueCounter(new.priority)) }
         }
         if old?.delayedKeyDiffers(from: new) ?? true {
             let (was, now) = (old.map(isDelayed) ?? false, isDelayed(new))
