@@ -46,6 +46,23 @@ struct ServerPresenceTests {
         withExtendedLifetime(presence) {}
     }
 
+    @Test("a rebuild's lock taken through a link to the file refuses a second rebuild given the real path")
+    func rebuildLockThroughLinks() throws {
+        let folder = TemporaryFolder("rebuild-lock")
+        let real = folder.file("botrix.mdb")
+        #expect(FileManager.default.createFile(atPath: real, contents: Data()))
+        let link = folder.file("alias.mdb")
+        #expect(symlink(real, link) == 0)
+        for (first, second) in [(link, real), (real, link)] {
+            let lock = try RebuildLock(dataFile: first)
+            #expect(throws: RebuildLock.Busy.self, "first \(first), then \(second)") {
+                _ = try RebuildLock(dataFile: second)
+            }
+            lock.release()
+            try RebuildLock(dataFile: second).release()  // free again once let go
+        }
+    }
+
     /// The kernel's own resolution, to hold the lock's name to.
     private static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }

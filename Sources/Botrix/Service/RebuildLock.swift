@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 #if canImport(Glibc)
     import Glibc
@@ -25,8 +26,11 @@ public final class RebuildLock: @unchecked Sendable {
 
     private var descriptor: Int32
 
-    /// Takes the lock, or throws ``Busy`` at once when another rebuild holds it.
-    public init(dataFile path: String) throws {
+    /// Takes the lock, or throws ``Busy`` at once when another rebuild holds it. Named after
+    /// the data file's real path (``DataFilePath/canonical(_:)``), as the server's presence
+    /// lock is, so that two rebuilds reaching one file through different links meet here.
+    public init(dataFile: String) throws {
+        let path = DataFilePath.canonical(dataFile)
         descriptor = open(path + "-rebuild", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let code = errno
