@@ -21,13 +21,12 @@ public enum DataFilePath {
 
     private static func canonical(_ path: String, linksLeft: Int) -> String {
         if let resolved = realPath(path) { return resolved }
-        if linksLeft > 0, let target = linkTarget(path) {
-            let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-            let next = target.hasPrefix("/") ? target : (folder.isEmpty ? "" : folder) + "/" + target
-            return canonical(next, linksLeft: linksLeft - 1)
-        }
         let slash = path.lastIndex(of: "/")
         let folder = slash.map { String(path[..<$0]) } ?? "."
+        if linksLeft > 0, let target = linkTarget(path) {
+            let next = target.hasPrefix("/") ? target : folder + "/" + target
+            return canonical(next, linksLeft: linksLeft - 1)
+        }
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         return (realPath(folder.isEmpty ? "/" : folder) ?? folder) + "/" + name
     }

@@ -172,15 +172,15 @@ public struct JobsProjection: Projection {
         }
     }
 
-    /// Whether the job has a queue entry (``queueKey(_:)`` is not nil), a retry wait's
-    /// (``delayedKey(_:)``), a lease's (`Keys.lease`): the same tests, without the keys.
-    private static func isQueued(_ job: JobIndexFields) -> Bool { job.status == .pending && !waits(job) }
-    private static func isDelayed(_ job: JobIndexFields) -> Bool { job.status == .pending && waits(job) }
-    private static func isLeased(_ job: JobIndexFields) -> Bool {
-        job.status == .running && job.leaseExpiresAt.flatMap(Timestamp.parse) != nil
+    /// Whether the job has a queue entry, a retry wait's or a lease's: the tests the keys
+    /// below are made under, without making them.
+    private static func isQueued(_ job: JobIndexFields) -> Bool {
+        job.status == .pending && Keys.delayedUntil(job) == nil
     }
-    /// Whether `Keys.delayed` gives the job a key: its `available_at` is a time.
-    private static func waits(_ job: JobIndexFields) -> Bool { job.availableAt.flatMap(Timestamp.parse) != nil }
+    private static func isDelayed(_ job: JobIndexFields) -> Bool {
+        job.status == .pending && Keys.delayedUntil(job) != nil
+    }
+    private static func isLeased(_ job: JobIndexFields) -> Bool { Keys.leaseExpiry(job) != nil }
 
     /// The by-status counters' names, by status code (the names ``stats(in:)`` reads).
     private static let statusCounters = JobStatus.allCases.map { "status.\($0.rawValue)" }
@@ -194,14 +194,10 @@ public struct JobsProjection: Projection {
     }
 
     /// The job's queue entry: only a pending job with no retry wait is in the queue.
-    private static func queueKey(_ job: JobIndexFields) -> [UInt8]? {
-        job.status == .pending && Keys.delayed(job) == nil ? Keys.queue(job) : nil
-    }
+    private static func queueKey(_ job: JobIndexFields) -> [UInt8]? { isQueued(job) ? Keys.queue(job) : nil }
 
     /// The job's retry-wait entry: only a pending job waits out a backoff.
-    private static func delayedKey(_ job: JobIndexFields) -> [UInt8]? {
-        job.status == .pending ? Keys.delayed(job) : nil
-    }
+    private static func delayedKey(_ job: JobIndexFields) -> [UInt8]? { isDelayed(job) ? Keys.delayed(job) : nil }
 
     /// Replaces an index entry when its key changed.
     private func move(

@@ -27,14 +27,22 @@ enum Keys {
 
     /// A pending retry's backoff: its `available_at`, then job id; nil when it has none.
     static func delayed(_ job: JobIndexFields) -> [UInt8]? {
-        guard let text = job.availableAt, let ms = Timestamp.parse(text) else { return nil }
-        return integer(ms) + uuid(job.id)
+        delayedUntil(job).map { integer($0) + uuid(job.id) }
     }
+
+    /// The time a ``delayed(_:)`` key starts with: the job's `available_at`, when it is one.
+    /// Apart from the key so that whether a job has one is asked without building it.
+    static func delayedUntil(_ job: JobIndexFields) -> Int64? { job.availableAt.flatMap(Timestamp.parse) }
 
     /// Leases by expiry time, then job id.
     static func lease(_ job: JobIndexFields) -> [UInt8]? {
-        guard job.status == .running, let text = job.leaseExpiresAt, let ms = Timestamp.parse(text) else { return nil }
-        return integer(ms) + uuid(job.id)
+        leaseExpiry(job).map { integer($0) + uuid(job.id) }
+    }
+
+    /// The time a ``lease(_:)`` key starts with: a running job's `lease_expires_at`, when it
+    /// is one.
+    static func leaseExpiry(_ job: JobIndexFields) -> Int64? {
+        job.status == .running ? job.leaseExpiresAt.flatMap(Timestamp.parse) : nil
     }
 
     static func jobStatus(_ job: JobIndexFields) -> [UInt8] {

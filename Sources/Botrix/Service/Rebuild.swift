@@ -269,18 +269,14 @@ struct RebuildClock {
         return result
     }
 
-    /// Marks the exchange: what it returns is when the rebuilt projections went live.
-    mutating func exchanged(since begun: ContinuousClock.Instant) {
-        let now = ContinuousClock.now
-        exchangeSeconds = (now - begun).seconds
-        live = now
-    }
-
-    /// Runs the exchange's transaction and keeps its duration.
+    /// Runs the exchange's transaction and keeps its duration; when it returns is when the
+    /// rebuilt projections went live.
     mutating func exchange<T>(_ body: () throws -> T) rethrows -> T {
         let begun = ContinuousClock.now
         let result = try body()
-        exchanged(since: begun)
+        let now = ContinuousClock.now
+        exchangeSeconds = (now - begun).seconds
+        live = now
         return result
     }
 
