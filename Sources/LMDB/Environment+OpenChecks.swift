@@ -26,6 +26,18 @@ extension Environment {
         }
     }
 
+    /// Refuses a data file with more than one name. Symbolic links are resolved before this
+    /// (``DataFilePath/canonical(_:)``), but a hard link is a second real path: LMDB makes
+    /// its lock file beside the name it is given, so a server on one name and a command on
+    /// the other each kept a lock table of their own, and writes of both corrupted the file
+    /// (a review reproduced it: a crashed server, acknowledged writes lost). A file not made
+    /// yet has one name.
+    static func checkSingleName(_ path: String) throws {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_nlink > 1 else { return }
+        throw LMDBError.severalNames(path: path, links: Int(info.st_nlink))
+    }
+
     /// A file shorter than the pages its meta page counts was truncated (an interrupted
     /// copy) unless every missing page is free (LMDB does not write a page a transaction
     /// allocated and freed again; see ``FreePages``). Reading a missing page of the tree

@@ -82,6 +82,7 @@ public final class Environment: StorageEngine, @unchecked Sendable {
                     flags |= UInt32(MDB_WRITEMAP) | UInt32(MDB_NORDAHEAD)
                 }
                 if !configuration.singleProcess {
+                    try Self.checkSingleName(canonical)
                     try Self.reserveLockFile(of: canonical, readers: configuration.maxReaders)
                 }
                 try check(mdb_env_open(env, canonical, flags, 0o644), "open \(canonical)")

@@ -19,6 +19,10 @@ public enum LMDBError: StorageError, Equatable {
     case truncated(path: String, bytes: Int, expected: Int)
     /// A read-only open asked for a named database the file does not have.
     case missingDatabase(name: String, path: String)
+    /// The file has more than one name (hard links): LMDB names its lock table after the
+    /// path, so two processes opening it by two names would each keep their own and
+    /// corrupt the file.
+    case severalNames(path: String, links: Int)
 
     /// LMDB's numeric code, when the failure came from LMDB or the OS.
     public var code: Int32? {
@@ -52,6 +56,7 @@ public enum LMDBError: StorageError, Equatable {
         case .invalidKey: "invalid key"
         case .missingDatabase: "a named database is missing"
         case .truncated: "the file is truncated"
+        case .severalNames: "the file has more than one name (hard links)"
         }
     }
 
@@ -83,6 +88,9 @@ public enum LMDBError: StorageError, Equatable {
         case .missingDatabase(let name, let path):
             return
                 "\(path) has no database \"\(name)\": it is not a Botrix data file, or was made by an older build; start `botrix serve` on it once"
+        case .severalNames(let path, let links):
+            return
+                "\(path) has \(links) names (hard links): LMDB keeps a lock table per name, so two processes using two names would corrupt it; remove every other name (`find / -samefile \(path)`), or copy the file instead of linking it"
         }
     }
 

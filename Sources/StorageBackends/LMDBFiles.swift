@@ -61,6 +61,12 @@ enum LMDBFiles {
             return E.cannotOpen(
                 path: path, cause: "it is an LMDB file without Botrix's \"\(name)\" database",
                 fix: "check --db / DB_PATH; a Botrix file is made by `botrix serve`")
+        case LMDBError.severalNames(_, let links):
+            return E.cannotOpen(
+                path: path,
+                cause: "it has \(links) names (hard links), and LMDB keeps a lock table per name: "
+                    + "two processes using two names would corrupt it",
+                fix: "remove every other name (`find / -samefile \(path)`), or copy the file instead of linking it")
         case LMDBError.alreadyOpen:
             return error  // a programming error, and callers that wait for a close recognise it
         default:

@@ -89,6 +89,24 @@ struct EnvironmentTests {
         }
     }
 
+    @Test("a data file with a second name (a hard link) is refused by either name, and opens once it has one")
+    func secondNameRefused() throws {
+        let folder = TemporaryFolder()
+        do { _ = try folder.environment("data.mdb") }
+        #expect(link(folder.file("data.mdb"), folder.file("other.mdb")) == 0)
+        for name in ["data.mdb", "other.mdb"] {
+            #expect {
+                _ = try folder.environment(name)
+            } throws: { error in
+                if case .severalNames(_, 2) = error as? LMDBError { return true }
+                return false
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.file("other.mdb-lock")), "refused before LMDB")
+        #expect(unlink(folder.file("other.mdb")) == 0)
+        _ = try folder.environment("data.mdb")
+    }
+
     @Test("empty and oversized keys are refused with a typed error")
     func invalidKeys() throws {
         let folder = TemporaryFolder()
