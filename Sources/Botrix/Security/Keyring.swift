@@ -48,9 +48,10 @@ public struct Keyring: Sendable {
 
     static let format = 1
 
-    /// The keyring that goes with `dataFile`.
+    /// The keyring that goes with `dataFile`, named after its real path as the store is
+    /// (``DataFilePath/canonical(_:)``): a command given a link finds the server's keyring.
     public init(dataFile: String) {
-        path = URL(fileURLWithPath: dataFile).standardizedFileURL.path + "-keyring"
+        path = DataFilePath.canonical(dataFile) + "-keyring"
     }
 
     /// The contents, or nil when there is no file. A file that cannot be read or parsed

@@ -75,7 +75,8 @@ public struct SecretBox: Sendable {
             return (box, box.source)
         }
         guard development else { throw SecretBoxError.missingInProduction }
-        let path = URL(fileURLWithPath: dataFile).standardizedFileURL.path + "-master.key"
+        // Named after the real path, as the store is: a command given a link finds the key.
+        let path = DataFilePath.canonical(dataFile) + "-master.key"
         let source = "the development key file \(path)"
         if let box = try MasterKeyText.loadIfPresent(path, source: source, setting: false) { return (box, box.source) }
         guard createDevelopmentKey else { throw SecretBoxError.noKey(path: path) }
