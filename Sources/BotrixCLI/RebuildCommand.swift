@@ -20,9 +20,9 @@ struct RebuildCommand: AsyncParsableCommand {
             any moment leaves the old projections or the new ones, never a mix; the next
             rebuild removes what a crash left (the scratch files, rows in the partners), and
             so does `botrix serve` on the file (at start and every minute). A failure after
-            the exchange, while removing the retired rows (a full disk), leaves the rebuilt
-            projections live: the rebuild says how many rows it left and why, and ends
-            with exit status 0.
+            the exchange, while removing the retired rows, leaves the rebuilt projections
+            live: the rebuild says how many rows it left and why, and ends with exit
+            status 0 when the disk was full, 1 for any other error (an I/O error).
             Shows a progress bar on a terminal and ends with a summary (events replayed,
             seconds, events per second, the longest short write, how long the exchange
             paused writes). One rebuild of a file runs at a time (a second one stops at

@@ -217,6 +217,25 @@ struct PartnerExchangeTests {
         #expect(live == (try await rebuiltInPlace(f)))
     }
 
+    @Test(
+        "an I/O error while the retired rows are removed: the rebuilt rows stay live, and the rebuild fails saying so",
+        arguments: [false, true])
+    func retiredRemovalIOError(throughService: Bool) async throws {
+        let f = try await populated(seed: 14)
+        let before = try f.snapshot().digests
+        let environment = try #require(f.store.environment as? Environment)
+        environment.faults.arm(.delete, times: 1_000_000, code: EIO)
+        let failure = await #expect(throws: RetireFailed.self) {
+            _ = try await throughService ? f.service.rebuild() : f.store.rebuild()
+        }
+        environment.faults.disarm()
+        #expect(try f.snapshot().digests != before, "the exchange happened")
+        let left = try partnerRows(f)
+        #expect(left > 0 && failure?.report.retiredLeft == left)
+        #expect(failure?.description.contains("the rebuilt projections are live") == true)
+        #expect(try await f.service.removePartnerLeftovers() == left)
+    }
+
     @Test("a server too old to follow the exchange stops the rebuild before it, with nothing left behind")
     func olderServerAtTheExchange() async throws {
         let f = try await populated(seed: 11)

@@ -196,7 +196,14 @@ extension BotrixStore {
                 commits.afterStep()
             }
         } catch {
-            return retireStopped(clock.report(transfer, exchanged: exchanged), by: error, partners: transfer.partners)
+            let report = retireStopped(
+                clock.report(transfer, exchanged: exchanged), by: error, partners: transfer.partners)
+            // A full disk is expected weather, reported and left to a server or the next
+            // rebuild; anything else (an I/O error, LMDB giving up) is thrown, with what was done.
+            guard (error as? any StorageFailure)?.storageFailure?.outOfSpace == true else {
+                throw RetireFailed(report: report, error: error)
+            }
+            return report
         }
         return clock.report(transfer, exchanged: exchanged)
     }
@@ -226,6 +233,22 @@ extension BotrixStore {
             if behind <= 4096 { break }
         }
         try scratch.finishWriting()
+    }
+}
+
+/// An online rebuild whose exchange committed (the rebuilt projections are live) but whose
+/// removal of the retired rows met an error other than a full disk: the rebuild did its work,
+/// yet the store may be in trouble, so this is an error, not a warning.
+public struct RetireFailed: Error, CustomStringConvertible {
+    /// What the rebuild did, with ``RebuildReport/retireFailure`` and ``RebuildReport/retiredLeft``.
+    public let report: RebuildReport
+    public let error: any Error
+    /// What the operator reads, and what to do.
+    public var description: String {
+        "the rebuilt projections are live (checkpoint \(report.events)), but removing the retired rows failed: "
+            + "\(error); \(report.retiredLeft.map { "\($0)" } ?? "an unknown number of") rows are left in the "
+            + "partner databases (`botrix stats`: partner rows), which `botrix serve` or the next rebuild removes "
+            + "once the cause is mended"
     }
 }
 
